@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: system packages, the Python environment, then pytest.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bash "$here/install_system_packages.sh"
+source "$here/bootstrap.sh"
+cd "$repo"
+exec python -m pytest "$@"
