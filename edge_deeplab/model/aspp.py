@@ -1,0 +1,29 @@
+"""Atrous Spatial Pyramid Pooling (DeepLab v3, section 3.3; v3+, section 3.2).
+
+Parallel branches over the backbone features: one 1x1 convolution, one depthwise-separable
+atrous 3x3 convolution per rate, and image pooling (global average pooling, 1x1 convolution,
+bilinear upsampling back), each with batch norm and ReLU; concatenated and projected by a
+1x1 convolution. aspp_channels sets the width of every branch and of the projection.
+"""
+import tf_keras
+
+from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_conv_bn_relu
+
+
+def aspp(features, atrous_rates, channels, momentum, dropout_rate):
+    height, width = features.shape[1], features.shape[2]
+    # Image pooling: image-level context, the branch that stands in for the largest rates
+    # when they would only see padding (v3, section 3.3).
+    pooled = tf_keras.layers.GlobalAveragePooling2D(keepdims=True, name="aspp_image_pooling")(features)
+    pooled = conv_bn_relu(pooled, channels, "aspp_image_pooling_conv", momentum)
+    pooled = ResizeBilinear((height, width), name="aspp_image_pooling_upsample")(pooled)
+
+    branches = [pooled, conv_bn_relu(features, channels, "aspp0", momentum)]
+    for index, rate in enumerate(atrous_rates, start=1):
+        branches.append(separable_conv_bn_relu(features, channels, f"aspp{index}", momentum, dilation_rate=rate))
+
+    x = tf_keras.layers.Concatenate(name="aspp_concat")(branches)
+    x = conv_bn_relu(x, channels, "aspp_projection", momentum)
+    if dropout_rate:
+        x = tf_keras.layers.Dropout(dropout_rate, name="aspp_dropout")(x)
+    return x

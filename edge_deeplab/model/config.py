@@ -1,0 +1,114 @@
+"""DeepLabConfig: every knob of the model, under the papers' names, frozen and saved with it.
+
+Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation" (DeepLab v3, 2017)
+and "Encoder-Decoder with Atrous Separable Convolution" (DeepLab v3+, 2018); Sandler et al.,
+"MobileNetV2" (2018) for depth_multiplier.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Optional
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+OUTPUT_STRIDES = (8, 16, 32)
+# The papers' ASPP rates: 6/12/18 at output stride 16, doubled at 8 (v3, section 3.3);
+# halved at 32 so that the branches keep covering the same part of the image.
+DEFAULT_ATROUS_RATES = {8: (12, 24, 36), 16: (6, 12, 18), 32: (3, 6, 9)}
+MIN_DEPTH_MULTIPLIER, MAX_DEPTH_MULTIPLIER = 0.35, 1.4
+
+
+@dataclasses.dataclass(frozen=True)
+class DeepLabConfig:
+    """A DeepLab v3 / v3+ model with a MobileNet-v2 backbone.
+
+    num_classes: number of output classes (logits channels), background included.
+    input_size: (height, width) of the network input. Odd sizes such as 257 = 16 * 16 + 1
+        keep feature maps aligned with the image corners, as DeepLab's crop sizes do.
+    depth_multiplier: MobileNet-v2 width multiplier (alpha), 0.35 to 1.4.
+    output_stride: ratio of input to backbone feature resolution: 8, 16 or 32. Strides past it
+        are replaced by atrous (dilated) convolution.
+    atrous_rates: dilation rates of the ASPP 3x3 branches; None picks the papers' defaults for
+        the output stride.
+    multi_grid: unit rates of the last stage (blocks 14, 15, 16), multiplied by the stage's rate
+        (v3, section 3.2); None for (1, 1, 1).
+    aspp_channels: width of each ASPP branch and of its projection (256 in the papers).
+    use_decoder: the v3+ decoder; False gives DeepLab v3 (logits at output stride).
+    decoder_channels: width of the decoder's two separable 3x3 convolutions.
+    low_level_channels: the decoder's 1x1 reduction of the stride-4 features (48 in v3+).
+    batch_norm_momentum: moving-average momentum of every BatchNormalization layer.
+    dropout_rate: dropout after the ASPP projection (v3+ keeps 0.9 of activations).
+    """
+
+    num_classes: int = 2
+    input_size: tuple[int, int] = (257, 257)
+    depth_multiplier: float = 1.0
+    output_stride: int = 16
+    atrous_rates: Optional[tuple[int, ...]] = None
+    multi_grid: Optional[tuple[int, int, int]] = None
+    aspp_channels: int = 256
+    use_decoder: bool = True
+    decoder_channels: int = 256
+    low_level_channels: int = 48
+    batch_norm_momentum: float = 0.99
+    dropout_rate: float = 0.1
+
+    def __post_init__(self):
+        # Normalise JSON lists to tuples so that configs compare and hash.
+        object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
+        if self.atrous_rates is not None:
+            object.__setattr__(self, "atrous_rates", tuple(int(v) for v in self.atrous_rates))
+        if self.multi_grid is not None:
+            object.__setattr__(self, "multi_grid", tuple(int(v) for v in self.multi_grid))
+        self._validate()
+
+    def _validate(self):
+        if self.output_stride not in OUTPUT_STRIDES:
+            raise EdgeDeeplabError(f"output_stride {self.output_stride} is not supported: use 8, 16 or 32")
+        if not MIN_DEPTH_MULTIPLIER <= self.depth_multiplier <= MAX_DEPTH_MULTIPLIER:
+            raise EdgeDeeplabError(
+                f"depth_multiplier (alpha) {self.depth_multiplier} is out of range: "
+                f"use {MIN_DEPTH_MULTIPLIER} to {MAX_DEPTH_MULTIPLIER}")
+        if self.num_classes < 2:
+            raise EdgeDeeplabError(f"num_classes {self.num_classes} is too small: a segmentation model needs "
+                                   "at least 2 (background and one class)")
+        if len(self.input_size) != 2 or min(self.input_size) < 2 * self.output_stride:
+            raise EdgeDeeplabError(f"input_size {self.input_size} is too small: give (height, width) of at "
+                                   f"least {2 * self.output_stride} pixels each")
+        if not self.atrous_rates_or_default or any(r <= 0 for r in self.atrous_rates_or_default):
+            raise EdgeDeeplabError(f"atrous_rates {self.atrous_rates} must be positive integers, e.g. 6,12,18")
+        if self.multi_grid is not None and (len(self.multi_grid) != 3 or any(r <= 0 for r in self.multi_grid)):
+            raise EdgeDeeplabError(f"multi_grid {self.multi_grid} must be three positive integers, e.g. 1,2,4")
+        for name in ("aspp_channels", "decoder_channels", "low_level_channels"):
+            if getattr(self, name) <= 0:
+                raise EdgeDeeplabError(f"{name} {getattr(self, name)} must be a positive number of channels")
+        if not 0.0 <= self.dropout_rate < 1.0:
+            raise EdgeDeeplabError(f"dropout_rate {self.dropout_rate} must be in [0, 1)")
+
+    @property
+    def atrous_rates_or_default(self) -> tuple[int, ...]:
+        return self.atrous_rates if self.atrous_rates is not None else DEFAULT_ATROUS_RATES[self.output_stride]
+
+    def replace(self, **changes) -> "DeepLabConfig":
+        """A copy with some knobs changed, e.g. evaluation at output_stride 8 with the same weights.
+
+        ASPP rates left at their default follow the new output stride, as in the papers
+        (train at 16 with 6/12/18, evaluate at 8 with 12/24/36).
+        """
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "config") -> "DeepLabConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise EdgeDeeplabError(f"{source}: unknown model option(s) {', '.join(unknown)}; "
+                                   f"known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)

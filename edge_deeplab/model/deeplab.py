@@ -1,0 +1,43 @@
+"""DeepLab v3+ (and v3) with a MobileNet-v2 backbone, built from a DeepLabConfig.
+
+Data flow: image -> MobileNet-v2 (atrous after output_stride) -> ASPP -> [v3+ decoder with the
+stride-4 features] -> 1x1 logits -> bilinear upsampling to the input size.
+
+One flat functional model: no nested sub-model and no Lambda, so that tfmot can quantize
+every layer and the converter sees each op (../shared/FIELD_NOTES.md).
+"""
+import tf_keras
+
+from edge_deeplab.model.aspp import aspp
+from edge_deeplab.model.backbone import mobilenet_v2_features
+from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.model.decoder import decoder
+from edge_deeplab.model.layers import ResizeBilinear
+
+INPUT_NAME = "image"
+
+
+def build_deeplab(config: DeepLabConfig, backbone_weights=None, batch_size=None) -> tf_keras.Model:
+    """The Keras model for `config`; its input is the normalised image, its output logits.
+
+    backbone_weights: None (random), "imagenet" (Keras' download) or the path of a Keras no-top
+        MobileNet-v2 weights file (loaded by layer name; see edge_deeplab.model.weights).
+    batch_size: None for training; 1 for export, where a fixed batch keeps dilated convolutions
+        as dilated DEPTHWISE_CONV_2D instead of SPACE_TO_BATCH_ND, which GPU delegates reject.
+    """
+    height, width = config.input_size
+    inputs = tf_keras.Input(shape=(height, width, 3), batch_size=batch_size, name=INPUT_NAME)
+    features, low_level = mobilenet_v2_features(inputs, config.depth_multiplier, config.output_stride,
+                                                config.multi_grid, config.batch_norm_momentum)
+    x = aspp(features, config.atrous_rates_or_default, config.aspp_channels, config.batch_norm_momentum,
+             config.dropout_rate)
+    if config.use_decoder:
+        x = decoder(x, low_level, config.low_level_channels, config.decoder_channels, config.batch_norm_momentum)
+    x = tf_keras.layers.Conv2D(config.num_classes, 1, padding="same", name="logits")(x)
+    outputs = ResizeBilinear((height, width), name="upsample_logits")(x)
+    model = tf_keras.Model(inputs, outputs, name="deeplab_v3_plus" if config.use_decoder else "deeplab_v3")
+    if backbone_weights is not None:
+        from edge_deeplab.model.weights import load_backbone_weights
+
+        model.backbone_report = load_backbone_weights(model, backbone_weights, config.depth_multiplier)
+    return model

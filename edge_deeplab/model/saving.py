@@ -1,0 +1,94 @@
+"""A saved model is a folder: model.json (the DeepLabConfig and the ModelContract) + weights.h5.
+
+Weights, not a serialised Keras graph: the model is rebuilt from its config, so it can be
+rebuilt at another output stride or input size with the same weights (the papers train at
+output stride 16 and evaluate at 8), and a QAT model can be rebuilt around them
+(../shared/FIELD_NOTES.md: QAT models do not survive Keras' own formats).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from edge_deeplab.contract import ModelContract
+from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.model.config import DeepLabConfig
+
+MODEL_JSON, WEIGHTS_H5 = "model.json", "weights.h5"
+FORMAT = "edge-deeplab-model"
+
+
+def default_contract(config: DeepLabConfig, labels=None) -> ModelContract:
+    from edge_deeplab.contract import person_class_of
+
+    labels = tuple(labels) if labels else (("background", "person") if config.num_classes == 2
+                                           else tuple(f"class_{i}" for i in range(config.num_classes)))
+    return ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
+                         person_class=person_class_of(labels))
+
+
+def save_model(model, config: DeepLabConfig, contract: ModelContract, directory, extra=None) -> Path:
+    """Write atomically: a killed save leaves the previous folder (or none), never half of one."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        model.save_weights(str(staging / WEIGHTS_H5))
+        document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
+                    "contract": json.loads(contract.to_json()), **(extra or {})}
+        (staging / MODEL_JSON).write_text(json.dumps(document, indent=2, sort_keys=True))
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(directory, old)
+            os.replace(staging, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory
+
+
+def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
+    path = Path(path)
+    directory = path.parent if path.name == MODEL_JSON else path
+    document_path = directory / MODEL_JSON
+    if not document_path.is_file():
+        raise EdgeDeeplabError(f"{path} is not an edge-deeplab model folder (no {MODEL_JSON}): give the folder "
+                               "written by `edge-deeplab train` or `save_model`")
+    try:
+        document = json.loads(document_path.read_text())
+        if document.get("format") != FORMAT:
+            raise ValueError(f"format is {document.get('format')!r}")
+    except ValueError as error:
+        raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description ({error})") from None
+    config = DeepLabConfig.from_dict(document["config"], source=str(document_path))
+    contract = ModelContract.from_json(json.dumps(document["contract"]), source=str(document_path))
+    return config, contract, document
+
+
+def load_model(path, batch_size=None, **config_changes):
+    """(tf_keras.Model, ModelContract) from a saved folder, optionally at another output_stride or
+    input_size: the weights are the same because an atrous convolution has exactly the parameters
+    of a plain one."""
+    config, contract, _ = read_model_json(path)
+    directory = Path(path).parent if Path(path).name == MODEL_JSON else Path(path)
+    if config_changes:
+        config = config.replace(**config_changes)
+        if "input_size" in config_changes:
+            contract = contract.__class__(**{**contract.__dict__, "input_height": config.input_size[0],
+                                             "input_width": config.input_size[1]})
+    from edge_deeplab.model.deeplab import build_deeplab
+
+    model = build_deeplab(config, batch_size=batch_size)
+    weights = directory / WEIGHTS_H5
+    if not weights.is_file():
+        raise EdgeDeeplabError(f"{weights} is missing: the model folder is incomplete; save or train it again")
+    model.load_weights(str(weights))
+    model.deeplab_config = config
+    return model, contract
