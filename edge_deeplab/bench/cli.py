@@ -1,0 +1,274 @@
+"""`edge-deeplab bench host | device | devices | history`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+DEFAULT_HISTORY = "reports/bench_history.jsonl"
+
+
+def _numbers(text: str, kind=float, name: str = "value") -> tuple:
+    try:
+        return tuple(kind(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise EdgeDeeplabError(f"{name} {text!r}: expected comma-separated numbers, e.g. 1,2") from None
+
+
+def _triple(text, name):
+    if text is None:
+        return None
+    values = _numbers(text, float, name)
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3:
+        raise EdgeDeeplabError(f"{name} {text!r}: give one value or three (R,G,B), e.g. 127.5")
+    return values
+
+
+@click.group()
+def bench():
+    """Benchmark models on this computer (host) or on an Android phone over adb (device)."""
+
+
+@bench.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("--runs", default=50, show_default=True, help="Timed runs per configuration.")
+@click.option("--warmup", default=5, show_default=True, help="Untimed runs before timing.")
+@click.option("--threads", default="1,2", show_default=True, help="CPU thread counts to try.")
+@click.option("--without-xnnpack", is_flag=True, help="Also time LiteRT's reference kernels (no XNNPACK).")
+@click.option("--e2e/--no-e2e", default=True, show_default=True,
+              help="Also time decode, resize, normalise, model and mask post-processing.")
+@click.option("--gpu/--no-gpu", default=True, show_default=True,
+              help="Try LiteRT's GPU accelerator (software Vulkan here: correctness, not phone speed).")
+@click.option("--gpu-runs", default=3, show_default=True, help="Timed runs on the GPU accelerator.")
+@click.option("--image", type=click.Path(), help="JPEG for end-to-end runs (default: synthetic 640x480 frame).")
+@click.option("--mean", help="Normalisation mean (0..255, R,G,B or one value) for models without a contract.")
+@click.option("--std", help="Normalisation std for models without a contract, e.g. 127.5 (DeepLab) or 255 (MediaPipe).")
+@click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
+              help="Meaning of the output for models without a contract (default: guessed from its shape).")
+@click.option("--person-class", type=int, help="Label id of 'person' for models without a contract.")
+@click.option("--json", "json_path", default="reports/bench_host.json", show_default=True, help="JSON report.")
+@click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
+              help="History file (JSON lines) to append to and compare against.")
+@click.option("--regression-threshold", default=0.10, show_default=True,
+              help="Flag a regression when latency grows by more than this fraction.")
+def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, image, mean, std, output_kind,
+         person_class, json_path, history_path, regression_threshold):
+    """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
+    from edge_deeplab.bench import host as host_bench
+    from edge_deeplab.bench import report
+
+    config = host_bench.HostBenchConfig(runs=runs, warmup=warmup, threads=_numbers(threads, int, "--threads"),
+                                        without_xnnpack=without_xnnpack, e2e=e2e, gpu=gpu, gpu_runs=gpu_runs,
+                                        image=image)
+    mean, std = _triple(mean, "--mean"), _triple(std, "--std")
+    if (mean is None) != (std is None):
+        raise EdgeDeeplabError("--mean and --std go together: pass both (e.g. --mean 127.5 --std 127.5)")
+    normalisation = None
+    if mean is not None:
+        normalisation = {"mean": mean, "std": std, "output_kind": output_kind, "person_class": person_class}
+    result = host_bench.benchmark_on_host(list(models), config,
+                                          {str(Path(m)): normalisation for m in models} if normalisation else None)
+    rows = host_rows(result)
+    entries = report.append_history(history_path, host_history_entries(result, rows), regression_threshold)
+    _mark_rows(rows, entries)
+    result["history"] = {"path": str(history_path), "regressions": [e for e in entries if e["regression"]]}
+    report.write_json(json_path, result)
+    click.echo(report.render_table(rows, HOST_COLUMNS))
+    if any(r["backend"] == "gpu" for r in rows):
+        click.echo(f"gpu: {host_bench.GPU_NOTE}")
+    click.echo(f"report: {json_path}   history: {history_path}")
+
+
+HOST_COLUMNS = [("model", "model"), ("backend", "backend"), ("variant", "variant"), ("mode", "mode"),
+                ("status", "status"), ("median_ms", "median ms"), ("p90_ms", "p90 ms"), ("p99_ms", "p99 ms"),
+                ("fps", "FPS"), ("note", "note")]
+
+
+def host_rows(result: dict) -> list[dict]:
+    rows = []
+    for model in result["models"]:
+        for entry in model["results"]:
+            stats = entry.get("stats") or {}
+            note = entry.get("reason") or ""
+            if entry["backend"] == "gpu" and entry.get("status") == "ok":
+                note = "correctness path, not phone FPS"
+                if "argmax_agreement_vs_cpu" in entry:
+                    note += f"; argmax = CPU on {entry['argmax_agreement_vs_cpu'] * 100:.2f}% of pixels"
+            if entry.get("fallback_ops"):
+                note = "not on GPU: " + ", ".join(op.split(":")[0] for op in entry["fallback_ops"])
+            if entry.get("stages_median_ms"):
+                stages = entry["stages_median_ms"]
+                note = " ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " ms"
+            rows.append({"model": model["name"], "model_sha256": model["sha256"], "backend": entry["backend"],
+                         "variant": entry.get("variant"), "mode": entry["mode"], "status": entry.get("status"),
+                         "median_ms": stats.get("median_ms"), "p90_ms": stats.get("p90_ms"),
+                         "p99_ms": stats.get("p99_ms"), "fps": stats.get("fps"), "note": note})
+    return rows
+
+
+def host_history_entries(result: dict, rows: list[dict]) -> list[dict]:
+    from edge_deeplab.bench import report
+
+    when = report.now_iso()
+    where = f"host:{result['host']['hostname']} ({result['host']['cpu']})"
+    return [report.history_entry(when=when, kind="host", where=where, model=row["model"],
+                                 model_sha256=row["model_sha256"], config=f"{row['backend']}: {row['variant']}",
+                                 mode=row["mode"], latency_ms=row["median_ms"], fps=row["fps"])
+            for row in rows if row["status"] == "ok" and row["backend"] == "cpu"]
+
+
+def _mark_rows(rows: list[dict], entries: list[dict]) -> None:
+    """Prefix the note of each row whose history entry regressed."""
+    flagged = {(e["model"], e["config"], e["mode"]): e for e in entries if e["regression"]}
+    for row in rows:
+        config = f"{row['backend']}: {row['variant']}" if "backend" in row else f"{row['config']}-{row['threads']}t"
+        entry = flagged.get((row["model"], config, row["mode"] if "mode" in row else "model"))
+        if entry:
+            row["note"] = (f"REGRESSION: {entry['previous_latency_ms']:.2f} -> {entry['latency_ms']:.2f} ms; "
+                           + (row.get("note") or "")).rstrip("; ")
+
+
+@bench.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("--benchmark-binary", required=True, type=click.Path(),
+              help="TFLite's benchmark_model for the phone (e.g. android_aarch64_benchmark_model).")
+@click.option("--serial", help="Which phone (see `adb devices`); needed when several are connected.")
+@click.option("--adb", "adb_path", help="adb client to use (default: adb on PATH, else the adbutils one).")
+@click.option("--configs", default="cpu,gpu-fp16,gpu-fp32,nnapi", show_default=True,
+              help="Delegate configurations to run.")
+@click.option("--threads", default="4", show_default=True, help="CPU thread counts (delegates use the largest).")
+@click.option("--runs", default=50, show_default=True, help="benchmark_model --num_runs.")
+@click.option("--warmup", default=5, show_default=True, help="benchmark_model --warmup_runs.")
+@click.option("--remote-dir", default="/data/local/tmp/edge_deeplab", show_default=True,
+              help="Folder on the phone for the pushed files (removed afterwards).")
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds allowed per benchmark run.")
+@click.option("--min-fps", default=15.0, show_default=True, help="Gate: FPS needed on the GPU delegate.")
+@click.option("--gate/--no-gate", default=True, show_default=True,
+              help="Exit non-zero unless every model reaches --min-fps fully on the GPU.")
+@click.option("--extra-flag", multiple=True, help="Extra benchmark_model flag, e.g. --extra-flag=--use_xnnpack=true.")
+@click.option("--json", "json_path", default="reports/bench_device.json", show_default=True, help="JSON report.")
+@click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
+              help="History file (JSON lines) to append to and compare against.")
+@click.option("--regression-threshold", default=0.10, show_default=True,
+              help="Flag a regression when latency grows by more than this fraction.")
+def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, warmup, remote_dir, timeout,
+           min_fps, gate, extra_flag, json_path, history_path, regression_threshold):
+    """Benchmark .tflite MODELS on an Android phone with benchmark_model: FPS per delegate and a GPU gate."""
+    from tqdm import tqdm
+
+    from edge_deeplab.bench import device as device_bench
+    from edge_deeplab.bench import report
+    from edge_deeplab.bench.adb import Adb, find_adb
+
+    config = device_bench.DeviceBenchConfig(
+        configs=tuple(c.strip() for c in configs.split(",") if c.strip()),
+        threads=_numbers(threads, int, "--threads"), warmup_runs=warmup, num_runs=runs, remote_dir=remote_dir,
+        timeout_s=timeout, min_fps=min_fps, gate=gate, extra_flags=tuple(extra_flag))
+    adb = Adb(find_adb(adb_path))
+    total = len(models) * len(config.runs())
+    with tqdm(total=total, desc="bench device", unit="run") as bar:
+        result = device_bench.benchmark_on_device(
+            list(models), benchmark_binary, adb, serial, config,
+            progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)))
+    rows = device_rows(result)
+    facts = result["device"]
+    entries = report.append_history(history_path, [
+        report.history_entry(when=report.now_iso(), kind="device", where=f"device:{facts['model']} ({facts['serial']})",
+                             model=row["model"], model_sha256=row["model_sha256"],
+                             config=f"{row['config']}-{row['threads']}t", mode="model",
+                             latency_ms=row["latency_ms"], fps=row["fps"])
+        for row in rows if row["status"] == device_bench.OK], regression_threshold)
+    _mark_rows(rows, entries)
+    result["history"] = {"path": str(history_path), "regressions": [e for e in entries if e["regression"]]}
+    report.write_json(json_path, result)
+
+    click.echo(f"device: {facts['manufacturer']} {facts['model']} ({facts['serial']}), SoC {facts['soc']}, "
+               f"Android {facts['android']}, {facts['abi']}, GPU {facts['gpu']}")
+    click.echo(report.render_table(rows, DEVICE_COLUMNS))
+    click.echo(f"cleanup: {result['cleanup']}")
+    click.echo(f"report: {json_path}   history: {history_path}")
+    if gate:
+        verdict = result["gate"]
+        for name, model_verdict in verdict["models"].items():
+            click.echo(f"gate {'PASS' if model_verdict['passed'] else 'FAIL'}: {name}: {model_verdict['reason']}")
+        if not verdict["passed"]:
+            click.get_current_context().exit(1)
+
+
+DEVICE_COLUMNS = [("model", "model"), ("config", "config"), ("threads", "threads"), ("status", "status"),
+                  ("latency_ms", "latency ms"), ("fps", "FPS"), ("delegation", "delegation"), ("note", "note")]
+
+
+def device_rows(result: dict) -> list[dict]:
+    from edge_deeplab.bench import report
+
+    sha = {m["name"]: report.sha256_of(m["path"]) for m in result["models"]}
+    rows = []
+    for entry in result["results"]:
+        delegation = []
+        for name, info in entry["delegates"].items():
+            if info.get("nodes_total") is not None:
+                delegation.append(f"{name} {info['nodes_delegated']}/{info['nodes_total']} nodes")
+            elif info.get("status"):
+                delegation.append(f"{name} {info['status']}")
+            elif info.get("unsupported_ops") or info.get("ops_on_cpu"):
+                delegation.append(f"{name} partial")
+        note = entry["reason"]
+        if entry["status"] == "ok" and entry.get("latency_basis"):
+            note = f"{entry['latency_basis']} of {entry['printed']['runs']} runs"
+        rows.append({"model": entry["model"], "model_sha256": sha[entry["model"]], "config": entry["config"],
+                     "threads": entry["threads"], "status": entry["status"], "latency_ms": entry["latency_ms"],
+                     "fps": entry["fps"], "delegation": ", ".join(delegation) or None, "note": note})
+    return rows
+
+
+@bench.command()
+@click.option("--adb", "adb_path", help="adb client to use (default: adb on PATH, else the adbutils one).")
+def devices(adb_path):
+    """List connected Android devices and, for usable ones, their model, SoC, Android version, ABI and GPU."""
+    from edge_deeplab.bench import report
+    from edge_deeplab.bench.adb import Adb, find_adb
+    from edge_deeplab.bench.device import device_facts
+
+    adb = Adb(find_adb(adb_path))
+    rows = []
+    for entry in adb.devices():
+        row = {"serial": entry.serial, "state": entry.state}
+        if entry.state == "device":
+            row.update(device_facts(adb.for_device(entry.serial)))
+        rows.append(row)
+    if not rows:
+        click.echo("no devices: plug in a phone with USB debugging on, or `adb connect HOST:PORT`")
+        return
+    click.echo(report.render_table(rows, [("serial", "serial"), ("state", "state"), ("model", "model"),
+                                          ("soc", "SoC"), ("android", "Android"), ("abi", "ABI"), ("gpu", "GPU")]))
+
+
+@bench.command()
+@click.argument("path", default=DEFAULT_HISTORY)
+@click.option("--regression-threshold", default=0.10, show_default=True,
+              help="Flag a regression when latency grows by more than this fraction.")
+@click.option("--regressions-only", is_flag=True, help="Show only the entries that regressed.")
+def history(path, regression_threshold, regressions_only):
+    """Show the benchmark history in PATH, oldest first, with regressions marked."""
+    from edge_deeplab.bench import report
+
+    if not Path(path).exists():
+        raise EdgeDeeplabError(f"{path}: no benchmark history yet; run `edge-deeplab bench host` or "
+                               f"`bench device` first (or pass the --history file you used)")
+    timeline = report.history_timeline(report.read_history(path), regression_threshold)
+    for entry in timeline:
+        before = entry.get("previous_latency_ms")
+        entry["change"] = f"{(entry['latency_ms'] / before - 1) * 100:+.1f}%" if before else None
+        entry["flag"] = "REGRESSION" if entry["regression"] else None
+    if regressions_only:
+        timeline = [entry for entry in timeline if entry["regression"]]
+    click.echo(report.render_table(timeline, [
+        ("when", "when"), ("where", "where"), ("model", "model"), ("config", "config"), ("mode", "mode"),
+        ("latency_ms", "latency ms"), ("fps", "FPS"), ("change", "vs previous"), ("flag", "")]))
+    regressions = sum(1 for entry in timeline if entry["regression"])
+    click.echo(f"{regressions} regression(s) over {regression_threshold * 100:g}% in {path}")

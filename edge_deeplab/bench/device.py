@@ -1,0 +1,361 @@
+"""Benchmark .tflite models on an Android phone with Google's `benchmark_model` over adb.
+
+Flow: choose the phone, read its facts (model, SoC, Android version, ABI, GPU), push the model(s)
+and the user's benchmark_model binary to a remote folder, run it once per configuration (CPU with N
+threads, GPU fp16, GPU fp32, NNAPI), parse what it printed, and remove what we pushed.
+
+We only trust a GPU number the GPU produced: a GPU run counts for the gate when its output says
+positively that the GPU delegate took the whole graph. A run where ops fell back to the CPU is
+reported as "not fully delegated" with those ops, and never as GPU frames per second.
+"""
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from pathlib import Path
+from typing import Optional
+
+from edge_deeplab.bench import parse
+from edge_deeplab.bench.adb import Adb, AdbTimeout, choose_device, quote
+from edge_deeplab.errors import EdgeDeeplabError
+
+#: Flags per configuration; every run also gets --graph, --num_threads, --warmup_runs, --num_runs.
+CONFIG_FLAGS = {
+    "cpu": [],
+    "gpu-fp16": ["--use_gpu=true", "--gpu_precision_loss_allowed=true"],
+    "gpu-fp32": ["--use_gpu=true", "--gpu_precision_loss_allowed=false"],
+    "nnapi": ["--use_nnapi=true"],
+}
+GPU_CONFIGS = ("gpu-fp16", "gpu-fp32")
+DEFAULT_CONFIGS = ("cpu", "gpu-fp16", "gpu-fp32", "nnapi")
+DEFAULT_REMOTE_DIR = "/data/local/tmp/edge_deeplab"
+REMOTE_BINARY_NAME = "benchmark_model"
+
+# Run statuses.
+OK = "ok"
+NOT_FULLY_DELEGATED = "not-fully-delegated"
+DELEGATION_UNCONFIRMED = "delegation-unconfirmed"
+FAILED = "failed"
+NO_MEASUREMENTS = "no-measurements"
+TIMED_OUT = "timed-out"
+
+# ELF e_machine values of the binaries a phone can run, by Android ABI.
+_ELF_MACHINE_ABI = {0xB7: "arm64-v8a", 0x28: "armeabi-v7a", 0x3E: "x86_64", 0x03: "x86"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceBenchConfig:
+    configs: tuple = DEFAULT_CONFIGS
+    threads: tuple = (4,)
+    warmup_runs: int = 5
+    num_runs: int = 50
+    remote_dir: str = DEFAULT_REMOTE_DIR
+    timeout_s: float = 300.0
+    min_fps: float = 15.0
+    gate: bool = True
+    extra_flags: tuple = ()
+
+    def __post_init__(self):
+        unknown = [name for name in self.configs if name not in CONFIG_FLAGS]
+        if unknown:
+            raise EdgeDeeplabError(f"unknown device configuration(s) {', '.join(unknown)}: "
+                                   f"choose from {', '.join(CONFIG_FLAGS)}")
+        if not self.configs:
+            raise EdgeDeeplabError("no device configuration chosen: pass e.g. --configs cpu,gpu-fp16")
+        if self.gate and not any(name in GPU_CONFIGS for name in self.configs):
+            raise EdgeDeeplabError("the FPS gate is measured on the GPU delegate: add gpu-fp16 or gpu-fp32 "
+                                   "to --configs, or pass --no-gate")
+        if any(t < 1 for t in self.threads) or not self.threads:
+            raise EdgeDeeplabError("--threads needs positive thread counts, e.g. --threads 1,4")
+        if self.num_runs < 1 or self.warmup_runs < 0:
+            raise EdgeDeeplabError("--runs must be at least 1 and --warmup at least 0")
+        if not self.remote_dir.startswith("/"):
+            raise EdgeDeeplabError(f"--remote-dir {self.remote_dir!r} must be an absolute path on the phone, "
+                                   f"e.g. {DEFAULT_REMOTE_DIR}")
+
+    def runs(self) -> list[tuple[str, int]]:
+        """(configuration, threads) pairs: CPU once per thread count, delegates with the largest count."""
+        pairs = []
+        for name in self.configs:
+            if name == "cpu":
+                pairs += [(name, threads) for threads in self.threads]
+            else:
+                pairs.append((name, max(self.threads)))
+        return pairs
+
+
+# ---- device facts --------------------------------------------------------------------------------
+
+_GETPROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
+
+
+def parse_getprop(text: str) -> dict:
+    props = {}
+    for line in text.splitlines():
+        match = _GETPROP_LINE.match(line.strip())
+        if match:
+            props[match.group("key")] = match.group("value")
+    return props
+
+
+def gles_renderer(dumpsys_surfaceflinger: str) -> Optional[str]:
+    """The `GLES: vendor, renderer, version` line SurfaceFlinger prints, without its label."""
+    for line in dumpsys_surfaceflinger.splitlines():
+        line = line.strip()
+        if line.startswith("GLES:"):
+            return line[len("GLES:"):].strip()
+    return None
+
+
+def device_facts(adb: Adb, timeout: float = 30.0) -> dict:
+    """Model, SoC, Android version, ABI and GPU of the phone `adb` points at."""
+    result = adb.shell("getprop", timeout)
+    if result.exit_code != 0:
+        raise EdgeDeeplabError(f"device {adb.serial}: `getprop` failed ({(result.stderr or result.stdout).strip()}); "
+                               f"is it an Android device?")
+    props = parse_getprop(result.stdout)
+    soc = " ".join(part for part in (props.get("ro.soc.manufacturer"), props.get("ro.soc.model")) if part)
+    gpu = gles_renderer(adb.shell("dumpsys SurfaceFlinger", timeout).stdout)
+    return {
+        "serial": adb.serial,
+        "manufacturer": props.get("ro.product.manufacturer"),
+        "model": props.get("ro.product.model"),
+        "soc": soc or props.get("ro.board.platform") or props.get("ro.hardware"),
+        "android": props.get("ro.build.version.release"),
+        "sdk": props.get("ro.build.version.sdk"),
+        "abi": props.get("ro.product.cpu.abi"),
+        "abilist": [abi for abi in props.get("ro.product.cpu.abilist", "").split(",") if abi],
+        "gpu": gpu or props.get("ro.hardware.egl") or props.get("ro.hardware.vulkan"),
+    }
+
+
+# ---- the binary ------------------------------------------------------------------------------------
+
+def check_benchmark_binary(path, abilist: list) -> None:
+    """Refuse a binary the phone cannot run, before pushing anything."""
+    path = Path(path)
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{path}: benchmark_model binary not found; download TFLite's "
+                               f"android_aarch64_benchmark_model and pass its path with --benchmark-binary")
+    head = path.read_bytes()[:20]
+    if head.startswith(b"#!"):
+        return  # a wrapper script: the phone's shell decides
+    if not head.startswith(b"\x7fELF") or len(head) < 20:
+        raise EdgeDeeplabError(f"{path}: not an executable (no ELF header); pass TFLite's "
+                               f"android_aarch64_benchmark_model binary with --benchmark-binary")
+    little_endian = head[5] == 1
+    machine = int.from_bytes(head[18:20], "little" if little_endian else "big")
+    abi = _ELF_MACHINE_ABI.get(machine)
+    if abilist and abi not in abilist:
+        raise EdgeDeeplabError(f"{path}: built for {abi or f'ELF machine {machine:#x}'} but the phone runs "
+                               f"{', '.join(abilist)}; download the matching build "
+                               f"(android_aarch64_benchmark_model for arm64-v8a)")
+
+
+# ---- one run -------------------------------------------------------------------------------------
+
+def run_flags(config_name: str, threads: int, graph: str, config: DeviceBenchConfig) -> list[str]:
+    return ([f"--graph={graph}", f"--num_threads={threads}", f"--warmup_runs={config.warmup_runs}",
+             f"--num_runs={config.num_runs}"] + CONFIG_FLAGS[config_name] + list(config.extra_flags))
+
+
+def judge_run(config_name: str, exit_code: Optional[int], output: parse.BenchmarkOutput) -> tuple[str, str]:
+    """(status, one-line reason) of a run from what benchmark_model printed and its exit code."""
+    if exit_code not in (0, None):
+        reason = output.errors[0] if output.errors else f"benchmark_model exited with code {exit_code}"
+        return FAILED, reason
+    if config_name in GPU_CONFIGS:
+        gpu = output.delegate("GPU")
+        if gpu is not None and not gpu.fully_delegated:
+            if gpu.fallback_ops:
+                return NOT_FULLY_DELEGATED, ("GPU requested but not fully delegated: "
+                                             f"{', '.join(gpu.fallback_ops)} fell back to the CPU")
+            if gpu.status is not None or gpu.nodes_total is not None or gpu.ops_on_cpu is not None:
+                return NOT_FULLY_DELEGATED, f"GPU requested but not fully delegated ({_delegation_text(gpu)})"
+        if gpu is None or not gpu.fully_delegated:
+            if output.errors:
+                return FAILED, output.errors[0]
+            return DELEGATION_UNCONFIRMED, ("GPU requested but the output never confirms that the GPU delegate "
+                                            "took the graph; not counted as a GPU number")
+    if output.errors and output.latency_us is None:
+        return FAILED, output.errors[0]
+    if output.latency_us is None:
+        return NO_MEASUREMENTS, "benchmark_model printed no measured runs"
+    if config_name == "nnapi":
+        nnapi = output.delegate("NNAPI")
+        if nnapi is not None and not nnapi.fully_delegated:
+            return NOT_FULLY_DELEGATED, f"NNAPI requested but not fully delegated ({_delegation_text(nnapi)})"
+    return OK, ""
+
+
+def _delegation_text(report: parse.DelegateReport) -> str:
+    if report.status == parse.NONE:
+        return "the delegate took no part of the graph"
+    if report.nodes_total is not None:
+        return f"{report.nodes_delegated} of {report.nodes_total} nodes"
+    if report.ops_on_cpu is not None:
+        return f"{report.ops_on_cpu} ops on the CPU"
+    if report.kernels is not None:
+        return f"partially, {report.kernels} delegate kernels"
+    return "partially"
+
+
+def summarize_run(model_name: str, config_name: str, threads: int, exit_code: Optional[int],
+                  text: str, timed_out: bool = False) -> dict:
+    output = parse.parse_benchmark_output(text)
+    if timed_out:
+        status, reason = TIMED_OUT, "did not finish in time"
+    else:
+        status, reason = judge_run(config_name, exit_code, output)
+    measured = output.measured
+    latency = output.latency_us
+    counts = status == OK
+    gpu = output.delegate("GPU")
+    return {
+        "model": model_name,
+        "config": config_name,
+        "threads": threads,
+        "status": status,
+        "reason": reason,
+        "exit_code": exit_code,
+        # Numbers only for runs we trust; the raw parse below keeps everything that was printed.
+        "latency_ms": latency / 1000.0 if counts and latency else None,
+        "latency_basis": output.latency_basis if counts else None,
+        "fps": output.fps if counts else None,
+        "printed": {
+            "init_ms": _ms(output.init_us),
+            "first_inference_ms": _ms(output.first_inference_us),
+            "warmup_avg_ms": _ms(output.warmup_avg_us),
+            "inference_avg_ms": _ms(output.inference_avg_us),
+            "runs": measured.count if measured else None,
+            "min_ms": _ms(measured.min_us) if measured else None,
+            "max_ms": _ms(measured.max_us) if measured else None,
+            "median_ms": _ms(measured.median_us) if measured else None,
+            "p95_ms": _ms(measured.p95_us) if measured else None,
+            "std_ms": _ms(measured.std_us) if measured else None,
+            "memory_overall_mb": output.memory_overall_mb,
+            "memory_peak_mb": output.memory_peak_mb,
+        },
+        "gpu_fallback_ops": gpu.unsupported_ops if gpu else [],
+        "delegates": {name: dataclasses.asdict(report) for name, report in output.delegates.items()},
+        "errors": output.errors[:5],
+        "output_tail": text.splitlines()[-15:],
+    }
+
+
+def _ms(us: Optional[float]) -> Optional[float]:
+    return us / 1000.0 if us is not None else None
+
+
+# ---- the whole benchmark -------------------------------------------------------------------------
+
+def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) -> dict:
+    """Pass when every model reaches min_fps on a fully delegated GPU run."""
+    per_model = {}
+    for name in model_names:
+        gpu_runs = [r for r in results if r["model"] == name and r["config"] in GPU_CONFIGS]
+        trusted = [r for r in gpu_runs if r["status"] == OK]
+        best = max(trusted, key=lambda r: r["fps"]) if trusted else None
+        if best is not None and best["fps"] >= min_fps:
+            per_model[name] = {"passed": True, "fps": best["fps"], "config": best["config"],
+                               "reason": f"{best['fps']:.1f} FPS on {best['config']} >= {min_fps:g}"}
+        elif best is not None:
+            per_model[name] = {"passed": False, "fps": best["fps"], "config": best["config"],
+                               "reason": f"{best['fps']:.1f} FPS on {best['config']} < {min_fps:g}"}
+        else:
+            why = "; ".join(f"{r['config']}: {r['reason']}" for r in gpu_runs) or "no GPU run"
+            per_model[name] = {"passed": False, "fps": None, "config": None, "reason": f"no trusted GPU number ({why})"}
+    return {"min_fps": min_fps, "passed": all(v["passed"] for v in per_model.values()), "models": per_model}
+
+
+def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Optional[str] = None,
+                        config: DeviceBenchConfig = DeviceBenchConfig(), progress=None) -> dict:
+    """Run every (model, configuration) on one phone; returns the report (facts, results, gate)."""
+    model_paths = [Path(path) for path in model_paths]
+    for path in model_paths:
+        if not path.is_file():
+            raise EdgeDeeplabError(f"{path}: model file not found; pass .tflite files written by `edge-deeplab export`")
+    names = [path.name for path in model_paths]
+    if len(set(names)) != len(names) or REMOTE_BINARY_NAME in names:
+        raise EdgeDeeplabError(f"two files would share a name on the phone ({', '.join(names)} and the "
+                               f"{REMOTE_BINARY_NAME} binary): rename the model")
+    if not Path(binary_path).is_file():
+        check_benchmark_binary(binary_path, [])  # raises the not-found message
+
+    device = choose_device(adb.devices(), serial)
+    adb = adb.for_device(device.serial)
+    facts = device_facts(adb)
+    check_benchmark_binary(binary_path, facts["abilist"])
+
+    remote_binary = posixpath.join(config.remote_dir, REMOTE_BINARY_NAME)
+    remote_models = [posixpath.join(config.remote_dir, path.name) for path in model_paths]
+    pushed: list[str] = []
+    results: list[dict] = []
+    # Remove the folder afterwards only if this run created it.
+    created_dir = adb.shell(quote("test", "-d", config.remote_dir), timeout=30.0).exit_code != 0
+    try:
+        _shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
+        for local, remote in [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)):
+            pushed.append(remote)  # before pushing: a push that fails midway may leave a partial file
+            adb.push(local, remote, timeout=max(60.0, config.timeout_s))
+        _shell_ok(adb, quote("chmod", "755", remote_binary), f"make {remote_binary} executable")
+
+        for model_name, remote_model in zip(names, remote_models):
+            for config_name, threads in config.runs():
+                command = quote(remote_binary, *run_flags(config_name, threads, remote_model, config))
+                try:
+                    result = adb.shell(command, timeout=config.timeout_s)
+                    row = summarize_run(model_name, config_name, threads, result.exit_code,
+                                        result.stdout + "\n" + result.stderr)
+                except AdbTimeout as timeout:
+                    row = summarize_run(model_name, config_name, threads, None, timeout.output, timed_out=True)
+                    row["reason"] = f"did not finish within {config.timeout_s:g} s (raise --timeout)"
+                    _stop_remote(adb, remote_binary)
+                results.append(row)
+                if progress is not None:
+                    progress(row)
+    finally:
+        cleanup = _remove_pushed(adb, pushed, config.remote_dir if created_dir else None)
+
+    report = {
+        "kind": "device",
+        "device": facts,
+        "benchmark_binary": str(binary_path),
+        "config": dataclasses.asdict(config),
+        "models": [{"name": path.name, "path": str(path), "bytes": path.stat().st_size} for path in model_paths],
+        "results": results,
+        "cleanup": cleanup,
+    }
+    if config.gate:
+        report["gate"] = gate_verdict(results, names, config.min_fps)
+    return report
+
+
+def _shell_ok(adb: Adb, command: str, what: str) -> None:
+    result = adb.shell(command, timeout=30.0)
+    if result.exit_code != 0:
+        reason = (result.stderr or result.stdout).strip().splitlines()
+        raise EdgeDeeplabError(f"could not {what} on {adb.serial}: {reason[-1] if reason else result.exit_code}; "
+                               f"choose a writable folder with --remote-dir")
+
+
+def _stop_remote(adb: Adb, remote_binary: str) -> None:
+    """After a time-out: make sure no benchmark keeps the phone busy (best effort)."""
+    try:
+        adb.shell(quote("pkill", "-f", remote_binary), timeout=15.0)
+    except EdgeDeeplabError:
+        pass
+
+
+def _remove_pushed(adb: Adb, pushed: list, created_dir: Optional[str]) -> str:
+    """Remove exactly the files we pushed, and the folder if this run created it; never anything else."""
+    try:
+        result = adb.shell(quote("rm", "-f", *pushed), timeout=30.0) if pushed else None
+        if created_dir:
+            adb.shell(quote("rmdir", created_dir), timeout=30.0)  # fails harmlessly if not empty
+    except EdgeDeeplabError as error:
+        return f"could not remove {', '.join(pushed) or created_dir}: {error}"
+    if result is not None and result.exit_code != 0:
+        return f"could not remove {', '.join(pushed)}: {(result.stderr or result.stdout).strip()}"
+    return f"removed {len(pushed)} pushed file(s)" + (f" and {created_dir}" if created_dir else "")

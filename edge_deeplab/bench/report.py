@@ -1,0 +1,133 @@
+"""Benchmark results as a table, a JSON report and a history file that shows regressions over time.
+
+The history is JSON Lines: one line per measured result (model, where it ran, configuration, mode),
+appended after every benchmark. A result regresses when its latency grew by more than a threshold
+(10 % by default) over the previous entry with the same key: same model bytes (SHA-256), same
+machine or phone, same configuration and mode.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Optional
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+DEFAULT_REGRESSION_THRESHOLD = 0.10
+
+
+def sha256_of(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def write_json(path, data) -> Path:
+    """Write JSON through a temporary file in the same folder, then rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(data, stream, indent=2, sort_keys=False)
+            stream.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def render_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
+    """A plain-text table; `columns` is [(key, heading)], missing values print as '-'."""
+    def cell(row, key):
+        value = row.get(key)
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.2f}"
+        return str(value)
+
+    table = [[heading for _, heading in columns]] + [[cell(row, key) for key, _ in columns] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+# ---- history -------------------------------------------------------------------------------------
+
+def history_key(entry: dict) -> str:
+    return "|".join(str(entry.get(part)) for part in ("where", "model_sha256", "config", "mode"))
+
+
+def read_history(path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    entries = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            raise EdgeDeeplabError(
+                f"{path}:{number}: not a JSON line; this file is not an edge-deeplab benchmark history "
+                f"(pass another --history path)") from None
+    return entries
+
+
+def mark_regressions(previous: list[dict], new: list[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD):
+    """Set `previous_latency_ms` and `regression` (bool) on each new entry, against the last same-key entry."""
+    last = {}
+    for entry in previous:
+        if entry.get("latency_ms"):
+            last[history_key(entry)] = entry
+    for entry in new:
+        before = last.get(history_key(entry))
+        entry["previous_latency_ms"] = before["latency_ms"] if before else None
+        entry["regression"] = bool(
+            before and entry.get("latency_ms") and entry["latency_ms"] > before["latency_ms"] * (1.0 + threshold))
+    return new
+
+
+def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD) -> list[dict]:
+    """Mark regressions against the file's earlier entries, then append the entries (one JSON line each)."""
+    path = Path(path)
+    entries = [dict(entry) for entry in entries if entry.get("latency_ms")]
+    mark_regressions(read_history(path), entries, threshold)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Appending whole lines keeps earlier history intact even if this process dies mid-write.
+    with open(path, "a") as stream:
+        stream.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+    return entries
+
+
+def history_timeline(entries: list[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD) -> list[dict]:
+    """Every entry in file order, each marked against the previous entry with the same key."""
+    marked, seen = [], []
+    for entry in entries:
+        entry = dict(entry)
+        mark_regressions(seen, [entry], threshold)
+        seen.append(entry)
+        marked.append(entry)
+    return marked
+
+
+def history_entry(*, when: str, where: str, model: str, model_sha256: str, config: str, mode: str,
+                  latency_ms: Optional[float], fps: Optional[float], kind: str) -> dict:
+    return {"when": when, "kind": kind, "where": where, "model": model, "model_sha256": model_sha256,
+            "config": config, "mode": mode,
+            "latency_ms": round(latency_ms, 4) if latency_ms else None,
+            "fps": round(fps, 2) if fps else None}
