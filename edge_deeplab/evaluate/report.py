@@ -1,0 +1,177 @@
+"""The evaluation as a table, JSON, Markdown and a self-contained HTML page with overlays.
+
+Every file is written to a temporary name in its folder and renamed, so a failed run leaves no
+half-written report. The HTML page embeds its images as JPEG data URIs: one file, no assets
+(JPEG, not PNG: a photo overlay is ~20 kB instead of ~150 kB).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edge_deeplab.contract import IGNORE_LABEL
+
+OVERLAY_MAX_SIDE = 320
+# Overlay colours (RGB): correct foreground, predicted where the truth says otherwise, missed, unlabelled.
+CORRECT, WRONG, MISSED, IGNORED = (40, 200, 80), (230, 40, 40), (40, 90, 240), (128, 128, 128)
+LEGEND = ("green: foreground predicted correctly; red: predicted foreground where the truth differs "
+          "(false positive); blue: foreground predicted as background (missed); grey: unlabelled")
+
+TABLE_COLUMNS = [("name", "model"), ("format", "format"), ("size_mb", "size MB"), ("mIoU", "mIoU %"),
+                 ("person_IoU", "person IoU %"), ("boundary_F", "boundary F %"), ("delta_mIoU", "Δ mIoU"),
+                 ("latency_ms", "CPU ms")]
+
+
+def table_rows(result: dict) -> list[dict]:
+    """One row per model, numbers in the units people read: percent, points, megabytes, milliseconds."""
+    def percent(value):
+        return None if value is None else 100.0 * value
+
+    rows = []
+    for model in result["models"]:
+        metrics = model["metrics"]
+        rows.append({"name": model["name"], "format": model["format"],
+                     "size_mb": model["size_bytes"] / 1e6 if model["size_bytes"] else None,
+                     "mIoU": percent(metrics["mIoU"]), "person_IoU": percent(metrics["person_IoU"]),
+                     "boundary_F": percent(metrics["boundary_F"]),
+                     "delta_mIoU": percent(model["delta_mIoU"]),
+                     "latency_ms": model["latency_ms"]["forward_median"]})
+    return rows
+
+
+def _cell(key: str, value) -> str:
+    if value is None:
+        return "-"
+    if key == "delta_mIoU":
+        return f"{value:+.2f}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def render_table(result: dict) -> str:
+    rows = [[heading for _, heading in TABLE_COLUMNS]]
+    rows += [[_cell(key, row.get(key)) for key, _ in TABLE_COLUMNS] for row in table_rows(result)]
+    widths = [max(len(line[i]) for line in rows) for i in range(len(TABLE_COLUMNS))]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _notes(result: dict) -> list[str]:
+    dataset, settings = result["dataset"], result["settings"]
+    notes = [f"{dataset['name']}: {dataset['images']} images, classes {', '.join(dataset['class_names'])}.",
+             f"Metrics at each image's own resolution; {settings['resize']}.",
+             f"Scales {', '.join(f'{s:g}' for s in settings['scales'])}, flip {'on' if settings['flip'] else 'off'}; "
+             f"boundary F tolerance {settings['boundary_tolerance_of_diagonal'] * 100:g} % of the image diagonal.",
+             f"Δ mIoU in points against {result['reference']}." if result["reference"]
+             else "Δ mIoU: no float model of ours among the models, so no reference.",
+             f"CPU ms: {settings['latency']} ({result['host']['processor']})."]
+    return notes
+
+
+def render_markdown(result: dict) -> str:
+    rows = table_rows(result)
+    lines = ["# Evaluation", "", "| " + " | ".join(h for _, h in TABLE_COLUMNS) + " |",
+             "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"]
+    lines += ["| " + " | ".join(_cell(k, row.get(k)) for k, _ in TABLE_COLUMNS) + " |" for row in rows]
+    lines += [""] + [f"- {note}" for note in _notes(result)]
+    lines += ["", "## Per class IoU %", "", "| model | " + " | ".join(result["dataset"]["class_names"]) + " |",
+              "|---|" + "|".join("---" for _ in result["dataset"]["class_names"]) + "|"]
+    for model in result["models"]:
+        values = model["metrics"]["per_class_IoU"]
+        lines.append(f"| {model['name']} | " + " | ".join(
+            _cell("", None if values[c] is None else 100 * values[c]) for c in result["dataset"]["class_names"]) + " |")
+    lines += ["", "## Other metrics %", "", "| model | pixel accuracy | frequency-weighted IoU | person boundary F |"
+              " image ms (median) |", "|---|---|---|---|---|"]
+    for model in result["models"]:
+        m = model["metrics"]
+        lines.append("| " + " | ".join([model["name"]] + [
+            _cell("", None if m[k] is None else 100 * m[k]) for k in ("pixel_accuracy", "fw_IoU", "person_boundary_F")]
+            + [_cell("", model["latency_ms"]["image_median"])]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(result: dict, overlays: dict) -> str:
+    escape = html.escape
+    rows = table_rows(result)
+    head = "".join(f"<th>{escape(h)}</th>" for _, h in TABLE_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(k, row.get(k)))}</td>" for k, _ in TABLE_COLUMNS) + "</tr>"
+                   for row in rows)
+    score_name = result["settings"]["per_image_score"]
+    sections = []
+    for model in result["models"]:
+        kept = overlays.get(model["name"], {})
+        for which in ("best", "worst"):
+            figures = "".join(
+                f'<figure><img alt="{escape(str(image_id))}" src="data:image/jpeg;base64,'
+                f'{base64.b64encode(jpeg).decode()}"><figcaption>{escape(str(image_id))}: {score_name} '
+                f'{score * 100:.1f} %</figcaption></figure>' for image_id, score, jpeg in kept.get(which, []))
+            if figures:
+                sections.append(f"<h3>{escape(model['name'])}: {which} images</h3><div class=row>{figures}</div>")
+    notes = "".join(f"<li>{escape(n)}</li>" for n in _notes(result))
+    style = ("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+             "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child,th:first-child,"
+             "td:nth-child(2){text-align:left}.row{display:flex;flex-wrap:wrap;gap:12px}"
+             "figure{margin:0}figcaption{font-size:12px}")
+    return (f"<!DOCTYPE html><html><head><meta charset=utf-8><title>edge-deeplab evaluation</title>"
+            f"<style>{style}</style></head><body><h1>Evaluation</h1><table><tr>{head}</tr>{body}</table>"
+            f"<ul>{notes}</ul><h2>Best and worst images</h2><p>{escape(LEGEND)}</p>{''.join(sections)}"
+            f"</body></html>\n")
+
+
+def overlay_jpeg(rgb: np.ndarray, truth: np.ndarray, prediction: np.ndarray,
+                max_side: int = OVERLAY_MAX_SIDE) -> bytes:
+    """The photo with the prediction's errors painted on, as JPEG bytes, at most `max_side` pixels."""
+    import cv2
+
+    valid = truth != IGNORE_LABEL
+    colours = np.zeros(rgb.shape, dtype=np.float32)
+    paint = np.zeros(truth.shape, dtype=bool)
+    for where, colour in ((valid & (prediction == truth) & (truth != 0), CORRECT),
+                          (valid & (prediction != truth) & (prediction != 0), WRONG),
+                          (valid & (prediction != truth) & (prediction == 0), MISSED),
+                          (~valid, IGNORED)):
+        colours[where] = colour
+        paint |= where
+    blended = rgb.astype(np.float32)
+    blended[paint] = 0.45 * blended[paint] + 0.55 * colours[paint]
+    blended = blended.astype(np.uint8)
+    scale = max_side / max(rgb.shape[:2])
+    if scale < 1:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        blended = cv2.resize(blended, size, interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(blended, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok, "OpenCV failed to encode a JPEG"
+    return encoded.tobytes()
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_reports(evaluation, out_dir, stem: str = "evaluation") -> dict:
+    """evaluation.json, .md and .html in `out_dir`; returns their paths by format."""
+    out_dir = Path(out_dir)
+    texts = {"json": json.dumps(evaluation.result, indent=2) + "\n",
+             "md": render_markdown(evaluation.result),
+             "html": render_html(evaluation.result, evaluation.overlays)}
+    return {kind: write_text(out_dir / f"{stem}.{kind}", text) for kind, text in texts.items()}
