@@ -1,0 +1,48 @@
+plugins {
+    alias(libs.plugins.android.application)
+}
+
+android {
+    namespace = "org.edgedeeplab.portrait"
+    compileSdk = 36
+
+    defaultConfig {
+        applicationId = "org.edgedeeplab.portrait"
+        minSdk = 24
+        targetSdk = 36
+        versionCode = 1
+        versionName = "0.1.0"
+    }
+
+    buildTypes {
+        release {
+            isMinifyEnabled = false
+            proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
+        }
+    }
+
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_11
+        targetCompatibility = JavaVersion.VERSION_11
+    }
+
+    // The interpreter memory-maps model.tflite straight from the APK: it must be stored uncompressed.
+    androidResources {
+        noCompress += "tflite"
+    }
+}
+
+dependencies {
+    implementation(libs.androidx.activity)
+    implementation(libs.camera.core)
+    implementation(libs.camera.camera2)
+    implementation(libs.camera.lifecycle)
+    implementation(libs.camera.view)
+    implementation(libs.litert)
+    implementation(libs.litert.gpu)
+    implementation(libs.litert.gpu.api)
+
+    // The core/ package is plain Java: its tests run here with `./gradlew test` and, without Gradle,
+    // from the repository's pytest suite (tests/android/).
+    testImplementation(libs.junit)
+}
