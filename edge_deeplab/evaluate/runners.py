@@ -208,19 +208,17 @@ def tflite_format(path) -> str:
 def load_keras_runner(path, name: Optional[str] = None) -> KerasRunner:
     """A saved Keras model and its contract.
 
-    The hook for the model package: if edge_deeplab.model provides `load_model(path) ->
-    (tf_keras.Model, ModelContract)` (config + weights + contract JSON saved by the builder), it is
-    used. Otherwise a whole-model .keras/.h5 file (or SavedModel folder) is loaded with tf_keras and
-    its contract read from `<model>.contract.json` or `contract.json` beside it.
+    A folder saved by edge-deeplab (model.json + weights.h5) is rebuilt by edge_deeplab.model.load_model.
+    Otherwise a whole-model .keras/.h5 file (or SavedModel folder) is loaded with tf_keras and its
+    contract read from `<model>.contract.json` or `contract.json` beside it.
     """
     path = Path(path)
     if not path.exists():
         raise EdgeDeeplabError(f"{path}: model not found; pass a .tflite, a saved Keras model or peer:NAME")
-    from edge_deeplab import model as model_package
+    from edge_deeplab.model.saving import MODEL_JSON, load_model
 
-    loader = getattr(model_package, "load_model", None)
-    if loader is not None:
-        model, contract = loader(path)
+    if (path / MODEL_JSON).is_file() or path.name == MODEL_JSON:
+        model, contract = load_model(path)
     else:
         model, contract = _load_keras_file(path), _contract_beside(path)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size

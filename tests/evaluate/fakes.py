@@ -1,4 +1,7 @@
-"""Runners made of numpy, so evaluator logic is tested without a model file."""
+"""Runners made of numpy and tiny datasets, so evaluator logic is tested without model files."""
+import dataclasses
+from pathlib import Path
+
 import numpy as np
 
 from edge_deeplab.contract import ModelContract
@@ -28,3 +31,32 @@ def person_contract(size=8, **changes):
     values = dict(labels=("background", "person"), input_height=size, input_width=size, person_class=1)
     values.update(changes)
     return ModelContract(**values)
+
+
+@dataclasses.dataclass
+class Sample:
+    id: str
+    image: np.ndarray
+    mask: np.ndarray
+
+
+class ListDataset:
+    def __init__(self, class_names, samples, name="test dataset"):
+        self.class_names = tuple(class_names)
+        self.samples = list(samples)
+        self.name = name
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __iter__(self):
+        return iter(self.samples)
+
+
+def open_person_dataset(root, split="val", limit=None):
+    from edge_deeplab.data import open_dataset
+
+    dataset = open_dataset(root, split=split)
+    if limit is None:
+        return dataset
+    return ListDataset(dataset.class_names, [s for _, s in zip(range(limit), dataset)], f"{Path(root).name} {split}")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 import edge_deeplab.evaluate
-from conftest import ListDataset, Sample, open_person_dataset
+from fakes import ListDataset, Sample, open_person_dataset
 from edge_deeplab.cli import main
 
 

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import ListDataset, Sample
+from fakes import ListDataset, Sample
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import report
 from edge_deeplab.evaluate.evaluator import EvalConfig, evaluate_models
