@@ -1,0 +1,142 @@
+"""Class names and a label mapping: which stored mask value means which class.
+
+A labels config is a small JSON object (a file, a dict, or a built-in preset name):
+
+    {"classes": ["background", "person"],
+     "map": {"15": "person", "*": "background"}}
+
+- "classes": the class names, index 0 first. Mask values 0..len-1 are these classes.
+- "map" (optional): stored mask value -> class (a class name or index) or "ignore".
+  "*" is the target of every value not listed; without "*" an unlisted value keeps its
+  number (and must then be a class index). 255 is the ignore label, in the masks and in
+  the result: it is never remapped (PASCAL VOC draws object boundaries with it).
+
+Preset "voc-person" turns PASCAL VOC's 21 classes into background/person (VOC person = 15).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from edge_deeplab.contract import IGNORE_LABEL
+from edge_deeplab.errors import EdgeDeeplabError
+
+VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+               "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+               "sheep", "sofa", "train", "tvmonitor")
+PERSON_CLASSES = ("background", "person")
+
+PRESETS = {
+    "voc-person": {"classes": list(PERSON_CLASSES), "map": {"15": "person", "*": "background"}},
+}
+
+#: The file a dataset folder may carry with its own labels config.
+LABELS_FILE = "labels.json"
+
+
+class LabelConfig:
+    """Class names plus a 256-entry lookup table from stored mask values to class indices."""
+
+    def __init__(self, classes, lookup: Optional[np.ndarray] = None, source: str = "labels"):
+        self.classes = tuple(str(c) for c in classes)
+        self.lookup = lookup  # None: stored values are the class indices
+        self.source = source
+
+    @property
+    def is_identity(self) -> bool:
+        return self.lookup is None
+
+    def apply(self, mask: np.ndarray) -> np.ndarray:
+        """Stored mask values -> class indices (255 stays 255)."""
+        return mask if self.lookup is None else self.lookup[mask]
+
+    def unknown_labels(self, mask: np.ndarray) -> list[int]:
+        """Values of an already mapped mask that are neither a class nor ignore."""
+        present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
+        return [int(v) for v in present if v >= len(self.classes) and v != IGNORE_LABEL]
+
+    def to_dict(self) -> dict:
+        data = {"classes": list(self.classes)}
+        if self.lookup is not None:
+            data["map"] = {str(v): int(self.lookup[v]) for v in range(255) if self.lookup[v] != v}
+        return data
+
+    def __repr__(self):
+        return f"LabelConfig({self.classes}, mapped={not self.is_identity}, source={self.source!r})"
+
+
+def default_labels(classes) -> LabelConfig:
+    return LabelConfig(classes, None, "default")
+
+
+def load_labels_config(config: Union[str, Path, dict, LabelConfig, None]) -> Optional[LabelConfig]:
+    """A LabelConfig from a preset name, a JSON file path, a dict, or None."""
+    if config is None or isinstance(config, LabelConfig):
+        return config
+    if isinstance(config, dict):
+        return parse_labels_config(config, "labels config")
+    if str(config) in PRESETS:
+        return parse_labels_config(PRESETS[str(config)], f"preset {config}")
+    path = Path(config)
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{path}: labels config not found; pass a JSON file like "
+                               f'{{"classes": ["background", "person"]}} or a preset ({", ".join(PRESETS)})')
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise EdgeDeeplabError(f"{path}: not valid JSON ({error}); fix the labels config") from None
+    return parse_labels_config(data, str(path))
+
+
+def parse_labels_config(data, source: str) -> LabelConfig:
+    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
+        raise EdgeDeeplabError(f'{source}: needs a "classes" list of class names, e.g. '
+                               f'{{"classes": ["background", "person"]}}')
+    classes = data["classes"]
+    if len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
+        raise EdgeDeeplabError(f'{source}: "classes" must hold at least two distinct non-empty names')
+    if len(classes) >= IGNORE_LABEL:
+        raise EdgeDeeplabError(f"{source}: at most {IGNORE_LABEL} classes fit in 8-bit masks ({IGNORE_LABEL} = ignore)")
+    unknown_keys = set(data) - {"classes", "map"}
+    if unknown_keys:
+        raise EdgeDeeplabError(f'{source}: unknown keys {sorted(unknown_keys)}; a labels config has "classes" '
+                               f'and "map"')
+    mapping = data.get("map")
+    if not mapping:
+        return LabelConfig(classes, None, source)
+    if not isinstance(mapping, dict):
+        raise EdgeDeeplabError(f'{source}: "map" must be an object of stored value -> class, e.g. {{"15": "person"}}')
+    lookup = np.arange(256, dtype=np.uint8)
+    if "*" in mapping:
+        lookup[:IGNORE_LABEL] = _target(mapping["*"], classes, source, "*")
+    for key, value in mapping.items():
+        if key == "*":
+            continue
+        try:
+            stored = int(key)
+        except ValueError:
+            raise EdgeDeeplabError(f'{source}: map key {key!r} is not a mask value 0..254 or "*"') from None
+        if stored == IGNORE_LABEL:
+            raise EdgeDeeplabError(f"{source}: {IGNORE_LABEL} is the ignore label and stays ignore; "
+                                   f"remove it from the map")
+        if not 0 <= stored < IGNORE_LABEL:
+            raise EdgeDeeplabError(f"{source}: map key {key} is outside the mask values 0..254")
+        lookup[stored] = _target(value, classes, source, key)
+    return LabelConfig(classes, lookup, source)
+
+
+def _target(value, classes, source: str, key: str) -> int:
+    if value == "ignore":
+        return IGNORE_LABEL
+    if isinstance(value, str):
+        if value not in classes:
+            raise EdgeDeeplabError(f"{source}: map {key!r} -> {value!r} names no class; "
+                                   f"classes are {', '.join(classes)}")
+        return classes.index(value)
+    if isinstance(value, int) and not isinstance(value, bool) and (0 <= value < len(classes) or value == IGNORE_LABEL):
+        return value
+    raise EdgeDeeplabError(f"{source}: map {key!r} -> {value!r} is not a class name, a class index "
+                           f"0..{len(classes) - 1} or \"ignore\"")

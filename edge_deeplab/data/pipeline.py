@@ -1,0 +1,304 @@
+"""tf.data input pipelines: DeepLab's training augmentation and evaluation batches.
+
+Training (per sample, in parallel map calls, DeepLab's recipe): random scale 0.5-2.0 (image
+bilinear, mask nearest), padding to at least the crop size with the mean pixel (image) and the
+ignore label 255 (mask), a random crop, a horizontal flip, a small photometric jitter
+(brightness, contrast, saturation, hue) on the real pixels only, then normalisation.
+
+Normalisation is defined once, here, from the model's contract: (pixel - mean) / std with the
+ModelContract's mean and std (DeepLab's default (x - 127.5) / 127.5). The trainer saves that
+contract with the model, so inference uses the same numbers. Padded pixels become exactly 0.
+
+Determinism and exact resume: an epoch is its own tf.data pipeline. Its sample order is a
+permutation drawn from (seed, epoch) alone, and each sample's augmentation from stateless
+random ops seeded by (seed, epoch, position in the epoch); parallel decoding keeps the order
+(deterministic map). So the batches of epoch e are the same on every run, and
+`skip_batches=k` starts an epoch at batch k without decoding the first k batches.
+
+Decoding: images by TensorFlow's decoders from `dataset.image_paths` (JPEG with
+dct_method="INTEGER_ACCURATE", which gives the same pixels as PIL); masks by TensorFlow where
+they are plain 8-bit grayscale PNGs, otherwise (palette PNGs, label mappings) by the dataset's
+own reader in a numpy_function. In-memory datasets (synthetic) are read from their arrays.
+`cache=True` keeps decoded samples in memory after their first use (about 1.4 MB per
+550x830 photo), so later epochs skip decoding.
+
+Evaluation: `evaluation_dataset(dataset)` gives each image at full resolution, batch 1, no
+crop (the paper's protocol; edge_deeplab.evaluate does the same with any model). With
+`size=(h, w)` it resizes each image to the model's input size (image bilinear, mask nearest,
+see resize_for_model), which is what the trainer's per-epoch val mIoU uses.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+import tensorflow as tf
+
+from edge_deeplab.contract import IGNORE_LABEL, ModelContract
+from edge_deeplab.data.dataset import Dataset, FileDataset
+from edge_deeplab.errors import EdgeDeeplabError
+
+AUTOTUNE = tf.data.AUTOTUNE
+_CONTRACT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ModelContract)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """DeepLab's training augmentation; the defaults are the papers' (scale) and small jitter."""
+
+    min_scale: float = 0.5
+    max_scale: float = 2.0
+    flip: bool = True
+    brightness: float = 0.1    # max delta, on pixels in 0..1
+    contrast: float = 0.15     # factor in [1 - c, 1 + c]
+    saturation: float = 0.15   # factor in [1 - s, 1 + s]
+    hue: float = 0.02          # max delta, in turns of the colour wheel
+    # (height, width) every image is first resized to, before the random scale; None keeps each
+    # image's own size. Set it to the model input when photos are much larger than the crop: the app
+    # resizes the whole frame to the model input, so training should see people at that scale.
+    base_size: Optional[tuple] = None
+
+    def __post_init__(self):
+        if not 0 < self.min_scale <= self.max_scale:
+            raise EdgeDeeplabError(f"scale range {self.min_scale}-{self.max_scale}: need 0 < min <= max")
+        if not (0 <= self.contrast < 1 and 0 <= self.saturation < 1 and 0 <= self.hue <= 0.5
+                and 0 <= self.brightness <= 1):
+            raise EdgeDeeplabError("photometric jitter out of range: brightness 0..1, contrast and saturation "
+                                   "0..<1, hue 0..0.5")
+
+
+NO_AUGMENTATION = Augmentation(min_scale=1.0, max_scale=1.0, flip=False, brightness=0.0, contrast=0.0,
+                               saturation=0.0, hue=0.0)
+
+
+def normalization(contract: Optional[ModelContract] = None):
+    """(mean, std) per RGB channel: the contract's, or ModelContract's defaults (DeepLab's 127.5)."""
+    mean = contract.mean if contract is not None else _CONTRACT_DEFAULTS["mean"]
+    std = contract.std if contract is not None else _CONTRACT_DEFAULTS["std"]
+    return tuple(float(v) for v in mean), tuple(float(v) for v in std)
+
+
+def normalize(image, contract: Optional[ModelContract] = None) -> tf.Tensor:
+    """RGB pixels in 0..255 -> model input, (x - mean) / std. The one place this is computed in TF."""
+    mean, std = normalization(contract)
+    return (tf.cast(image, tf.float32) - tf.constant(mean)) / tf.constant(std)
+
+
+def epoch_order(num_samples: int, seed: int, epoch: int) -> np.ndarray:
+    """The sample order of one epoch: a permutation that depends only on (seed, epoch)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(epoch)])).permutation(num_samples)
+
+
+def batches_per_epoch(dataset: Dataset, batch_size: int, drop_remainder: bool = True) -> int:
+    return len(dataset) // batch_size if drop_remainder else -(-len(dataset) // batch_size)
+
+
+def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], batch_size: int, seed: int = 0, *,
+                     epoch: int = 0, skip_batches: int = 0, contract: Optional[ModelContract] = None,
+                     augmentation: Augmentation = Augmentation(), cache: bool = False,
+                     drop_remainder: bool = True) -> tf.data.Dataset:
+    """One epoch of augmented batches: (images float32 [B, h, w, 3] normalised, masks uint8 [B, h, w]).
+
+    Call once per epoch with epoch=e; to resume inside an epoch, pass skip_batches=k.
+    """
+    crop_h, crop_w = _pair(crop_size, "crop size")
+    if batch_size < 1:
+        raise EdgeDeeplabError(f"batch size {batch_size}: must be at least 1")
+    if len(dataset) < batch_size and drop_remainder:
+        raise EdgeDeeplabError(f"{dataset.name}: {len(dataset)} samples are fewer than one batch of {batch_size}; "
+                               f"lower the batch size")
+    total = batches_per_epoch(dataset, batch_size, drop_remainder)
+    if not 0 <= skip_batches <= total:
+        raise EdgeDeeplabError(f"skip_batches={skip_batches}: an epoch has {total} batches")
+    order = epoch_order(len(dataset), seed, epoch)
+    start = skip_batches * batch_size
+    positions = np.arange(start, len(dataset), dtype=np.int64)
+    # One int64 per epoch and seed, folded into each sample's stateless seed with its position.
+    epoch_key = int(np.random.SeedSequence([int(seed), int(epoch), 1]).generate_state(1, np.uint64)[0] >> 1)
+    load = _loader(dataset, cache)
+    mean, _ = normalization(contract)
+
+    def prepare(index, position):
+        image, mask = load(index)
+        image, mask = augment(image, mask, (crop_h, crop_w), tf.stack([tf.constant(epoch_key, tf.int64), position]),
+                              augmentation, mean)
+        return normalize(image, contract), mask
+
+    data = tf.data.Dataset.from_tensor_slices((order[start:].astype(np.int64), positions))
+    data = data.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return data.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def evaluation_dataset(dataset: Dataset, size: Optional[Union[int, Sequence[int]]] = None, *,
+                       contract: Optional[ModelContract] = None, batch_size: int = 1,
+                       cache: bool = False) -> tf.data.Dataset:
+    """(images float32 normalised, masks uint8) in dataset order, no augmentation.
+
+    size=None: full resolution, batch 1 (images differ in size). size=(h, w): resized for the
+    model (resize_for_model), in batches of `batch_size`.
+    """
+    if size is None and batch_size != 1:
+        raise EdgeDeeplabError("full-resolution evaluation runs at batch size 1 (images differ in size); "
+                               "pass size=(h, w) to batch")
+    target = None if size is None else _pair(size, "evaluation size")
+    load = _loader(dataset, cache)
+
+    def prepare(index):
+        image, mask = load(index)
+        if target is not None:
+            image, mask = resize_for_model(image, mask, target)
+        return normalize(image, contract), mask
+
+    data = tf.data.Dataset.range(len(dataset)).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return data.batch(batch_size).prefetch(AUTOTUNE)
+
+
+def resize_for_model(image, mask, size) -> tuple:
+    """Image bilinear (float32, 0..255, not normalised) and mask nearest (uint8) to `size` = (h, w).
+
+    Works on one sample ([H, W, 3], [H, W]) or a batch ([B, H, W, 3], [B, H, W]). Bilinear with
+    half-pixel centres and no antialiasing: the resize TFLite's RESIZE_BILINEAR and an app do.
+    """
+    height, width = _pair(size, "size")
+    image = tf.image.resize(tf.cast(image, tf.float32), (height, width), method="bilinear")
+    mask = tf.convert_to_tensor(mask)
+    mask = tf.image.resize(mask[..., None], (height, width), method="nearest")[..., 0]
+    return image, tf.cast(mask, tf.uint8)
+
+
+def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentation(), fill=None):
+    """One training sample: scale, pad (fill pixel / 255), crop to crop_size, flip, jitter.
+
+    `seed` is a stateless seed (int64 [2]); the same seed gives the same result. Returns the
+    image as float32 in 0..255 (not normalised) and the mask as uint8.
+    """
+    crop_h, crop_w = crop_size
+    fill = tf.constant(fill if fill is not None else normalization()[0], tf.float32)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=10)
+    image = tf.cast(image, tf.float32)
+    mask = tf.cast(mask, tf.float32)[..., None]
+    # 1. Random scale (Chen et al.: 0.5 to 2.0).
+    shape = tf.cast(tf.shape(image)[:2] if augmentation.base_size is None else augmentation.base_size, tf.float32)
+    scale = tf.random.stateless_uniform([], seeds[0], augmentation.min_scale, augmentation.max_scale)
+    scaled = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), 1)
+    image = tf.image.resize(image, scaled, method="bilinear")
+    mask = tf.image.resize(mask, scaled, method="nearest")
+    # 2. Pad to at least the crop size, at a random offset: the image with the fill pixel (0
+    # after normalisation), the mask with the ignore label, and a 0/1 channel marking real pixels.
+    pad_h, pad_w = tf.maximum(crop_h - scaled[0], 0), tf.maximum(crop_w - scaled[1], 0)
+    top = tf.random.stateless_uniform([], seeds[1], 0, pad_h + 1, dtype=tf.int32)
+    left = tf.random.stateless_uniform([], seeds[2], 0, pad_w + 1, dtype=tf.int32)
+    paddings = [[top, pad_h - top], [left, pad_w - left], [0, 0]]
+    stacked = tf.concat([
+        tf.pad(image - fill, paddings) + fill,
+        tf.pad(mask, paddings, constant_values=float(IGNORE_LABEL)),
+        tf.pad(tf.ones_like(mask), paddings),
+    ], axis=-1)
+    # 3. Random crop, the same window for all channels.
+    height, width = tf.shape(stacked)[0], tf.shape(stacked)[1]
+    y = tf.random.stateless_uniform([], seeds[3], 0, height - crop_h + 1, dtype=tf.int32)
+    x = tf.random.stateless_uniform([], seeds[4], 0, width - crop_w + 1, dtype=tf.int32)
+    stacked = tf.slice(stacked, [y, x, 0], [crop_h, crop_w, 5])
+    # 4. Horizontal flip.
+    if augmentation.flip:
+        flip = tf.random.stateless_uniform([], seeds[5]) < 0.5
+        stacked = tf.cond(flip, lambda: tf.reverse(stacked, axis=[1]), lambda: stacked)
+    image, mask, real = stacked[..., :3], stacked[..., 3], stacked[..., 4:]
+    # 5. Photometric jitter on the real pixels; padding keeps the fill pixel.
+    jittered = _jitter(image / 255.0, seeds[6:], augmentation) * 255.0
+    image = real * jittered + (1.0 - real) * fill
+    image.set_shape([crop_h, crop_w, 3])
+    mask = tf.cast(mask, tf.uint8)
+    mask.set_shape([crop_h, crop_w])
+    return image, mask
+
+
+def _jitter(rgb, seeds, augmentation: Augmentation):
+    a = augmentation
+    if a.brightness:
+        rgb = tf.image.stateless_random_brightness(rgb, a.brightness, seeds[0])
+    if a.contrast:
+        rgb = tf.image.stateless_random_contrast(rgb, 1 - a.contrast, 1 + a.contrast, seeds[1])
+    if a.saturation or a.hue:
+        rgb = tf.clip_by_value(rgb, 0.0, 1.0)  # the HSV conversion expects pixels in 0..1
+        if a.saturation:
+            rgb = tf.image.stateless_random_saturation(rgb, 1 - a.saturation, 1 + a.saturation, seeds[2])
+        if a.hue:
+            rgb = tf.image.stateless_random_hue(rgb, a.hue, seeds[3])
+    return tf.clip_by_value(rgb, 0.0, 1.0)
+
+
+def _loader(dataset: Dataset, cache: bool):
+    """index (int64 tensor) -> (image uint8 [H, W, 3], mask uint8 [H, W])."""
+    if len(dataset) == 0:
+        raise EdgeDeeplabError(f"{dataset.name}: has no samples")
+    if isinstance(dataset, FileDataset) and not cache:
+        return _file_loader(dataset)
+    if cache:
+        # Kept on the dataset, so that every epoch's pipeline shares one cache.
+        if getattr(dataset, "_decoded_cache", None) is None:
+            dataset._decoded_cache = _CachedReader(dataset)
+        read = dataset._decoded_cache
+    else:
+        def read(index):
+            return dataset.read_image(int(index)), dataset.read_mask(int(index))
+
+    def load(index):
+        image, mask = tf.numpy_function(read, [index], (tf.uint8, tf.uint8), stateful=False)
+        image.set_shape([None, None, 3])
+        mask.set_shape([None, None])
+        return image, mask
+
+    return load
+
+
+def _file_loader(dataset: FileDataset):
+    image_paths = tf.constant(dataset.image_paths)
+    mask_paths = tf.constant(dataset.mask_paths)
+
+    def read_mask(index):
+        return dataset.read_mask(int(index))
+
+    def load(index):
+        content = tf.io.read_file(tf.gather(image_paths, index))
+        image = tf.cond(tf.io.is_jpeg(content),
+                        lambda: tf.io.decode_jpeg(content, channels=3, dct_method="INTEGER_ACCURATE"),
+                        lambda: tf.io.decode_image(content, channels=3, dtype=tf.uint8, expand_animations=False))
+        if dataset.masks_plain:
+            mask = tf.io.decode_png(tf.io.read_file(tf.gather(mask_paths, index)), channels=1)[..., 0]
+        else:
+            mask = tf.numpy_function(read_mask, [index], tf.uint8, stateful=False)
+        image.set_shape([None, None, 3])
+        mask.set_shape([None, None])
+        return image, mask
+
+    return load
+
+
+class _CachedReader:
+    """Decoded samples kept in memory after their first read (the cache=True option)."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+        self.samples = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, index):
+        index = int(index)
+        sample = self.samples.get(index)
+        if sample is None:
+            sample = (self.dataset.read_image(index), self.dataset.read_mask(index))
+            with self.lock:
+                self.samples[index] = sample
+        return sample
+
+
+def _pair(value, what: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in pair):
+        raise EdgeDeeplabError(f"{what} {value!r}: give a positive int or (height, width)")
+    return int(pair[0]), int(pair[1])
