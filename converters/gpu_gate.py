@@ -1,0 +1,642 @@
+"""The GPU-delegate gate: does a .tflite run whole on a phone's GPU?
+
+Two checks, because neither alone is proof (../shared/FIELD_NOTES.md: TensorFlow's own Analyzer
+called models with SPACE_TO_BATCH_ND and INT64 ARG_MAX "compatible"):
+
+- static: every op and its attributes against the mobile GPU delegate's documented constraints,
+  tensorflow/lite/tools/versioning/gpu_compatibility.cc (CheckGpuDelegateCompatibility), read from
+  the flatbuffer without running anything;
+- dynamic: LiteRT compiles the model with its GPU accelerator alone (no CPU to fall back to), here on
+  Mesa's software Vulkan driver; it is fully accelerated or names each op that fell back and why. The
+  outputs are then compared with the CPU interpreter on a deterministic random input.
+
+Each check gives a GateResult with status "pass", "fail" or "not run" and a one-line summary. Where no
+Vulkan adapter exists the dynamic check says "not run" and why: it never passes silently.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports TensorFlow)
+from edge_deeplab.contract import load_tflite_bytes
+from edge_deeplab.errors import EdgeDeeplabError
+
+PASS, FAIL, NOT_RUN = "pass", "fail", "not run"
+STATUSES = (PASS, FAIL, NOT_RUN)
+
+
+@dataclasses.dataclass(frozen=True)
+class OpIssue:
+    """One op the GPU cannot run. `index` is the op's position in its subgraph (None where the
+    accelerator's log names only the op type, or for a model-level problem such as the batch)."""
+    op: str
+    reason: str
+    index: Optional[int] = None
+    subgraph: int = 0
+
+    def __str__(self) -> str:
+        if self.index is None:
+            return f"{self.op}: {self.reason}"
+        where = f"#{self.index}" if self.subgraph == 0 else f"#{self.subgraph}:{self.index}"
+        return f"{where} {self.op}: {self.reason}"
+
+
+@dataclasses.dataclass(frozen=True)
+class GateResult:
+    check: str  # "static" or "dynamic"
+    status: str  # one of STATUSES
+    summary: str  # one line a person reads at a glance
+    offenders: tuple[OpIssue, ...] = ()
+    notes: tuple[str, ...] = ()  # worth knowing, not a failure
+    op_count: Optional[int] = None
+    max_abs_diff: Optional[float] = None  # dynamic: largest |GPU - CPU interpreter| over all outputs
+    adapter: Optional[str] = None  # dynamic: the Vulkan adapter that ran the model
+    log: str = ""  # dynamic: LiteRT's own log (compile and run), for a bug report
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuGateReport:
+    static: GateResult
+    dynamic: GateResult
+
+    @property
+    def status(self) -> str:
+        statuses = (self.static.status, self.dynamic.status)
+        return FAIL if FAIL in statuses else NOT_RUN if NOT_RUN in statuses else PASS
+
+    @property
+    def summary(self) -> str:
+        return f"static {self.static.status}, dynamic {self.dynamic.status}: {self.static.summary}; " \
+               f"{self.dynamic.summary}"
+
+
+def check_gpu(path, tolerance: Optional[float] = None, seed: int = 0) -> GpuGateReport:
+    """Both checks on one .tflite (see the module docstring)."""
+    return GpuGateReport(static=static_check(path), dynamic=dynamic_check(path, tolerance=tolerance, seed=seed))
+
+
+# ---- static: the delegate's documented constraints ---------------------------------------------------
+
+# gpu_compatibility.cc's tensor types; BOOL because its CAST and SELECT rules take bool tensors.
+_GPU_TENSOR_TYPES = ("FLOAT32", "FLOAT16", "INT8", "UINT8", "INT32", "BOOL")
+_UNARY = {"ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "LOG", "LOGISTIC", "NEG", "RSQRT", "SIGN", "SIN",
+          "SQRT", "SQUARE", "TANH"}
+_BINARY = {"ATAN2", "DIV", "EQUAL", "FLOOR_DIV", "FLOOR_MOD", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LESS",
+           "LESS_EQUAL", "MAXIMUM", "MINIMUM", "NOT_EQUAL", "POW", "SQUARED_DIFFERENCE", "SUB"}
+# Ops gpu_compatibility.cc accepts whose attribute rules cannot matter for a segmentation network
+# (or that it accepts unconditionally); the dynamic check still compiles them for real.
+_ACCEPTED_AS_IS = {"BATCH_MATMUL", "CONCATENATION", "DENSIFY", "DYNAMIC_UPDATE_SLICE", "EMBEDDING_LOOKUP",
+                   "LEAKY_RELU", "LSTM", "ONE_HOT", "PACK", "PRELU", "RELU", "RELU6", "RELU_N1_TO_1", "SPLIT",
+                   "SPLIT_V", "STABLEHLO_CLAMP"}
+_CUSTOM_OPS = ("Convolution2DTransposeBias", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "Resampler")
+# Unsupported ops that models of this project meet, with the way out.
+_KNOWN_UNSUPPORTED = {
+    "SPACE_TO_BATCH_ND": "not supported by the GPU delegate; a dilated conv exported with batch None becomes "
+                         "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1",
+    "BATCH_TO_SPACE_ND": "not supported by the GPU delegate; a dilated conv exported with batch None becomes "
+                         "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1",
+}
+
+
+class _Graph:
+    """Names, types and shapes of one subgraph's tensors, as the op rules need them."""
+
+    def __init__(self, model, subgraph):
+        from ai_edge_litert import schema_py_generated as schema
+
+        self._type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+        self.model, self.tensors = model, subgraph.tensors or []
+        # fp16 models keep weights as FLOAT16 constants behind a DEQUANTIZE; the delegate folds those
+        # into the constant they dequantize (delegates/utils.cc, FP16GraphPartitionHelper), so a
+        # conv fed by one still has one runtime input.
+        self._dequantized_constants = set()
+        for op in subgraph.operators or []:
+            code = model.operatorCodes[op.opcodeIndex]
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DEQUANTIZE \
+                    and len(_ints(op.inputs)) == 1 and self._has_data(_ints(op.inputs)[0]):
+                self._dequantized_constants.update(_ints(op.outputs))
+
+    def tensor(self, index):
+        return None if index is None or index < 0 else self.tensors[index]
+
+    def type_name(self, index) -> str:
+        return self._type_names.get(self.tensors[index].type, str(self.tensors[index].type))
+
+    def dims(self, index) -> list[int]:
+        return _ints(self.tensors[index].shape)
+
+    def is_const(self, index) -> bool:
+        return self._has_data(index) or index in self._dequantized_constants
+
+    def _has_data(self, index) -> bool:
+        buffer_index = self.tensors[index].buffer
+        if not buffer_index:
+            return False
+        buffer = self.model.buffers[buffer_index]
+        return (buffer.data is not None and len(buffer.data) > 0) or bool(buffer.offset)
+
+    def name(self, index) -> str:
+        raw = self.tensors[index].name
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def static_check(path) -> GateResult:
+    """Every op of every subgraph, and the graph inputs' batch, against gpu_compatibility.cc."""
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    data = load_tflite_bytes(path)
+    try:
+        model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    except Exception:  # a damaged flatbuffer fails anywhere in the walk
+        raise EdgeDeeplabError(f"{path}: the .tflite flatbuffer is damaged (cannot read its ops); "
+                               f"export the model again") from None
+    op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    offenders, notes, op_count = [], [], 0
+    for subgraph_index, subgraph in enumerate(model.subgraphs or []):
+        graph = _Graph(model, subgraph)
+        if subgraph_index == 0:
+            offenders += _batch_issues(graph, _ints(subgraph.inputs))
+        for op_index, op in enumerate(subgraph.operators or []):
+            op_count += 1
+            code = model.operatorCodes[op.opcodeIndex]
+            name = op_names.get(flatbuffer_utils.get_builtin_code_from_operator_code(code), "UNKNOWN")
+            if name == "CUSTOM":
+                custom = code.customCode.decode("utf-8", "replace") if isinstance(code.customCode, bytes) \
+                    else str(code.customCode)
+                name = f"CUSTOM({custom})"
+            reasons = _op_reasons(name, op, graph, notes)
+            if reasons:
+                offenders.append(OpIssue(op=name, reason="; ".join(reasons), index=op_index,
+                                         subgraph=subgraph_index))
+    if offenders:
+        listed = ", ".join(o.op if o.index is None else f"#{o.index} {o.op}" for o in offenders[:6]) \
+            + (", ..." if len(offenders) > 6 else "")
+        summary = f"{len(offenders)} GPU-delegate constraint(s) broken ({op_count} ops): {listed}"
+        return GateResult("static", FAIL, summary, tuple(offenders), tuple(notes), op_count)
+    return GateResult("static", PASS, f"all {op_count} ops within the GPU delegate's constraints",
+                      (), tuple(notes), op_count)
+
+
+def _batch_issues(graph: _Graph, inputs) -> list[OpIssue]:
+    """The GPU delegate needs static shapes and runs batch 1 (FIELD_NOTES: batch-1 export)."""
+    issues = []
+    for index in inputs:
+        tensor = graph.tensor(index)
+        signature = _ints(tensor.shapeSignature)
+        dims = graph.dims(index)
+        if signature and -1 in signature:
+            issues.append(OpIssue(op="model input", reason=f"'{graph.name(index)}' has shape signature {signature} "
+                                  f"(-1 = free): the GPU delegate runs static batch-1 shapes, and a free batch "
+                                  f"turns dilated convs into SPACE_TO_BATCH_ND; export with batch 1"))
+        elif len(dims) >= 2 and dims[0] != 1:
+            issues.append(OpIssue(op="model input", reason=f"'{graph.name(index)}' has batch {dims[0]}: "
+                                  f"export with batch 1"))
+    return issues
+
+
+def _op_reasons(name: str, op, graph: _Graph, notes: list) -> list[str]:
+    """Why the GPU delegate rejects this op (empty when it accepts it)."""
+    inputs = [i for i in _ints(op.inputs) if i >= 0]  # -1 marks an omitted optional input
+    outputs = _ints(op.outputs)
+    runtime = [i for i in inputs if not graph.is_const(i)]
+    consts = [i for i in inputs if graph.is_const(i)]
+    options = op.builtinOptions
+    reasons = []
+
+    def need_io(runtime_inputs, outputs_count=1, const_inputs=None):
+        if len(runtime) != runtime_inputs:
+            reasons.append(f"expects {runtime_inputs} runtime input(s), has {len(runtime)}")
+        elif const_inputs is not None and len(consts) != const_inputs:
+            reasons.append(f"expects {const_inputs} constant input(s), has {len(consts)}")
+        elif len(outputs) != outputs_count:
+            reasons.append(f"expects {outputs_count} output(s), has {len(outputs)}")
+
+    def activation():
+        fused = getattr(options, "fusedActivationFunction", 0)
+        if fused == 5:  # ActivationFunctionType.SIGN_BIT
+            reasons.append("fused activation SIGN_BIT is not supported")
+
+    if name in _KNOWN_UNSUPPORTED:
+        reasons.append(_KNOWN_UNSUPPORTED[name])
+    elif name.startswith("CUSTOM("):
+        if name[7:-1] not in _CUSTOM_OPS:
+            reasons.append(f"custom op {name[7:-1]!r} is not supported")
+    elif name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
+        if len(runtime) > 2 or len(outputs) != 1:
+            reasons.append(f"expects 1-2 runtime inputs and 1 output, has {len(runtime)} and {len(outputs)}")
+        if options is not None:
+            if options.strideH <= 0 or options.strideW <= 0:
+                reasons.append(f"stride {options.strideH}x{options.strideW} must be positive")
+            if name != "TRANSPOSE_CONV" and (options.dilationHFactor <= 0 or options.dilationWFactor <= 0):
+                reasons.append(f"dilation {options.dilationHFactor}x{options.dilationWFactor} must be positive")
+            activation()
+        if name == "DEPTHWISE_CONV_2D" and options is not None and len(inputs) >= 2 and outputs:
+            in_dims, out_dims = graph.dims(inputs[0]), graph.dims(outputs[0])
+            if len(in_dims) != 4 or len(out_dims) != 4:
+                reasons.append("input and output must be 4-D")
+            else:
+                multiplier = options.depthMultiplier or max(1, out_dims[3] // max(1, in_dims[3]))
+                if out_dims[3] != in_dims[3] * multiplier:
+                    reasons.append("output channels != input channels x depth multiplier")
+                elif multiplier != 1 and in_dims[3] != 1:
+                    reasons.append(f"depth multiplier {multiplier} with {in_dims[3]} input channels: the GPU "
+                                   f"needs depth multiplier 1 unless the input has one channel")
+    elif name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        need_io(1)
+        if options is not None:
+            if min(options.filterHeight, options.filterWidth, options.strideH, options.strideW) <= 0:
+                reasons.append("kernel and stride must be positive")
+            activation()
+    elif name == "RESIZE_BILINEAR":
+        need_io(1)
+        if options is not None and options.alignCorners and options.halfPixelCenters:
+            reasons.append("align_corners and half_pixel_centers are both true; use half_pixel_centers alone "
+                           "(tf.image.resize's default)")
+    elif name == "RESIZE_NEAREST_NEIGHBOR":
+        need_io(1)
+    elif name in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
+        need_io(1, const_inputs=1 if name == "MEAN" else None)
+        axes = _ints(op.inputs)[1] if len(_ints(op.inputs)) > 1 else -1
+        if axes < 0 or not graph.is_const(axes):
+            reasons.append(f"{name} is only supported with constant axes")
+        elif graph.type_name(axes) != "INT32":
+            reasons.append(f"axes must be INT32, not {graph.type_name(axes)}")
+    elif name in ("ADD", "MUL"):
+        if len(inputs) != 2:
+            reasons.append(f"{name} requires two input tensors")
+        else:
+            a, b = graph.dims(inputs[0]), graph.dims(inputs[1])
+            if name == "MUL" and len(a) == len(b) and any(x < y for x, y in zip(a, b)) \
+                    and any(y < x for x, y in zip(a, b)):
+                reasons.append(f"MUL needs one input at least as large as the other in every dimension ({a} x {b})")
+            elif len(a) != len(b) and not _broadcastable(a, b):
+                reasons.append(f"cannot broadcast {a} with {b}")
+        if name == "MUL":
+            activation()
+    elif name == "ADD_N":
+        if len(inputs) != 2:
+            reasons.append("ADD_N only supports 2 inputs")
+    elif name == "ARG_MAX":
+        out_type = graph.type_name(outputs[0]) if outputs else "?"
+        if out_type != "INT32":
+            reasons.append(f"output type {out_type} is not supported: export the argmax with "
+                           f"output_type=tf.int32")
+        else:
+            notes.append("ARG_MAX (int32) runs on LiteRT's GPU accelerator; the classic TFLite GPU delegate "
+                         "(gpu_compatibility.cc) leaves it to the CPU")
+    elif name == "CAST":
+        need_io(1)
+        if inputs and outputs:
+            pair = (graph.type_name(inputs[0]), graph.type_name(outputs[0]))
+            floats, ints = ("FLOAT16", "FLOAT32"), ("FLOAT32", "INT32")
+            if not ((pair[0] == "BOOL" and pair[1] in floats) or (pair[0] in floats and pair[1] == "BOOL")
+                    or (pair[0] in ints and pair[1] in ints)):
+                reasons.append(f"cast {pair[0]} -> {pair[1]} is not supported")
+    elif name == "SOFTMAX":
+        if options is not None and options.beta != 1:
+            reasons.append(f"softmax beta {options.beta} != 1 is not supported")
+    elif name == "RESHAPE":
+        need_io(1)
+    elif name in ("TRANSPOSE", "TILE", "HARD_SWISH", "QUANTIZE"):
+        need_io(1)
+    elif name == "DEQUANTIZE":
+        if len(inputs) != 1 or len(outputs) != 1:
+            reasons.append("expects 1 input and 1 output")
+        elif graph.type_name(inputs[0]) == "INT16":
+            reasons.append("INT16 dequantization is not supported")
+    elif name in ("SPACE_TO_DEPTH", "DEPTH_TO_SPACE"):
+        need_io(1)
+        if options is not None and options.blockSize <= 1:
+            reasons.append(f"block size {options.blockSize} must be > 1")
+    elif name in ("PAD", "PADV2", "MIRROR_PAD"):
+        if name == "MIRROR_PAD" and options is not None and options.mode != 0:  # MirrorPadMode.REFLECT
+            reasons.append("only REFLECT mirror padding is supported")
+        need_io(1)
+        paddings = graph.dims(inputs[1]) if len(inputs) > 1 else []
+        if len(paddings) != 2 or paddings[0] not in (3, 4) or paddings[1] != 2:
+            reasons.append(f"paddings must be 4x2 or 3x2, not {'x'.join(map(str, paddings)) or 'missing'}")
+    elif name == "STRIDED_SLICE":
+        if options is not None:
+            for mask in ("ellipsisMask", "newAxisMask", "shrinkAxisMask"):
+                if getattr(options, mask):
+                    reasons.append(f"{mask} is not supported")
+        if len(inputs) < 4:
+            reasons.append("STRIDED_SLICE requires 4 inputs")
+        elif len(graph.dims(inputs[0])) not in (3, 4):
+            reasons.append("only 3-D or 4-D inputs are supported")
+    elif name == "SLICE":
+        if len(inputs) < 3:
+            reasons.append("SLICE requires 3 inputs")
+        elif len(graph.dims(inputs[0])) not in (3, 4):
+            reasons.append("only 3-D or 4-D inputs are supported")
+    elif name == "FULLY_CONNECTED":
+        if options is not None:
+            if options.weightsFormat != 0:
+                reasons.append("only the default weights format is supported")
+            if options.keepNumDims and inputs and outputs and \
+                    len(graph.dims(inputs[0])) != len(graph.dims(outputs[0])):
+                reasons.append("keep_num_dims with different input and output ranks is not supported")
+        if len(runtime) > 2:
+            reasons.append("more than 2 runtime inputs")
+        if inputs and graph.is_const(inputs[0]):
+            reasons.append("a constant input is not supported")
+    elif name == "GATHER":
+        if not ((len(runtime), len(consts)) in ((2, 0), (1, 1)) and len(outputs) == 1):
+            reasons.append("can only handle 1 or 2 operands")
+        elif graph.type_name(inputs[0]) == "INT32":
+            reasons.append("INT32 input is not supported")
+        elif len(graph.dims(inputs[1])) != 1 or graph.type_name(inputs[1]) != "INT32":
+            reasons.append("indices must be 1-D INT32")
+    elif name == "CUMSUM":
+        if len(inputs) != 2 or graph.type_name(inputs[0]) not in ("FLOAT16", "FLOAT32") \
+                or graph.type_name(inputs[1]) != "INT32" or not graph.is_const(inputs[1]):
+            reasons.append("input must be float and the axis a constant INT32")
+    elif name in ("SELECT", "SELECT_V2"):
+        if len(inputs) != 3 or graph.type_name(inputs[0]) not in ("BOOL", "FLOAT16", "FLOAT32") \
+                or any(graph.type_name(i) not in ("FLOAT16", "FLOAT32") for i in inputs[1:]):
+            reasons.append("condition must be bool or float and both values float")
+    elif name in _UNARY:
+        need_io(1, const_inputs=0)
+    elif name in _BINARY:
+        if not ((len(runtime), len(consts)) in ((2, 0), (1, 1)) and len(outputs) == 1):
+            reasons.append("can only handle 1 or 2 operands")
+        if name in ("DIV", "SUB"):
+            activation()
+    elif name not in _ACCEPTED_AS_IS:
+        reasons.append("not supported by the GPU delegate")
+
+    if not reasons:  # the delegate takes only these tensor types, whatever the op
+        for index in inputs + outputs:
+            if graph.type_name(index) not in _GPU_TENSOR_TYPES:
+                role = "input" if index in inputs else "output"
+                reasons.append(f"{role} '{graph.name(index)}' is {graph.type_name(index)}; the GPU runs "
+                               f"{'/'.join(_GPU_TENSOR_TYPES)} tensors only")
+    return reasons
+
+
+def _ints(values) -> list[int]:
+    """The object API gives numpy arrays or None for int vectors."""
+    return [] if values is None else [int(v) for v in values]
+
+
+def _broadcastable(a: list[int], b: list[int]) -> bool:
+    """NumPy-style broadcasting, which the delegate's offline check assumes (kEnhancedBroadcast)."""
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and x != 1 and y != 1:
+            return False
+    return True
+
+
+# ---- dynamic: LiteRT's GPU accelerator on a real (software) Vulkan device ----------------------------
+
+_FALLBACK_HEADER = "Following operations are not supported by GPU delegate:"
+_ADAPTER = re.compile(r"Selected adapter: (.+?)(?:, arch=.*?backend=(\w+).*)?$", re.MULTILINE)
+_INSTALL_HINT = "install libvulkan1 and Mesa's mesa-vulkan-drivers (scripts/install_system_packages.sh)"
+#: A 257 px DeepLab takes 0.1-5 s per inference on the software driver, plus the compile.
+DYNAMIC_TIMEOUT_S = 600
+
+
+def dynamic_check(path, tolerance: Optional[float] = None, seed: int = 0,
+                  timeout_s: float = DYNAMIC_TIMEOUT_S) -> GateResult:
+    """Compile with HardwareAccelerator.GPU alone; run the GPU and the CPU interpreter on the same
+    deterministic random input. Fails when an op falls back or, with `tolerance`, when the largest
+    absolute difference exceeds it; "not run" when there is no GPU (Vulkan) adapter.
+
+    It runs in a child Python process: LiteRT's GPU accelerator crashes (SIGSEGV) in a process that
+    has loaded TensorFlow, as every exporter has; and the child's stdout and stderr are where
+    LiteRT's C++ runtime logs the ops that fell back, which stays off the user's terminal.
+    """
+    load_tflite_bytes(path)  # a one-line error for a missing or non-TFLite file, before any child
+    environment = dict(os.environ)
+    environment.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
+    package_root = str(Path(__file__).resolve().parents[1])
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, environment.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="edge-deeplab-gpu-gate-") as folder:
+        answer = Path(folder) / "measurement.json"
+        command = [sys.executable, "-c", "from converters.gpu_gate import _child_main; _child_main()",
+                   str(Path(path).resolve()), str(seed), str(answer)]
+        try:
+            done = subprocess.run(command, env=environment, capture_output=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired as expired:
+            log = _decode(expired.stdout) + _decode(expired.stderr)
+            return GateResult("dynamic", NOT_RUN, f"not run: the GPU check took over {timeout_s:g} s",
+                              adapter=_adapter(log), log=log)
+        log = _decode(done.stdout) + _decode(done.stderr)
+        measured = json.loads(answer.read_text()) if answer.is_file() else None
+    return _judge(path, measured, done.returncode, log, tolerance)
+
+
+def _judge(path, measured: Optional[dict], returncode: int, log: str, tolerance: Optional[float]) -> GateResult:
+    """The verdict from the child's measurement and LiteRT's log."""
+    if measured is not None and measured.get("unreadable"):
+        raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({measured['unreadable']}); export it again")
+    adapter = _adapter(log)
+    fallbacks = _fallback_ops(log)
+    if fallbacks:
+        listed = ", ".join(f"{f.op} ({f.reason.rstrip('.')})" for f in fallbacks)
+        return GateResult("dynamic", FAIL, f"{len(fallbacks)} op(s) fell back from the GPU: {listed}",
+                          tuple(fallbacks), adapter=adapter, log=log)
+    if measured is None:  # the child died: never a pass
+        how = f"signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
+        last = _last_line(log)
+        if adapter is None:
+            return GateResult("dynamic", NOT_RUN, f"not run: LiteRT stopped ({how}) before it found a GPU adapter: "
+                              f"{last}", log=log)
+        return GateResult("dynamic", FAIL, f"LiteRT crashed ({how}) on {adapter}: {last}", adapter=adapter, log=log)
+    error = measured.get("error")
+    if adapter is None:
+        why = _first_line_with(log, ("No adapters found", "Failed to initialize WebGPU")) or error \
+            or "LiteRT selected no GPU adapter"
+        return GateResult("dynamic", NOT_RUN, f"not run: no Vulkan GPU adapter for LiteRT's GPU accelerator ({why}); "
+                          f"{_INSTALL_HINT}", log=log)
+    if error is not None:
+        return GateResult("dynamic", FAIL, f"the GPU accelerator could not compile or run the model on {adapter}: "
+                          f"{error}", adapter=adapter, log=log)
+    if not measured.get("fully_accelerated"):
+        return GateResult("dynamic", FAIL, f"not fully accelerated on {adapter}", adapter=adapter, log=log)
+    diff = measured["max_abs_diff"]
+    if tolerance is not None and not diff <= tolerance:  # NaN fails too
+        return GateResult("dynamic", FAIL, f"fully accelerated on {adapter}, but max |GPU - CPU| = {diff:.3g} "
+                          f"exceeds {tolerance:g}", max_abs_diff=diff, adapter=adapter, log=log)
+    return GateResult("dynamic", PASS, f"fully accelerated on {adapter}; max |GPU - CPU| = {diff:.3g}",
+                      max_abs_diff=diff, adapter=adapter, log=log)
+
+
+def _child_main():
+    """In the child process (no TensorFlow): measure, write the answer as JSON."""
+    path, seed, answer = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    Path(answer).write_text(json.dumps(_measure(path, seed)))
+
+
+def _measure(path: str, seed: int) -> dict:
+    """Compile on the GPU alone, run GPU and CPU interpreter on one input: what happened, as data."""
+    from ai_edge_litert.compiled_model import CompiledModel, GpuOptions, HardwareAccelerator, Options
+    from ai_edge_litert.interpreter import Interpreter
+
+    data = Path(path).read_bytes()
+    try:
+        # The CPU interpreter first: a model it cannot load is the user's file, not the GPU's fault.
+        interpreter = Interpreter(model_content=data)
+    except Exception as error:
+        return {"unreadable": _first_line(error)}
+    # f32 on the GPU, so that the difference measures the graph, not fp16 arithmetic (FIELD_NOTES:
+    # Google's DeepLab matched the CPU to 3e-5 with enforce_f32; fp16 differs more).
+    fields = {f.name for f in dataclasses.fields(GpuOptions)}
+    gpu_options = GpuOptions(enforce_f32=True) if "enforce_f32" in fields else GpuOptions()
+    options = Options(hardware_accelerators=HardwareAccelerator.GPU, gpu_options=gpu_options)
+    try:
+        model = CompiledModel.from_file(path, options=options)
+        if not model.is_fully_accelerated():
+            return {"fully_accelerated": False}
+        inputs = _random_inputs(model, data, seed)
+        gpu_outputs = _run_compiled(model, inputs)
+        cpu_outputs = _run_interpreter(interpreter, inputs)
+    except Exception as error:  # LiteRT raises RuntimeError with its C++ status text
+        return {"error": _first_line(error)}
+    diff = max(_max_abs_diff(gpu, cpu, details) for gpu, (cpu, details) in zip(gpu_outputs, cpu_outputs))
+    return {"fully_accelerated": True, "max_abs_diff": diff}
+
+
+def _runtime_dir() -> str:
+    """Mesa's Vulkan driver wants a per-user runtime folder ($XDG_RUNTIME_DIR); CI and containers
+    have no login session that would create one."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"edge-deeplab-runtime-{uid}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return str(folder)
+
+
+def _decode(output) -> str:
+    if output is None:
+        return ""
+    return output.decode("utf-8", "replace") if isinstance(output, bytes) else output
+
+
+def _adapter(log: str) -> Optional[str]:
+    """"llvmpipe (LLVM 15.0.6, 256 bits) [Vulkan]" from LiteRT's "Selected adapter: ..." line."""
+    match = _ADAPTER.search(log)
+    if match is None:
+        return None
+    return match.group(1).strip() + (f" [{match.group(2)}]" if match.group(2) else "")
+
+
+def _last_line(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _fallback_ops(text: str) -> list[OpIssue]:
+    """The ops LiteRT's log lists after "Following operations are not supported by GPU delegate:",
+    e.g. "ARG_MAX: Tensor type(INT64) is not supported." (it names op types, not indices)."""
+    issues, listing = [], False
+    for line in text.splitlines():
+        if _FALLBACK_HEADER in line:
+            listing = True
+            continue
+        if listing:
+            match = re.match(r"^([A-Z][A-Z0-9_]*(?:\([^)]*\))?): (.*)$", line.strip())
+            if not match:
+                listing = False
+                continue
+            issue = OpIssue(op=match.group(1), reason=match.group(2).strip())
+            if issue not in issues:
+                issues.append(issue)
+    return issues
+
+
+def _first_line_with(text: str, needles) -> Optional[str]:
+    for line in text.splitlines():
+        if any(needle in line for needle in needles):
+            return line.split("] ", 1)[-1].strip()
+    return None
+
+
+def _first_line(error) -> str:
+    if error is None:
+        return ""
+    lines = [line.strip(" └") for line in str(error).splitlines() if line.strip(" └")]
+    meaningful = [line for line in lines if not line.startswith("ERROR: [")]
+    return (meaningful or lines or [type(error).__name__])[0]
+
+
+def _random_inputs(model, data: bytes, seed: int) -> dict[str, np.ndarray]:
+    """One deterministic input per signature input: an image normalised by the model's contract where
+    it carries one, else uniform in [-1, 1]; integer inputs over the 8-bit pixel range."""
+    from edge_deeplab.contract import ModelContract, TFLITE_METADATA_NAME, contract_text
+
+    text = contract_text(data)
+    contract = ModelContract.from_json(text, source=TFLITE_METADATA_NAME) if text else None
+    rng = np.random.default_rng(seed)
+    key = next(iter(model.get_signature_list()))
+    inputs = {}
+    for name, details in model.get_input_tensor_details(key).items():
+        shape, dtype = tuple(details["shape"]), np.dtype(details["dtype"])
+        if dtype.kind == "f":
+            if contract is not None and shape and shape[-1] == 3:
+                value = contract.normalize(rng.integers(0, 256, size=shape))
+            else:
+                value = rng.uniform(-1.0, 1.0, size=shape)
+        else:
+            info = np.iinfo(dtype)
+            value = rng.integers(max(info.min, -128), min(info.max, 255), size=shape, endpoint=True)
+        inputs[name] = np.ascontiguousarray(value, dtype=dtype)
+    return inputs
+
+
+def _run_compiled(model, inputs: dict) -> list[np.ndarray]:
+    key = next(iter(model.get_signature_list()))
+    signature = model.get_signature_list()[key]
+    index = model.get_signature_index(key)
+    input_buffers = model.create_input_buffers(index)
+    output_buffers = model.create_output_buffers(index)
+    for name, buffer in zip(signature["inputs"], input_buffers):
+        buffer.write(inputs[name])
+    model.run_by_index(index, input_buffers, output_buffers)
+    details = model.get_output_tensor_details(key)
+    outputs = []
+    for name, buffer in zip(signature["outputs"], output_buffers):
+        shape, dtype = tuple(details[name]["shape"]), np.dtype(details[name]["dtype"])
+        outputs.append(buffer.read(int(np.prod(shape)), dtype).reshape(shape))
+    return outputs
+
+
+def _run_interpreter(interpreter, inputs: dict) -> list[tuple[np.ndarray, dict]]:
+    """The CPU reference outputs with their details, in the compiled model's signature output order."""
+    signatures = interpreter.get_signature_list()
+    if signatures:
+        key = next(iter(signatures))
+        runner = interpreter.get_signature_runner(key)
+        results = runner(**inputs)
+        output_details = runner.get_output_details()
+        return [(results[name], output_details[name]) for name in signatures[key]["outputs"]]
+    interpreter.allocate_tensors()
+    for details, value in zip(interpreter.get_input_details(), inputs.values()):
+        interpreter.set_tensor(details["index"], value)
+    interpreter.invoke()
+    return [(interpreter.get_tensor(d["index"]), d) for d in interpreter.get_output_details()]
+
+
+def _max_abs_diff(gpu: np.ndarray, cpu: np.ndarray, details: dict) -> float:
+    """Largest |GPU - CPU|, in real units: quantized (int8/uint8) outputs are dequantized first."""
+    gpu, cpu = np.asarray(gpu, np.float64), np.asarray(cpu, np.float64)
+    if gpu.shape != cpu.shape:
+        return float("inf")
+    scale, zero_point = details.get("quantization", (0.0, 0))
+    if scale and np.dtype(details["dtype"]).kind in "iu" and np.dtype(details["dtype"]).itemsize == 1:
+        gpu, cpu = (gpu - zero_point) * scale, (cpu - zero_point) * scale
+    return float(np.max(np.abs(gpu - cpu))) if gpu.size else 0.0
