@@ -78,7 +78,7 @@ def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth
     return x, depthwise_output
 
 
-def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.99):
+def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.9):
     """Backbone features at output_stride and the stride-4 low-level features for the decoder."""
     x = tf_keras.layers.Conv2D(make_divisible(STEM_FILTERS * depth_multiplier), 3, strides=2, padding="same",
                                use_bias=False, name="Conv1")(inputs)

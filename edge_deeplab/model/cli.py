@@ -31,16 +31,19 @@ def config_options(command):
         click.option("--aspp-channels", type=int, help="Width of ASPP [256]."),
         click.option("--decoder/--no-decoder", "use_decoder", default=None, help="v3+ decoder, or v3 [decoder]."),
         click.option("--decoder-channels", type=int, help="Width of the decoder [256]."),
+        click.option("--batch-norm-momentum", type=float, help="Moving-average momentum of batch norm [0.9]."),
+        click.option("--dropout-rate", type=float, help="Dropout after the ASPP projection [0.1]."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def config_from_options(config_file=None, **options):
+def config_from_options(config_file=None, base=None, **options):
+    """DeepLabConfig from a JSON file (or the `base` dict), overridden by the options given."""
     from edge_deeplab.model.config import DeepLabConfig
 
-    data = {}
+    data = dict(base or {})
     if config_file:
         path = Path(config_file)
         if not path.is_file():

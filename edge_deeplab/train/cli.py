@@ -1,0 +1,87 @@
+"""`edge-deeplab train`: train a DeepLab model on a dataset folder (or the synthetic default)."""
+import json
+from pathlib import Path
+
+import click
+
+from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.model.cli import config_from_options, config_options
+
+
+def _read_config_file(path):
+    """A run config: {"model": {...}, "train": {...}, "labels": ...}; a flat file is a model config."""
+    if not path:
+        return {}, {}, None
+    path = Path(path)
+    if not path.is_file():
+        raise EdgeDeeplabError(f"config {path} does not exist: give a JSON file with 'model' and 'train' sections")
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as error:
+        raise EdgeDeeplabError(f"config {path} is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise EdgeDeeplabError(f"config {path} must hold a JSON object with 'model' and 'train' sections")
+    if "model" in data or "train" in data:
+        return data.get("model", {}), data.get("train", {}), data.get("labels")
+    return data, {}, None
+
+
+@click.command()
+@click.option("--data", required=True, help="Dataset folder (PASCAL VOC or images/ + masks/), or 'synthetic'.")
+@click.option("--val-data", help="Another dataset for validation [the val split of --data].")
+@click.option("--output", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
+@click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
+@click.option("--labels", "labels_config", help="Label mapping JSON (class names and a source-label map).")
+@click.option("--skip-bad-samples", is_flag=True, help="Skip unreadable or inconsistent samples with a warning.")
+@click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to start from.")
+@config_options
+@click.option("--epochs", type=int)
+@click.option("--batch-size", type=int)
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]))
+@click.option("--learning-rate", type=float, help="Base rate of the poly schedule.")
+@click.option("--poly-power", type=float)
+@click.option("--warmup-epochs", type=float)
+@click.option("--weight-decay", type=float)
+@click.option("--loss", type=click.Choice(["ce", "ce+dice", "ce+lovasz"]))
+@click.option("--seed", type=int)
+@click.option("--strategy", type=click.Choice(["none", "mirrored", "multi-worker"]),
+              help="tf.distribute: mirrored over this machine's GPUs, multi-worker across machines (TF_CONFIG).")
+@click.option("--cpu-replicas", type=int, default=0, help="Split the CPU into N logical devices (to try --strategy "
+                                                          "mirrored without GPUs).")
+@click.option("--checkpoint-every-steps", type=int)
+@click.option("--min-scale", type=float, help="Smallest random rescale [0.5].")
+@click.option("--max-scale", type=float, help="Largest random rescale [2.0].")
+@click.option("--resize-to-input/--keep-image-size", "resize_to_input", default=None,
+              help="Resize each image to the model input before random scaling, as inference does [resize].")
+@click.option("--augment/--no-augment", default=None, help="Random scale, crop, flip and colour jitter [on].")
+@click.option("--cache", is_flag=True, default=None, help="Keep decoded images in memory after the first epoch.")
+@click.option("--deterministic", is_flag=True, help="Deterministic TensorFlow ops: bit-identical reruns, slower.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (for log files).")
+def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, cpu_replicas,
+          deterministic, no_progress, config_file, **options):
+    """Train DeepLab v3+ (SGD + poly by default), checkpointing every epoch and on Ctrl-C."""
+    from edge_deeplab.train.config import TrainConfig
+    from edge_deeplab.train.loop import train as run_training
+
+    model_section, train_section, labels_from_file = _read_config_file(config_file)
+    train_names = {"epochs", "batch_size", "optimizer", "learning_rate", "poly_power", "warmup_epochs",
+                   "weight_decay", "loss", "seed", "strategy", "checkpoint_every_steps", "cache", "augment",
+                   "min_scale", "max_scale", "resize_to_input"}
+    train_options = {k: v for k, v in options.items() if k in train_names and v is not None}
+    model_options = {k: v for k, v in options.items() if k not in train_names}
+    labels_config = labels_config or labels_from_file
+    train_config = TrainConfig.from_dict({**train_section, **train_options}, source=str(config_file or "options"))
+    model_config = None
+    if not resume:
+        if model_options.get("num_classes") is None and "num_classes" not in model_section:
+            from edge_deeplab.data import open_dataset
+
+            classes = open_dataset(data, "train", labels_config=labels_config, verify=False).class_names
+            model_section = {**model_section, "num_classes": len(classes)}
+        model_config = config_from_options(base=model_section, **model_options)
+    result = run_training(data, output, model_config, train_config if not resume or train_options else None,
+                          val_data=val_data, backbone_weights=backbone_weights, resume=resume,
+                          labels_config=labels_config, on_error="skip" if skip_bad_samples else "raise",
+                          cpu_replicas=cpu_replicas, deterministic=deterministic, progress=not no_progress, log=click.echo)
+    click.echo(f"best val mIoU {result['best_val_miou']:.4f}; models in {Path(output) / 'best'} and "
+               f"{Path(output) / 'last'}")

@@ -1,0 +1,310 @@
+"""The training loop: resumable, interruptible, distributable, with val mIoU every epoch.
+
+A run is a folder:
+    run.json       what was trained on what (model config, training config, data, contract)
+    checkpoints/   tf.train checkpoints: model, optimizer state, epoch, step inside the epoch
+    last/, best/   saved models (model.json + weights.h5) after each epoch / of the best val mIoU
+    history.json   per-epoch loss, learning rate, val mIoU, per-class IoU, time and images/s
+    tensorboard/   TensorBoard logs
+
+A checkpoint is written every epoch, every `checkpoint_every_steps` steps, and when SIGINT or SIGTERM
+arrives. `resume=True` restores it and rebuilds the same epoch's data order (it depends only on the
+seed and the epoch), skipping the batches already seen, so a resumed run continues where it stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.train.config import TrainConfig
+
+RUN_JSON, HISTORY_JSON = "run.json", "history.json"
+
+
+class TrainingInterrupted(EdgeDeeplabError):
+    """SIGINT/SIGTERM arrived; the state was checkpointed first."""
+
+
+def make_strategy(name: str, cpu_replicas: int = 0):
+    """The tf.distribute strategy of TrainConfig.strategy. cpu_replicas > 1 splits the CPU into that
+    many logical devices (for trying mirrored training without GPUs); it must run before TensorFlow
+    initialises its devices."""
+    import tensorflow as tf
+
+    if cpu_replicas > 1:
+        try:
+            cpu = tf.config.list_physical_devices("CPU")[0]
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
+        except RuntimeError:
+            raise EdgeDeeplabError("--cpu-replicas must be set before TensorFlow starts: run it in a fresh "
+                                   "process") from None
+    if name == "none":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        return tf.distribute.MirroredStrategy(devices or [d.name for d in tf.config.list_logical_devices("CPU")])
+    return tf.distribute.MultiWorkerMirroredStrategy()  # the cluster comes from TF_CONFIG
+
+
+def make_optimizer(config: TrainConfig, total_steps: int, steps_per_epoch: int):
+    import tf_keras
+
+    from edge_deeplab.train.schedule import PolyDecay
+
+    schedule = PolyDecay(config.learning_rate, total_steps, config.poly_power,
+                         warmup_steps=int(round(config.warmup_epochs * steps_per_epoch)))
+    if config.optimizer == "sgd":
+        optimizer = tf_keras.optimizers.SGD(schedule, momentum=config.momentum,
+                                            weight_decay=config.weight_decay_or_default)
+    else:
+        optimizer = tf_keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay_or_default)
+    # Batch-norm scale/offset and biases are not decayed (DeepLab regularises weights only).
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return optimizer
+
+
+def _write_json(path: Path, data) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(temporary, path)
+
+
+class _StopRequest:
+    """Turns SIGINT/SIGTERM into a flag the loop checks between steps (a step is never cut in half)."""
+
+    def __init__(self):
+        self.signal = None
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.signal = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def validate(model, dataset, contract, batch_size: int) -> dict:
+    """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
+    import tensorflow as tf
+
+    from edge_deeplab.data.pipeline import evaluation_dataset
+    from edge_deeplab.evaluate.metrics import confusion_matrix, mean_iou, per_class_iou
+
+    predict = tf.function(lambda images: tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32))
+    num_classes = len(contract.labels)
+    confusion = np.zeros((num_classes, num_classes), np.int64)
+    size = (contract.input_height, contract.input_width)
+    for images, masks in evaluation_dataset(dataset, size, contract=contract, batch_size=batch_size):
+        confusion += confusion_matrix(masks.numpy(), predict(images).numpy(), num_classes)
+    ious = per_class_iou(confusion)
+    result = {"val_miou": float(mean_iou(confusion)),
+              "val_per_class_iou": {name: (None if math.isnan(v) else float(v))
+                                    for name, v in zip(contract.labels, ious)}}
+    if contract.person_class is not None:
+        result["val_person_iou"] = result["val_per_class_iou"][contract.labels[contract.person_class]]
+    return result
+
+
+def train(data, output, model_config: Optional[DeepLabConfig] = None, train_config: Optional[TrainConfig] = None, *,
+          val_data=None, backbone_weights=None, resume: bool = False, labels_config=None, on_error: str = "raise",
+          cpu_replicas: int = 0, deterministic: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print) -> dict:
+    """Train a DeepLab model on `data` (a dataset folder or 'synthetic'); validate on its val split
+    (or `val_data`). Returns the run's summary (also in run.json and history.json)."""
+    output = Path(output)
+    run_path = output / RUN_JSON
+    if resume:
+        if not run_path.is_file():
+            raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
+        run = json.loads(run_path.read_text())
+        model_config = DeepLabConfig.from_dict(run["model"], source=str(run_path))
+        saved_train = TrainConfig.from_dict(run["train"], source=str(run_path))
+        # Only the number of epochs may change on resume (to train longer); anything else would not
+        # continue the same run.
+        epochs = train_config.epochs if train_config is not None else saved_train.epochs
+        train_config = saved_train.replace(epochs=epochs)
+        data, val_data, labels_config = run["data"]["train"], run["data"]["val"], run["data"].get("labels")
+        backbone_weights = None
+    elif run_path.is_file():
+        raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or choose "
+                               "another --output")
+    train_config = train_config or TrainConfig()
+
+    from edge_deeplab.data import open_dataset
+
+    train_set = open_dataset(data, "train", labels_config=labels_config, on_error=on_error)
+    val_set = open_dataset(val_data if val_data is not None else data, "val", labels_config=labels_config,
+                           on_error=on_error)
+    if model_config is None:
+        model_config = DeepLabConfig(num_classes=len(train_set.class_names))
+    if model_config.num_classes != len(train_set.class_names):
+        raise EdgeDeeplabError(f"the model has {model_config.num_classes} classes but {train_set.name} has "
+                               f"{len(train_set.class_names)} ({', '.join(train_set.class_names)}): set "
+                               "--num-classes to match or map the labels with --labels")
+    if tuple(val_set.class_names) != tuple(train_set.class_names):
+        raise EdgeDeeplabError(f"train and val class names differ ({train_set.class_names} vs {val_set.class_names})")
+
+    strategy = make_strategy(train_config.strategy, cpu_replicas)
+    import tensorflow as tf
+    import tf_keras
+
+    from edge_deeplab.data.pipeline import NO_AUGMENTATION, Augmentation, batches_per_epoch, training_dataset
+    from edge_deeplab.model.deeplab import build_deeplab
+    from edge_deeplab.model.saving import default_contract, save_model
+    from edge_deeplab.train.losses import make_loss
+
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    tf_keras.utils.set_random_seed(train_config.seed)
+    contract = default_contract(model_config, train_set.class_names)
+    steps_per_epoch = batches_per_epoch(train_set, train_config.batch_size)
+    total_steps = steps_per_epoch * train_config.epochs
+    replicas = strategy.num_replicas_in_sync
+    if train_config.batch_size % replicas:
+        raise EdgeDeeplabError(f"batch size {train_config.batch_size} does not split over {replicas} replicas: "
+                               f"use a multiple of {replicas}")
+
+    with strategy.scope():
+        model = build_deeplab(model_config, backbone_weights=backbone_weights)
+        optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
+        optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
+        state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
+                 "epoch_loss_sum": tf.Variable(0.0, dtype=tf.float64),
+                 "epoch_seconds": tf.Variable(0.0, dtype=tf.float64)}
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state)
+    manager = tf.train.CheckpointManager(checkpoint, str(output / "checkpoints"), max_to_keep=2)
+    history = []
+    if resume:
+        if manager.latest_checkpoint is None:
+            raise EdgeDeeplabError(f"{output}/checkpoints holds no checkpoint: start the run again without --resume")
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        if (output / HISTORY_JSON).is_file():
+            history = json.loads((output / HISTORY_JSON).read_text())["epochs"]
+        log(f"resuming {output} at epoch {int(state['epoch']) + 1}, step {int(state['step_in_epoch'])} of "
+            f"{steps_per_epoch} (global step {int(optimizer.iterations)})")
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        if getattr(model, "backbone_report", None) is not None:
+            log(str(model.backbone_report))
+        _write_json(run_path, {
+            "model": model_config.to_dict(), "train": train_config.to_dict(),
+            "contract": json.loads(contract.to_json()),
+            "data": {"train": str(data), "val": str(val_data if val_data is not None else data),
+                     "labels": labels_config if isinstance(labels_config, (str, dict)) or labels_config is None
+                     else str(labels_config),
+                     "class_names": list(train_set.class_names), "train_images": len(train_set),
+                     "val_images": len(val_set)},
+            "backbone_weights": None if backbone_weights is None else str(backbone_weights),
+            "replicas": replicas})
+
+    base_size = tuple(model_config.input_size) if train_config.resize_to_input else None
+    augmentation = dataclasses.replace(
+        Augmentation(min_scale=train_config.min_scale, max_scale=train_config.max_scale) if train_config.augment
+        else NO_AUGMENTATION, base_size=base_size)
+    loss_fn = make_loss(train_config.loss, train_config.aux_loss_weight)
+    global_batch = train_config.batch_size
+
+    @tf.function
+    def train_step(images, masks):
+        def step_fn(images, masks):
+            with tf.GradientTape() as tape:
+                logits = model(images, training=True)
+                loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            return loss
+
+        per_replica = strategy.run(step_fn, args=(images, masks))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    writer = tf.summary.create_file_writer(str(output / "tensorboard"))
+    best = max((entry["val_miou"] for entry in history), default=-1.0)
+    from tqdm import tqdm
+
+    with _StopRequest() as stop:
+        for epoch in range(int(state["epoch"]), train_config.epochs):
+            skip = int(state["step_in_epoch"])
+            data_epoch = training_dataset(train_set, model_config.input_size, global_batch, train_config.seed,
+                                          epoch=epoch, skip_batches=skip, contract=contract,
+                                          augmentation=augmentation, cache=train_config.cache)
+            bar = tqdm(total=steps_per_epoch * global_batch, initial=skip * global_batch, unit="img",
+                       desc=f"epoch {epoch + 1}/{train_config.epochs}", disable=not progress, dynamic_ncols=True)
+            started = time.perf_counter()
+            seconds_before = float(state["epoch_seconds"])
+            for images, masks in data_epoch:
+                loss = float(train_step(images, masks))
+                state["step_in_epoch"].assign_add(1)
+                state["epoch_loss_sum"].assign_add(loss)
+                state["epoch_seconds"].assign(seconds_before + time.perf_counter() - started)
+                step = int(optimizer.iterations)
+                learning_rate = float(optimizer.learning_rate)
+                bar.update(global_batch)
+                bar.set_postfix(loss=f"{loss:.4f}", lr=f"{learning_rate:.2e}")
+                with writer.as_default(step=step):
+                    tf.summary.scalar("train/loss", loss)
+                    tf.summary.scalar("train/learning_rate", learning_rate)
+                if stop.signal is not None:
+                    manager.save(checkpoint_number=step)
+                    bar.close()
+                    raise TrainingInterrupted(
+                        f"training stopped by {signal.Signals(stop.signal).name} at epoch {epoch + 1}, step "
+                        f"{int(state['step_in_epoch'])}; checkpoint saved: continue with --resume")
+                if train_config.checkpoint_every_steps and step % train_config.checkpoint_every_steps == 0:
+                    manager.save(checkpoint_number=step)
+            bar.close()
+
+            steps_done = int(state["step_in_epoch"])
+            entry = {"epoch": epoch + 1, "step": int(optimizer.iterations),
+                     "train_loss": float(state["epoch_loss_sum"]) / max(steps_done, 1),
+                     "learning_rate": float(optimizer.learning_rate),
+                     "train_seconds": float(state["epoch_seconds"]),
+                     "images_per_second": steps_done * global_batch / max(float(state["epoch_seconds"]), 1e-9)}
+            validation_started = time.perf_counter()
+            entry.update(validate(model, val_set, contract, global_batch))
+            entry["val_seconds"] = time.perf_counter() - validation_started
+            with writer.as_default(step=int(optimizer.iterations)):
+                tf.summary.scalar("val/miou", entry["val_miou"])
+                for name, value in entry["val_per_class_iou"].items():
+                    if value is not None:
+                        tf.summary.scalar(f"val/iou_{name}", value)
+            writer.flush()
+            save_model(model, model_config, contract, output / "last", extra={"epoch": epoch + 1, **_scores(entry)})
+            if entry["val_miou"] > best:
+                best = entry["val_miou"]
+                save_model(model, model_config, contract, output / "best",
+                           extra={"epoch": epoch + 1, **_scores(entry)})
+            entry["best"] = entry["val_miou"] >= best
+            history = [h for h in history if h["epoch"] != epoch + 1] + [entry]
+            _write_json(output / HISTORY_JSON, {"epochs": history})
+            state["epoch"].assign(epoch + 1)
+            state["step_in_epoch"].assign(0)
+            state["epoch_loss_sum"].assign(0.0)
+            state["epoch_seconds"].assign(0.0)
+            manager.save(checkpoint_number=int(optimizer.iterations))
+            person = f", person IoU {entry['val_person_iou']:.4f}" if entry.get("val_person_iou") is not None else ""
+            log(f"epoch {epoch + 1}/{train_config.epochs}: loss {entry['train_loss']:.4f}, val mIoU "
+                f"{entry['val_miou']:.4f}{person}, {entry['images_per_second']:.1f} images/s")
+    return {"output": str(output), "epochs": history, "best_val_miou": best,
+            "global_step": int(optimizer.iterations), "replicas": replicas}
+
+
+def _scores(entry: dict) -> dict:
+    return {key: entry[key] for key in ("val_miou", "val_person_iou") if entry.get(key) is not None}
