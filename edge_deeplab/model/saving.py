@@ -76,7 +76,7 @@ def load_model(path, batch_size=None, **config_changes):
     """(tf_keras.Model, ModelContract) from a saved folder, optionally at another output_stride or
     input_size: the weights are the same because an atrous convolution has exactly the parameters
     of a plain one."""
-    config, contract, _ = read_model_json(path)
+    config, contract, document = read_model_json(path)
     directory = Path(path).parent if Path(path).name == MODEL_JSON else Path(path)
     if config_changes:
         config = config.replace(**config_changes)
@@ -86,6 +86,11 @@ def load_model(path, batch_size=None, **config_changes):
     from edge_deeplab.model.deeplab import build_deeplab
 
     model = build_deeplab(config, batch_size=batch_size)
+    if document.get("quantization") == "qat":
+        # A QAT model is rebuilt around its weights: Keras' own formats do not reload it.
+        from converters.qat import quantize_deeplab
+
+        model = quantize_deeplab(model)
     weights = directory / WEIGHTS_H5
     if not weights.is_file():
         raise EdgeDeeplabError(f"{weights} is missing: the model folder is incomplete; save or train it again")

@@ -124,11 +124,15 @@ def validate(model, dataset, contract, batch_size: int) -> dict:
 
 
 def train(data, output, model_config: Optional[DeepLabConfig] = None, train_config: Optional[TrainConfig] = None, *,
-          val_data=None, backbone_weights=None, resume: bool = False, labels_config=None, on_error: str = "raise",
+          val_data=None, backbone_weights=None, init_from=None, qat: bool = False,
+          resume: bool = False, labels_config=None, on_error: str = "raise",
           cpu_replicas: int = 0, deterministic: bool = False, progress: bool = True,
           log: Callable[[str], None] = print) -> dict:
     """Train a DeepLab model on `data` (a dataset folder or 'synthetic'); validate on its val split
-    (or `val_data`). Returns the run's summary (also in run.json and history.json)."""
+    (or `val_data`). Returns the run's summary (also in run.json and history.json).
+
+    init_from: a saved model folder to start from (its config is the model's). qat: quantization-aware
+    training (converters/qat.py) of that model; its saved models are QAT models."""
     output = Path(output)
     run_path = output / RUN_JSON
     if resume:
@@ -142,11 +146,15 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         epochs = train_config.epochs if train_config is not None else saved_train.epochs
         train_config = saved_train.replace(epochs=epochs)
         data, val_data, labels_config = run["data"]["train"], run["data"]["val"], run["data"].get("labels")
-        backbone_weights = None
+        backbone_weights, init_from, qat = None, run.get("init_from"), bool(run.get("qat"))
     elif run_path.is_file():
         raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or choose "
                                "another --output")
     train_config = train_config or TrainConfig()
+    if init_from is not None and not resume:
+        from edge_deeplab.model.saving import read_model_json
+
+        model_config = read_model_json(init_from)[0]
 
     from edge_deeplab.data import open_dataset
 
@@ -183,7 +191,16 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                                f"use a multiple of {replicas}")
 
     with strategy.scope():
-        model = build_deeplab(model_config, backbone_weights=backbone_weights)
+        if init_from is not None:
+            from edge_deeplab.model.saving import load_model
+
+            model, _ = load_model(init_from)
+        else:
+            model = build_deeplab(model_config, backbone_weights=backbone_weights)
+        if qat:
+            from converters.qat import quantize_deeplab
+
+            model = quantize_deeplab(model)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
         optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
         state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
@@ -213,6 +230,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                      "class_names": list(train_set.class_names), "train_images": len(train_set),
                      "val_images": len(val_set)},
             "backbone_weights": None if backbone_weights is None else str(backbone_weights),
+            "init_from": None if init_from is None else str(init_from), "qat": qat,
             "replicas": replicas})
 
     base_size = tuple(model_config.input_size) if train_config.resize_to_input else None
@@ -286,11 +304,11 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                     if value is not None:
                         tf.summary.scalar(f"val/iou_{name}", value)
             writer.flush()
-            save_model(model, model_config, contract, output / "last", extra={"epoch": epoch + 1, **_scores(entry)})
+            extra = {"epoch": epoch + 1, **_scores(entry), **({"quantization": "qat"} if qat else {})}
+            save_model(model, model_config, contract, output / "last", extra=extra)
             if entry["val_miou"] > best:
                 best = entry["val_miou"]
-                save_model(model, model_config, contract, output / "best",
-                           extra={"epoch": epoch + 1, **_scores(entry)})
+                save_model(model, model_config, contract, output / "best", extra=extra)
             entry["best"] = entry["val_miou"] >= best
             history = [h for h in history if h["epoch"] != epoch + 1] + [entry]
             _write_json(output / HISTORY_JSON, {"epochs": history})

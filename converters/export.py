@@ -1,0 +1,262 @@
+"""Keras DeepLab -> TFLite in every format a phone uses, each checked against the GPU delegate.
+
+fp32      float weights and activations (the reference)
+fp16      float16 weights, dequantized on load (the GPU delegate's native precision)
+dynamic   int8 weights, float activations ("dynamic range")
+int8      full-integer post-training quantization, calibrated on representative images
+qat-int8  full-integer from a quantization-aware-trained model (converters/qat.py)
+
+Every export goes through a batch-1 copy of the model: with a free batch, each dilated depthwise
+conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
+(../shared/FIELD_NOTES.md). The model's contract (labels, normalisation, size, output kind) is
+embedded in each .tflite. Then both GPU gates run and the output is compared with the Keras model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from edge_deeplab.contract import ModelContract, embed_contract
+from edge_deeplab.errors import EdgeDeeplabError
+
+FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
+IO_TYPES = ("float", "uint8", "int8")
+OUTPUT_KINDS = ("logits", "probabilities", "label_map", "person_alpha")
+#: Largest |TFLite - Keras| of the softmax probabilities on the check images, per format: the
+#: tolerance each export is held to (float formats tight; integer formats within a few quantization
+#: steps of a probability in 0..1).
+PROBABILITY_TOLERANCE = {"fp32": 1e-4, "fp16": 2e-2, "dynamic": 0.15, "int8": 0.25, "qat-int8": 0.25}
+
+
+@dataclasses.dataclass
+class ExportResult:
+    format: str
+    path: str
+    size_bytes: int
+    op_count: Optional[int]
+    static_gate: str
+    dynamic_gate: str
+    gate_summary: str
+    max_abs_diff: Optional[float]  # |TFLite - Keras| of the output the app receives (dequantized)
+    max_probability_diff: Optional[float]  # the same on softmax probabilities (not for label_map)
+    argmax_agreement: Optional[float]
+    tolerance: float
+    within_tolerance: Optional[bool]
+    gpu_offenders: list = dataclasses.field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def check_combination(fmt: str, io_type: str, output_kind: str, contract: ModelContract) -> None:
+    """Refuse, with the reason, what cannot be built or what the GPU delegate cannot run."""
+    if fmt not in FORMATS:
+        raise EdgeDeeplabError(f"format {fmt!r} is unknown: choose from {', '.join(FORMATS)}")
+    if io_type not in IO_TYPES:
+        raise EdgeDeeplabError(f"input/output type {io_type!r} is unknown: choose float, uint8 or int8")
+    if output_kind not in OUTPUT_KINDS:
+        raise EdgeDeeplabError(f"output kind {output_kind!r} is unknown: choose from {', '.join(OUTPUT_KINDS)}")
+    if io_type != "float" and fmt not in ("int8", "qat-int8"):
+        raise EdgeDeeplabError(f"{fmt} with {io_type} input/output: integer I/O needs a full-integer model "
+                               "(int8 or qat-int8); use --io float for float formats")
+    if output_kind == "person_alpha" and contract.person_class is None:
+        raise EdgeDeeplabError("output kind person_alpha needs a class named 'person' in the model's labels")
+
+
+def batch_one(model, config, qat: bool = False):
+    """A batch-1 copy of `model` (same weights) for conversion."""
+    from edge_deeplab.model.deeplab import build_deeplab
+
+    copy = build_deeplab(config, batch_size=1)
+    if qat:
+        from converters.qat import quantize_deeplab
+
+        copy = quantize_deeplab(copy)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def make_converter(model_b1, fmt: str, io_type: str = "float", representative: Optional[np.ndarray] = None,
+                   output_is_float: bool = True):
+    """A tf.lite.TFLiteConverter set up for `fmt` (calibration/ uses it for its debugger too)."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model_b1)
+    if fmt == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif fmt == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif fmt in ("int8", "qat-int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if representative is None:
+            raise EdgeDeeplabError(f"{fmt} needs representative images (int8 calibrates every activation; "
+                                   "qat-int8 the few ops QAT leaves unquantized, such as resizes): pass --data")
+        converter.representative_dataset = lambda: ([image[None]] for image in representative)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if io_type != "float":
+            dtype = {"uint8": tf.uint8, "int8": tf.int8}[io_type]
+            converter.inference_input_type = dtype
+            if output_is_float:
+                converter.inference_output_type = dtype
+    return converter
+
+
+def convert(model_b1, fmt, io_type="float", representative=None, output_kind="logits") -> bytes:
+    converter = make_converter(model_b1, fmt, io_type, representative, output_is_float=output_kind != "label_map")
+    try:
+        return converter.convert()
+    except Exception as error:  # the converter raises ConverterError and friends with long MLIR dumps
+        raise EdgeDeeplabError(f"{fmt}: TFLite conversion failed: {str(error).strip().splitlines()[0][:300]}") \
+            from None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def run_tflite(path, images: np.ndarray) -> np.ndarray:
+    """Outputs of a .tflite on float images (quantized I/O handled), dequantized to float."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=2)
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    outputs = []
+    for image in images:
+        data = image[None]
+        if inp["dtype"] != np.float32:
+            scale, zero = inp["quantization"]
+            info = np.iinfo(inp["dtype"])
+            data = np.clip(np.round(data / scale + zero), info.min, info.max).astype(inp["dtype"])
+        interpreter.set_tensor(inp["index"], data)
+        interpreter.invoke()
+        result = interpreter.get_tensor(out["index"])
+        if out["dtype"] in (np.int8, np.uint8):
+            scale, zero = out["quantization"]
+            result = (result.astype(np.float32) - zero) * scale
+        outputs.append(result[0])
+    return np.stack(outputs)
+
+
+def compare(reference_logits: np.ndarray, exported: np.ndarray, output_kind: str, person_class=None) -> dict:
+    """How far the exported output is from the Keras model's, in the output's own terms."""
+    probabilities = _softmax(reference_logits)
+    labels = reference_logits.argmax(-1)
+    if output_kind == "label_map":
+        return {"max_abs_diff": None, "max_probability_diff": None,
+                "argmax_agreement": float(np.mean(exported == labels))}
+    if output_kind == "person_alpha":
+        reference = probabilities[..., person_class:person_class + 1]
+        return {"max_abs_diff": float(np.max(np.abs(exported - reference))),
+                "max_probability_diff": float(np.max(np.abs(exported - reference))),
+                "argmax_agreement": float(np.mean((exported[..., 0] > 0.5) == (labels == person_class)))}
+    reference = reference_logits if output_kind == "logits" else probabilities
+    exported_probabilities = _softmax(exported) if output_kind == "logits" else exported
+    return {"max_abs_diff": float(np.max(np.abs(exported - reference))),
+            "max_probability_diff": float(np.max(np.abs(exported_probabilities - probabilities))),
+            "argmax_agreement": float(np.mean(exported.argmax(-1) == labels))}
+
+
+def _softmax(logits):
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
+def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), *, qat_model_path=None,
+           io_type: str = "float", output_kind: str = "logits", data=None, num_calibration: int = 100,
+           check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
+           log=print) -> list[ExportResult]:
+    """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format."""
+    from converters.heads import with_head
+    from edge_deeplab.model.saving import load_model, read_model_json
+
+    formats = list(formats)
+    config, contract, _ = read_model_json(model_path)
+    for fmt in formats:
+        check_combination(fmt, io_type, output_kind, contract)
+    if "qat-int8" in formats and qat_model_path is None:
+        raise EdgeDeeplabError("qat-int8 needs the quantization-aware model: pass --qat-model (from `edge-deeplab qat`)")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    name = name or Path(model_path).name
+    head_contract = contract.with_output_kind(output_kind)
+
+    representative, manifest = None, None
+    integer = [fmt for fmt in formats if fmt in ("int8", "qat-int8")]
+    if integer or check_images is None:
+        if data is None and integer:
+            raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
+        if data is not None:
+            from calibration.representative import representative_images
+            from edge_deeplab.data import open_dataset
+
+            representative, manifest = representative_images(open_dataset(data, "train"), contract, num_calibration)
+            (output_dir / "calibration_manifest.json").write_text(json.dumps(manifest, indent=2))
+    if check_images is None:
+        check_images = representative[:4] if representative is not None else \
+            np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
+
+    float_model, _ = load_model(model_path)
+    reference = float_model(check_images, training=False).numpy()
+    results = []
+    for fmt in formats:
+        qat = fmt == "qat-int8"
+        source, _ = load_model(qat_model_path) if qat else (float_model, None)
+        model_reference = source(check_images, training=False).numpy() if qat else reference
+        b1 = with_head(batch_one(source, config, qat=qat), output_kind, contract.person_class)
+        tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
+        path = output_dir / f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}" \
+                            f"{'' if output_kind == 'logits' else '_' + output_kind}.tflite"
+        write_atomically(path, tflite)
+        differences = compare(model_reference, run_tflite(path, check_images), output_kind, contract.person_class)
+        result = _gate(path, fmt, differences, gpu_check)
+        results.append(result)
+        log(f"{fmt}: {path.name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, GPU {result.static_gate}/"
+            f"{result.dynamic_gate}, max diff {_fmt(result.max_abs_diff)}, argmax agreement "
+            f"{_fmt(result.argmax_agreement)}")
+    report = {"model": str(model_path), "qat_model": None if qat_model_path is None else str(qat_model_path),
+              "io_type": io_type, "output_kind": output_kind, "calibration": manifest,
+              "results": [r.to_dict() for r in results]}
+    (output_dir / "export.json").write_text(json.dumps(report, indent=2))
+    return results
+
+
+def _gate(path: Path, fmt: str, differences: dict, gpu_check: bool) -> ExportResult:
+    from converters.gpu_gate import check_gpu, static_check
+
+    if gpu_check:
+        report = check_gpu(path)
+        static, dynamic, summary = report.static, report.dynamic, report.summary
+    else:
+        static, dynamic, summary = static_check(path), None, "dynamic check skipped (--no-gpu-check)"
+    tolerance = PROBABILITY_TOLERANCE[fmt]
+    diff = differences["max_probability_diff"]
+    offenders = [str(o) for o in static.offenders] + ([str(o) for o in dynamic.offenders] if dynamic else [])
+    return ExportResult(format=fmt, path=str(path), size_bytes=path.stat().st_size, op_count=static.op_count,
+                        static_gate=static.status, dynamic_gate=dynamic.status if dynamic else "not run",
+                        gate_summary=summary, max_abs_diff=differences["max_abs_diff"],
+                        max_probability_diff=diff, argmax_agreement=differences["argmax_agreement"],
+                        tolerance=tolerance, within_tolerance=None if diff is None else diff <= tolerance,
+                        gpu_offenders=offenders)
+
+
+def _fmt(value):
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_table(results: list[ExportResult]) -> str:
+    header = f"{'format':<9} {'size':>9} {'ops':>5} {'static gate':>12} {'dynamic gate':>13} {'max diff':>9} " \
+             f"{'argmax agree':>13}"
+    lines = [header]
+    for r in results:
+        lines.append(f"{r.format:<9} {r.size_bytes / 1e6:>7.2f}MB {r.op_count or 0:>5} {r.static_gate:>12} "
+                     f"{r.dynamic_gate:>13} {_fmt(r.max_abs_diff):>9} {_fmt(r.argmax_agreement):>13}")
+    return "\n".join(lines)
