@@ -17,7 +17,7 @@ def open_eval_dataset(root, split: str = "val"):
 
     from edge_deeplab.errors import EdgeDeeplabError
 
-    if not Path(root).is_dir():
+    if str(root) != "synthetic" and not Path(root).is_dir():
         raise EdgeDeeplabError(f"{root}: dataset folder not found; pass --data with a dataset folder "
                                f"(images/, masks/, {split}.txt)")
     from edge_deeplab.data import open_dataset

@@ -1,0 +1,249 @@
+"""The main job: one command from data to a deployment report.
+
+    train -> QAT -> export (fp32, fp16, dynamic, int8, qat-int8) with GPU-delegate gates -> evaluate
+    (our models and the peers) -> host benchmark (-> phone benchmark) -> report with a verdict per gate
+
+Everything lands in one folder (default reports/pipeline): train/, qat/ (resumable training runs),
+export/, evaluate/, bench/, stages.json and report.{html,md,json}. A rerun skips the stages whose
+inputs did not change (edge_deeplab/pipeline/stages.py); a killed training stage resumes from its
+last checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.pipeline.stages import StageStore, files_signature, fingerprint
+from edge_deeplab.train.config import TrainConfig
+
+#: The embedded default: a small, fast person model trained on the synthetic portraits, so the
+#: main job finishes on a 2-core machine with nothing downloaded.
+DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64,
+                              decoder_channels=64)
+DEFAULT_TRAIN = TrainConfig(epochs=8, batch_size=8, optimizer="adamw", learning_rate=3e-3, warmup_epochs=0.5)
+# QAT fine-tunes a trained model: SGD at a tenth of float training's rate, no warm-up (as `edge-deeplab qat`).
+DEFAULT_QAT = TrainConfig(epochs=2, batch_size=8, optimizer="sgd", learning_rate=0.002, warmup_epochs=0.0)
+FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    data: str = "synthetic"
+    output: str = "reports/pipeline"
+    model: DeepLabConfig = DEFAULT_MODEL
+    train: TrainConfig = DEFAULT_TRAIN
+    qat: TrainConfig = DEFAULT_QAT
+    backbone_weights: Optional[str] = None
+    from_model: Optional[str] = None      # a trained model folder: skip the training stage
+    labels: Optional[str] = None
+    formats: tuple = FORMATS
+    calibration_images: int = 100
+    peers: Optional[bool] = None          # None: include them where ../shared holds them
+    bench_runs: int = 30
+    serial: Optional[str] = None
+    benchmark_binary: Optional[str] = None
+    adb_path: Optional[str] = None
+    min_fps: float = 15.0
+    max_int8_loss: float = 1.0            # mIoU points int8 post-training may lose against float
+    max_qat_loss: float = 0.3             # mIoU points int8 from QAT may lose against float
+
+
+def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
+                 progress: bool = True) -> dict:
+    from edge_deeplab.data import open_dataset
+
+    out = Path(config.output)
+    store = StageStore(out)
+    timings = {}
+
+    # Data first: a wrong folder stops here, before anything is trained or overwritten.
+    train_set = open_dataset(config.data, "train", labels_config=config.labels)
+    open_dataset(config.data, "val", labels_config=config.labels)
+    data_signature = files_signature(config.data) if config.data != "synthetic" else "synthetic"
+    if config.benchmark_binary and not Path(config.benchmark_binary).is_file():
+        raise EdgeDeeplabError(f"benchmark_model binary {config.benchmark_binary} does not exist: pass the path of "
+                               "an android_aarch64 build of TensorFlow Lite's benchmark_model")
+
+    def stage(name, print_, body, files=lambda outputs: ()):
+        done = store.done(name, print_)
+        if done is not None:
+            log(f"[{name}] up to date, skipped")
+            return done
+        log(f"[{name}] running")
+        started = time.time()
+        outputs = body()
+        timings[name] = time.time() - started
+        outputs["seconds"] = timings[name]
+        store.record(name, print_, outputs, files(outputs))
+        return outputs
+
+    # 1. Train (or take a trained model).
+    if config.from_model:
+        from edge_deeplab.model.saving import read_model_json
+
+        model_config, _, _ = read_model_json(config.from_model)
+        train_print = fingerprint("from-model", files_signature(config.from_model))
+        trained = {"model": str(config.from_model), "history": _history_beside(config.from_model)}
+    else:
+        model_config = config.model
+        if model_config.num_classes != len(train_set.class_names):
+            model_config = model_config.replace(num_classes=len(train_set.class_names))
+        train_print = fingerprint("train", model_config.to_dict(), config.train.to_dict(), data_signature,
+                                  files_signature(config.backbone_weights), config.labels)
+        trained = stage("train", train_print, lambda: _train_stage(
+            out / "train", train_print, config.data, model_config, config.train, config.labels, log, progress,
+            backbone_weights=config.backbone_weights), files=lambda o: [Path(o["model"]) / "weights.h5"])
+    float_model = Path(trained["model"])
+
+    # 2. Quantization-aware training from the float model.
+    qat_model = None
+    if "qat-int8" in config.formats:
+        qat_print = fingerprint("qat", train_print, config.qat.to_dict(), data_signature)
+        qat_outputs = stage("qat", qat_print, lambda: _train_stage(
+            out / "qat", qat_print, config.data, None, config.qat, config.labels, log, progress,
+            init_from=float_model, qat=True), files=lambda o: [Path(o["model"]) / "weights.h5"])
+        qat_model = Path(qat_outputs["model"])
+    else:
+        qat_print = None
+
+    # 3. Export every format; each goes through both GPU-delegate gates.
+    export_print = fingerprint("export", train_print, qat_print, list(config.formats), config.calibration_images)
+
+    def export_stage():
+        from converters.export import export
+
+        shutil.rmtree(out / "export", ignore_errors=True)
+        results = export(float_model, out / "export", config.formats, qat_model_path=qat_model, data=config.data,
+                         num_calibration=config.calibration_images, name="model", log=log)
+        return {"results": [r.to_dict() for r in results]}
+
+    exported = stage("export", export_print, export_stage, files=lambda o: [r["path"] for r in o["results"]])
+    tflites = {r["format"]: r["path"] for r in exported["results"]}
+
+    # 4. Evaluate the float model, every export and the peers on the val split.
+    peers = _peers(config.peers)
+    evaluate_print = fingerprint("evaluate", export_print, data_signature, sorted(peers))
+    evaluated = stage("evaluate", evaluate_print, lambda: _evaluate_stage(
+        out / "evaluate", config.data, float_model, tflites, peers, progress),
+        files=lambda o: [o["json"]])
+
+    # 5. Host benchmark of every export and the peers (LiteRT CPU, and the GPU accelerator's correctness path).
+    bench_print = fingerprint("bench-host", export_print, sorted(peers), config.bench_runs)
+    host = stage("bench-host", bench_print, lambda: _bench_host_stage(out / "bench", tflites, peers, config.bench_runs,
+                                                                      progress), files=lambda o: [o["json"]])
+
+    # 6. A phone, when one is plugged in and a benchmark_model binary is given.
+    device = None
+    if config.benchmark_binary or config.serial:
+        if not config.benchmark_binary:
+            raise EdgeDeeplabError("--serial needs --benchmark-binary (Google's benchmark_model for the phone's ABI)")
+        device = _bench_device_stage(out / "bench", tflites, config)  # never cached: phones change
+
+    # 7. The report.
+    from edge_deeplab.pipeline.report import build_report, write_report
+
+    report = build_report(config, model_config, trained, exported, evaluated, host, device, timings,
+                          float_model=float_model, qat_model=qat_model)
+    paths = write_report(report, out)
+    log(f"report: {paths['html']}  {paths['md']}  {paths['json']}")
+    return report
+
+
+def _history_beside(model_folder) -> Optional[str]:
+    history = Path(model_folder).parent / "history.json"
+    return str(history) if history.is_file() else None
+
+
+def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, labels, log, progress, **kwargs):
+    from edge_deeplab.train.loop import train
+
+    marker = run_dir / ".pipeline-fingerprint"
+    resume = (run_dir / "run.json").is_file() and marker.is_file() and marker.read_text() == print_
+    if run_dir.exists() and not resume:
+        log(f"  {run_dir}: inputs changed or run incomplete from scratch; starting it again")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(print_)
+    if resume:
+        log(f"  resuming {run_dir} from its last checkpoint")
+    train(data, run_dir, model_config, train_config, resume=resume, labels_config=labels, progress=progress,
+          log=lambda line: log("  " + line), **({} if resume else kwargs))
+    return {"model": str(run_dir / "best"), "history": str(run_dir / "history.json")}
+
+
+def _peers(wanted: Optional[bool]) -> dict:
+    """peer name -> .tflite path, for the peers ../shared holds (all of them when wanted is None)."""
+    from edge_deeplab.evaluate.peers import PEERS
+    from edge_deeplab.shared import shared_dir
+
+    shared = shared_dir()
+    if wanted is False:
+        return {}
+    if shared is None:
+        if wanted:
+            raise EdgeDeeplabError("--peers needs ../shared/peers (or $EDGE_DEEPLAB_SHARED): it holds the peer models")
+        return {}
+    return {name: str(shared / peer.file) for name, peer in PEERS.items() if (shared / peer.file).is_file()}
+
+
+def _evaluate_stage(out_dir: Path, data, float_model: Path, tflites: dict, peers: dict, progress: bool) -> dict:
+    from edge_deeplab.evaluate import evaluate
+    from edge_deeplab.evaluate.evaluator import EvalConfig
+    from edge_deeplab.evaluate.peers import PEER_PREFIX
+    from edge_deeplab.evaluate.report import write_reports
+
+    specs = [str(float_model)] + list(tflites.values()) + [PEER_PREFIX + name for name in peers]
+    evaluation = evaluate(specs, data, "val", EvalConfig(overlays=2), progress=progress)
+    paths = write_reports(evaluation, out_dir)
+    # The overlays as files, so that a later report (after a skipped evaluation) can show them.
+    overlays = {}
+    for model, kept in evaluation.overlays.items():
+        for which, images in kept.items():
+            for rank, (image_id, score, jpeg) in enumerate(images):
+                path = out_dir / "overlays" / f"{_slug(model)}_{which}_{rank}.jpg"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(jpeg)
+                overlays.setdefault(model, []).append({"which": which, "id": str(image_id), "score": score,
+                                                       "path": str(path)})
+    (out_dir / "overlays.json").write_text(json.dumps(overlays, indent=2))
+    return {"json": str(paths["json"]), "html": str(paths["html"]), "overlays": str(out_dir / "overlays.json"),
+            "paths": {"keras": str(float_model), **tflites, **{f"peer:{n}": p for n, p in peers.items()}}}
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[-80:]
+
+
+def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, progress: bool) -> dict:
+    from edge_deeplab.bench.host import HostBenchConfig, benchmark_on_host
+    from edge_deeplab.bench.report import write_json
+    from edge_deeplab.evaluate.peers import PEERS
+
+    normalisations = {}
+    for name, path in peers.items():
+        contract = PEERS[name].contract
+        normalisations[str(Path(path))] = {"mean": contract.mean, "std": contract.std,
+                                           "output_kind": contract.output_kind, "person_class": contract.person_class}
+    paths = list(tflites.values()) + list(peers.values())
+    result = benchmark_on_host(paths, HostBenchConfig(runs=runs, warmup=3, threads=(1, 2), gpu_runs=2),
+                               normalisations, progress=progress)
+    path = write_json(out_dir / "host.json", result)
+    return {"json": str(path)}
+
+
+def _bench_device_stage(out_dir: Path, tflites: dict, config: PipelineConfig) -> dict:
+    from edge_deeplab.bench.adb import Adb, find_adb
+    from edge_deeplab.bench.device import DeviceBenchConfig, benchmark_on_device
+    from edge_deeplab.bench.report import write_json
+
+    adb = Adb(find_adb(config.adb_path))
+    result = benchmark_on_device(list(tflites.values()), config.benchmark_binary, adb, config.serial,
+                                 DeviceBenchConfig(min_fps=config.min_fps))
+    write_json(out_dir / "device.json", result)
+    return result

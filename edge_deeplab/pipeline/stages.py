@@ -1,0 +1,57 @@
+"""Stage bookkeeping: a rerun skips a stage whose inputs did not change; a killed stage resumes.
+
+Each stage has a fingerprint: a hash of its settings, of the fingerprints of the stages it reads,
+and of the files it reads (path, size, modification time). `stages.json` in the pipeline folder
+records, for every finished stage, its fingerprint and outputs; it is rewritten atomically after a
+stage succeeds, so a failure or a kill never marks a stage done and never touches earlier records.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+STAGES_JSON = "stages.json"
+
+
+def fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def files_signature(*paths) -> list:
+    """(path, size, mtime) of every file under the given paths: cheap, and changes when a file does."""
+    signature = []
+    for path in paths:
+        if path is None:
+            continue
+        path = Path(path)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.exists() else []
+        signature += [(str(p), p.stat().st_size, int(p.stat().st_mtime)) for p in files]
+    return signature
+
+
+class StageStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.path = self.root / STAGES_JSON
+        self.records = json.loads(self.path.read_text()) if self.path.is_file() else {}
+
+    def done(self, name: str, print_: str) -> Optional[dict]:
+        """The outputs of `name` if it finished with this fingerprint and its files are still there."""
+        record = self.records.get(name)
+        if record is None or record["fingerprint"] != print_:
+            return None
+        if not all(Path(p).exists() for p in record.get("files", [])):
+            return None
+        return record["outputs"]
+
+    def record(self, name: str, print_: str, outputs: dict, files=()) -> None:
+        self.records[name] = {"fingerprint": print_, "outputs": outputs, "files": [str(f) for f in files],
+                              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self.root.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{STAGES_JSON}.tmp")
+        temporary.write_text(json.dumps(self.records, indent=2, sort_keys=True))
+        os.replace(temporary, self.path)

@@ -1,0 +1,68 @@
+"""The main job end to end on a tiny configuration: report, verdicts, skipping unchanged stages, bad input."""
+import dataclasses
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edge_deeplab.cli import main
+from edge_deeplab.data.synthetic import write_synthetic
+from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.model import DeepLabConfig
+from edge_deeplab.pipeline import PipelineConfig, run_pipeline
+from edge_deeplab.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    data = write_synthetic(root / "scenes", n_train=16, n_val=4, size=65, seed=7)
+    config = PipelineConfig(
+        data=str(data), output=str(root / "out"),
+        model=DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16),
+        train=TrainConfig(epochs=1, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0),
+        qat=TrainConfig(epochs=1, batch_size=4, learning_rate=0.001, warmup_epochs=0),
+        formats=("fp32", "int8", "qat-int8"), calibration_images=4, peers=False, bench_runs=2)
+    lines = []
+    report = run_pipeline(config, log=lines.append, progress=False)
+    return config, report, lines
+
+
+def test_report_has_every_stage_and_a_verdict_per_gate(tiny):
+    config, report, _ = tiny
+    out = config.output
+    for kind in ("html", "md", "json"):
+        assert (Path(out) / f"report.{kind}").stat().st_size > 0
+    assert [row["model"] for row in report["models"]] == ["keras", "fp32", "int8", "qat-int8"]
+    gates = {verdict["gate"]: verdict["status"] for verdict in report["verdicts"]}
+    assert len(gates) == 4 and any("int8 post-training" in g for g in gates) and any("QAT" in g for g in gates)
+    assert gates[next(g for g in gates if "FPS" in g)] == "NOT MEASURED"  # no phone here, and it says so
+    assert all(row["host_cpu_ms"] > 0 for row in report["models"] if row["model"] != "keras")
+    html = (Path(out) / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3  # accuracy/latency, per-class IoU, training curve
+
+
+def test_rerun_skips_unchanged_stages_and_redoes_changed_ones(tiny):
+    config, _, _ = tiny
+    lines = []
+    run_pipeline(config, log=lines.append, progress=False)
+    skipped = {line.split("]")[0][1:] for line in lines if "up to date, skipped" in line}
+    assert skipped == {"train", "qat", "export", "evaluate", "bench-host"}
+
+    lines = []
+    run_pipeline(dataclasses.replace(config, bench_runs=3), log=lines.append, progress=False)
+    skipped = {line.split("]")[0][1:] for line in lines if "up to date, skipped" in line}
+    assert skipped == {"train", "qat", "export", "evaluate"}  # only the benchmark's settings changed
+
+
+def test_bad_input_stops_with_one_line_and_keeps_earlier_results(tiny, tmp_path):
+    config, _, _ = tiny
+    stages = (Path(config.output) / "stages.json").read_text()
+    with pytest.raises(EdgeDeeplabError, match="does-not-exist"):
+        run_pipeline(dataclasses.replace(config, data=str(tmp_path / "does-not-exist")),
+                     log=lambda line: None, progress=False)
+    result = CliRunner().invoke(main, ["pipeline", "--output", config.output, "--benchmark-binary",
+                                       str(tmp_path / "no-benchmark_model")])
+    assert result.exit_code != 0 and "benchmark_model" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (Path(config.output) / "stages.json").read_text() == stages
