@@ -126,3 +126,33 @@ def test_published_peer_models(junit_classpath, shared, tmp_path):
 
     report = run_java_parity(junit_classpath, tmp_path, cases)
     print(report)
+
+
+def test_models_from_our_exporter(junit_classpath, tmp_path):
+    """What `edge-deeplab export` writes, for a model trained (briefly) on synthetic portraits."""
+    from converters.export import export
+    from edge_deeplab.contract import read_tflite_contract
+    from edge_deeplab.data import open_dataset
+    from edge_deeplab.data.synthetic import write_synthetic
+    from edge_deeplab.model import DeepLabConfig
+    from edge_deeplab.train import TrainConfig, train
+
+    data = write_synthetic(tmp_path / "scenes", n_train=16, n_val=4, size=65, seed=11)
+    config = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16)
+    # Fitted to its training images (no augmentation), so that it draws a real person boundary on one.
+    train(data, tmp_path / "run", config, TrainConfig(epochs=12, batch_size=4, optimizer="adamw", learning_rate=0.01,
+                                                      warmup_epochs=0, augment=False),
+          progress=False, log=lambda line: None)
+    variants = [("fp32", "float", "logits"), ("fp16", "float", "probabilities"), ("int8", "uint8", "person_alpha"),
+                ("int8", "int8", "label_map")]
+    rgb = open_dataset(data, "train")[0].image
+    cases = []
+    for fmt, io_type, kind in variants:
+        (result,) = export(tmp_path / "run" / "last", tmp_path / f"{fmt}-{io_type}-{kind}", [fmt], io_type=io_type,
+                           output_kind=kind, data=data, num_calibration=8, gpu_check=False, log=lambda line: None)
+        model = tmp_path / f"ours-{fmt}-{io_type}-{kind}.tflite"
+        model.write_bytes(open(result.path, "rb").read())
+        cases.append(save_case(tmp_path, model.stem, model, read_tflite_contract(model), rgb))
+    for case in cases:  # the model found a person, and not everywhere: the comparison means something
+        assert 0 < case["python_person_pixels"] < 65 * 65, case["name"]
+    print(run_java_parity(junit_classpath, tmp_path, cases))
