@@ -1,6 +1,5 @@
 """`edge-deeplab model summary|build`: every knob of DeepLabConfig as an option, under its paper name."""
 import json
-from pathlib import Path
 
 import click
 
@@ -45,14 +44,10 @@ def config_from_options(config_file=None, base=None, **options):
 
     data = dict(base or {})
     if config_file:
-        path = Path(config_file)
-        if not path.is_file():
-            raise EdgeDeeplabError(f"model config {path} does not exist: give a JSON file of DeepLabConfig fields")
-        try:
-            data = json.loads(path.read_text())
-        except ValueError as error:
-            raise EdgeDeeplabError(f"model config {path} is not valid JSON ({error})") from None
-        data = data.get("config", data)  # also accept a saved model.json
+        from edge_deeplab.settings import read_json_object
+
+        loaded = read_json_object(config_file, "model config", "DeepLabConfig fields")
+        data.update(loaded.get("config", loaded))  # also accept a saved model.json
     if options.get("input_size"):
         size = _ints(options["input_size"], "--input-size")
         options["input_size"] = size * 2 if len(size) == 1 else size

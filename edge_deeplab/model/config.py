@@ -106,12 +106,9 @@ class DeepLabConfig:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> "DeepLabConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise EdgeDeeplabError(f"{source}: unknown model option(s) {', '.join(unknown)}; "
-                                   f"known: {', '.join(sorted(known))}")
-        return cls(**data)
+        from edge_deeplab.settings import from_dict
+
+        return from_dict(cls, data, source, "model option")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -1,10 +1,8 @@
 """`edge-deeplab train`: train a DeepLab model on a dataset folder (or the synthetic default)."""
-import json
 from pathlib import Path
 
 import click
 
-from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.cli import config_from_options, config_options
 
 
@@ -12,15 +10,9 @@ def _read_config_file(path):
     """A run config: {"model": {...}, "train": {...}, "labels": ...}; a flat file is a model config."""
     if not path:
         return {}, {}, None
-    path = Path(path)
-    if not path.is_file():
-        raise EdgeDeeplabError(f"config {path} does not exist: give a JSON file with 'model' and 'train' sections")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as error:
-        raise EdgeDeeplabError(f"config {path} is not valid JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise EdgeDeeplabError(f"config {path} must hold a JSON object with 'model' and 'train' sections")
+    from edge_deeplab.settings import read_json_object
+
+    data = read_json_object(path, "config", "'model' and 'train' sections")
     if "model" in data or "train" in data:
         return data.get("model", {}), data.get("train", {}), data.get("labels")
     return data, {}, None

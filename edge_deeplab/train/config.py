@@ -81,12 +81,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "training config") -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise EdgeDeeplabError(f"{source}: unknown training option(s) {', '.join(unknown)}; "
-                                   f"known: {', '.join(sorted(known))}")
-        return cls(**data)
+        from edge_deeplab.settings import from_dict
+
+        return from_dict(cls, data, source, "training option")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -1,5 +1,4 @@
 """The per-layer quantization report: every quantized op, named after its Keras layer, most damaged first."""
-import pytest
 
 from calibration.debugger import LayerDamage, QuantReport, keras_layers_of, owning_layer
 from calibration.selective import inspect_tflite

@@ -1,0 +1,31 @@
+"""Reading settings: JSON files and frozen dataclasses of knobs, with one-line errors naming the fix."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+
+def read_json_object(path, what: str, expected: str) -> dict:
+    """The JSON object in `path`; `what` names the file for the user, `expected` says what belongs in it."""
+    path = Path(path)
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{what} {path} does not exist: give a JSON file of {expected}")
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as error:
+        raise EdgeDeeplabError(f"{what} {path} is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise EdgeDeeplabError(f"{what} {path} must hold a JSON object of {expected}")
+    return data
+
+
+def from_dict(cls, data: dict, source: str, what: str):
+    """cls(**data), refusing unknown keys by name (a typo must not be silently ignored)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise EdgeDeeplabError(f"{source}: unknown {what}(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return cls(**data)
