@@ -43,7 +43,8 @@ def main() -> int:
     weights = shared / "weights" / "mobilenet_v2_1.0_imagenet160_no_top.h5"
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"runs": {}}
     for width in (float(w) for w in args.widths.split(",")):
-        name = f"ccp-person-w{width:g}"
+        name = f"ccp-person-w{width:g}" + ("" if (args.aspp_channels, args.decoder_channels) == (256, 256)
+                                           else f"-aspp{args.aspp_channels}-dec{args.decoder_channels}")
         output = Path(args.runs) / name
         model = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=width,
                               aspp_channels=args.aspp_channels, decoder_channels=args.decoder_channels)

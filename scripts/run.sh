@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the embedded default. Extra arguments go to the command.
+# The main job: `edge-deeplab pipeline` on the embedded synthetic portraits (or on your data, e.g.
+# bash scripts/run.sh --data ../shared/data/ccp-person ...). Extra arguments go to the command.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/bootstrap.sh"
 cd "$repo"
-exec edge-deeplab model summary "$@"
+exec edge-deeplab pipeline "$@"
