@@ -199,7 +199,7 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
             from edge_deeplab.data import open_dataset
 
             representative, manifest = representative_images(open_dataset(data, "train"), contract, num_calibration)
-            (output_dir / "calibration_manifest.json").write_text(json.dumps(manifest, indent=2))
+            write_atomically(output_dir / "calibration_manifest.json", json.dumps(manifest, indent=2).encode())
     if check_images is None:
         check_images = representative[:4] if representative is not None else \
             np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
@@ -225,7 +225,7 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
     report = {"model": str(model_path), "qat_model": None if qat_model_path is None else str(qat_model_path),
               "io_type": io_type, "output_kind": output_kind, "calibration": manifest,
               "results": [r.to_dict() for r in results]}
-    (output_dir / "export.json").write_text(json.dumps(report, indent=2))
+    write_atomically(output_dir / "export.json", json.dumps(report, indent=2).encode())
     return results
 
 
