@@ -12,11 +12,11 @@ from edge_deeplab.model.cli import config_from_options, config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 for training.")
 @click.option("--labels", help="Label mapping JSON for the dataset.")
 @config_options
-@click.option("--epochs", type=int, help="Training epochs [6].")
+@click.option("--epochs", type=int, help="Training epochs [20].")
 @click.option("--batch-size", type=int, help="Training batch size [8].")
 @click.option("--learning-rate", type=float, help="Training base learning rate.")
 @click.option("--optimizer", type=click.Choice(["sgd", "adamw"]))
-@click.option("--qat-epochs", type=int, help="QAT epochs [1].")
+@click.option("--qat-epochs", type=int, help="QAT epochs [2].")
 @click.option("--formats", default=",".join(("fp32", "fp16", "dynamic", "int8", "qat-int8")), show_default=True)
 @click.option("--calibration-images", type=int, default=100, show_default=True)
 @click.option("--peers/--no-peers", default=None, help="Compare with Google's DeepLab v3 and MediaPipe's selfie "
