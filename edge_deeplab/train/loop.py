@@ -203,10 +203,11 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             model = quantize_deeplab(model)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
         optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
-        state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
-                 "epoch_loss_sum": tf.Variable(0.0, dtype=tf.float64),
-                 "epoch_seconds": tf.Variable(0.0, dtype=tf.float64)}
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state)
+    # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
+    state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
+             "epoch_loss_sum": tf.Variable(0.0, dtype=tf.float64),
+             "epoch_seconds": tf.Variable(0.0, dtype=tf.float64)}
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state)
     manager = tf.train.CheckpointManager(checkpoint, str(output / "checkpoints"), max_to_keep=2)
     history = []
     if resume:
@@ -216,7 +217,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         if (output / HISTORY_JSON).is_file():
             history = json.loads((output / HISTORY_JSON).read_text())["epochs"]
         log(f"resuming {output} at epoch {int(state['epoch']) + 1}, step {int(state['step_in_epoch'])} of "
-            f"{steps_per_epoch} (global step {int(optimizer.iterations)})")
+            f"{steps_per_epoch} (global step {int(optimizer.iterations.numpy())})")
     else:
         output.mkdir(parents=True, exist_ok=True)
         if getattr(model, "backbone_report", None) is not None:
@@ -272,8 +273,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                 state["step_in_epoch"].assign_add(1)
                 state["epoch_loss_sum"].assign_add(loss)
                 state["epoch_seconds"].assign(seconds_before + time.perf_counter() - started)
-                step = int(optimizer.iterations)
-                learning_rate = float(optimizer.learning_rate)
+                step = int(optimizer.iterations.numpy())
+                learning_rate = float(tf.convert_to_tensor(optimizer.learning_rate))
                 bar.update(global_batch)
                 bar.set_postfix(loss=f"{loss:.4f}", lr=f"{learning_rate:.2e}")
                 with writer.as_default(step=step):
@@ -290,15 +291,15 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             bar.close()
 
             steps_done = int(state["step_in_epoch"])
-            entry = {"epoch": epoch + 1, "step": int(optimizer.iterations),
+            entry = {"epoch": epoch + 1, "step": int(optimizer.iterations.numpy()),
                      "train_loss": float(state["epoch_loss_sum"]) / max(steps_done, 1),
-                     "learning_rate": float(optimizer.learning_rate),
+                     "learning_rate": float(tf.convert_to_tensor(optimizer.learning_rate)),
                      "train_seconds": float(state["epoch_seconds"]),
                      "images_per_second": steps_done * global_batch / max(float(state["epoch_seconds"]), 1e-9)}
             validation_started = time.perf_counter()
             entry.update(validate(model, val_set, contract, global_batch))
             entry["val_seconds"] = time.perf_counter() - validation_started
-            with writer.as_default(step=int(optimizer.iterations)):
+            with writer.as_default(step=int(optimizer.iterations.numpy())):
                 tf.summary.scalar("val/miou", entry["val_miou"])
                 for name, value in entry["val_per_class_iou"].items():
                     if value is not None:
@@ -316,12 +317,12 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             state["step_in_epoch"].assign(0)
             state["epoch_loss_sum"].assign(0.0)
             state["epoch_seconds"].assign(0.0)
-            manager.save(checkpoint_number=int(optimizer.iterations))
+            manager.save(checkpoint_number=int(optimizer.iterations.numpy()))
             person = f", person IoU {entry['val_person_iou']:.4f}" if entry.get("val_person_iou") is not None else ""
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {entry['train_loss']:.4f}, val mIoU "
                 f"{entry['val_miou']:.4f}{person}, {entry['images_per_second']:.1f} images/s")
     return {"output": str(output), "epochs": history, "best_val_miou": best,
-            "global_step": int(optimizer.iterations), "replicas": replicas}
+            "global_step": int(optimizer.iterations.numpy()), "replicas": replicas}
 
 
 def _scores(entry: dict) -> dict:
