@@ -101,14 +101,19 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def validate(model, dataset, contract, batch_size: int) -> dict:
-    """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
+def label_predictor(model):
+    """images -> int32 label maps in inference mode; built once per run, since each new tf.function
+    traces the whole network again."""
     import tensorflow as tf
 
+    return tf.function(lambda images: tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32))
+
+
+def validate(predict, dataset, contract, batch_size: int) -> dict:
+    """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
     from edge_deeplab.data.pipeline import evaluation_dataset
     from edge_deeplab.evaluate.metrics import confusion_matrix, mean_iou, per_class_iou
 
-    predict = tf.function(lambda images: tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32))
     num_classes = len(contract.labels)
     confusion = np.zeros((num_classes, num_classes), np.int64)
     size = (contract.input_height, contract.input_width)
@@ -254,6 +259,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         per_replica = strategy.run(step_fn, args=(images, masks))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
+    predict = label_predictor(model)
     writer = tf.summary.create_file_writer(str(output / "tensorboard"))
     best = max((entry["val_miou"] for entry in history), default=-1.0)
     from tqdm import tqdm
@@ -297,7 +303,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                      "train_seconds": float(state["epoch_seconds"]),
                      "images_per_second": steps_done * global_batch / max(float(state["epoch_seconds"]), 1e-9)}
             validation_started = time.perf_counter()
-            entry.update(validate(model, val_set, contract, global_batch))
+            entry.update(validate(predict, val_set, contract, global_batch))
             entry["val_seconds"] = time.perf_counter() - validation_started
             with writer.as_default(step=int(optimizer.iterations.numpy())):
                 tf.summary.scalar("val/miou", entry["val_miou"])
