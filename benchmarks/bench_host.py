@@ -21,8 +21,9 @@ from pathlib import Path
 
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS and friends before anything else)
 from edge_deeplab.bench import host
-from edge_deeplab.bench.cli import HOST_COLUMNS, host_rows
-from edge_deeplab.bench.report import render_table, write_json
+from edge_deeplab.bench.rows import HOST_COLUMNS, host_rows
+from edge_deeplab.bench.report import render_table
+from edge_deeplab.io import write_json
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.shared import shared_dir
 

@@ -24,7 +24,8 @@ from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import evaluate
 from edge_deeplab.evaluate.evaluator import EvalConfig
 from edge_deeplab.evaluate.peers import PEER_PREFIX, PEERS
-from edge_deeplab.evaluate.report import render_markdown, render_table, write_text
+from edge_deeplab.evaluate.report import render_markdown, render_table
+from edge_deeplab.io import write_text
 from edge_deeplab.shared import shared_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"

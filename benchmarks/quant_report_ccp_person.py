@@ -24,6 +24,7 @@ from pathlib import Path
 
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports TensorFlow)
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_json
 from edge_deeplab.shared import shared_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -43,8 +44,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "quant_report_ccp_person.json"))
     args = parser.parse_args(argv)
 
-    from calibration.debugger import format_report
-    from calibration.selective import format_selective, quant_report
+    from edge_deeplab.calibration.debugger import format_report
+    from edge_deeplab.calibration.selective import format_selective, quant_report
 
     start = time.perf_counter()
     copy = Path(tempfile.mkdtemp(prefix="quant-report-model-"))
@@ -74,10 +75,7 @@ def main(argv=None) -> int:
     print()
     print(format_selective(document["selective"]))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp")
-    temporary.write_text(json.dumps(document, indent=2) + "\n")
-    os.replace(temporary, out)
+    write_json(out, document)
     print(f"results: {out} ({document['total_seconds']:.0f} s)")
     return 0
 

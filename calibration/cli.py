@@ -42,9 +42,9 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
     import json
     from pathlib import Path
 
-    from calibration.debugger import format_report
-    from calibration.selective import format_selective
-    from calibration.selective import quant_report as run
+    from edge_deeplab.calibration.debugger import format_report
+    from edge_deeplab.calibration.selective import format_selective
+    from edge_deeplab.calibration.selective import quant_report as run
 
     if not Path(model).exists():
         raise EdgeDeeplabError(f"{model}: model folder not found; give a folder written by `edge-deeplab train`")

@@ -94,7 +94,7 @@ def make_debugger(model_b1, representative: np.ndarray, debug_images: Optional[n
     """
     import tensorflow as tf
 
-    from converters.export import make_converter
+    from edge_deeplab.converters.export import make_converter
 
     if representative is None or len(representative) == 0:
         raise EdgeDeeplabError("the quantization report needs representative images to calibrate with: pass --data")
@@ -186,8 +186,8 @@ def analyse(model_path, data, top: int = DEFAULT_TOP, num_images: int = 100, see
     `debug_images` limits how many of the representative images the debug model runs on (it runs
     every op twice, in int8 and in float, and compares them: the slow part at 257 px).
     """
-    from calibration.representative import representative_images
-    from converters.export import batch_one
+    from edge_deeplab.calibration.representative import representative_images
+    from edge_deeplab.converters.export import batch_one
     from edge_deeplab.data import open_dataset
     from edge_deeplab.model.saving import load_model, read_model_json
 

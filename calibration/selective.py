@@ -10,8 +10,6 @@ float ops it holds, the static GPU-delegate gate, and val mIoU / person IoU with
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import shutil
 import tempfile
 import time
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_bytes, write_json
 
 DEFAULT_KS = (0, 1, 3, 5)
 
@@ -52,7 +51,7 @@ def selective_model(debugger, denylisted_nodes: Sequence[str] = (), denylisted_o
     `denylisted_nodes` are op output tensor names (LayerDamage.tensor_name); `denylisted_ops` TFLite
     op types (e.g. "RESIZE_BILINEAR"). Replaces the debugger's options.
     """
-    from calibration.debugger import debug_options
+    from edge_deeplab.calibration.debugger import debug_options
 
     try:
         debugger.options = debug_options(denylisted_nodes, denylisted_ops)
@@ -83,18 +82,16 @@ def resolve_layers(report, names: Sequence[str]) -> tuple[list, list]:
 
 def inspect_tflite(path) -> dict:
     """Op count, QUANTIZE/DEQUANTIZE count, and the ops that compute in float (output FLOAT32)."""
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.tools import flatbuffer_utils
+    from edge_deeplab.litert.flatbuffer import builtin_op_name, read_model_file, schema
 
-    model = flatbuffer_utils.read_model(str(path))
-    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    model = read_model_file(path)
     graph = model.subgraphs[0]
     ops, float_ops = [], []
     for index, op in enumerate(graph.operators):
-        name = names[flatbuffer_utils.get_builtin_code_from_operator_code(model.operatorCodes[op.opcodeIndex])]
+        name = builtin_op_name(model, op)
         ops.append(name)
         output = graph.tensors[op.outputs[0]]
-        if name != "DEQUANTIZE" and output.type == schema.TensorType.FLOAT32:
+        if name != "DEQUANTIZE" and output.type == schema().TensorType.FLOAT32:
             float_ops.append({"index": index, "op": name, "tensor": _text(output.name)})
     return {"ops": ops, "op_count": len(ops), "quantize_ops": sum(o in ("QUANTIZE", "DEQUANTIZE") for o in ops),
             "float_ops": float_ops}
@@ -114,8 +111,8 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
     is measured on `split`. The .tflite files and quant_report.json go to `output_dir` (kept), or to a
     temporary folder (removed). `gpu_check` also compiles each model with LiteRT's GPU accelerator.
     """
-    from calibration.debugger import analyse
-    from edge_deeplab.contract import embed_contract
+    from edge_deeplab.calibration.debugger import analyse
+    from edge_deeplab.litert.flatbuffer import embed_contract
     from edge_deeplab.evaluate import open_eval_dataset
     from edge_deeplab.model.saving import read_model_json
 
@@ -156,7 +153,7 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
             # which spares a second Keras conversion.
             data_bytes = debugger.calibrated_model if label == "float" else selective_model(debugger, nodes, ops)
             path = folder / f"{name}_{_slug(label)}.tflite"
-            _write_atomically(path, embed_contract(data_bytes, contract))
+            write_bytes(path, embed_contract(data_bytes, contract))
             results.append(_measure(label, kept, path, gpu_check))
 
         seconds["convert_and_gate"] = time.perf_counter() - started
@@ -175,7 +172,7 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
                             + ("; dynamic: LiteRT GPU accelerator" if gpu_check else "; dynamic not run"),
                     "seconds": {stage: round(value, 1) for stage, value in seconds.items()}}
         if not temporary:
-            _write_atomically(folder / "quant_report.json", json.dumps(document, indent=2).encode())
+            write_json(folder / "quant_report.json", document)
         return document
     finally:
         if temporary:
@@ -186,14 +183,10 @@ def _slug(label: str) -> str:
     return label.replace(" + ", "_").replace(" ", "-")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def _measure(label, kept, path: Path, gpu_check: bool) -> SelectiveResult:
-    from converters.gpu_gate import check_gpu, static_check
+    from edge_deeplab.converters.gpu_gate import check_gpu, static_check
 
     facts = inspect_tflite(path)
     dynamic = None

@@ -62,8 +62,8 @@ def export(model, formats, qat_model, output_dir, data, calibration_images, io_t
     """Export a saved MODEL to TFLite formats and check each against the GPU delegate."""
     import json
 
-    from converters.export import export as run_export
-    from converters.export import format_table
+    from edge_deeplab.converters.export import export as run_export
+    from edge_deeplab.converters.export import format_table
 
     model_path = Path(model)
     if data is None:
@@ -84,7 +84,7 @@ def export(model, formats, qat_model, output_dir, data, calibration_images, io_t
 @click.argument("tflite", nargs=-1, required=True, type=click.Path())
 def gpu_check(tflite):
     """Check .tflite files against the mobile GPU delegate (static rules + LiteRT GPU compile)."""
-    from converters.gpu_gate import check_gpu
+    from edge_deeplab.converters.gpu_gate import check_gpu
 
     failed = []
     for path in tflite:

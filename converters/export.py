@@ -14,15 +14,16 @@ embedded in each .tflite. Then both GPU gates run and the output is compared wit
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from edge_deeplab.contract import ModelContract, embed_contract
+from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_bytes, write_json
+from edge_deeplab.litert.flatbuffer import embed_contract
+from edge_deeplab.litert.interpreter import run_images
 
 FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
 IO_TYPES = ("float", "uint8", "int8")
@@ -74,7 +75,7 @@ def batch_one(model, config, qat: bool = False):
 
     copy = build_deeplab(config, batch_size=1)
     if qat:
-        from converters.qat import quantize_deeplab
+        from edge_deeplab.converters.qat import quantize_deeplab
 
         copy = quantize_deeplab(copy)
     copy.set_weights(model.get_weights())
@@ -116,34 +117,6 @@ def convert(model_b1, fmt, io_type="float", representative=None, output_kind="lo
             from None
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def run_tflite(path, images: np.ndarray) -> np.ndarray:
-    """Outputs of a .tflite on float images (quantized I/O handled), dequantized to float."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path), num_threads=2)
-    interpreter.allocate_tensors()
-    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    outputs = []
-    for image in images:
-        data = image[None]
-        if inp["dtype"] != np.float32:
-            scale, zero = inp["quantization"]
-            info = np.iinfo(inp["dtype"])
-            data = np.clip(np.round(data / scale + zero), info.min, info.max).astype(inp["dtype"])
-        interpreter.set_tensor(inp["index"], data)
-        interpreter.invoke()
-        result = interpreter.get_tensor(out["index"])
-        if out["dtype"] in (np.int8, np.uint8):
-            scale, zero = out["quantization"]
-            result = (result.astype(np.float32) - zero) * scale
-        outputs.append(result[0])
-    return np.stack(outputs)
 
 
 def compare(reference_logits: np.ndarray, exported: np.ndarray, output_kind: str, person_class=None) -> dict:
@@ -175,7 +148,7 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
            log=print) -> list[ExportResult]:
     """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format."""
-    from converters.heads import with_head
+    from edge_deeplab.converters.heads import with_head
     from edge_deeplab.model.saving import load_model, read_model_json
 
     formats = list(formats)
@@ -195,11 +168,11 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
         if data is None and integer:
             raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
         if data is not None:
-            from calibration.representative import representative_images
+            from edge_deeplab.calibration.representative import representative_images
             from edge_deeplab.data import open_dataset
 
             representative, manifest = representative_images(open_dataset(data, "train"), contract, num_calibration)
-            write_atomically(output_dir / "calibration_manifest.json", json.dumps(manifest, indent=2).encode())
+            write_json(output_dir / "calibration_manifest.json", manifest)
     if check_images is None:
         check_images = representative[:4] if representative is not None else \
             np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
@@ -215,8 +188,8 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
         tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
         path = output_dir / f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}" \
                             f"{'' if output_kind == 'logits' else '_' + output_kind}.tflite"
-        write_atomically(path, tflite)
-        differences = compare(model_reference, run_tflite(path, check_images), output_kind, contract.person_class)
+        write_bytes(path, tflite)
+        differences = compare(model_reference, run_images(path, check_images), output_kind, contract.person_class)
         result = _gate(path, fmt, differences, gpu_check)
         results.append(result)
         log(f"{fmt}: {path.name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, GPU {result.static_gate}/"
@@ -225,12 +198,12 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
     report = {"model": str(model_path), "qat_model": None if qat_model_path is None else str(qat_model_path),
               "io_type": io_type, "output_kind": output_kind, "calibration": manifest,
               "results": [r.to_dict() for r in results]}
-    write_atomically(output_dir / "export.json", json.dumps(report, indent=2).encode())
+    write_json(output_dir / "export.json", report)
     return results
 
 
 def _gate(path: Path, fmt: str, differences: dict, gpu_check: bool) -> ExportResult:
-    from converters.gpu_gate import check_gpu, static_check
+    from edge_deeplab.converters.gpu_gate import check_gpu, static_check
 
     if gpu_check:
         report = check_gpu(path)

@@ -16,20 +16,11 @@ Vulkan adapter exists the dynamic check says "not run" and why: it never passes 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import re
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 from typing import Optional
 
-import numpy as np
-
-import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports TensorFlow)
-from edge_deeplab.contract import load_tflite_bytes
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.litert.flatbuffer import builtin_op_name, load_tflite_bytes, model_object, schema
+from edge_deeplab.litert.gpu import GPU_TIMEOUT_S, INSTALL_HINT, GpuRun, last_line, run_on_gpu
 
 PASS, FAIL, NOT_RUN = "pass", "fail", "not run"
 STATUSES = (PASS, FAIL, NOT_RUN)
@@ -116,9 +107,7 @@ class _Graph:
     """Names, types and shapes of one subgraph's tensors, as the op rules need them."""
 
     def __init__(self, model, subgraph):
-        from ai_edge_litert import schema_py_generated as schema
-
-        self._type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+        self._type_names = {v: k for k, v in vars(schema().TensorType).items() if not k.startswith("_")}
         self.model, self.tensors = model, subgraph.tensors or []
         # fp16 models keep weights as FLOAT16 constants behind a DEQUANTIZE; the delegate folds those
         # into the constant they dequantize (delegates/utils.cc, FP16GraphPartitionHelper), so a
@@ -126,7 +115,7 @@ class _Graph:
         self._dequantized_constants = set()
         for op in subgraph.operators or []:
             code = model.operatorCodes[op.opcodeIndex]
-            if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DEQUANTIZE \
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == schema().BuiltinOperator.DEQUANTIZE \
                     and len(_ints(op.inputs)) == 1 and self._has_data(_ints(op.inputs)[0]):
                 self._dequantized_constants.update(_ints(op.outputs))
 
@@ -156,16 +145,12 @@ class _Graph:
 
 def static_check(path) -> GateResult:
     """Every op of every subgraph, and the graph inputs' batch, against gpu_compatibility.cc."""
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.tools import flatbuffer_utils
-
     data = load_tflite_bytes(path)
     try:
-        model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+        model = model_object(data)
     except Exception:  # a damaged flatbuffer fails anywhere in the walk
         raise EdgeDeeplabError(f"{path}: the .tflite flatbuffer is damaged (cannot read its ops); "
                                f"export the model again") from None
-    op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     offenders, notes, op_count = [], [], 0
     for subgraph_index, subgraph in enumerate(model.subgraphs or []):
         graph = _Graph(model, subgraph)
@@ -173,9 +158,9 @@ def static_check(path) -> GateResult:
             offenders += _batch_issues(graph, _ints(subgraph.inputs))
         for op_index, op in enumerate(subgraph.operators or []):
             op_count += 1
-            code = model.operatorCodes[op.opcodeIndex]
-            name = op_names.get(flatbuffer_utils.get_builtin_code_from_operator_code(code), "UNKNOWN")
+            name = builtin_op_name(model, op)
             if name == "CUSTOM":
+                code = model.operatorCodes[op.opcodeIndex]
                 custom = code.customCode.decode("utf-8", "replace") if isinstance(code.customCode, bytes) \
                     else str(code.customCode)
                 name = f"CUSTOM({custom})"
@@ -404,69 +389,42 @@ def _broadcastable(a: list[int], b: list[int]) -> bool:
 
 # ---- dynamic: LiteRT's GPU accelerator on a real (software) Vulkan device ----------------------------
 
-_FALLBACK_HEADER = "Following operations are not supported by GPU delegate:"
-_ADAPTER = re.compile(r"Selected adapter: (.+?)(?:, arch=.*?backend=(\w+).*)?$", re.MULTILINE)
-_INSTALL_HINT = "install libvulkan1 and Mesa's mesa-vulkan-drivers (scripts/install_system_packages.sh)"
-#: A 257 px DeepLab takes 0.1-5 s per inference on the software driver, plus the compile.
-DYNAMIC_TIMEOUT_S = 600
-
-
 def dynamic_check(path, tolerance: Optional[float] = None, seed: int = 0,
-                  timeout_s: float = DYNAMIC_TIMEOUT_S) -> GateResult:
+                  timeout_s: float = GPU_TIMEOUT_S) -> GateResult:
     """Compile with HardwareAccelerator.GPU alone; run the GPU and the CPU interpreter on the same
     deterministic random input. Fails when an op falls back or, with `tolerance`, when the largest
-    absolute difference exceeds it; "not run" when there is no GPU (Vulkan) adapter.
-
-    It runs in a child Python process: LiteRT's GPU accelerator crashes (SIGSEGV) in a process that
-    has loaded TensorFlow, as every exporter has; and the child's stdout and stderr are where
-    LiteRT's C++ runtime logs the ops that fell back, which stays off the user's terminal.
-    """
+    absolute difference exceeds it; "not run" when there is no GPU (Vulkan) adapter. It runs in a child
+    process (edge_deeplab.litert.gpu), whose log names the ops that fell back."""
     load_tflite_bytes(path)  # a one-line error for a missing or non-TFLite file, before any child
-    environment = dict(os.environ)
-    environment.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
-    package_root = str(Path(__file__).resolve().parents[1])
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, environment.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory(prefix="edge-deeplab-gpu-gate-") as folder:
-        answer = Path(folder) / "measurement.json"
-        command = [sys.executable, "-c", "from converters.gpu_gate import _child_main; _child_main()",
-                   str(Path(path).resolve()), str(seed), str(answer)]
-        try:
-            done = subprocess.run(command, env=environment, capture_output=True, timeout=timeout_s)
-        except subprocess.TimeoutExpired as expired:
-            log = _decode(expired.stdout) + _decode(expired.stderr)
-            return GateResult("dynamic", NOT_RUN, f"not run: the GPU check took over {timeout_s:g} s",
-                              adapter=_adapter(log), log=log)
-        log = _decode(done.stdout) + _decode(done.stderr)
-        measured = json.loads(answer.read_text()) if answer.is_file() else None
-    return _judge(path, measured, done.returncode, log, tolerance)
+    run = run_on_gpu(path, seed=seed, timeout_s=timeout_s)
+    if run.died == "timed out":
+        return GateResult("dynamic", NOT_RUN, f"not run: the GPU check took over {timeout_s:g} s",
+                          adapter=run.adapter, log=run.log)
+    return _judge(path, run, tolerance)
 
 
-def _judge(path, measured: Optional[dict], returncode: int, log: str, tolerance: Optional[float]) -> GateResult:
+def _judge(path, run: GpuRun, tolerance: Optional[float]) -> GateResult:
     """The verdict from the child's measurement and LiteRT's log."""
+    measured, adapter, log = run.measured, run.adapter, run.log
     if measured is not None and measured.get("unreadable"):
         raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({measured['unreadable']}); export it again")
-    adapter = _adapter(log)
-    fallbacks = _fallback_ops(log)
-    if fallbacks:
+    if run.fallbacks:
+        fallbacks = tuple(OpIssue(op=op, reason=reason) for op, reason in run.fallbacks)
         listed = ", ".join(f"{f.op} ({f.reason.rstrip('.')})" for f in fallbacks)
         return GateResult("dynamic", FAIL, f"{len(fallbacks)} op(s) fell back from the GPU: {listed}",
-                          tuple(fallbacks), adapter=adapter, log=log)
+                          fallbacks, adapter=adapter, log=log)
     if measured is None:  # the child died: never a pass
-        how = f"signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
-        last = _last_line(log)
         if adapter is None:
-            return GateResult("dynamic", NOT_RUN, f"not run: LiteRT stopped ({how}) before it found a GPU adapter: "
-                              f"{last}", log=log)
-        return GateResult("dynamic", FAIL, f"LiteRT crashed ({how}) on {adapter}: {last}", adapter=adapter, log=log)
-    error = measured.get("error")
+            return GateResult("dynamic", NOT_RUN, f"not run: LiteRT stopped ({run.died}) before it found a GPU "
+                              f"adapter: {last_line(log)}", log=log)
+        return GateResult("dynamic", FAIL, f"LiteRT crashed ({run.died}) on {adapter}: {last_line(log)}",
+                          adapter=adapter, log=log)
     if adapter is None:
-        why = _first_line_with(log, ("No adapters found", "Failed to initialize WebGPU")) or error \
-            or "LiteRT selected no GPU adapter"
-        return GateResult("dynamic", NOT_RUN, f"not run: no Vulkan GPU adapter for LiteRT's GPU accelerator ({why}); "
-                          f"{_INSTALL_HINT}", log=log)
-    if error is not None:
+        return GateResult("dynamic", NOT_RUN, f"not run: no Vulkan GPU adapter for LiteRT's GPU accelerator "
+                          f"({run.no_adapter_reason}); {INSTALL_HINT}", log=log)
+    if measured.get("error") is not None:
         return GateResult("dynamic", FAIL, f"the GPU accelerator could not compile or run the model on {adapter}: "
-                          f"{error}", adapter=adapter, log=log)
+                          f"{measured['error']}", adapter=adapter, log=log)
     if not measured.get("fully_accelerated"):
         return GateResult("dynamic", FAIL, f"not fully accelerated on {adapter}", adapter=adapter, log=log)
     diff = measured["max_abs_diff"]
@@ -475,168 +433,3 @@ def _judge(path, measured: Optional[dict], returncode: int, log: str, tolerance:
                           f"exceeds {tolerance:g}", max_abs_diff=diff, adapter=adapter, log=log)
     return GateResult("dynamic", PASS, f"fully accelerated on {adapter}; max |GPU - CPU| = {diff:.3g}",
                       max_abs_diff=diff, adapter=adapter, log=log)
-
-
-def _child_main():
-    """In the child process (no TensorFlow): measure, write the answer as JSON."""
-    path, seed, answer = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    Path(answer).write_text(json.dumps(_measure(path, seed)))
-
-
-def _measure(path: str, seed: int) -> dict:
-    """Compile on the GPU alone, run GPU and CPU interpreter on one input: what happened, as data."""
-    from ai_edge_litert.compiled_model import CompiledModel, GpuOptions, HardwareAccelerator, Options
-    from ai_edge_litert.interpreter import Interpreter
-
-    data = Path(path).read_bytes()
-    try:
-        # The CPU interpreter first: a model it cannot load is the user's file, not the GPU's fault.
-        interpreter = Interpreter(model_content=data)
-    except Exception as error:
-        return {"unreadable": _first_line(error)}
-    # f32 on the GPU, so that the difference measures the graph, not fp16 arithmetic (FIELD_NOTES:
-    # Google's DeepLab matched the CPU to 3e-5 with enforce_f32; fp16 differs more).
-    fields = {f.name for f in dataclasses.fields(GpuOptions)}
-    gpu_options = GpuOptions(enforce_f32=True) if "enforce_f32" in fields else GpuOptions()
-    options = Options(hardware_accelerators=HardwareAccelerator.GPU, gpu_options=gpu_options)
-    try:
-        model = CompiledModel.from_file(path, options=options)
-        if not model.is_fully_accelerated():
-            return {"fully_accelerated": False}
-        inputs = _random_inputs(model, data, seed)
-        gpu_outputs = _run_compiled(model, inputs)
-        cpu_outputs = _run_interpreter(interpreter, inputs)
-    except Exception as error:  # LiteRT raises RuntimeError with its C++ status text
-        return {"error": _first_line(error)}
-    diff = max(_max_abs_diff(gpu, cpu, details) for gpu, (cpu, details) in zip(gpu_outputs, cpu_outputs))
-    return {"fully_accelerated": True, "max_abs_diff": diff}
-
-
-def _runtime_dir() -> str:
-    """Mesa's Vulkan driver wants a per-user runtime folder ($XDG_RUNTIME_DIR); CI and containers
-    have no login session that would create one."""
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    folder = Path(tempfile.gettempdir()) / f"edge-deeplab-runtime-{uid}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return str(folder)
-
-
-def _decode(output) -> str:
-    if output is None:
-        return ""
-    return output.decode("utf-8", "replace") if isinstance(output, bytes) else output
-
-
-def _adapter(log: str) -> Optional[str]:
-    """"llvmpipe (LLVM 15.0.6, 256 bits) [Vulkan]" from LiteRT's "Selected adapter: ..." line."""
-    match = _ADAPTER.search(log)
-    if match is None:
-        return None
-    return match.group(1).strip() + (f" [{match.group(2)}]" if match.group(2) else "")
-
-
-def _last_line(log: str) -> str:
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
-
-
-def _fallback_ops(text: str) -> list[OpIssue]:
-    """The ops LiteRT's log lists after "Following operations are not supported by GPU delegate:",
-    e.g. "ARG_MAX: Tensor type(INT64) is not supported." (it names op types, not indices)."""
-    issues, listing = [], False
-    for line in text.splitlines():
-        if _FALLBACK_HEADER in line:
-            listing = True
-            continue
-        if listing:
-            match = re.match(r"^([A-Z][A-Z0-9_]*(?:\([^)]*\))?): (.*)$", line.strip())
-            if not match:
-                listing = False
-                continue
-            issue = OpIssue(op=match.group(1), reason=match.group(2).strip())
-            if issue not in issues:
-                issues.append(issue)
-    return issues
-
-
-def _first_line_with(text: str, needles) -> Optional[str]:
-    for line in text.splitlines():
-        if any(needle in line for needle in needles):
-            return line.split("] ", 1)[-1].strip()
-    return None
-
-
-def _first_line(error) -> str:
-    if error is None:
-        return ""
-    lines = [line.strip(" └") for line in str(error).splitlines() if line.strip(" └")]
-    meaningful = [line for line in lines if not line.startswith("ERROR: [")]
-    return (meaningful or lines or [type(error).__name__])[0]
-
-
-def _random_inputs(model, data: bytes, seed: int) -> dict[str, np.ndarray]:
-    """One deterministic input per signature input: an image normalised by the model's contract where
-    it carries one, else uniform in [-1, 1]; integer inputs over the 8-bit pixel range."""
-    from edge_deeplab.contract import ModelContract, TFLITE_METADATA_NAME, contract_text
-
-    text = contract_text(data)
-    contract = ModelContract.from_json(text, source=TFLITE_METADATA_NAME) if text else None
-    rng = np.random.default_rng(seed)
-    key = next(iter(model.get_signature_list()))
-    inputs = {}
-    for name, details in model.get_input_tensor_details(key).items():
-        shape, dtype = tuple(details["shape"]), np.dtype(details["dtype"])
-        if dtype.kind == "f":
-            if contract is not None and shape and shape[-1] == 3:
-                value = contract.normalize(rng.integers(0, 256, size=shape))
-            else:
-                value = rng.uniform(-1.0, 1.0, size=shape)
-        else:
-            info = np.iinfo(dtype)
-            value = rng.integers(max(info.min, -128), min(info.max, 255), size=shape, endpoint=True)
-        inputs[name] = np.ascontiguousarray(value, dtype=dtype)
-    return inputs
-
-
-def _run_compiled(model, inputs: dict) -> list[np.ndarray]:
-    key = next(iter(model.get_signature_list()))
-    signature = model.get_signature_list()[key]
-    index = model.get_signature_index(key)
-    input_buffers = model.create_input_buffers(index)
-    output_buffers = model.create_output_buffers(index)
-    for name, buffer in zip(signature["inputs"], input_buffers):
-        buffer.write(inputs[name])
-    model.run_by_index(index, input_buffers, output_buffers)
-    details = model.get_output_tensor_details(key)
-    outputs = []
-    for name, buffer in zip(signature["outputs"], output_buffers):
-        shape, dtype = tuple(details[name]["shape"]), np.dtype(details[name]["dtype"])
-        outputs.append(buffer.read(int(np.prod(shape)), dtype).reshape(shape))
-    return outputs
-
-
-def _run_interpreter(interpreter, inputs: dict) -> list[tuple[np.ndarray, dict]]:
-    """The CPU reference outputs with their details, in the compiled model's signature output order."""
-    signatures = interpreter.get_signature_list()
-    if signatures:
-        key = next(iter(signatures))
-        runner = interpreter.get_signature_runner(key)
-        results = runner(**inputs)
-        output_details = runner.get_output_details()
-        return [(results[name], output_details[name]) for name in signatures[key]["outputs"]]
-    interpreter.allocate_tensors()
-    for details, value in zip(interpreter.get_input_details(), inputs.values()):
-        interpreter.set_tensor(details["index"], value)
-    interpreter.invoke()
-    return [(interpreter.get_tensor(d["index"]), d) for d in interpreter.get_output_details()]
-
-
-def _max_abs_diff(gpu: np.ndarray, cpu: np.ndarray, details: dict) -> float:
-    """Largest |GPU - CPU|, in real units: quantized (int8/uint8) outputs are dequantized first."""
-    gpu, cpu = np.asarray(gpu, np.float64), np.asarray(cpu, np.float64)
-    if gpu.shape != cpu.shape:
-        return float("inf")
-    scale, zero_point = details.get("quantization", (0.0, 0))
-    if scale and np.dtype(details["dtype"]).kind in "iu" and np.dtype(details["dtype"]).itemsize == 1:
-        gpu, cpu = (gpu - zero_point) * scale, (cpu - zero_point) * scale
-    return float(np.max(np.abs(gpu - cpu))) if gpu.size else 0.0

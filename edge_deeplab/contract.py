@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
@@ -87,94 +86,3 @@ def person_class_of(labels) -> Optional[int]:
     """Index of the label named 'person', if any."""
     labels = [label.lower() for label in labels]
     return labels.index("person") if "person" in labels else None
-
-
-# ---- the contract inside a .tflite ------------------------------------------------------------------
-# A .tflite flatbuffer carries named metadata buffers (Model.metadata -> Model.buffers) that every
-# runtime ignores, so the contract travels with the model without touching its graph. tflite-support's
-# metadata writer would do this too but pins protobuf < 4 (TensorFlow 2.21 needs 7.x); LiteRT's own
-# flatbuffer schema and tools do it with what is installed.
-
-#: Bytes 4..8 of every TFLite flatbuffer (its file identifier).
-TFLITE_IDENTIFIER = b"TFL3"
-
-
-def load_tflite_bytes(path) -> bytes:
-    """The bytes of a .tflite file; a one-line error when it is missing or not a TFLite flatbuffer."""
-    path = Path(path)
-    if not path.is_file():
-        raise EdgeDeeplabError(f"{path}: model file not found; pass the path of a .tflite model")
-    data = path.read_bytes()
-    if not _is_tflite(data):
-        raise EdgeDeeplabError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier); pass a .tflite "
-                               f"file, e.g. one written by `edge-deeplab export`")
-    return data
-
-
-def embed_contract(tflite_bytes: bytes, contract: ModelContract) -> bytes:
-    """The model with `contract` stored as the metadata buffer TFLITE_METADATA_NAME (replacing an
-    earlier contract, so exporting twice never leaves two)."""
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.tools import flatbuffer_utils
-    import numpy as np
-
-    if not _is_tflite(tflite_bytes):
-        raise EdgeDeeplabError("cannot embed the contract: the bytes are not a TFLite model (no 'TFL3' identifier)")
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
-    payload = np.frombuffer(contract.to_json().encode("utf-8"), dtype=np.uint8)
-    ours = [entry for entry in (model.metadata or []) if _name(entry.name) == TFLITE_METADATA_NAME]
-    if ours:
-        model.buffers[ours[0].buffer].data = payload
-        for duplicate in ours[1:]:  # an earlier tool may have written it twice: keep one
-            model.buffers[duplicate.buffer].data = None
-            model.metadata.remove(duplicate)
-    else:
-        buffer = schema.BufferT()
-        buffer.data = payload
-        model.buffers.append(buffer)
-        entry = schema.MetadataT()
-        entry.name = TFLITE_METADATA_NAME
-        entry.buffer = len(model.buffers) - 1
-        model.metadata = list(model.metadata or []) + [entry]
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
-
-
-def read_tflite_contract(path) -> Optional[ModelContract]:
-    """The contract stored in a .tflite, or None when the model carries none (e.g. a peer's model)."""
-    data = load_tflite_bytes(path)
-    text = contract_text(data, source=str(path))
-    if text is None:
-        return None
-    return ModelContract.from_json(text, source=f"{path} ({TFLITE_METADATA_NAME} metadata)")
-
-
-def contract_text(tflite_bytes: bytes, source: str = "model") -> Optional[str]:
-    """The raw JSON of the contract metadata buffer, or None when there is none."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    try:
-        model = schema.Model.GetRootAs(tflite_bytes, 0)
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if _name(entry.Name()) != TFLITE_METADATA_NAME:
-                continue
-            buffer = model.Buffers(entry.Buffer())
-            if buffer.Offset() > 1:  # models over 2 GB keep buffer data after the flatbuffer
-                raw = tflite_bytes[buffer.Offset():buffer.Offset() + buffer.Size()]
-            else:
-                raw = buffer.DataAsNumpy().tobytes() if buffer.DataLength() else b""
-            return bytes(raw).decode("utf-8")
-    except Exception:  # a damaged flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError(f"{source}: the .tflite flatbuffer is damaged (cannot read its metadata); "
-                               f"export the model again") from None
-    return None
-
-
-def _is_tflite(data: bytes) -> bool:
-    return len(data) >= 8 and bytes(data[4:8]) == TFLITE_IDENTIFIER
-
-
-def _name(raw) -> Optional[str]:
-    if raw is None:
-        return None
-    return raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)

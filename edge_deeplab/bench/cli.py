@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_json
 
 DEFAULT_HISTORY = "reports/bench_history.jsonl"
 
@@ -60,6 +61,8 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
     """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
     from edge_deeplab.bench import host as host_bench
     from edge_deeplab.bench import report
+    from edge_deeplab.bench.gpu import GPU_NOTE
+    from edge_deeplab.bench.rows import HOST_COLUMNS, host_history_entries, host_rows, mark_regressions
 
     config = host_bench.HostBenchConfig(runs=runs, warmup=warmup, threads=_numbers(threads, int, "--threads"),
                                         without_xnnpack=without_xnnpack, e2e=e2e, gpu=gpu, gpu_runs=gpu_runs,
@@ -74,62 +77,20 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
                                           {str(Path(m)): normalisation for m in models} if normalisation else None)
     rows = host_rows(result)
     entries = report.append_history(history_path, host_history_entries(result, rows), regression_threshold)
-    _mark_rows(rows, entries)
+    mark_regressions(rows, entries)
     result["history"] = {"path": str(history_path), "regressions": [e for e in entries if e["regression"]]}
-    report.write_json(json_path, result)
+    write_json(json_path, result)
     click.echo(report.render_table(rows, HOST_COLUMNS))
     if any(r["backend"] == "gpu" for r in rows):
-        click.echo(f"gpu: {host_bench.GPU_NOTE}")
+        click.echo(f"gpu: {GPU_NOTE}")
     click.echo(f"report: {json_path}   history: {history_path}")
 
 
-HOST_COLUMNS = [("model", "model"), ("backend", "backend"), ("variant", "variant"), ("mode", "mode"),
-                ("status", "status"), ("median_ms", "median ms"), ("p90_ms", "p90 ms"), ("p99_ms", "p99 ms"),
-                ("fps", "FPS"), ("note", "note")]
 
 
-def host_rows(result: dict) -> list[dict]:
-    rows = []
-    for model in result["models"]:
-        for entry in model["results"]:
-            stats = entry.get("stats") or {}
-            note = entry.get("reason") or ""
-            if entry["backend"] == "gpu" and entry.get("status") == "ok":
-                note = "correctness path, not phone FPS"
-                if "argmax_agreement_vs_cpu" in entry:
-                    note += f"; argmax = CPU on {entry['argmax_agreement_vs_cpu'] * 100:.2f}% of pixels"
-            if entry.get("fallback_ops"):
-                note = "not on GPU: " + ", ".join(op.split(":")[0] for op in entry["fallback_ops"])
-            if entry.get("stages_median_ms"):
-                stages = entry["stages_median_ms"]
-                note = " ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " ms"
-            rows.append({"model": model["name"], "model_sha256": model["sha256"], "backend": entry["backend"],
-                         "variant": entry.get("variant"), "mode": entry["mode"], "status": entry.get("status"),
-                         "median_ms": stats.get("median_ms"), "p90_ms": stats.get("p90_ms"),
-                         "p99_ms": stats.get("p99_ms"), "fps": stats.get("fps"), "note": note})
-    return rows
 
 
-def host_history_entries(result: dict, rows: list[dict]) -> list[dict]:
-    from edge_deeplab.bench import report
 
-    when = report.now_iso()
-    where = f"host:{result['host']['hostname']} ({result['host']['cpu']})"
-    return [report.history_entry(when=when, kind="host", where=where, model=row["model"],
-                                 model_sha256=row["model_sha256"], config=f"{row['backend']}: {row['variant']}",
-                                 mode=row["mode"], latency_ms=row["median_ms"], fps=row["fps"])
-            for row in rows if row["status"] == "ok" and row["backend"] == "cpu"]
-
-
-def _mark_rows(rows: list[dict], entries: list[dict]) -> None:
-    """Prefix the note of each row whose history entry regressed."""
-    flagged = {(e["model"], e["config"], e["mode"]): e for e in entries if e["regression"]}
-    for row in rows:
-        config = f"{row['backend']}: {row['variant']}" if "backend" in row else f"{row['config']}-{row['threads']}t"
-        entry = flagged.get((row["model"], config, row["mode"] if "mode" in row else "model"))
-        if entry:
-            row["note"] = (f"REGRESSION: {entry['previous_latency_ms']:.2f} -> {entry['latency_ms']:.2f} ms; "
-                           + (row.get("note") or "")).rstrip("; ")
 
 
 @bench.command()
@@ -163,6 +124,7 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
     from edge_deeplab.bench import device as device_bench
     from edge_deeplab.bench import report
     from edge_deeplab.bench.adb import Adb, find_adb
+    from edge_deeplab.bench.rows import DEVICE_COLUMNS, device_rows, mark_regressions
 
     config = device_bench.DeviceBenchConfig(
         configs=tuple(c.strip() for c in configs.split(",") if c.strip()),
@@ -182,9 +144,9 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
                              config=f"{row['config']}-{row['threads']}t", mode="model",
                              latency_ms=row["latency_ms"], fps=row["fps"])
         for row in rows if row["status"] == device_bench.OK], regression_threshold)
-    _mark_rows(rows, entries)
+    mark_regressions(rows, entries)
     result["history"] = {"path": str(history_path), "regressions": [e for e in entries if e["regression"]]}
-    report.write_json(json_path, result)
+    write_json(json_path, result)
 
     click.echo(f"device: {facts['manufacturer']} {facts['model']} ({facts['serial']}), SoC {facts['soc']}, "
                f"Android {facts['android']}, {facts['abi']}, GPU {facts['gpu']}")
@@ -199,31 +161,7 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
             click.get_current_context().exit(1)
 
 
-DEVICE_COLUMNS = [("model", "model"), ("config", "config"), ("threads", "threads"), ("status", "status"),
-                  ("latency_ms", "latency ms"), ("fps", "FPS"), ("delegation", "delegation"), ("note", "note")]
 
-
-def device_rows(result: dict) -> list[dict]:
-    from edge_deeplab.bench import report
-
-    sha = {m["name"]: report.sha256_of(m["path"]) for m in result["models"]}
-    rows = []
-    for entry in result["results"]:
-        delegation = []
-        for name, info in entry["delegates"].items():
-            if info.get("nodes_total") is not None:
-                delegation.append(f"{name} {info['nodes_delegated']}/{info['nodes_total']} nodes")
-            elif info.get("status"):
-                delegation.append(f"{name} {info['status']}")
-            elif info.get("unsupported_ops") or info.get("ops_on_cpu"):
-                delegation.append(f"{name} partial")
-        note = entry["reason"]
-        if entry["status"] == "ok" and entry.get("latency_basis"):
-            note = f"{entry['latency_basis']} of {entry['printed']['runs']} runs"
-        rows.append({"model": entry["model"], "model_sha256": sha[entry["model"]], "config": entry["config"],
-                     "threads": entry["threads"], "status": entry["status"], "latency_ms": entry["latency_ms"],
-                     "fps": entry["fps"], "delegation": ", ".join(delegation) or None, "note": note})
-    return rows
 
 
 @bench.command()

@@ -9,21 +9,22 @@ on a phone: a model the app would refuse is refused here, with the reason and th
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
 from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_bytes
+from edge_deeplab.litert.flatbuffer import contract_text, load_tflite_bytes
+from edge_deeplab.litert.interpreter import tensor_details
 
 #: Asset names the app opens (MainActivity.MODEL_ASSET / CONTRACT_ASSET).
 MODEL_ASSET = "model.tflite"
 CONTRACT_ASSET = "contract.json"
 ASSETS_DIR = Path("app/src/main/assets")
 MANIFEST = Path("app/src/main/AndroidManifest.xml")
+REEXPORT = "export it again with `edge-deeplab export`"
 
 _INPUT_TYPES = {np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.int8)}
 _SCORE_TYPES = {np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.int8)}
@@ -44,63 +45,23 @@ def export_android(model, app="android_demo") -> InstalledModel:
     """Validate `model` (a .tflite with an edge-deeplab contract, batch 1) and install it in `app`."""
     model = Path(model)
     app = Path(app)
-    data = _read_tflite(model)
+    data = load_tflite_bytes(model)
     contract = _contract_of(model, data)
     _require_person(model, contract)
-    input_details, output_details = _tensor_details(model)
+    input_details, output_details = tensor_details(model, fix=REEXPORT)
     check_tensors(str(model), contract, input_details, output_details)
     assets = _assets_dir(app)
     contract_text = contract.to_json() + "\n"
-    _write_atomically(assets / MODEL_ASSET, data)
-    _write_atomically(assets / CONTRACT_ASSET, contract_text.encode("utf-8"))
+    write_bytes(assets / MODEL_ASSET, data)
+    write_bytes(assets / CONTRACT_ASSET, contract_text.encode("utf-8"))
     return InstalledModel(model_path=assets / MODEL_ASSET, contract_path=assets / CONTRACT_ASSET,
                           size_bytes=len(data), contract=contract, input=_describe(input_details),
                           output=_describe(output_details))
 
 
-def _read_tflite(model: Path) -> bytes:
-    if not model.is_file():
-        raise EdgeDeeplabError(f"{model}: model file not found; pass a .tflite written by `edge-deeplab export`")
-    data = model.read_bytes()
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise EdgeDeeplabError(f"{model}: not a TFLite model (bad flatbuffer identifier); pass a .tflite "
-                               f"written by `edge-deeplab export`")
-    return data
-
-
-def read_contract_metadata(data: bytes) -> Optional[str]:
-    """The JSON text of the contract metadata buffer of a .tflite, or None when it has none."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    try:
-        model = schema.Model.GetRootAs(data, 0)
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if entry.Name() is None or entry.Name().decode("utf-8") != TFLITE_METADATA_NAME:
-                continue
-            buffer = model.Buffers(entry.Buffer())
-            if buffer.Offset() > 1:  # a model over 2 GB keeps its buffers after the flatbuffer
-                return data[buffer.Offset():buffer.Offset() + buffer.Size()].decode("utf-8")
-            return buffer.DataAsNumpy().tobytes().decode("utf-8") if buffer.DataLength() else ""
-    except Exception:  # a damaged flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError("the .tflite flatbuffer is damaged (cannot read its metadata); "
-                               "export the model again with `edge-deeplab export`") from None
-    return None
-
-
 def _contract_of(model: Path, data: bytes) -> ModelContract:
-    from edge_deeplab import contract as contract_module
-
-    # The converters' reader, where it exists, is the one source of truth for the embedded contract.
-    reader = getattr(contract_module, "read_tflite_contract", None)
-    if reader is not None:
-        found = reader(model)
-    else:
-        try:
-            text = read_contract_metadata(data)
-        except EdgeDeeplabError as error:
-            raise EdgeDeeplabError(f"{model}: {error}") from None
-        found = None if text is None else ModelContract.from_json(text, source=f"{model} ({TFLITE_METADATA_NAME})")
+    text = contract_text(data, source=str(model))
+    found = None if text is None else ModelContract.from_json(text, source=f"{model} ({TFLITE_METADATA_NAME})")
     if found is None:
         raise EdgeDeeplabError(f"{model}: carries no edge-deeplab contract ({TFLITE_METADATA_NAME} metadata), so "
                                f"the app cannot know its normalisation, size and output; export it with "
@@ -109,27 +70,12 @@ def _contract_of(model: Path, data: bytes) -> ModelContract:
 
 
 def _require_person(model: Path, contract: ModelContract) -> None:
-    from edge_deeplab.deploy.postprocess import portrait_class
+    from edge_deeplab.litert.outputs import portrait_class
 
     try:
         portrait_class(contract)
     except EdgeDeeplabError as error:
         raise EdgeDeeplabError(f"{model}: {error}") from None
-
-
-def _tensor_details(model: Path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        interpreter = Interpreter(model_path=str(model))
-    except (ValueError, RuntimeError) as error:
-        raise EdgeDeeplabError(f"{model}: LiteRT cannot load this model ({str(error).splitlines()[0]}); "
-                               f"export it again with `edge-deeplab export`") from None
-    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise EdgeDeeplabError(f"{model}: has {len(inputs)} inputs and {len(outputs)} outputs; the app runs a "
-                               f"segmentation model with one of each")
-    return inputs[0], outputs[0]
 
 
 def check_tensors(name: str, contract: ModelContract, input_details: dict, output_details: dict) -> None:
@@ -180,19 +126,6 @@ def _assets_dir(app: Path) -> Path:
     return assets
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target and rename: the app never sees half a model."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)  # mkstemp makes it private; the build and the IDE read it as ordinary files
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _describe(details: dict) -> str:

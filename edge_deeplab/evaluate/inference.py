@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from edge_deeplab.contract import ModelContract
+from edge_deeplab.litert.outputs import resizable_scores
 
 CV2_MAX_CHANNELS = 128  # cv2.resize (opencv-python 5.0) refuses more channels per call: measured
 
@@ -41,24 +42,6 @@ def resize_bilinear(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized[..., np.newaxis] if array.ndim == 3 and resized.ndim == 2 else resized
 
 
-def output_scores(raw: np.ndarray, contract: ModelContract) -> np.ndarray:
-    """A model's raw output -> [h, w, C] float scores that may be resized bilinearly.
-
-    Logits stay logits (softmax comes after resizing); class ids become one-hot; a person alpha p
-    becomes p for person and 1 - p for the background (the first other class).
-    """
-    kind = contract.output_kind
-    if kind == "label_map":
-        labels = raw[..., 0] if raw.ndim == 3 else raw
-        return np.eye(contract.num_classes, dtype=np.float32)[np.clip(labels, 0, contract.num_classes - 1)]
-    if kind == "person_alpha":
-        alpha = np.clip(raw[..., 0] if raw.ndim == 3 else raw, 0.0, 1.0).astype(np.float32)
-        scores = np.zeros(alpha.shape + (contract.num_classes,), dtype=np.float32)
-        other = 0 if contract.person_class != 0 else 1
-        scores[..., contract.person_class] = alpha
-        scores[..., other] = 1.0 - alpha
-        return scores
-    return raw.astype(np.float32)
 
 
 def to_probabilities(scores: np.ndarray, contract: ModelContract) -> np.ndarray:
@@ -83,7 +66,7 @@ def _scores_at_scale(runner, rgb: np.ndarray, scale: float) -> np.ndarray:
     in_h, in_w = contract.input_height, contract.input_width
     if scale == 1.0:
         resized = resize_bilinear(rgb, in_h, in_w)
-        return resize_bilinear(output_scores(runner.forward(resized), contract), height, width)
+        return resize_bilinear(resizable_scores(runner.forward(resized), contract), height, width)
     scaled_h, scaled_w = max(1, round(in_h * scale)), max(1, round(in_w * scale))
     canvas_h, canvas_w = max(scaled_h, in_h), max(scaled_w, in_w)
     canvas = np.empty((canvas_h, canvas_w, 3), dtype=np.uint8)
@@ -94,7 +77,7 @@ def _scores_at_scale(runner, rgb: np.ndarray, scale: float) -> np.ndarray:
     for top in _window_starts(canvas_h, in_h):
         for left in _window_starts(canvas_w, in_w):
             window = canvas[top:top + in_h, left:left + in_w]
-            total[top:top + in_h, left:left + in_w] += output_scores(runner.forward(window), contract)
+            total[top:top + in_h, left:left + in_w] += resizable_scores(runner.forward(window), contract)
             count[top:top + in_h, left:left + in_w] += 1.0
     scores = (total / count)[:scaled_h, :scaled_w]
     return resize_bilinear(scores, height, width)

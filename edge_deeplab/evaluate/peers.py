@@ -74,11 +74,3 @@ def resolve_peer(spec: str) -> tuple[Peer, Path]:
     if not path.is_file():
         raise EdgeDeeplabError(f"{spec}: {path} not found; pass the file as {PEER_PREFIX}{name}=PATH")
     return peer, path
-
-
-def peer_runner(spec: str, threads: int):
-    from edge_deeplab.evaluate.runners import TfliteRunner
-
-    peer, path = resolve_peer(spec)
-    return TfliteRunner(path, contract=peer.contract, name=f"{PEER_PREFIX}{peer.name}", threads=threads,
-                        kind="peer")

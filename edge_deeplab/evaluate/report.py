@@ -9,13 +9,12 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from edge_deeplab.contract import IGNORE_LABEL
+from edge_deeplab.io import write_text
 
 OVERLAY_MAX_SIDE = 320
 # Overlay colours (RGB): correct foreground, predicted where the truth says otherwise, missed, unlabelled.
@@ -152,20 +151,6 @@ def overlay_jpeg(rgb: np.ndarray, truth: np.ndarray, prediction: np.ndarray,
     return encoded.tobytes()
 
 
-def write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_reports(evaluation, out_dir, stem: str = "evaluation") -> dict:

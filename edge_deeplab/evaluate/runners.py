@@ -20,8 +20,8 @@ import numpy as np
 
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
-
-DEFAULT_THREADS = 2
+from edge_deeplab.litert.flatbuffer import read_tflite_contract, tflite_format
+from edge_deeplab.litert.interpreter import DEFAULT_THREADS, dequantize, open_interpreter, quantize
 
 
 class TfliteRunner:
@@ -38,7 +38,7 @@ class TfliteRunner:
         self.format = tflite_format(self.path)
         self.size_bytes = self.path.stat().st_size
         self.invoke_ms: list[float] = []
-        self._interpreter = _interpreter(self.path, threads)
+        self._interpreter = open_interpreter(self.path, threads, single_io=True)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         _check_shapes(self.name, self.contract, tuple(self._input["shape"]), tuple(self._output["shape"]),
@@ -48,7 +48,7 @@ class TfliteRunner:
         """RGB uint8 [h, w, 3] at the model's input size -> raw float32 output without the batch axis."""
         normalised = self.contract.normalize(rgb)[np.newaxis]
         self._interpreter.set_tensor(self._input["index"], quantize(normalised, self._input))
-        start = time.perf_counter()
+        start = time.perf_counter()  # the invoke alone: what a phone's benchmark_model times too
         self._interpreter.invoke()
         elapsed = (time.perf_counter() - start) * 1000.0
         output = dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)[0]
@@ -95,26 +95,8 @@ def median_latency_ms(runner) -> Optional[float]:
     return float(np.median(samples)) if samples else None
 
 
-# ---- tensors -------------------------------------------------------------------------------------
-
-def quantize(values: np.ndarray, details: dict) -> np.ndarray:
-    """Float model input -> the tensor's type, by its quantization parameters (q = x / scale + zero point)."""
-    dtype = np.dtype(details["dtype"])
-    scale, zero_point = details["quantization"]
-    if dtype.kind == "f" or not scale:
-        return values.astype(dtype)
-    info = np.iinfo(dtype)
-    return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(dtype)
 
 
-def dequantize(values: np.ndarray, details: dict) -> np.ndarray:
-    """int8/uint8 output -> float32 (x = (q - zero point) * scale); int32 class ids pass through."""
-    scale, zero_point = details["quantization"]
-    if values.dtype.kind == "f":
-        return values.astype(np.float32)
-    if not scale:
-        return values
-    return (values.astype(np.float32) - zero_point) * np.float32(scale)
 
 
 def _check_shapes(name, contract: ModelContract, input_shape, output_shape, output_dtype):
@@ -137,70 +119,16 @@ def _check_shapes(name, contract: ModelContract, input_shape, output_shape, outp
                                f"ids; fix the contract's output_kind")
 
 
-def _interpreter(path: Path, threads: int):
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as error:
-        raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({str(error).splitlines()[0]}); "
-                               f"pass a .tflite written by `edge-deeplab export`") from None
-    if len(interpreter.get_input_details()) != 1 or len(interpreter.get_output_details()) != 1:
-        raise EdgeDeeplabError(f"{path}: has {len(interpreter.get_input_details())} inputs and "
-                               f"{len(interpreter.get_output_details())} outputs; a segmentation model has one each")
-    return interpreter
 
 
 def _stored_contract(path: Path) -> ModelContract:
-    from edge_deeplab import contract as contract_module
-
-    reader = getattr(contract_module, "read_tflite_contract", None)
-    found = reader(path) if reader is not None else None
+    found = read_tflite_contract(path)
     if found is None:
         raise EdgeDeeplabError(f"{path}: carries no edge-deeplab contract; pass a model written by "
                                f"`edge-deeplab export`, or a peer as peer:deeplabv3-voc / peer:mediapipe-selfie")
     return found
 
 
-# ---- what kind of .tflite ------------------------------------------------------------------------
-
-def tflite_format(path) -> str:
-    """'tflite fp32', 'tflite fp16', 'tflite dynamic' (int8 weights, float activations) or
-    'tflite int8' (full integer), with the I/O type when it is not float, e.g. 'tflite int8, uint8 I/O'.
-
-    Read from the flatbuffer's tensor types: constant tensors (with data) are weights, the others
-    activations. A QAT model and a post-training one look the same here; their names tell them apart.
-    """
-    from ai_edge_litert import schema_py_generated as schema
-
-    data = Path(path).read_bytes()
-    try:
-        model = schema.Model.GetRootAs(data, 0)
-        graph = model.Subgraphs(0)
-        io_tensors = {graph.Inputs(0), graph.Outputs(0)}
-        io_types = {graph.Tensors(i).Type() for i in io_tensors}
-        weights, activations = set(), set()
-        for i in set(range(graph.TensorsLength())) - io_tensors:
-            tensor = graph.Tensors(i)
-            buffer = model.Buffers(tensor.Buffer()) if tensor.Buffer() < model.BuffersLength() else None
-            has_data = buffer is not None and (buffer.DataLength() > 0 or buffer.Size() > 0)
-            (weights if has_data else activations).add(tensor.Type())
-    except Exception:  # a file that is no flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError(f"{path}: not a TFLite model (cannot read its flatbuffer); "
-                               f"pass a .tflite written by `edge-deeplab export`") from None
-    types = schema.TensorType
-    if types.INT8 in activations or types.UINT8 in activations:
-        name = "tflite int8"
-    elif types.FLOAT16 in weights:
-        name = "tflite fp16"
-    elif types.INT8 in weights:
-        name = "tflite dynamic"
-    else:
-        name = "tflite fp32"
-    io_names = {types.INT8: "int8", types.UINT8: "uint8"}
-    quantized_io = sorted({io_names[t] for t in io_types if t in io_names})
-    return f"{name}, {'/'.join(quantized_io)} I/O" if quantized_io else name
 
 
 # ---- Keras models from disk ----------------------------------------------------------------------
@@ -251,7 +179,16 @@ def open_runner(spec: str, threads: int = DEFAULT_THREADS):
     from edge_deeplab.evaluate import peers
 
     if peers.is_peer_spec(spec):
-        return peers.peer_runner(spec, threads)
+        return peer_runner(spec, threads)
     if str(spec).lower().endswith(".tflite"):
         return TfliteRunner(spec, threads=threads)
     return load_keras_runner(spec)
+
+
+def peer_runner(spec: str, threads: int = DEFAULT_THREADS) -> TfliteRunner:
+    """'peer:NAME[=PATH]' -> its runner, with the contract its publisher documents (peers.py)."""
+    from edge_deeplab.evaluate.peers import PEER_PREFIX, resolve_peer
+
+    peer, path = resolve_peer(spec)
+    return TfliteRunner(path, contract=peer.contract, name=f"{PEER_PREFIX}{peer.name}", threads=threads,
+                        kind="peer")

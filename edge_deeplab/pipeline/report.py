@@ -6,11 +6,11 @@ import base64
 import html
 import io
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.evaluate.report import LEGEND
+from edge_deeplab.io import write_text
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 
@@ -230,8 +230,6 @@ def write_report(report: dict, out: Path) -> dict:
     paths = {}
     for kind, text in texts.items():
         path = out / f"report.{kind}"
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        write_text(path, text)
         paths[kind] = path
     return paths

@@ -11,13 +11,13 @@ last checkpoint.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_bytes, write_json, write_text
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.pipeline.stages import StageStore, files_signature, fingerprint
 from edge_deeplab.train.config import TrainConfig
@@ -117,7 +117,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     export_print = fingerprint("export", train_print, qat_print, list(config.formats), config.calibration_images)
 
     def export_stage():
-        from converters.export import export
+        from edge_deeplab.converters.export import export
 
         shutil.rmtree(out / "export", ignore_errors=True)
         results = export(float_model, out / "export", config.formats, qat_model_path=qat_model, data=config.data,
@@ -170,7 +170,7 @@ def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, l
         log(f"  {run_dir}: inputs changed or run incomplete from scratch; starting it again")
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text(print_)
+    write_text(marker, print_)
     if resume:
         log(f"  resuming {run_dir} from its last checkpoint")
     train(data, run_dir, model_config, train_config, resume=resume, labels_config=labels, progress=progress,
@@ -208,11 +208,10 @@ def _evaluate_stage(out_dir: Path, data, float_model: Path, tflites: dict, peers
         for which, images in kept.items():
             for rank, (image_id, score, jpeg) in enumerate(images):
                 path = out_dir / "overlays" / f"{_slug(model)}_{which}_{rank}.jpg"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(jpeg)
+                write_bytes(path, jpeg)
                 overlays.setdefault(model, []).append({"which": which, "id": str(image_id), "score": score,
                                                        "path": str(path)})
-    (out_dir / "overlays.json").write_text(json.dumps(overlays, indent=2))
+    write_json(out_dir / "overlays.json", overlays)
     return {"json": str(paths["json"]), "html": str(paths["html"]), "overlays": str(out_dir / "overlays.json"),
             "paths": {"keras": str(float_model), **tflites, **{f"peer:{n}": p for n, p in peers.items()}}}
 
@@ -223,7 +222,6 @@ def _slug(text: str) -> str:
 
 def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, progress: bool) -> dict:
     from edge_deeplab.bench.host import HostBenchConfig, benchmark_on_host
-    from edge_deeplab.bench.report import write_json
     from edge_deeplab.evaluate.peers import PEERS
 
     normalisations = {}
@@ -241,7 +239,6 @@ def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, prog
 def _bench_device_stage(out_dir: Path, tflites: dict, config: PipelineConfig) -> dict:
     from edge_deeplab.bench.adb import Adb, find_adb
     from edge_deeplab.bench.device import DeviceBenchConfig, benchmark_on_device
-    from edge_deeplab.bench.report import write_json
 
     adb = Adb(find_adb(config.adb_path))
     result = benchmark_on_device(list(tflites.values()), config.benchmark_binary, adb, config.serial,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
+
+from edge_deeplab.io import write_json
 
 STAGES_JSON = "stages.json"
 
@@ -52,6 +53,4 @@ class StageStore:
         self.records[name] = {"fingerprint": print_, "outputs": outputs, "files": [str(f) for f in files],
                               "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{STAGES_JSON}.tmp")
-        temporary.write_text(json.dumps(self.records, indent=2, sort_keys=True))
-        os.replace(temporary, self.path)
+        write_json(self.path, self.records, sort_keys=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import signal
 import threading
 import time
@@ -26,6 +25,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
 
@@ -74,10 +74,6 @@ def make_optimizer(config: TrainConfig, total_steps: int, steps_per_epoch: int):
     return optimizer
 
 
-def _write_json(path: Path, data) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(temporary, path)
 
 
 class _StopRequest:
@@ -203,7 +199,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         else:
             model = build_deeplab(model_config, backbone_weights=backbone_weights)
         if qat:
-            from converters.qat import quantize_deeplab
+            from edge_deeplab.converters.qat import quantize_deeplab
 
             model = quantize_deeplab(model)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
@@ -227,7 +223,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         output.mkdir(parents=True, exist_ok=True)
         if getattr(model, "backbone_report", None) is not None:
             log(str(model.backbone_report))
-        _write_json(run_path, {
+        write_json(run_path, sort_keys=True, data={
             "model": model_config.to_dict(), "train": train_config.to_dict(),
             "contract": json.loads(contract.to_json()),
             "data": {"train": str(data), "val": str(val_data if val_data is not None else data),
@@ -318,7 +314,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                 save_model(model, model_config, contract, output / "best", extra=extra)
             entry["best"] = entry["val_miou"] >= best
             history = [h for h in history if h["epoch"] != epoch + 1] + [entry]
-            _write_json(output / HISTORY_JSON, {"epochs": history})
+            write_json(output / HISTORY_JSON, {"epochs": history}, sort_keys=True)
             state["epoch"].assign(epoch + 1)
             state["step_in_epoch"].assign(0)
             state["epoch_loss_sum"].assign(0.0)

@@ -10,7 +10,8 @@ import tiny_models
 from android_tools import DEMO
 from edge_deeplab.cli import main
 from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
-from edge_deeplab.deploy.android import CONTRACT_ASSET, MODEL_ASSET, export_android, read_contract_metadata
+from edge_deeplab.deploy.android import CONTRACT_ASSET, MODEL_ASSET, export_android
+from edge_deeplab.litert.flatbuffer import contract_text
 from edge_deeplab.errors import EdgeDeeplabError
 
 pytestmark = pytest.mark.slow  # converts tiny models
@@ -63,7 +64,7 @@ def test_installs_the_model_and_its_contract(app, tiny_tflite):
     installed = assets(app) / MODEL_ASSET
     assert installed.read_bytes() == path.read_bytes()
     assert ModelContract.from_json((assets(app) / CONTRACT_ASSET).read_text()) == contract
-    assert read_contract_metadata(installed.read_bytes()) == contract.to_json()
+    assert contract_text(installed.read_bytes()) == contract.to_json()
     assert sorted(p.name for p in assets(app).iterdir()) == [CONTRACT_ASSET, MODEL_ASSET]  # no temp files
     for expected in ("installed for the Android demo", str(installed), "int8 [1, 16, 16, 3] scale 0.00784314",
                      "(logits)", "person class   1"):

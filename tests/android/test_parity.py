@@ -1,7 +1,7 @@
 """Parity: the Android demo's Java post-processing equals Python's on real TFLite outputs.
 
 Python runs each model in LiteRT (ai_edge_litert) on a fixed image and saves the image, the packed
-input tensor, the raw output tensor, and edge_deeplab.deploy.postprocess's label map and person
+input tensor, the raw output tensor, and edge_deeplab.litert.outputs's label map and person
 alpha. The Java ParityTest then reads the contract from the .tflite itself, packs the same image,
 decodes the same raw output, and must match: input bytes and label maps exactly, alpha to 1e-6.
 
@@ -29,7 +29,7 @@ def save_case(out_dir, name: str, model_path, contract, rgb: np.ndarray, source:
     """Run the model on `rgb` in LiteRT; save what both sides need; return the case entry."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from edge_deeplab.deploy import postprocess
+    from edge_deeplab.litert import outputs as postprocess
     from edge_deeplab.evaluate.runners import dequantize, quantize
 
     interpreter = Interpreter(model_path=str(model_path))
@@ -98,7 +98,7 @@ def test_published_peer_models(junit_classpath, shared, tmp_path):
     """Google's DeepLab v3 (21-class logits) and MediaPipe's selfie model (person alpha)."""
     import cv2
 
-    from edge_deeplab.deploy import postprocess
+    from edge_deeplab.litert import outputs as postprocess
     from edge_deeplab.evaluate.inference import resize_bilinear
     from edge_deeplab.evaluate.peers import PEERS
 
@@ -130,8 +130,8 @@ def test_published_peer_models(junit_classpath, shared, tmp_path):
 
 def test_models_from_our_exporter(junit_classpath, tmp_path):
     """What `edge-deeplab export` writes, for a model trained (briefly) on synthetic portraits."""
-    from converters.export import export
-    from edge_deeplab.contract import read_tflite_contract
+    from edge_deeplab.converters.export import export
+    from edge_deeplab.litert.flatbuffer import read_tflite_contract
     from edge_deeplab.data import open_dataset
     from edge_deeplab.data.synthetic import write_synthetic
     from edge_deeplab.model import DeepLabConfig

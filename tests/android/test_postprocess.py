@@ -1,4 +1,4 @@
-"""edge_deeplab.deploy.postprocess: the reference the Android demo's Java is held to.
+"""edge_deeplab.litert.outputs: the reference the Android demo's Java is held to.
 
 Checked by hand on small arrays, and against the evaluator's own reading of each output kind
 (evaluate/inference.py), which was written separately: two implementations that agree.
@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from edge_deeplab.contract import ModelContract
-from edge_deeplab.deploy import postprocess
+from edge_deeplab.litert import outputs as postprocess
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.evaluate.inference import output_scores, to_probabilities
+from edge_deeplab.evaluate.inference import to_probabilities
+from edge_deeplab.litert.outputs import resizable_scores
 
 LABELS = ("background", "person", "cat")
 
@@ -19,7 +20,7 @@ def contract(kind, person=1, labels=LABELS):
 
 
 def evaluator_probabilities(raw, c):
-    return to_probabilities(output_scores(raw, c), c)
+    return to_probabilities(resizable_scores(raw, c), c)
 
 
 def test_logits():

@@ -3,11 +3,13 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_deeplab import contract as contract_module
+from edge_deeplab.bench import e2e, frames
 from edge_deeplab.bench import host
 from edge_deeplab.bench.stats import latency_stats
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.litert import flatbuffer
+from edge_deeplab.litert.interpreter import open_interpreter
 
 DEEPLAB_NORMALISATION = {"mean": (127.5,) * 3, "std": (127.5,) * 3, "person_class": 15}
 MEDIAPIPE_NORMALISATION = {"mean": (0.0,) * 3, "std": (255.0,) * 3}
@@ -36,12 +38,12 @@ def test_latency_stats():
 def test_e2e_pipeline_reproduces_googles_golden_mask(deeplab):
     """Decode, resize, normalise, invoke and argmax must give Google's own test vector for its model."""
     model = deeplab / "deeplabv3_257.tflite"
-    interpreter = host.make_interpreter(model, 1, True)
-    prep = host.preprocessing_for(model, [1, 257, 257, 3], [1, 257, 257, 21],
+    interpreter = open_interpreter(model, 1)
+    prep = e2e.preprocessing_for(model, [1, 257, 257, 3], [1, 257, 257, 21],
                                   mean=DEEPLAB_NORMALISATION["mean"], std=DEEPLAB_NORMALISATION["std"])
     assert prep.output_kind == "logits" and prep.person_class is None
     timings = {}
-    labels = host.e2e_frame((deeplab / "golden_input.jpg").read_bytes(), interpreter, prep, timings)
+    labels = e2e.e2e_frame((deeplab / "golden_input.jpg").read_bytes(), interpreter, prep, timings)
     golden = cv2.imread(str(deeplab / "golden_mask_x10.png"), cv2.IMREAD_UNCHANGED) // 10
     assert labels.shape == golden.shape
     assert np.mean(labels == golden) >= 0.99
@@ -51,9 +53,9 @@ def test_e2e_pipeline_reproduces_googles_golden_mask(deeplab):
 
 def test_person_mask_is_at_the_frame_size(deeplab):
     model = deeplab / "deeplabv3_257.tflite"
-    interpreter = host.make_interpreter(model, 1, True)
-    prep = host.preprocessing_for(model, [1, 257, 257, 3], [1, 257, 257, 21], **DEEPLAB_NORMALISATION)
-    mask = host.e2e_frame(host.synthetic_jpeg(640, 480), interpreter, prep, {})
+    interpreter = open_interpreter(model, 1)
+    prep = e2e.preprocessing_for(model, [1, 257, 257, 3], [1, 257, 257, 21], **DEEPLAB_NORMALISATION)
+    mask = e2e.e2e_frame(frames.synthetic_jpeg(640, 480), interpreter, prep, {})
     assert mask.shape == (480, 640) and set(np.unique(mask)) <= {0, 1}
 
 
@@ -91,8 +93,8 @@ def test_without_contract_or_normalisation_e2e_is_skipped_with_the_fix(selfie):
 def test_contract_in_the_model_wins(selfie, monkeypatch):
     contract = ModelContract(labels=("background", "person"), input_height=256, input_width=256,
                              mean=(0, 0, 0), std=(255, 255, 255), output_kind="person_alpha", person_class=1)
-    monkeypatch.setattr(contract_module, "read_tflite_contract", lambda path: contract, raising=False)
-    prep = host.preprocessing_for(selfie, [1, 256, 256, 3], [1, 256, 256, 1], mean=(1, 2, 3), std=(4, 5, 6))
+    monkeypatch.setattr(flatbuffer, "read_tflite_contract", lambda path: contract)
+    prep = e2e.preprocessing_for(selfie, [1, 256, 256, 3], [1, 256, 256, 1], mean=(1, 2, 3), std=(4, 5, 6))
     assert prep.source == "contract in the model" and prep.std == (255.0, 255.0, 255.0) and prep.person_class == 1
 
 
@@ -104,6 +106,6 @@ def test_bad_inputs_name_the_fix(tmp_path):
     with pytest.raises(EdgeDeeplabError, match="model file not found"):
         host.benchmark_on_host([tmp_path / "missing.tflite"], progress=False)
     with pytest.raises(EdgeDeeplabError, match="not an image"):
-        host.load_jpeg(not_a_model)
+        frames.load_jpeg(not_a_model)
     with pytest.raises(EdgeDeeplabError, match="--threads"):
         host.HostBenchConfig(threads=(0,))

@@ -5,6 +5,7 @@ import pytest
 
 from edge_deeplab.bench import report
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_json
 
 
 def entry(latency, config="cpu: xnnpack, 2 threads", model_sha="aa", when="t"):
@@ -34,11 +35,11 @@ def test_history_rejects_a_foreign_file(tmp_path):
 
 
 def test_json_is_written_whole(tmp_path):
-    path = report.write_json(tmp_path / "out" / "report.json", {"a": 1})
+    path = write_json(tmp_path / "out" / "report.json", {"a": 1})
     assert json.loads(path.read_text()) == {"a": 1}
     assert [p.name for p in path.parent.iterdir()] == ["report.json"]
     with pytest.raises(TypeError):
-        report.write_json(path, {"b": object()})
+        write_json(path, {"b": object()})
     assert json.loads(path.read_text()) == {"a": 1}, "a failed write must leave the old file"
     assert [p.name for p in path.parent.iterdir()] == ["report.json"]
 

@@ -1,7 +1,7 @@
 """The per-layer quantization report: every quantized op, named after its Keras layer, most damaged first."""
 
-from calibration.debugger import LayerDamage, QuantReport, keras_layers_of, owning_layer
-from calibration.selective import inspect_tflite
+from edge_deeplab.calibration.debugger import LayerDamage, QuantReport, keras_layers_of, owning_layer
+from edge_deeplab.calibration.selective import inspect_tflite
 from conftest import TOP
 
 

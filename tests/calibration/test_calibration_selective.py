@@ -1,8 +1,8 @@
 """Selective quantization: a denylisted layer stays float in the .tflite, and the table says what it costs."""
 import pytest
 
-from calibration.debugger import LayerDamage, QuantReport
-from calibration.selective import resolve_layers
+from edge_deeplab.calibration.debugger import LayerDamage, QuantReport
+from edge_deeplab.calibration.selective import resolve_layers
 from edge_deeplab.errors import EdgeDeeplabError
 
 

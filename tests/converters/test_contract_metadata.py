@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from converter_models import SIZE
-from edge_deeplab.contract import (TFLITE_METADATA_NAME, ModelContract, embed_contract, load_tflite_bytes,
-                                   read_tflite_contract)
+from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
+from edge_deeplab.litert.flatbuffer import embed_contract, load_tflite_bytes, read_tflite_contract
 from edge_deeplab.errors import EdgeDeeplabError
 
 CONTRACT = ModelContract(labels=("background", "person", "cat"), input_height=SIZE, input_width=SIZE,

@@ -6,11 +6,12 @@ import tensorflow as tf
 import tf_keras
 from click.testing import CliRunner
 
-from converters.export import PROBABILITY_TOLERANCE, check_combination, export
-from converters.gpu_gate import check_gpu
-from converters.qat import quantize_deeplab
+from edge_deeplab.converters.export import PROBABILITY_TOLERANCE, check_combination, export
+from edge_deeplab.converters.gpu_gate import check_gpu
+from edge_deeplab.converters.qat import quantize_deeplab
 from edge_deeplab.cli import main
-from edge_deeplab.contract import ModelContract, read_tflite_contract
+from edge_deeplab.contract import ModelContract
+from edge_deeplab.litert.flatbuffer import read_tflite_contract
 from edge_deeplab.data.synthetic import write_synthetic
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model import DeepLabConfig, build_deeplab, load_model, save_model

@@ -8,7 +8,7 @@ import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import pytest
 
 from converter_models import build_keras, convert, op_names
-from converters import gpu_gate
+from edge_deeplab.converters import gpu_gate
 from edge_deeplab.errors import EdgeDeeplabError
 
 pytestmark = pytest.mark.slow  # every test converts a model

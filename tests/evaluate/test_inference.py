@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from edge_deeplab.evaluate import inference
+from edge_deeplab.litert.outputs import resizable_scores
 from fakes import FakeRunner, person_contract, red_is_person
 
 
@@ -16,9 +17,9 @@ def _photo(height=40, width=30):
 
 def test_output_kinds_become_scores():
     contract = person_contract(output_kind="label_map")
-    assert inference.output_scores(np.array([[0, 1]]), contract).tolist() == [[[1, 0], [0, 1]]]
+    assert resizable_scores(np.array([[0, 1]]), contract).tolist() == [[[1, 0], [0, 1]]]
     alpha = person_contract(output_kind="person_alpha")
-    assert inference.output_scores(np.array([[[0.25]]], np.float32), alpha).tolist() == [[[0.75, 0.25]]]
+    assert resizable_scores(np.array([[[0.25]]], np.float32), alpha).tolist() == [[[0.75, 0.25]]]
     logits = np.array([[[0.0, np.log(3.0)]]], np.float32)
     assert inference.to_probabilities(logits, person_contract()) == pytest.approx(np.array([[[0.25, 0.75]]]))
 

@@ -16,7 +16,7 @@ def test_deeplab_runner_reproduces_googles_golden_mask(shared):
     import cv2
 
     folder = shared / "peers" / "deeplabv3-mnv2-dm05-voc"
-    runner = peers.peer_runner("peer:deeplabv3-voc", threads=2)
+    runner = runners.peer_runner("peer:deeplabv3-voc", threads=2)
     rgb = cv2.cvtColor(cv2.imread(str(folder / "golden_input.jpg")), cv2.COLOR_BGR2RGB)
     golden = cv2.imread(str(folder / "golden_mask_x10.png"), cv2.IMREAD_UNCHANGED) // 10
     predicted = np.argmax(inference.predict_probabilities(runner, rgb), axis=-1)
@@ -26,8 +26,8 @@ def test_deeplab_runner_reproduces_googles_golden_mask(shared):
 
 
 def test_peers_are_described_by_their_publishers_preprocessing(shared):
-    deeplab = peers.peer_runner("peer:deeplabv3-voc", threads=1)
-    selfie = peers.peer_runner("peer:mediapipe-selfie", threads=1)
+    deeplab = runners.peer_runner("peer:deeplabv3-voc", threads=1)
+    selfie = runners.peer_runner("peer:mediapipe-selfie", threads=1)
     assert (deeplab.format, selfie.format) == ("tflite fp32", "tflite fp16")
     assert deeplab.contract.labels[15] == "person" and deeplab.contract.std == (127.5,) * 3
     assert selfie.contract.output_kind == "person_alpha" and selfie.contract.std == (255.0,) * 3

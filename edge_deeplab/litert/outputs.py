@@ -1,11 +1,12 @@
-"""A model's raw output -> what an app shows, for each output kind of the contract.
+"""A model's raw output -> what an app shows, for each output kind of the contract: the one decoder
+that export checks, evaluation, the host benchmark, deployment and the Android parity fixtures use.
 
 The Android demo does the same in Java (android_demo/.../core/OutputDecoder.java); the parity test
 (tests/android/test_parity.py) checks the two agree on real TFLite outputs, so this is the reference
 a phone app is held to.
 
 `raw` is the output tensor without its batch axis, dequantised to float32 where it was quantised
-(TfliteRunner.forward gives exactly that): [h, w, C] scores for logits / probabilities, [h, w] or
+(interpreter.invoke gives exactly that): [h, w, C] scores for logits / probabilities, [h, w] or
 [h, w, 1] class ids for a label map, [h, w, 1] for a person alpha.
 
 - logits: probabilities = softmax over classes; labels = argmax; alpha = softmax[person].
@@ -90,3 +91,20 @@ def person_alpha(raw: np.ndarray, contract: ModelContract) -> np.ndarray:
     if kind == "label_map":
         return (_squeeze_channel(raw) == person).astype(np.float32)
     return np.clip(_squeeze_channel(raw), 0.0, 1.0).astype(np.float32)
+
+
+def resizable_scores(raw: np.ndarray, contract: ModelContract) -> np.ndarray:
+    """[h, w, C] float scores that may be resized bilinearly: logits stay logits (the softmax comes
+    after resizing, as DeepLab's evaluation does it); every other kind becomes probabilities."""
+    if contract.output_kind == "logits":
+        return raw.astype(np.float32)
+    return probabilities(raw, contract)
+
+
+def person_mask(raw: np.ndarray, output_kind: str, person_class) -> np.ndarray:
+    """[h, w] bool person mask where the person class is known, else the uint8 label map. Takes the
+    kind and class alone: a peer benchmarked with a normalisation from the command line has no labels."""
+    if output_kind == "person_alpha":
+        return _squeeze_channel(raw) >= ALPHA_THRESHOLD
+    labels = _squeeze_channel(raw) if output_kind == "label_map" else np.argmax(raw, axis=-1)
+    return labels == person_class if person_class is not None else labels.astype(np.uint8)

@@ -1,0 +1,70 @@
+"""Writing files so that nothing is ever half-written: a temporary file in the same folder, fsync,
+rename. A reader sees the old file or the new one, never a torn one, even after a kill or a crash.
+
+On any failure the temporary file is removed and one EdgeDeeplabError names the path and the fix
+(disk full, read-only folder, a directory where the file should go).
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+_FIXES = {
+    errno.ENOSPC: "the disk is full: free some space",
+    errno.EDQUOT: "the disk quota is exhausted: free some space",
+    errno.EROFS: "the file system is read-only: choose a writable --output",
+    errno.EACCES: "permission denied: choose a folder you can write to",
+    errno.EPERM: "permission denied: choose a folder you can write to",
+    errno.EISDIR: "a directory is in the way: remove it or choose another name",
+    errno.ENOTDIR: "a file is in the way where a folder should be: remove it or choose another --output",
+}
+
+
+def write_bytes(path, data: bytes, mode: int = 0o644) -> Path:
+    """Write `data` to `path` atomically (creating its folder); returns the path."""
+    path = Path(path)
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode & ~_umask())  # mkstemp makes it private; outputs are ordinary files
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        fix = _FIXES.get(error.errno, "check the folder exists, is writable and has space")
+        raise EdgeDeeplabError(f"{path}: cannot write ({error.strerror or error}): {fix}") from None
+    except BaseException:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path, data, *, indent: int = 2, sort_keys: bool = False) -> Path:
+    """JSON with a final newline. The document is serialised first: a value JSON cannot hold raises
+    TypeError (a programming error) before any file is touched."""
+    return write_text(path, json.dumps(data, indent=indent, sort_keys=sort_keys) + "\n")
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
