@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from edge_deeplab.calibration.debugger import format_report
-    from edge_deeplab.calibration.selective import format_selective, quant_report
+    from edge_deeplab.calibration.selective import format_selective
+    from edge_deeplab.evaluate.quant_report import quant_report
 
     start = time.perf_counter()
     copy = Path(tempfile.mkdtemp(prefix="quant-report-model-"))

@@ -186,7 +186,7 @@ def analyse(model_path, data, top: int = DEFAULT_TOP, num_images: int = 100, see
     `debug_images` limits how many of the representative images the debug model runs on (it runs
     every op twice, in int8 and in float, and compares them: the slow part at 257 px).
     """
-    from edge_deeplab.calibration.representative import representative_images
+    from edge_deeplab.data.representative import representative_images
     from edge_deeplab.converters.export import batch_one
     from edge_deeplab.data import open_dataset
     from edge_deeplab.model.saving import load_model, read_model_json

@@ -4,7 +4,7 @@ fp32      float weights and activations (the reference)
 fp16      float16 weights, dequantized on load (the GPU delegate's native precision)
 dynamic   int8 weights, float activations ("dynamic range")
 int8      full-integer post-training quantization, calibrated on representative images
-qat-int8  full-integer from a quantization-aware-trained model (converters/qat.py)
+qat-int8  full-integer from a quantization-aware-trained model (edge_deeplab/model/qat.py)
 
 Every export goes through a batch-1 copy of the model: with a free batch, each dilated depthwise
 conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
@@ -75,7 +75,7 @@ def batch_one(model, config, qat: bool = False):
 
     copy = build_deeplab(config, batch_size=1)
     if qat:
-        from edge_deeplab.converters.qat import quantize_deeplab
+        from edge_deeplab.model.qat import quantize_deeplab
 
         copy = quantize_deeplab(copy)
     copy.set_weights(model.get_weights())
@@ -148,7 +148,7 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
            log=print) -> list[ExportResult]:
     """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format."""
-    from edge_deeplab.converters.heads import with_head
+    from edge_deeplab.model.heads import with_head
     from edge_deeplab.model.saving import load_model, read_model_json
 
     formats = list(formats)
@@ -168,7 +168,7 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
         if data is None and integer:
             raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
         if data is not None:
-            from edge_deeplab.calibration.representative import representative_images
+            from edge_deeplab.data.representative import representative_images
             from edge_deeplab.data import open_dataset
 
             representative, manifest = representative_images(open_dataset(data, "train"), contract, num_calibration)

@@ -36,9 +36,8 @@ def _register_commands():
     from edge_deeplab.train.cli import train; main.add_command(train)  # noqa: E702
     from edge_deeplab.converters.cli import export, gpu_check, qat; [main.add_command(c) for c in (qat, export, gpu_check)]  # noqa: E702,E501
     from edge_deeplab.bench.cli import bench; main.add_command(bench)  # noqa: E702
-    from edge_deeplab.evaluate.cli import evaluate; main.add_command(evaluate)  # noqa: E702
+    from edge_deeplab.evaluate.cli import evaluate, quant_report; [main.add_command(c) for c in (evaluate, quant_report)]  # noqa: E702
     from edge_deeplab.deploy.cli import export_android; main.add_command(export_android)  # noqa: E702
-    from edge_deeplab.calibration.cli import quant_report; main.add_command(quant_report)  # noqa: E702
 
 
 _register_commands()

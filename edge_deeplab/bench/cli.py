@@ -29,6 +29,20 @@ def _triple(text, name):
     return values
 
 
+def report_options(default_json: str):
+    """--json, --history and --regression-threshold, the same in every benchmark verb."""
+    def decorate(command):
+        for option in reversed([
+                click.option("--json", "json_path", default=default_json, show_default=True, help="JSON report."),
+                click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
+                             help="History file (JSON lines) to append to and compare against."),
+                click.option("--regression-threshold", default=0.10, show_default=True,
+                             help="Flag a regression when latency grows by more than this fraction.")]):
+            command = option(command)
+        return command
+    return decorate
+
+
 @click.group()
 def bench():
     """Benchmark models on this computer (host) or on an Android phone over adb (device)."""
@@ -51,11 +65,7 @@ def bench():
 @click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
               help="Meaning of the output for models without a contract (default: guessed from its shape).")
 @click.option("--person-class", type=int, help="Label id of 'person' for models without a contract.")
-@click.option("--json", "json_path", default="reports/bench_host.json", show_default=True, help="JSON report.")
-@click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
-              help="History file (JSON lines) to append to and compare against.")
-@click.option("--regression-threshold", default=0.10, show_default=True,
-              help="Flag a regression when latency grows by more than this fraction.")
+@report_options("reports/bench_host.json")
 def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, image, mean, std, output_kind,
          person_class, json_path, history_path, regression_threshold):
     """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
@@ -111,11 +121,7 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
 @click.option("--gate/--no-gate", default=True, show_default=True,
               help="Exit non-zero unless every model reaches --min-fps fully on the GPU.")
 @click.option("--extra-flag", multiple=True, help="Extra benchmark_model flag, e.g. --extra-flag=--use_xnnpack=true.")
-@click.option("--json", "json_path", default="reports/bench_device.json", show_default=True, help="JSON report.")
-@click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
-              help="History file (JSON lines) to append to and compare against.")
-@click.option("--regression-threshold", default=0.10, show_default=True,
-              help="Flag a regression when latency grows by more than this fraction.")
+@report_options("reports/bench_device.json")
 def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, warmup, remote_dir, timeout,
            min_fps, gate, extra_flag, json_path, history_path, regression_threshold):
     """Benchmark .tflite MODELS on an Android phone with benchmark_model: FPS per delegate and a GPU gate."""

@@ -44,3 +44,66 @@ def evaluate(models, data, split, peers, scales, flip, threads, reference, limit
     paths = report.write_reports(result, out_dir)
     click.echo(report.render_table(result.result))
     click.echo(f"report: {paths['json']}  {paths['md']}  {paths['html']}")
+
+
+def _counts(text: str) -> tuple:
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise EdgeDeeplabError(f"--selective {text!r}: expected comma-separated layer counts, e.g. 0,1,3,5") from None
+    if any(k < 0 for k in counts):
+        raise EdgeDeeplabError(f"--selective {text!r}: layer counts must be 0 or more")
+    return counts
+
+
+@click.command("quant-report")
+@click.argument("model", type=click.Path())
+@click.option("--data", required=True, type=click.Path(),
+              help="Dataset folder with masks: calibration from its train split, mIoU on --split.")
+@click.option("--split", default="val", show_default=True, help="Split the selective models are scored on.")
+@click.option("--calibration-images", type=int, default=100, show_default=True,
+              help="Representative images (train split) to calibrate int8 and run the debug model on.")
+@click.option("--debug-images", type=int, help="Run the debug model on only the first N of them [all].")
+@click.option("--top", type=int, default=10, show_default=True, help="Most damaged layers shown.")
+@click.option("--selective", default="0,1,3,5", show_default=True,
+              help="Numbers k of most damaged layers kept in float, one model each (0 = full int8).")
+@click.option("--keep-float", help="Also a model with these layers in float: Keras layer names or TFLite op "
+                                   "types, comma-separated (e.g. aspp_projection,RESIZE_BILINEAR).")
+@click.option("--limit", type=int, help="Score on only the first N images of --split (a quick look).")
+@click.option("--gpu-check", is_flag=True, help="Also compile each model with LiteRT's GPU accelerator (slow).")
+@click.option("--output-dir", type=click.Path(file_okay=False),
+              help="Keep the .tflite files and quant_report.json here [not kept].")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+@click.option("--no-progress", is_flag=True)
+def quant_report(model, data, split, calibration_images, debug_images, top, selective, keep_float, limit, gpu_check,
+                 output_dir, as_json, no_progress):
+    """Per-layer int8 quantization damage of a saved MODEL folder (TensorFlow's QuantizationDebugger),
+    and selective quantization: size, ops, GPU gate and mIoU with the most damaged layers left float."""
+    import json
+    from pathlib import Path
+
+    from edge_deeplab.calibration.debugger import format_report
+    from edge_deeplab.calibration.selective import format_selective
+    from edge_deeplab.evaluate.quant_report import quant_report as run
+
+    if not Path(model).exists():
+        raise EdgeDeeplabError(f"{model}: model folder not found; give a folder written by `edge-deeplab train`")
+    if calibration_images < 1:
+        raise EdgeDeeplabError("--calibration-images must be at least 1")
+    if debug_images is not None and debug_images < 1:
+        raise EdgeDeeplabError("--debug-images must be at least 1")
+    names = [n.strip() for n in (keep_float or "").split(",") if n.strip()]
+    quiet = as_json
+    document = run(model, data, split=split, num_calibration=calibration_images, top=top, ks=_counts(selective),
+                   keep_float=names, output_dir=output_dir, debug_images=debug_images, limit=limit,
+                   gpu_check=gpu_check, progress=not (no_progress or quiet),
+                   log=(lambda line: None) if quiet else (lambda line: click.echo(line, err=True)))
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo(format_report(document["report"], top))
+    click.echo()
+    click.echo(format_selective(document["selective"]))
+    if output_dir:
+        click.echo(f"models and quant_report.json in {output_dir}")
+

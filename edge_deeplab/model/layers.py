@@ -13,7 +13,7 @@ class ResizeBilinear(tf_keras.layers.Layer):
     """Bilinear resize to a fixed (height, width).
 
     A layer of its own, not a Lambda or a raw tf.image.resize, because tfmot can annotate it
-    (converters/qat.py gives it a QuantizeConfig that quantizes nothing) and it serialises its
+    (edge_deeplab/model/qat.py gives it a QuantizeConfig that quantizes nothing) and it serialises its
     size as integers. tf.image.resize uses half-pixel centres without align_corners, which
     converts to a RESIZE_BILINEAR that the GPU delegate accepts.
     """

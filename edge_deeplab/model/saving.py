@@ -88,7 +88,7 @@ def load_model(path, batch_size=None, **config_changes):
     model = build_deeplab(config, batch_size=batch_size)
     if document.get("quantization") == "qat":
         # A QAT model is rebuilt around its weights: Keras' own formats do not reload it.
-        from edge_deeplab.converters.qat import quantize_deeplab
+        from edge_deeplab.model.qat import quantize_deeplab
 
         model = quantize_deeplab(model)
     weights = directory / WEIGHTS_H5

@@ -108,7 +108,7 @@ def label_predictor(model):
 def validate(predict, dataset, contract, batch_size: int) -> dict:
     """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
     from edge_deeplab.data.pipeline import evaluation_dataset
-    from edge_deeplab.evaluate.metrics import confusion_matrix, mean_iou, per_class_iou
+    from edge_deeplab.metrics import confusion_matrix, mean_iou, per_class_iou
 
     num_classes = len(contract.labels)
     confusion = np.zeros((num_classes, num_classes), np.int64)
@@ -133,7 +133,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     (or `val_data`). Returns the run's summary (also in run.json and history.json).
 
     init_from: a saved model folder to start from (its config is the model's). qat: quantization-aware
-    training (converters/qat.py) of that model; its saved models are QAT models."""
+    training (edge_deeplab/model/qat.py) of that model; its saved models are QAT models."""
     output = Path(output)
     run_path = output / RUN_JSON
     if resume:
@@ -199,7 +199,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         else:
             model = build_deeplab(model_config, backbone_weights=backbone_weights)
         if qat:
-            from edge_deeplab.converters.qat import quantize_deeplab
+            from edge_deeplab.model.qat import quantize_deeplab
 
             model = quantize_deeplab(model)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)

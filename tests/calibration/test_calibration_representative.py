@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from edge_deeplab.calibration.representative import representative_images
+from edge_deeplab.data.representative import representative_images
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.data import ArrayDataset, PERSON_CLASSES
 from edge_deeplab.errors import EdgeDeeplabError

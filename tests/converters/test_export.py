@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from edge_deeplab.converters.export import PROBABILITY_TOLERANCE, check_combination, export
 from edge_deeplab.converters.gpu_gate import check_gpu
-from edge_deeplab.converters.qat import quantize_deeplab
+from edge_deeplab.model.qat import quantize_deeplab
 from edge_deeplab.cli import main
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.litert.flatbuffer import read_tflite_contract

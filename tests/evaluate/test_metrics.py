@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from edge_deeplab.evaluate import metrics
+from edge_deeplab import metrics
 
 I = 255  # ignore
 

@@ -57,7 +57,7 @@ def no_op_quantize_config():
 
 def quantize_scope():
     """The custom objects a QAT DeepLab needs, for quantize_apply and for cloning it."""
-    from edge_deeplab.converters.heads import ClassProbability, LabelMap
+    from edge_deeplab.model.heads import ClassProbability, LabelMap
 
     config = no_op_quantize_config()
     return _tfmot().quantization.keras.quantize_scope({
