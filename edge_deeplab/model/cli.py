@@ -9,6 +9,8 @@ from edge_deeplab.errors import EdgeDeeplabError
 def _ints(text, name):
     if text is None:
         return None
+    if name == "--atrous-rates" and text.strip().lower() in ("", "none"):
+        return ()  # no atrous branch: image pooling and the 1x1 branch only
     try:
         return tuple(int(v) for v in text.replace("x", ",").split(","))
     except ValueError:
@@ -25,13 +27,17 @@ def config_options(command):
         click.option("--alpha", "--depth-multiplier", "depth_multiplier", type=float,
                      help="MobileNet-v2 width multiplier, 0.35 to 1.4 [1.0]."),
         click.option("--output-stride", type=int, help="8, 16 or 32 [16]."),
-        click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18 [papers' default for the stride]."),
+        click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18, or 'none' for no atrous branch "
+                                           "[papers' default for the stride]."),
         click.option("--multi-grid", help="Unit rates of the last stage, e.g. 1,2,4."),
         click.option("--aspp-channels", type=int, help="Width of ASPP [256]."),
         click.option("--decoder/--no-decoder", "use_decoder", default=None, help="v3+ decoder, or v3 [decoder]."),
         click.option("--decoder-channels", type=int, help="Width of the decoder [256]."),
         click.option("--batch-norm-momentum", type=float, help="Moving-average momentum of batch norm [0.9]."),
         click.option("--dropout-rate", type=float, help="Dropout after the ASPP projection [0.1]."),
+        click.option("--align-corners/--half-pixel-centers", "align_corners", default=None,
+                     help="Bilinear upsampling convention: TF-DeepLab's align_corners, or half-pixel centres "
+                          "[half-pixel centres]."),
     ]
     for option in reversed(options):
         command = option(command)
