@@ -112,3 +112,23 @@ def build(output, backbone_weights, labels, **options):
     if getattr(built, "backbone_report", None) is not None:
         click.echo(str(built.backbone_report))
     click.echo(f"saved {save_model(built, config, default_contract(config, names), output)}")
+
+
+@model.command(name="import")
+@click.argument("tflite", type=click.Path(dir_okay=False))
+@click.argument("output", type=click.Path(file_okay=False))
+@click.option("--classes", help="Source classes to keep, in order, e.g. background,person [all].")
+@click.option("--labels", "labels_file", help="A labels config (JSON file or preset, e.g. voc-person) naming the "
+                                             "classes to keep and the source class of each.")
+def import_(tflite, output, classes, labels_file):
+    """Import Google's TF-DeepLab v3 MobileNet-v2 .tflite (TF-slim names, folded batch norm) as a model folder.
+
+    The structure is read from the file (width, output stride, ASPP, resize convention) and every
+    convolution is checked against our builder; anything it cannot express exactly is refused.
+    """
+    from edge_deeplab.model.import_tflite import import_tflite
+
+    names = tuple(c for c in classes.split(",") if c.strip()) if classes else None
+    _, _, contract, report = import_tflite(tflite, output, classes=names, labels=labels_file)
+    click.echo(str(report))
+    click.echo(f"saved {output} (labels {', '.join(contract.labels)}; input normalised (x - 127.5) / 127.5)")
