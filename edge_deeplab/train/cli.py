@@ -26,6 +26,10 @@ def _read_config_file(path):
 @click.option("--labels", "labels_config", help="Label mapping JSON (class names and a source-label map).")
 @click.option("--skip-bad-samples", is_flag=True, help="Skip unreadable or inconsistent samples with a warning.")
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to start from.")
+@click.option("--init-from", type=click.Path(file_okay=False),
+              help="A saved model folder (e.g. from `edge-deeplab model import`) to start from: its config is the "
+                   "default for every model option, and each layer whose name and shapes match is copied (e.g. "
+                   "--init-from IMPORTED --decoder: backbone, ASPP and logits copied, decoder new).")
 @config_options
 @click.option("--epochs", type=int)
 @click.option("--batch-size", type=int)
@@ -49,8 +53,8 @@ def _read_config_file(path):
 @click.option("--cache", is_flag=True, default=None, help="Keep decoded images in memory after the first epoch.")
 @click.option("--deterministic", is_flag=True, help="Deterministic TensorFlow ops: bit-identical reruns, slower.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (for log files).")
-def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, cpu_replicas,
-          deterministic, no_progress, config_file, **options):
+def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, init_from,
+          cpu_replicas, deterministic, no_progress, config_file, **options):
     """Train DeepLab v3+ (SGD + poly by default), checkpointing every epoch and on Ctrl-C."""
     from edge_deeplab.train.config import TrainConfig
     from edge_deeplab.train.loop import train as run_training
@@ -65,6 +69,12 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     train_config = TrainConfig.from_dict({**train_section, **train_options}, source=str(config_file or "options"))
     model_config = None
     if not resume:
+        if init_from:
+            from edge_deeplab.model.saving import read_model_json
+
+            source = read_model_json(init_from)[0].to_dict()
+            source.pop("num_classes")  # the dataset's classes decide; logits of another count start fresh
+            model_section = {**source, **model_section}
         if model_options.get("num_classes") is None and "num_classes" not in model_section:
             from edge_deeplab.data import open_dataset
 
@@ -73,6 +83,7 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
         model_config = config_from_options(base=model_section, **model_options)
     result = run_training(data, output, model_config, train_config if not resume or train_options else None,
                           val_data=val_data, backbone_weights=backbone_weights, resume=resume,
+                          init_from=init_from if not resume else None,
                           labels_config=labels_config, on_error="skip" if skip_bad_samples else "raise",
                           cpu_replicas=cpu_replicas, deterministic=deterministic, progress=not no_progress, log=click.echo)
     click.echo(f"best val mIoU {result['best_val_miou']:.4f}; models in {Path(output) / 'best'} and "

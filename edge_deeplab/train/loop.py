@@ -136,8 +136,11 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     """Train a DeepLab model on `data` (a dataset folder or 'synthetic'); validate on its val split
     (or `val_data`). Returns the run's summary (also in run.json and history.json).
 
-    init_from: a saved model folder to start from (its config is the model's). qat: quantization-aware
-    training (converters/qat.py) of that model; its saved models are QAT models."""
+    init_from: a saved model folder to start from. Without model_config the model is that one; with
+    another model_config (e.g. a v3+ decoder on an imported v3) every layer whose name and shapes
+    match is copied and the rest start fresh (edge_deeplab.model.weights.load_matching_weights; the
+    log names both). qat: quantization-aware training (converters/qat.py) of that model; its saved
+    models are QAT models."""
     output = Path(output)
     run_path = output / RUN_JSON
     if resume:
@@ -159,7 +162,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     if init_from is not None and not resume:
         from edge_deeplab.model.saving import read_model_json
 
-        model_config = read_model_json(init_from)[0]
+        model_config = model_config or read_model_json(init_from)[0]
 
     from edge_deeplab.data import open_dataset
 
@@ -196,12 +199,20 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                                f"use a multiple of {replicas}")
 
     with strategy.scope():
-        if init_from is not None:
+        from edge_deeplab.model.saving import read_model_json
+
+        init_report = None
+        if init_from is not None and model_config == read_model_json(init_from)[0]:
             from edge_deeplab.model.saving import load_model
 
             model, _ = load_model(init_from)
         else:
             model = build_deeplab(model_config, backbone_weights=backbone_weights)
+            if init_from is not None:
+                from edge_deeplab.model.weights import load_matching_weights
+
+                init_report = load_matching_weights(model, init_from)
+                log(str(init_report))
         if qat:
             from converters.qat import quantize_deeplab
 
@@ -237,6 +248,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                      "val_images": len(val_set)},
             "backbone_weights": None if backbone_weights is None else str(backbone_weights),
             "init_from": None if init_from is None else str(init_from), "qat": qat,
+            "init_layers": None if init_report is None else {"copied": init_report.matched,
+                                                             "new": init_report.new + [
+                                                                 n for n, _, _ in init_report.mismatched]},
             "replicas": replicas})
 
     base_size = tuple(model_config.input_size) if train_config.resize_to_input else None
