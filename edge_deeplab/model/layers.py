@@ -27,7 +27,10 @@ class ResizeBilinear(tf_keras.layers.Layer):
 
     def call(self, inputs):
         if self.align_corners:
-            return tf.compat.v1.image.resize_bilinear(inputs, self.size, align_corners=True)
+            # The raw op: tf.compat.v1's wrapper does the same but prints a deprecation notice.
+            resized = tf.raw_ops.ResizeBilinear(images=inputs, size=self.size, align_corners=True,
+                                                half_pixel_centers=False)
+            return tf.cast(resized, inputs.dtype)
         return tf.image.resize(inputs, self.size, method="bilinear")
 
     def compute_output_shape(self, input_shape):
