@@ -31,7 +31,8 @@ class Augmentation:
     # is placed with one border through an object pixel, so people are cut by the frame edge.
     edge_crop: float = 0.0
     # Simple Copy-Paste (Ghiasi et al. 2021): 0..copy_paste objects (every non-background class,
-    # with their labels) cut out of other samples of the mix by their masks, scaled so their height
+    # with their labels) cut out of the other samples of the batch (drawn from the whole training
+    # mix, augmented already: no extra decoding) by their masks, scaled so their height
     # is copy_paste_min_scale..copy_paste_max_scale of the crop, flipped, placed anywhere (partly
     # outside the frame too), occluding what is below. copy_paste_background: probability that they
     # land on a plain, noise or blurred-noise background instead of the training image.

@@ -179,18 +179,6 @@ def mixed_epoch_order(dataset: "MixedDataset", seed: int, epoch: int) -> np.ndar
     return order[_rng(seed, epoch, 4).permutation(len(order))]
 
 
-def donor_indices(dataset: Dataset, seed: int, epoch: int, count: int, per_sample: int) -> np.ndarray:
-    """[count, per_sample] indices of the samples whose objects are pasted (copy-paste), drawn from the
-    same mix in proportion to its weights, from (seed, epoch) alone."""
-    rng = _rng(seed, epoch, 5)
-    if not isinstance(dataset, MixedDataset):
-        return rng.integers(0, len(dataset), size=(count, per_sample), dtype=np.int64)
-    parts = rng.choice(len(dataset.parts), size=(count, per_sample), p=dataset.shares())
-    sizes = np.array([len(p) for p in dataset.parts])
-    local = np.floor(rng.random((count, per_sample)) * sizes[parts]).astype(np.int64)
-    return local + dataset.offsets[parts]
-
-
 def split_indices(dataset: Dataset, indices: Union[np.ndarray, Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Global indices -> (part, local index) arrays (part 0 for a plain dataset)."""
     indices = np.asarray(indices, np.int64)

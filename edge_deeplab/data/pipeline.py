@@ -95,7 +95,7 @@ def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], bat
     total = batches_per_epoch(dataset, batch_size, drop_remainder)
     if not 0 <= skip_batches <= total:
         raise EdgeDeeplabError(f"skip_batches={skip_batches}: an epoch has {total} batches")
-    from edge_deeplab.data.mix import donor_indices, split_indices
+    from edge_deeplab.data.mix import split_indices
 
     order = sample_order(dataset, seed, epoch)
     start = skip_batches * batch_size
@@ -104,21 +104,57 @@ def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], bat
     epoch_key = int(np.random.SeedSequence([int(seed), int(epoch), 1]).generate_state(1, np.uint64)[0] >> 1)
     load = _mix_loader(dataset, cache)
     mean, _ = normalization(contract)
-    pastes = augmentation.copy_paste
-    # Copy-paste donors: drawn up front from (seed, epoch) like the order, so resume sees the same ones.
-    donors = split_indices(dataset, donor_indices(dataset, seed, epoch, len(dataset), max(pastes, 1))[start:])
 
-    def prepare(part, index, position, donor_parts, donor_locals):
+    def sample_seed(position):
+        return tf.stack([tf.constant(epoch_key, tf.int64), position])
+
+    def prepare(part, index, position):
         image, mask = load(part, index)
-        sources = [load(donor_parts[k], donor_locals[k]) for k in range(pastes)]
-        image, mask = augment(image, mask, (crop_h, crop_w), tf.stack([tf.constant(epoch_key, tf.int64), position]),
-                              augmentation, mean, donors=sources)
-        return normalize(image, contract), mask
+        image, mask = augment(image, mask, (crop_h, crop_w), sample_seed(position), augmentation, mean)
+        return image, mask, position
 
     parts, locals_ = split_indices(dataset, order[start:])
-    data = tf.data.Dataset.from_tensor_slices((parts, locals_, positions, *donors))
+    data = tf.data.Dataset.from_tensor_slices((parts, locals_, positions))
     data = data.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return data.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    data = data.batch(batch_size, drop_remainder=drop_remainder)
+    if augmentation.copy_paste:
+        def paste_batch(images, masks, positions):
+            seeds = tf.map_fn(lambda p: tf.cast(tf.random.experimental.stateless_fold_in(sample_seed(p), 2),
+                                                tf.int64), positions)
+            return paste_objects(images, masks, seeds, augmentation) + (positions,)
+
+        data = data.map(paste_batch, num_parallel_calls=AUTOTUNE, deterministic=True)
+    data = data.map(lambda images, masks, _: (normalize(images, contract), masks), num_parallel_calls=AUTOTUNE,
+                    deterministic=True)
+    return data.prefetch(AUTOTUNE)
+
+
+def paste_objects(images, masks, seeds, augmentation: Augmentation):
+    """Simple Copy-Paste over a batch: onto sample i, 0..copy_paste objects cut out of samples i+1, i+2, ...
+    (cyclically) by their masks. images float32 [B, h, w, 3] in 0..255, masks uint8 [B, h, w], seeds
+    int64 [B, 2] (one stateless seed per sample). Returns (images, masks)."""
+    a = augmentation
+    crop = (images.shape[1], images.shape[2])
+    size = tf.shape(images)[0]
+    masks_f = tf.cast(masks, tf.float32)[..., None]
+
+    def one(i):
+        seed = seeds[i]
+        draws = tf.random.experimental.stateless_split(seed, num=a.copy_paste + 1)
+        count = tf.random.stateless_uniform([], draws[0], 0, a.copy_paste + 1, dtype=tf.int32)
+        image, mask = images[i], masks_f[i]
+        for k in range(a.copy_paste):
+            donor = (i + 1 + k) % size
+            image, mask = tf.cond(
+                k < count,
+                lambda: _paste(image, mask, images[donor], masks_f[donor][..., 0], draws[k + 1], crop, a),
+                lambda: (image, mask))
+        return image, tf.cast(mask[..., 0], tf.uint8)
+
+    pasted_images, pasted_masks = tf.map_fn(one, tf.range(size), fn_output_signature=(tf.float32, tf.uint8))
+    pasted_images.set_shape(images.shape)
+    pasted_masks.set_shape(masks.shape)
+    return pasted_images, pasted_masks
 
 
 def _mix_loader(dataset: Dataset, cache: bool):
@@ -177,13 +213,13 @@ def resize_for_model(image, mask, size) -> tuple:
     return image, tf.cast(mask, tf.uint8)
 
 
-def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentation(), fill=None, donors=()):
-    """One training sample: scale, pad (fill pixel / 255), crop to crop_size, flip, copy-paste, jitter,
-    blur, noise, JPEG.
+def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentation(), fill=None):
+    """One training sample: scale, pad (fill pixel / 255), crop to crop_size, flip, copy-paste's
+    synthetic background, jitter, blur, noise, JPEG. (Copy-paste itself runs on the batch:
+    paste_objects.)
 
-    `seed` is a stateless seed (int64 [2]); the same seed gives the same result. `donors` are
-    (image, mask) pairs whose objects copy-paste pastes (augmentation.copy_paste of them at most).
-    Returns the image as float32 in 0..255 (not normalised) and the mask as uint8.
+    `seed` is a stateless seed (int64 [2]); the same seed gives the same result. Returns the image as
+    float32 in 0..255 (not normalised) and the mask as uint8.
     """
     a = augmentation
     crop_h, crop_w = crop_size
@@ -225,17 +261,9 @@ def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentat
         flip = tf.random.stateless_uniform([], seeds[5]) < 0.5
         stacked = tf.cond(flip, lambda: tf.reverse(stacked, axis=[1]), lambda: stacked)
     image, mask, real = stacked[..., :3], stacked[..., 3:4], stacked[..., 4:]
-    # 5. Copy-paste: a synthetic background sometimes, then 0..copy_paste objects of other samples.
-    if a.copy_paste and donors:
-        if a.copy_paste_background:
-            image, mask, real = _background(image, mask, real, more[2], a.copy_paste_background)
-        count = tf.random.stateless_uniform([], more[3], 0, a.copy_paste + 1, dtype=tf.int32)
-        paste_seeds = tf.random.experimental.stateless_split(more[4], num=len(donors))
-        for k, (donor_image, donor_mask) in enumerate(donors[:a.copy_paste]):
-            image, mask, real = tf.cond(
-                k < count,
-                lambda: _paste(image, mask, real, donor_image, donor_mask, paste_seeds[k], (crop_h, crop_w), a),
-                lambda: (image, mask, real))
+    # 5. Copy-paste's other backgrounds: sometimes a plain or noise image, for the batch to paste onto.
+    if a.copy_paste and a.copy_paste_background:
+        image, mask, real = _background(image, mask, real, more[2], a.copy_paste_background)
     # 6. Photometric jitter and camera degradations on the real pixels; padding keeps the fill pixel.
     rgb = _jitter(image / 255.0, seeds[6:], a)
     rgb = _degrade(rgb, more[5:], a)
@@ -297,7 +325,7 @@ def _background(image, mask, real, seed, probability):
     return tf.cond(use, synthetic, lambda: (image, mask, real))
 
 
-def _paste(image, mask, real, donor_image, donor_mask, seed, crop, a: Augmentation):
+def _paste(image, mask, donor_image, donor_mask, seed, crop, a: Augmentation):
     """One donor's objects, cut out by its mask (bounding box), scaled, flipped and placed on the crop."""
     crop_h, crop_w = crop
     seeds = tf.random.experimental.stateless_split(seed, num=4)
@@ -326,10 +354,9 @@ def _paste(image, mask, real, donor_image, donor_mask, seed, crop, a: Augmentati
         layer = tf.slice(layer, [crop_h - top_left[0], crop_w - top_left[1], 0], [crop_h, crop_w, 5])
         solid = layer[..., 4:]
         alpha = solid * _gaussian_blur(solid, a.copy_paste_edge_blur) if a.copy_paste_edge_blur else solid
-        return (alpha * layer[..., :3] + (1 - alpha) * image, solid * layer[..., 3:4] + (1 - solid) * mask,
-                tf.maximum(real, solid))
+        return alpha * layer[..., :3] + (1 - alpha) * image, solid * layer[..., 3:4] + (1 - solid) * mask
 
-    return tf.cond(tf.size(rows) > 0, pasted, lambda: (image, mask, real))
+    return tf.cond(tf.size(rows) > 0, pasted, lambda: (image, mask))
 
 
 def _gaussian_blur(image, sigma):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from edge_deeplab.data import ArrayDataset, synthetic_dataset
-from edge_deeplab.data.pipeline import Augmentation, augment, training_dataset
+from edge_deeplab.data.pipeline import Augmentation, augment, paste_objects, training_dataset
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.train.config import AUGMENT_PRESETS, TrainConfig
 
@@ -30,8 +30,8 @@ def square_person(size=64, side=8):
     return image, mask
 
 
-def run(image, mask, options, seed, crop=(24, 24), donors=()):
-    out_image, out_mask = augment(image, mask, crop, [seed, 11], options, donors=donors)
+def run(image, mask, options, seed, crop=(24, 24)):
+    out_image, out_mask = augment(image, mask, crop, [seed, 11], options)
     return out_image.numpy(), out_mask.numpy()
 
 
@@ -65,33 +65,46 @@ def test_edge_crops_cut_people_at_the_border():
     assert touching(PLAIN) < 8
 
 
+def pasted(people, options, seed=0):
+    """A batch of 4 plain crops, and the same batch after copy-paste."""
+    crops = [run(people[k].image, people[k].mask, PLAIN, seed, crop=(40, 32)) for k in range(4)]
+    images, masks = np.stack([c[0] for c in crops]), np.stack([c[1] for c in crops])
+    seeds = np.array([[seed, k] for k in range(4)], np.int64)
+    out_images, out_masks = paste_objects(images, masks, seeds, options)
+    return images, masks, out_images.numpy(), out_masks.numpy()
+
+
 def test_copy_paste_adds_people_labelled_person_over_what_was_there(people):
-    image, mask = people[0].image, people[0].mask
-    donors = [(people[k].image, people[k].mask) for k in (1, 2, 3)]
-    pasting = dataclasses.replace(PLAIN, copy_paste=3, copy_paste_min_scale=0.3, copy_paste_max_scale=0.6)
+    options = dataclasses.replace(PLAIN, copy_paste=3, copy_paste_min_scale=0.3, copy_paste_max_scale=0.6)
     added = 0
-    for seed in range(6):
-        base_image, base_mask = run(image, mask, PLAIN, seed, crop=(40, 32), donors=donors)
-        out_image, out_mask = run(image, mask, pasting, seed, crop=(40, 32), donors=donors)
-        changed = np.any(out_image != base_image, axis=-1)
-        assert np.all(out_mask[changed] == 1)             # every pasted pixel is person
-        assert np.all(changed[out_mask != base_mask])     # labels change only under pasted pixels
-        added += int((out_mask == 1).sum() - (base_mask == 1).sum())
+    for seed in range(3):
+        images, masks, out_images, out_masks = pasted(people, options, seed)
+        changed = np.any(out_images != images, axis=-1)
+        assert np.all(out_masks[changed] == 1)        # every pasted pixel is person
+        assert np.all(changed[out_masks != masks])    # labels change only under pasted pixels
+        added += int((out_masks == 1).sum() - (masks == 1).sum())
     assert added > 0
+    again = pasted(people, options, 2)
+    assert np.array_equal(again[2], out_images) and np.array_equal(again[3], out_masks)
 
 
-def test_copy_paste_onto_plain_or_noise_backgrounds_keeps_only_pasted_people(people):
+def test_soft_paste_edges_blend_pixels_but_keep_hard_labels(people):
+    hard = dataclasses.replace(PLAIN, copy_paste=2, copy_paste_min_scale=0.4)
+    soft = dataclasses.replace(hard, copy_paste_edge_blur=1.0)
+    _, _, hard_images, hard_masks = pasted(people, hard)
+    _, _, soft_images, soft_masks = pasted(people, soft)
+    assert np.array_equal(hard_masks, soft_masks) and not np.array_equal(hard_images, soft_images)
+
+
+def test_copy_paste_backgrounds_are_plain_or_noise_and_all_background(people):
     image, mask = people[0].image, people[0].mask
-    donors = [(people[1].image, people[1].mask)]
-    options = dataclasses.replace(PLAIN, copy_paste=1, copy_paste_background=1.0, copy_paste_edge_blur=1.0)
-    hard = dataclasses.replace(options, copy_paste_edge_blur=0.0)
-    for seed in range(4):
-        out_image, out_mask = run(image, mask, options, seed, crop=(56, 48), donors=donors)  # crop > image
-        assert set(np.unique(out_mask)) <= {0, 1}  # a whole new background: no padding, no ignore
-        hard_image, hard_mask = run(image, mask, hard, seed, crop=(56, 48), donors=donors)
-        assert np.array_equal(out_mask, hard_mask)  # soft edges blend pixels, labels stay hard
-        if (out_mask == 1).any():
-            assert not np.array_equal(out_image, hard_image)
+    options = dataclasses.replace(PLAIN, copy_paste=1, copy_paste_background=1.0)
+    kinds = set()
+    for seed in range(6):
+        out_image, out_mask = run(image, mask, options, seed, crop=(56, 48))  # crop > image: would be padded
+        assert np.all(out_mask == 0)  # a whole new background, no padding: people come from the paste
+        kinds.add(len(np.unique(out_image.reshape(-1, 3), axis=0)) == 1)
+    assert kinds == {True, False}  # plain colours and noise
 
 
 @pytest.mark.parametrize("option", [{"color_jitter": 2.0}, {"blur": 1.0}, {"noise": 0.05}, {"jpeg": 1.0}])
