@@ -3,7 +3,11 @@
 Training (per sample, in parallel map calls, DeepLab's recipe): random scale 0.5-2.0 (image
 bilinear, mask nearest), padding to at least the crop size with the mean pixel (image) and the
 ignore label 255 (mask), a random crop, a horizontal flip, a small photometric jitter
-(brightness, contrast, saturation, hue) on the real pixels only, then normalisation.
+(brightness, contrast, saturation, hue) on the real pixels only, then normalisation. The options
+beyond that recipe (Augmentation: small people, edge crops, copy-paste, blur, noise, JPEG) are off
+by default; copy-paste runs on each batch (paste_objects), taking objects from its other samples.
+A MixedDataset (several datasets, edge_deeplab.data.mix) is read through one loader per dataset and
+sampled by its weighted schedule (sample_order).
 
 Normalisation is defined once, here, from the model's contract: (pixel - mean) / std with the
 ModelContract's mean and std (DeepLab's default (x - 127.5) / 127.5). The trainer saves that
