@@ -84,6 +84,8 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
 
     Several datasets at once: --data A --data B:labels=map.json:weight=2 (see --data).
     """
+    import dataclasses
+
     from edge_deeplab.train.loop import train as run_training
 
     model_section, train_section, labels_from_file = _read_config_file(config_file)
