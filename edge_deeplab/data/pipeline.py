@@ -3,7 +3,11 @@
 Training (per sample, in parallel map calls, DeepLab's recipe): random scale 0.5-2.0 (image
 bilinear, mask nearest), padding to at least the crop size with the mean pixel (image) and the
 ignore label 255 (mask), a random crop, a horizontal flip, a small photometric jitter
-(brightness, contrast, saturation, hue) on the real pixels only, then normalisation.
+(brightness, contrast, saturation, hue) on the real pixels only, then normalisation. The options
+beyond that recipe (Augmentation: small people, edge crops, copy-paste, blur, noise, JPEG) are off
+by default; copy-paste runs on each batch (paste_objects), taking objects from its other samples.
+A MixedDataset (several datasets, edge_deeplab.data.mix) is read through one loader per dataset and
+sampled by its weighted schedule (sample_order).
 
 Normalisation is defined once, here, from the model's contract: (pixel - mean) / std with the
 ModelContract's mean and std (DeepLab's default (x - 127.5) / 127.5). The trainer saves that
@@ -39,40 +43,12 @@ import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 
 from edge_deeplab.contract import IGNORE_LABEL, ModelContract
+from edge_deeplab.data.augmentation import NO_AUGMENTATION, Augmentation  # noqa: F401  (re-exported)
 from edge_deeplab.data.dataset import Dataset, FileDataset
 from edge_deeplab.errors import EdgeDeeplabError
 
 AUTOTUNE = tf.data.AUTOTUNE
 _CONTRACT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ModelContract)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Augmentation:
-    """DeepLab's training augmentation; the defaults are the papers' (scale) and small jitter."""
-
-    min_scale: float = 0.5
-    max_scale: float = 2.0
-    flip: bool = True
-    brightness: float = 0.1    # max delta, on pixels in 0..1
-    contrast: float = 0.15     # factor in [1 - c, 1 + c]
-    saturation: float = 0.15   # factor in [1 - s, 1 + s]
-    hue: float = 0.02          # max delta, in turns of the colour wheel
-    # (height, width) every image is first resized to, before the random scale; None keeps each
-    # image's own size. Set it to the model input when photos are much larger than the crop: the app
-    # resizes the whole frame to the model input, so training should see people at that scale.
-    base_size: Optional[tuple] = None
-
-    def __post_init__(self):
-        if not 0 < self.min_scale <= self.max_scale:
-            raise EdgeDeeplabError(f"scale range {self.min_scale}-{self.max_scale}: need 0 < min <= max")
-        if not (0 <= self.contrast < 1 and 0 <= self.saturation < 1 and 0 <= self.hue <= 0.5
-                and 0 <= self.brightness <= 1):
-            raise EdgeDeeplabError("photometric jitter out of range: brightness 0..1, contrast and saturation "
-                                   "0..<1, hue 0..0.5")
-
-
-NO_AUGMENTATION = Augmentation(min_scale=1.0, max_scale=1.0, flip=False, brightness=0.0, contrast=0.0,
-                               saturation=0.0, hue=0.0)
 
 
 def normalization(contract: Optional[ModelContract] = None):
@@ -91,6 +67,15 @@ def normalize(image, contract: Optional[ModelContract] = None) -> tf.Tensor:
 def epoch_order(num_samples: int, seed: int, epoch: int) -> np.ndarray:
     """The sample order of one epoch: a permutation that depends only on (seed, epoch)."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(epoch)])).permutation(num_samples)
+
+
+def sample_order(dataset: Dataset, seed: int, epoch: int) -> np.ndarray:
+    """One epoch's sample indices: epoch_order, or the weighted schedule of a dataset mix."""
+    from edge_deeplab.data.mix import MixedDataset, mixed_epoch_order
+
+    if isinstance(dataset, MixedDataset):
+        return mixed_epoch_order(dataset, seed, epoch)
+    return epoch_order(len(dataset), seed, epoch)
 
 
 def batches_per_epoch(dataset: Dataset, batch_size: int, drop_remainder: bool = True) -> int:
@@ -114,23 +99,85 @@ def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], bat
     total = batches_per_epoch(dataset, batch_size, drop_remainder)
     if not 0 <= skip_batches <= total:
         raise EdgeDeeplabError(f"skip_batches={skip_batches}: an epoch has {total} batches")
-    order = epoch_order(len(dataset), seed, epoch)
+    from edge_deeplab.data.mix import split_indices
+
+    order = sample_order(dataset, seed, epoch)
     start = skip_batches * batch_size
     positions = np.arange(start, len(dataset), dtype=np.int64)
     # One int64 per epoch and seed, folded into each sample's stateless seed with its position.
     epoch_key = int(np.random.SeedSequence([int(seed), int(epoch), 1]).generate_state(1, np.uint64)[0] >> 1)
-    load = _loader(dataset, cache)
+    load = _mix_loader(dataset, cache)
     mean, _ = normalization(contract)
 
-    def prepare(index, position):
-        image, mask = load(index)
-        image, mask = augment(image, mask, (crop_h, crop_w), tf.stack([tf.constant(epoch_key, tf.int64), position]),
-                              augmentation, mean)
-        return normalize(image, contract), mask
+    def sample_seed(position):
+        return tf.stack([tf.constant(epoch_key, tf.int64), position])
 
-    data = tf.data.Dataset.from_tensor_slices((order[start:].astype(np.int64), positions))
+    def prepare(part, index, position):
+        image, mask = load(part, index)
+        image, mask = augment(image, mask, (crop_h, crop_w), sample_seed(position), augmentation, mean)
+        return image, mask, position
+
+    parts, locals_ = split_indices(dataset, order[start:])
+    data = tf.data.Dataset.from_tensor_slices((parts, locals_, positions))
     data = data.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return data.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    data = data.batch(batch_size, drop_remainder=drop_remainder)
+    if augmentation.copy_paste:
+        def paste_batch(images, masks, positions):
+            seeds = tf.map_fn(lambda p: tf.cast(tf.random.experimental.stateless_fold_in(sample_seed(p), 2),
+                                                tf.int64), positions)
+            return paste_objects(images, masks, seeds, augmentation) + (positions,)
+
+        data = data.map(paste_batch, num_parallel_calls=AUTOTUNE, deterministic=True)
+    data = data.map(lambda images, masks, _: (normalize(images, contract), masks), num_parallel_calls=AUTOTUNE,
+                    deterministic=True)
+    return data.prefetch(AUTOTUNE)
+
+
+def paste_objects(images, masks, seeds, augmentation: Augmentation):
+    """Simple Copy-Paste over a batch: onto sample i, 0..copy_paste objects cut out of samples i+1, i+2, ...
+    (cyclically) by their masks. images float32 [B, h, w, 3] in 0..255, masks uint8 [B, h, w], seeds
+    int64 [B, 2] (one stateless seed per sample). Returns (images, masks)."""
+    a = augmentation
+    crop = (images.shape[1], images.shape[2])
+    size = tf.shape(images)[0]
+    masks_f = tf.cast(masks, tf.float32)[..., None]
+
+    def one(i):
+        seed = seeds[i]
+        draws = tf.random.experimental.stateless_split(seed, num=a.copy_paste + 1)
+        count = tf.random.stateless_uniform([], draws[0], 0, a.copy_paste + 1, dtype=tf.int32)
+        image, mask = images[i], masks_f[i]
+        for k in range(a.copy_paste):
+            donor = (i + 1 + k) % size
+            image, mask = tf.cond(
+                k < count,
+                lambda: _paste(image, mask, images[donor], masks_f[donor][..., 0], draws[k + 1], crop, a),
+                lambda: (image, mask))
+        return image, tf.cast(mask[..., 0], tf.uint8)
+
+    pasted_images, pasted_masks = tf.map_fn(one, tf.range(size), fn_output_signature=(tf.float32, tf.uint8))
+    pasted_images.set_shape(images.shape)
+    pasted_masks.set_shape(masks.shape)
+    return pasted_images, pasted_masks
+
+
+def _mix_loader(dataset: Dataset, cache: bool):
+    """(part, index) -> (image, mask): one loader per dataset of a mix (TensorFlow's decoders for
+    files, arrays for in-memory sets), chosen by part."""
+    from edge_deeplab.data.mix import MixedDataset
+
+    if not isinstance(dataset, MixedDataset):
+        single = _loader(dataset, cache)
+        return lambda part, index: single(index)
+    loaders = [_loader(part, cache) for part in dataset.parts]
+
+    def load(part, index):
+        image, mask = tf.switch_case(tf.cast(part, tf.int32), [lambda f=f: f(index) for f in loaders])
+        image.set_shape([None, None, 3])
+        mask.set_shape([None, None])
+        return image, mask
+
+    return load
 
 
 def evaluation_dataset(dataset: Dataset, size: Optional[Union[int, Sequence[int]]] = None, *,
@@ -171,19 +218,26 @@ def resize_for_model(image, mask, size) -> tuple:
 
 
 def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentation(), fill=None):
-    """One training sample: scale, pad (fill pixel / 255), crop to crop_size, flip, jitter.
+    """One training sample: scale, pad (fill pixel / 255), crop to crop_size, flip, copy-paste's
+    synthetic background, jitter, blur, noise, JPEG. (Copy-paste itself runs on the batch:
+    paste_objects.)
 
-    `seed` is a stateless seed (int64 [2]); the same seed gives the same result. Returns the
-    image as float32 in 0..255 (not normalised) and the mask as uint8.
+    `seed` is a stateless seed (int64 [2]); the same seed gives the same result. Returns the image as
+    float32 in 0..255 (not normalised) and the mask as uint8.
     """
+    a = augmentation
     crop_h, crop_w = crop_size
     fill = tf.constant(fill if fill is not None else normalization()[0], tf.float32)
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=10)
+    seed = tf.cast(seed, tf.int64)
+    seeds = tf.random.experimental.stateless_split(seed, num=10)
+    # The newer options draw from their own stream: with them off, results are those of before.
+    more = tf.random.experimental.stateless_split(
+        tf.cast(tf.random.experimental.stateless_fold_in(seed, 1), tf.int64), num=12)
     image = tf.cast(image, tf.float32)
     mask = tf.cast(mask, tf.float32)[..., None]
-    # 1. Random scale (Chen et al.: 0.5 to 2.0).
-    shape = tf.cast(tf.shape(image)[:2] if augmentation.base_size is None else augmentation.base_size, tf.float32)
-    scale = tf.random.stateless_uniform([], seeds[0], augmentation.min_scale, augmentation.max_scale)
+    # 1. Random scale (Chen et al.: 0.5 to 2.0; lower min_scale for small people).
+    shape = tf.cast(tf.shape(image)[:2] if a.base_size is None else a.base_size, tf.float32)
+    scale = tf.random.stateless_uniform([], seeds[0], a.min_scale, a.max_scale)
     scaled = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), 1)
     image = tf.image.resize(image, scaled, method="bilinear")
     mask = tf.image.resize(mask, scaled, method="nearest")
@@ -198,23 +252,147 @@ def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentat
         tf.pad(mask, paddings, constant_values=float(IGNORE_LABEL)),
         tf.pad(tf.ones_like(mask), paddings),
     ], axis=-1)
-    # 3. Random crop, the same window for all channels.
+    # 3. Random crop, the same window for all channels; or, with edge_crop, a window with one border
+    # through an object pixel, so the person is cut by the frame edge as in everyday photos.
     height, width = tf.shape(stacked)[0], tf.shape(stacked)[1]
     y = tf.random.stateless_uniform([], seeds[3], 0, height - crop_h + 1, dtype=tf.int32)
     x = tf.random.stateless_uniform([], seeds[4], 0, width - crop_w + 1, dtype=tf.int32)
+    if a.edge_crop:
+        y, x = _edge_crop(stacked[..., 3], (crop_h, crop_w), (y, x), more[0], more[1], a.edge_crop)
     stacked = tf.slice(stacked, [y, x, 0], [crop_h, crop_w, 5])
     # 4. Horizontal flip.
-    if augmentation.flip:
+    if a.flip:
         flip = tf.random.stateless_uniform([], seeds[5]) < 0.5
         stacked = tf.cond(flip, lambda: tf.reverse(stacked, axis=[1]), lambda: stacked)
-    image, mask, real = stacked[..., :3], stacked[..., 3], stacked[..., 4:]
-    # 5. Photometric jitter on the real pixels; padding keeps the fill pixel.
-    jittered = _jitter(image / 255.0, seeds[6:], augmentation) * 255.0
-    image = real * jittered + (1.0 - real) * fill
+    image, mask, real = stacked[..., :3], stacked[..., 3:4], stacked[..., 4:]
+    # 5. Copy-paste's other backgrounds: sometimes a plain or noise image, for the batch to paste onto.
+    if a.copy_paste and a.copy_paste_background:
+        image, mask, real = _background(image, mask, real, more[2], a.copy_paste_background)
+    # 6. Photometric jitter and camera degradations on the real pixels; padding keeps the fill pixel.
+    rgb = _jitter(image / 255.0, seeds[6:], a)
+    rgb = _degrade(rgb, more[5:], a)
+    image = real * rgb * 255.0 + (1.0 - real) * fill
     image.set_shape([crop_h, crop_w, 3])
-    mask = tf.cast(mask, tf.uint8)
+    mask = tf.cast(mask[..., 0], tf.uint8)
     mask.set_shape([crop_h, crop_w])
     return image, mask
+
+
+def _objects(mask):
+    """1.0 where a mask ([..]) holds an object: any class but background (0) and ignore (255)."""
+    return tf.cast((mask > 0.5) & (mask < IGNORE_LABEL - 0.5), tf.float32)
+
+
+def _edge_crop(mask, crop, default, seed, side_seed, probability):
+    """(y, x) of a crop window whose border passes through a random object pixel (with `probability`
+    and where the mask has objects), else `default`."""
+    crop_h, crop_w = crop
+    height, width = tf.shape(mask)[0], tf.shape(mask)[1]
+    points = tf.cast(tf.where(_objects(mask) > 0), tf.int32)
+    draws = tf.random.stateless_uniform([3], seed)
+    use = (draws[0] < probability) & (tf.shape(points)[0] > 0)
+
+    def through_object():
+        point = points[tf.minimum(tf.cast(draws[1] * tf.cast(tf.shape(points)[0], tf.float32), tf.int32),
+                                  tf.shape(points)[0] - 1)]
+        py, px = point[0], point[1]
+        side = tf.random.stateless_uniform([], side_seed, 0, 4, dtype=tf.int32)  # left, right, top, bottom
+        # The window's other coordinate: anywhere that keeps the pixel inside the window.
+        y_low, y_high = tf.maximum(py - crop_h + 1, 0), tf.minimum(py, height - crop_h)
+        x_low, x_high = tf.maximum(px - crop_w + 1, 0), tf.minimum(px, width - crop_w)
+        free_y = y_low + tf.cast(draws[2] * tf.cast(y_high - y_low + 1, tf.float32), tf.int32)
+        free_x = x_low + tf.cast(draws[2] * tf.cast(x_high - x_low + 1, tf.float32), tf.int32)
+        edge_x = tf.where(side == 0, px, px - crop_w + 1)
+        edge_y = tf.where(side == 2, py, py - crop_h + 1)
+        y = tf.where(side < 2, free_y, edge_y)
+        x = tf.where(side < 2, edge_x, free_x)
+        return tf.clip_by_value(y, 0, height - crop_h), tf.clip_by_value(x, 0, width - crop_w)
+
+    return tf.cond(use, through_object, lambda: default)
+
+
+def _background(image, mask, real, seed, probability):
+    """With `probability`, a plain colour, pixel noise or blurred (low-resolution) noise, all background."""
+    seeds = tf.random.experimental.stateless_split(seed, num=4)
+    shape = tf.shape(image)
+
+    def synthetic():
+        kind = tf.random.stateless_uniform([], seeds[1], 0, 3, dtype=tf.int32)
+        colour = tf.random.stateless_uniform([1, 1, 3], seeds[2], 0, 255) + tf.zeros_like(image)
+        coarse = tf.random.stateless_uniform([4 + kind * 4, 4 + kind * 4, 3], seeds[3], 0, 255)
+        smooth = tf.image.resize(coarse, shape[:2], method="bicubic")
+        noise = tf.random.stateless_uniform(tf.shape(image), seeds[3], 0, 255)
+        picked = tf.switch_case(kind, [lambda: colour, lambda: noise, lambda: smooth])
+        return tf.clip_by_value(picked, 0, 255), tf.zeros_like(mask), tf.ones_like(real)
+
+    use = tf.random.stateless_uniform([], seeds[0]) < probability
+    return tf.cond(use, synthetic, lambda: (image, mask, real))
+
+
+def _paste(image, mask, donor_image, donor_mask, seed, crop, a: Augmentation):
+    """One donor's objects, cut out by its mask (bounding box), scaled, flipped and placed on the crop."""
+    crop_h, crop_w = crop
+    seeds = tf.random.experimental.stateless_split(seed, num=4)
+    donor_mask = tf.cast(donor_mask, tf.float32)
+    found = _objects(donor_mask)
+    rows = tf.where(tf.reduce_any(found > 0, axis=1))[:, 0]
+    cols = tf.where(tf.reduce_any(found > 0, axis=0))[:, 0]
+
+    def pasted():
+        y0, y1 = tf.cast(rows[0], tf.int32), tf.cast(rows[-1], tf.int32) + 1
+        x0, x1 = tf.cast(cols[0], tf.int32), tf.cast(cols[-1], tf.int32) + 1
+        cut = tf.concat([tf.cast(donor_image[y0:y1, x0:x1], tf.float32), donor_mask[y0:y1, x0:x1, None]], -1)
+        box = tf.cast(tf.stack([y1 - y0, x1 - x0]), tf.float32)
+        target = tf.random.stateless_uniform([], seeds[0], a.copy_paste_min_scale, a.copy_paste_max_scale) * crop_h
+        size = tf.maximum(tf.cast(tf.round(box * target / box[0]), tf.int32), 1)
+        size = tf.minimum(size, [4 * crop_h, 2 * crop_w])
+        cut = tf.concat([tf.image.resize(cut[..., :3], size, method="bilinear"),
+                         tf.image.resize(cut[..., 3:], size, method="nearest")], -1)
+        cut = tf.cond(tf.random.stateless_uniform([], seeds[1]) < 0.5, lambda: tf.reverse(cut, [1]), lambda: cut)
+        # Its centre anywhere in the crop: objects near a border come out cut by the frame.
+        centre = tf.cast(tf.random.stateless_uniform([2], seeds[2]) * tf.constant([crop_h, crop_w], tf.float32),
+                         tf.int32)
+        top_left = centre - size // 2
+        layer = tf.concat([cut, _objects(cut[..., 3:])], -1)
+        layer = tf.pad(layer, [[crop_h, crop_h], [crop_w, crop_w], [0, 0]])
+        layer = tf.slice(layer, [crop_h - top_left[0], crop_w - top_left[1], 0], [crop_h, crop_w, 5])
+        solid = layer[..., 4:]
+        alpha = solid * _gaussian_blur(solid, a.copy_paste_edge_blur) if a.copy_paste_edge_blur else solid
+        return alpha * layer[..., :3] + (1 - alpha) * image, solid * layer[..., 3:4] + (1 - solid) * mask
+
+    return tf.cond(tf.size(rows) > 0, pasted, lambda: (image, mask))
+
+
+def _gaussian_blur(image, sigma):
+    """Separable Gaussian blur of an [H, W, C] float image (sigma in pixels, a float or scalar tensor)."""
+    radius = 6
+    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
+    kernel = tf.exp(-0.5 * tf.square(offsets / tf.maximum(tf.cast(sigma, tf.float32), 1e-3)))
+    kernel = kernel / tf.reduce_sum(kernel)
+    batch = tf.transpose(image, [2, 0, 1])[..., None]  # channels as a batch of 1-channel images
+    padded = tf.pad(batch, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="SYMMETRIC")
+    out = tf.nn.conv2d(padded, tf.reshape(kernel, [-1, 1, 1, 1]), 1, "VALID")
+    out = tf.nn.conv2d(out, tf.reshape(kernel, [1, -1, 1, 1]), 1, "VALID")
+    out = tf.transpose(out[..., 0], [1, 2, 0])
+    out.set_shape(image.shape)
+    return out
+
+
+def _degrade(rgb, seeds, a: Augmentation):
+    """Blur, sensor noise and JPEG artefacts, each drawn from its own seed; rgb in 0..1."""
+    if a.blur:
+        draws = tf.random.stateless_uniform([2], seeds[0])
+        rgb = tf.cond(draws[0] < a.blur, lambda: _gaussian_blur(rgb, 0.5 + 1.5 * draws[1]), lambda: rgb)
+    if a.noise:
+        std = tf.random.stateless_uniform([], seeds[1], 0, a.noise)
+        rgb = tf.clip_by_value(rgb + std * tf.random.stateless_normal(tf.shape(rgb), seeds[2]), 0.0, 1.0)
+    if a.jpeg:
+        use = tf.random.stateless_uniform([], seeds[3]) < a.jpeg
+        shape = rgb.shape
+        rgb = tf.cond(use, lambda: tf.image.stateless_random_jpeg_quality(
+            rgb, a.jpeg_min_quality, 95, tf.cast(seeds[4], tf.int32)), lambda: rgb)
+        rgb.set_shape(shape)
+    return rgb
 
 
 def _jitter(rgb, seeds, augmentation: Augmentation):

@@ -3,20 +3,21 @@
 Parallel branches over the backbone features: one 1x1 convolution, one depthwise-separable
 atrous 3x3 convolution per rate, and image pooling (global average pooling, 1x1 convolution,
 bilinear upsampling back), each with batch norm and ReLU; concatenated and projected by a
-1x1 convolution. aspp_channels sets the width of every branch and of the projection.
+1x1 convolution. aspp_channels sets the width of every branch and of the projection. No rates
+gives image pooling and the 1x1 branch alone, TF-DeepLab's ASPP for MobileNet-v2.
 """
 import tf_keras
 
 from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_conv_bn_relu
 
 
-def aspp(features, atrous_rates, channels, momentum, dropout_rate):
+def aspp(features, atrous_rates, channels, momentum, dropout_rate, align_corners=False):
     height, width = features.shape[1], features.shape[2]
     # Image pooling: image-level context, the branch that stands in for the largest rates
     # when they would only see padding (v3, section 3.3).
     pooled = tf_keras.layers.GlobalAveragePooling2D(keepdims=True, name="aspp_image_pooling")(features)
     pooled = conv_bn_relu(pooled, channels, "aspp_image_pooling_conv", momentum)
-    pooled = ResizeBilinear((height, width), name="aspp_image_pooling_upsample")(pooled)
+    pooled = ResizeBilinear((height, width), align_corners, name="aspp_image_pooling_upsample")(pooled)
 
     branches = [pooled, conv_bn_relu(features, channels, "aspp0", momentum)]
     for index, rate in enumerate(atrous_rates, start=1):

@@ -27,7 +27,7 @@ STEM_FILTERS = 32
 
 
 def make_divisible(value, divisor=8):
-    """Round channels to a multiple of 8 as MobileNet-v2 does, never losing more than 10 %."""
+    """Round channels to a multiple of `divisor` (8) as MobileNet-v2 does, never losing more than 10 %."""
     rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
     return rounded + divisor if rounded < 0.9 * value else rounded
 
@@ -55,9 +55,10 @@ def atrous_schedule(output_stride, multi_grid=None):
     return schedule
 
 
-def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth_multiplier, momentum):
+def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth_multiplier, momentum,
+                            divisible_by=8):
     in_channels = x.shape[-1]
-    out_channels = make_divisible(int(filters * depth_multiplier))  # Keras' rounding, so weights load
+    out_channels = make_divisible(int(filters * depth_multiplier), divisible_by)  # Keras' rounding at 8
     prefix = f"block_{block_id}_" if block_id else "expanded_conv_"
     inputs = x
     if block_id:
@@ -78,9 +79,10 @@ def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth
     return x, depthwise_output
 
 
-def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.9):
+def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.9,
+                          divisible_by=8):
     """Backbone features at output_stride and the stride-4 low-level features for the decoder."""
-    x = tf_keras.layers.Conv2D(make_divisible(STEM_FILTERS * depth_multiplier), 3, strides=2, padding="same",
+    x = tf_keras.layers.Conv2D(make_divisible(STEM_FILTERS * depth_multiplier, divisible_by), 3, strides=2, padding="same",
                                use_bias=False, name="Conv1")(inputs)
     x = tf_keras.layers.BatchNormalization(epsilon=1e-3, momentum=momentum, name="bn_Conv1")(x)
     x = tf_keras.layers.ReLU(6.0, name="Conv1_relu")(x)
@@ -88,7 +90,7 @@ def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_
     schedule = atrous_schedule(output_stride, multi_grid)
     for block_id, ((expansion, filters, _), (stride, rate)) in enumerate(zip(INVERTED_RESIDUAL_BLOCKS, schedule)):
         x, depthwise_output = inverted_residual_block(x, block_id, expansion, filters, stride, rate,
-                                                      depth_multiplier, momentum)
+                                                      depth_multiplier, momentum, divisible_by)
         if depthwise_output.name.startswith(LOW_LEVEL_FEATURES):
             low_level = depthwise_output
     return x, low_level

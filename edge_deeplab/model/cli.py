@@ -9,6 +9,8 @@ from edge_deeplab.errors import EdgeDeeplabError
 def _ints(text, name):
     if text is None:
         return None
+    if name == "--atrous-rates" and text.strip().lower() in ("", "none"):
+        return ()  # no atrous branch: image pooling and the 1x1 branch only
     try:
         return tuple(int(v) for v in text.replace("x", ",").split(","))
     except ValueError:
@@ -25,13 +27,17 @@ def config_options(command):
         click.option("--alpha", "--depth-multiplier", "depth_multiplier", type=float,
                      help="MobileNet-v2 width multiplier, 0.35 to 1.4 [1.0]."),
         click.option("--output-stride", type=int, help="8, 16 or 32 [16]."),
-        click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18 [papers' default for the stride]."),
+        click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18, or 'none' for no atrous branch "
+                                           "[papers' default for the stride]."),
         click.option("--multi-grid", help="Unit rates of the last stage, e.g. 1,2,4."),
         click.option("--aspp-channels", type=int, help="Width of ASPP [256]."),
         click.option("--decoder/--no-decoder", "use_decoder", default=None, help="v3+ decoder, or v3 [decoder]."),
         click.option("--decoder-channels", type=int, help="Width of the decoder [256]."),
         click.option("--batch-norm-momentum", type=float, help="Moving-average momentum of batch norm [0.9]."),
         click.option("--dropout-rate", type=float, help="Dropout after the ASPP projection [0.1]."),
+        click.option("--align-corners/--half-pixel-centers", "align_corners", default=None,
+                     help="Bilinear upsampling convention: TF-DeepLab's align_corners, or half-pixel centres "
+                          "[half-pixel centres]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -106,3 +112,23 @@ def build(output, backbone_weights, labels, **options):
     if getattr(built, "backbone_report", None) is not None:
         click.echo(str(built.backbone_report))
     click.echo(f"saved {save_model(built, config, default_contract(config, names), output)}")
+
+
+@model.command(name="import")
+@click.argument("tflite", type=click.Path(dir_okay=False))
+@click.argument("output", type=click.Path(file_okay=False))
+@click.option("--classes", help="Source classes to keep, in order, e.g. background,person [all].")
+@click.option("--labels", "labels_file", help="A labels config (JSON file or preset, e.g. voc-person) naming the "
+                                             "classes to keep and the source class of each.")
+def import_(tflite, output, classes, labels_file):
+    """Import Google's TF-DeepLab v3 MobileNet-v2 .tflite (TF-slim names, folded batch norm) as a model folder.
+
+    The structure is read from the file (width, output stride, ASPP, resize convention) and every
+    convolution is checked against our builder; anything it cannot express exactly is refused.
+    """
+    from edge_deeplab.model.import_tflite import import_tflite
+
+    names = tuple(c for c in classes.split(",") if c.strip()) if classes else None
+    _, _, contract, report = import_tflite(tflite, output, classes=names, labels=labels_file)
+    click.echo(str(report))
+    click.echo(f"saved {output} (labels {', '.join(contract.labels)}; input normalised (x - 127.5) / 127.5)")

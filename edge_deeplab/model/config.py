@@ -27,10 +27,15 @@ class DeepLabConfig:
     input_size: (height, width) of the network input. Odd sizes such as 257 = 16 * 16 + 1
         keep feature maps aligned with the image corners, as DeepLab's crop sizes do.
     depth_multiplier: MobileNet-v2 width multiplier (alpha), 0.35 to 1.4.
+    divisible_by: channel counts times depth_multiplier are rounded to a multiple of this. 8 is
+        Keras' and TF-slim's default (Keras' ImageNet weights need it); TF-DeepLab builds widths
+        other than 1.0 with 1 (research/deeplab/core/feature_extractor.py), so its width-0.5 model
+        has 12-channel blocks where Keras has 16.
     output_stride: ratio of input to backbone feature resolution: 8, 16 or 32. Strides past it
         are replaced by atrous (dilated) convolution.
     atrous_rates: dilation rates of the ASPP 3x3 branches; None picks the papers' defaults for
-        the output stride.
+        the output stride; () means no 3x3 branch at all (image pooling and the 1x1 branch only),
+        TF-DeepLab's setting for MobileNet-v2 (Google's published mobile DeepLab v3).
     multi_grid: unit rates of the last stage (blocks 14, 15, 16), multiplied by the stage's rate
         (v3, section 3.2); None for (1, 1, 1).
     aspp_channels: width of each ASPP branch and of its projection (256 in the papers).
@@ -42,11 +47,17 @@ class DeepLabConfig:
         CPU fine-tuning run takes (measured: at 0.99 a ccp-person model predicted no person at all in
         inference mode after 112 steps while it segmented well in training mode).
     dropout_rate: dropout after the ASPP projection (v3+ keeps 0.9 of activations).
+    align_corners: bilinear upsampling maps corner pixels onto corner pixels, as TF-DeepLab's
+        resizes do (tf.image.resize_bilinear(align_corners=True)); False uses half-pixel centres,
+        tf.image.resize's convention. With input sizes of output_stride * n + 1 the two differ by
+        under a pixel; an imported TF-DeepLab model needs True for exact parity. The mobile GPU
+        delegate runs either (it rejects only both flags at once).
     """
 
     num_classes: int = 2
     input_size: tuple[int, int] = (257, 257)
     depth_multiplier: float = 1.0
+    divisible_by: int = 8
     output_stride: int = 16
     atrous_rates: Optional[tuple[int, ...]] = None
     multi_grid: Optional[tuple[int, int, int]] = None
@@ -56,6 +67,7 @@ class DeepLabConfig:
     low_level_channels: int = 48
     batch_norm_momentum: float = 0.9
     dropout_rate: float = 0.1
+    align_corners: bool = False
 
     def __post_init__(self):
         # Normalise JSON lists to tuples so that configs compare and hash.
@@ -73,14 +85,18 @@ class DeepLabConfig:
             raise EdgeDeeplabError(
                 f"depth_multiplier (alpha) {self.depth_multiplier} is out of range: "
                 f"use {MIN_DEPTH_MULTIPLIER} to {MAX_DEPTH_MULTIPLIER}")
+        if self.divisible_by < 1:
+            raise EdgeDeeplabError(f"divisible_by {self.divisible_by} must be a positive integer (8, or 1 as "
+                                   "TF-DeepLab at widths other than 1.0)")
         if self.num_classes < 2:
             raise EdgeDeeplabError(f"num_classes {self.num_classes} is too small: a segmentation model needs "
                                    "at least 2 (background and one class)")
         if len(self.input_size) != 2 or min(self.input_size) < 2 * self.output_stride:
             raise EdgeDeeplabError(f"input_size {self.input_size} is too small: give (height, width) of at "
                                    f"least {2 * self.output_stride} pixels each")
-        if not self.atrous_rates_or_default or any(r <= 0 for r in self.atrous_rates_or_default):
-            raise EdgeDeeplabError(f"atrous_rates {self.atrous_rates} must be positive integers, e.g. 6,12,18")
+        if any(r <= 0 for r in self.atrous_rates_or_default):
+            raise EdgeDeeplabError(f"atrous_rates {self.atrous_rates} must be positive integers, e.g. 6,12,18, "
+                                   "or none (no atrous branch)")
         if self.multi_grid is not None and (len(self.multi_grid) != 3 or any(r <= 0 for r in self.multi_grid)):
             raise EdgeDeeplabError(f"multi_grid {self.multi_grid} must be three positive integers, e.g. 1,2,4")
         for name in ("aspp_channels", "decoder_channels", "low_level_channels"):

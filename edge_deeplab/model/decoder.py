@@ -9,9 +9,9 @@ import tf_keras
 from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_conv_bn_relu
 
 
-def decoder(encoder_output, low_level_features, low_level_channels, channels, momentum):
+def decoder(encoder_output, low_level_features, low_level_channels, channels, momentum, align_corners=False):
     low_level = conv_bn_relu(low_level_features, low_level_channels, "decoder_low_level", momentum)
-    upsampled = ResizeBilinear(tuple(low_level.shape[1:3]), name="decoder_upsample")(encoder_output)
+    upsampled = ResizeBilinear(tuple(low_level.shape[1:3]), align_corners, name="decoder_upsample")(encoder_output)
     x = tf_keras.layers.Concatenate(name="decoder_concat")([upsampled, low_level])
     x = separable_conv_bn_relu(x, channels, "decoder_conv0", momentum)
     return separable_conv_bn_relu(x, channels, "decoder_conv1", momentum)

@@ -28,13 +28,14 @@ def build_deeplab(config: DeepLabConfig, backbone_weights=None, batch_size=None)
     height, width = config.input_size
     inputs = tf_keras.Input(shape=(height, width, 3), batch_size=batch_size, name=INPUT_NAME)
     features, low_level = mobilenet_v2_features(inputs, config.depth_multiplier, config.output_stride,
-                                                config.multi_grid, config.batch_norm_momentum)
+                                                config.multi_grid, config.batch_norm_momentum, config.divisible_by)
     x = aspp(features, config.atrous_rates_or_default, config.aspp_channels, config.batch_norm_momentum,
-             config.dropout_rate)
+             config.dropout_rate, config.align_corners)
     if config.use_decoder:
-        x = decoder(x, low_level, config.low_level_channels, config.decoder_channels, config.batch_norm_momentum)
+        x = decoder(x, low_level, config.low_level_channels, config.decoder_channels, config.batch_norm_momentum,
+                    config.align_corners)
     x = tf_keras.layers.Conv2D(config.num_classes, 1, padding="same", name="logits")(x)
-    outputs = ResizeBilinear((height, width), name="upsample_logits")(x)
+    outputs = ResizeBilinear((height, width), config.align_corners, name="upsample_logits")(x)
     model = tf_keras.Model(inputs, outputs, name="deeplab_v3_plus" if config.use_decoder else "deeplab_v3")
     if backbone_weights is not None:
         from edge_deeplab.model.weights import load_backbone_weights

@@ -15,21 +15,29 @@ class ResizeBilinear(tf_keras.layers.Layer):
     A layer of its own, not a Lambda or a raw tf.image.resize, because tfmot can annotate it
     (edge_deeplab/model/qat.py gives it a QuantizeConfig that quantizes nothing) and it serialises its
     size as integers. tf.image.resize uses half-pixel centres without align_corners, which
-    converts to a RESIZE_BILINEAR that the GPU delegate accepts.
+    converts to a RESIZE_BILINEAR that the GPU delegate accepts; align_corners=True (TF-DeepLab's
+    convention, needed to reproduce its models) converts to one with align_corners alone, which
+    the delegate accepts too.
     """
 
-    def __init__(self, size, **kwargs):
+    def __init__(self, size, align_corners=False, **kwargs):
         super().__init__(**kwargs)
         self.size = (int(size[0]), int(size[1]))
+        self.align_corners = bool(align_corners)
 
     def call(self, inputs):
+        if self.align_corners:
+            # The raw op: tf.compat.v1's wrapper does the same but prints a deprecation notice.
+            resized = tf.raw_ops.ResizeBilinear(images=inputs, size=self.size, align_corners=True,
+                                                half_pixel_centers=False)
+            return tf.cast(resized, inputs.dtype)
         return tf.image.resize(inputs, self.size, method="bilinear")
 
     def compute_output_shape(self, input_shape):
         return tf.TensorShape([input_shape[0], self.size[0], self.size[1], input_shape[-1]])
 
     def get_config(self):
-        return {**super().get_config(), "size": list(self.size)}
+        return {**super().get_config(), "size": list(self.size), "align_corners": self.align_corners}
 
 
 def conv_bn_relu(x, filters, name, momentum, kernel_size=1, relu6=False):

@@ -4,6 +4,7 @@ from pathlib import Path
 import click
 
 from edge_deeplab.model.cli import config_from_options, config_options
+from edge_deeplab.train.config import AUGMENT_PRESETS, TrainConfig
 
 
 def _read_config_file(path):
@@ -19,13 +20,21 @@ def _read_config_file(path):
 
 
 @click.command()
-@click.option("--data", required=True, help="Dataset folder (PASCAL VOC or images/ + masks/), or 'synthetic'.")
-@click.option("--val-data", help="Another dataset for validation [the val split of --data].")
+@click.option("--data", required=True, multiple=True, metavar="PATH[:labels=FILE][:weight=W]",
+              help="Dataset folder (PASCAL VOC or images/ + masks/) or 'synthetic'; repeat to train on several at "
+                   "once, each with its own labels config and sampling weight (all or none weighted; default: "
+                   "in proportion to size). Each one's val split is scored on its own and together.")
+@click.option("--val-data", multiple=True, metavar="PATH[:labels=FILE]",
+              help="Other dataset(s) for validation, repeatable [the val splits of --data].")
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 @click.option("--labels", "labels_config", help="Label mapping JSON (class names and a source-label map).")
 @click.option("--skip-bad-samples", is_flag=True, help="Skip unreadable or inconsistent samples with a warning.")
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to start from.")
+@click.option("--init-from", type=click.Path(file_okay=False),
+              help="A saved model folder (e.g. from `edge-deeplab model import`) to start from: its config is the "
+                   "default for every model option, and each layer whose name and shapes match is copied (e.g. "
+                   "--init-from IMPORTED --decoder: backbone, ASPP and logits copied, decoder new).")
 @config_options
 @click.option("--epochs", type=int)
 @click.option("--batch-size", type=int)
@@ -46,33 +55,66 @@ def _read_config_file(path):
 @click.option("--resize-to-input/--keep-image-size", "resize_to_input", default=None,
               help="Resize each image to the model input before random scaling, as inference does [resize].")
 @click.option("--augment/--no-augment", default=None, help="Random scale, crop, flip and colour jitter [on].")
+@click.option("--augment-preset", type=click.Choice(sorted(AUGMENT_PRESETS)),
+              help="A named set of the augmentation options below; options given explicitly win. 'world': "
+                   "small, cut-off and pasted people, other backgrounds, colour/blur/noise/JPEG [deeplab].")
+@click.option("--edge-crop", type=float, help="Probability of a crop whose border cuts a person [0].")
+@click.option("--copy-paste", type=int, help="Paste 0..N people cut out of other training images (Simple "
+                                             "Copy-Paste) [0: off].")
+@click.option("--copy-paste-min-scale", type=float, help="Smallest pasted person, height / crop height [0.1].")
+@click.option("--copy-paste-max-scale", type=float, help="Largest pasted person, height / crop height [0.9].")
+@click.option("--copy-paste-background", type=float,
+              help="Probability of pasting onto a plain/noise/blurred-noise background instead [0].")
+@click.option("--copy-paste-edge-blur", type=float, help="Soften pasted edges, Gaussian sigma in px [0: hard].")
+@click.option("--color-jitter", type=float, help="Strength of the colour jitter, 1 = brightness 0.1, contrast, "
+                                                 "saturation 0.15, hue 0.02 [1].")
+@click.option("--blur", type=float, help="Probability of a Gaussian blur, sigma 0.5-2 px [0].")
+@click.option("--noise", type=float, help="Max std of Gaussian pixel noise, fraction of 255 [0].")
+@click.option("--jpeg", type=float, help="Probability of a JPEG round trip [0].")
+@click.option("--jpeg-min-quality", type=int, help="Lowest JPEG quality of --jpeg [30].")
+@click.option("--fine-tune-batch-norm/--freeze-batch-norm", "fine_tune_batch_norm", default=None,
+              help="Update batch-norm statistics from each batch, or keep them fixed (needed after `model import`, "
+                   "whose batch norm is folded) [fine-tune].")
 @click.option("--cache", is_flag=True, default=None, help="Keep decoded images in memory after the first epoch.")
 @click.option("--deterministic", is_flag=True, help="Deterministic TensorFlow ops: bit-identical reruns, slower.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (for log files).")
-def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, cpu_replicas,
-          deterministic, no_progress, config_file, **options):
-    """Train DeepLab v3+ (SGD + poly by default), checkpointing every epoch and on Ctrl-C."""
-    from edge_deeplab.train.config import TrainConfig
+def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, init_from,
+          cpu_replicas, deterministic, no_progress, config_file, augment_preset, **options):
+    """Train DeepLab v3+ (SGD + poly by default), checkpointing every epoch and on Ctrl-C.
+
+    Several datasets at once: --data A --data B:labels=map.json:weight=2 (see --data).
+    """
+    import dataclasses
+
     from edge_deeplab.train.loop import train as run_training
 
     model_section, train_section, labels_from_file = _read_config_file(config_file)
-    train_names = {"epochs", "batch_size", "optimizer", "learning_rate", "poly_power", "warmup_epochs",
-                   "weight_decay", "loss", "seed", "strategy", "checkpoint_every_steps", "cache", "augment",
-                   "min_scale", "max_scale", "resize_to_input"}
+    train_names = {f.name for f in dataclasses.fields(TrainConfig)}
     train_options = {k: v for k, v in options.items() if k in train_names and v is not None}
     model_options = {k: v for k, v in options.items() if k not in train_names}
     labels_config = labels_config or labels_from_file
-    train_config = TrainConfig.from_dict({**train_section, **train_options}, source=str(config_file or "options"))
+    preset = AUGMENT_PRESETS[augment_preset] if augment_preset else {}
+    train_config = TrainConfig.from_dict({**train_section, **preset, **train_options},
+                                         source=str(config_file or "options"))
+    data = list(data) if len(data) > 1 else data[0]
+    val_data = None if not val_data else list(val_data) if len(val_data) > 1 else val_data[0]
     model_config = None
     if not resume:
-        if model_options.get("num_classes") is None and "num_classes" not in model_section:
-            from edge_deeplab.data import open_dataset
+        if init_from:
+            from edge_deeplab.model.saving import read_model_json
 
-            classes = open_dataset(data, "train", labels_config=labels_config, verify=False).class_names
+            source = read_model_json(init_from)[0].to_dict()
+            source.pop("num_classes")  # the dataset's classes decide; logits of another count start fresh
+            model_section = {**source, **model_section}
+        if model_options.get("num_classes") is None and "num_classes" not in model_section:
+            from edge_deeplab.data.mix import open_mix
+
+            classes = open_mix(data, "train", labels_config=labels_config, verify=False).class_names
             model_section = {**model_section, "num_classes": len(classes)}
         model_config = config_from_options(base=model_section, **model_options)
     result = run_training(data, output, model_config, train_config if not resume or train_options else None,
                           val_data=val_data, backbone_weights=backbone_weights, resume=resume,
+                          init_from=init_from if not resume else None,
                           labels_config=labels_config, on_error="skip" if skip_bad_samples else "raise",
                           cpu_replicas=cpu_replicas, deterministic=deterministic, progress=not no_progress, log=click.echo)
     click.echo(f"best val mIoU {result['best_val_miou']:.4f}; models in {Path(output) / 'best'} and "

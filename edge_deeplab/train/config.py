@@ -19,6 +19,20 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 DEFAULT_WEIGHT_DECAY = {"sgd": 4e-5, "adamw": 1e-2}
 
 
+#: Named sets of augmentation knobs (`--augment-preset NAME`); options given explicitly win.
+AUGMENT_PRESETS = {
+    # DeepLab's recipe as in the papers: the defaults.
+    "deeplab": {},
+    # For photos unlike one dataset's single, centred, standing subject: small people (scale down
+    # to 0.25), people cut by the frame, several pasted people per image, other backgrounds, harsher
+    # colour, blur, noise and JPEG.
+    "world": {"min_scale": 0.25, "max_scale": 2.0, "edge_crop": 0.3, "copy_paste": 3,
+              "copy_paste_min_scale": 0.1, "copy_paste_max_scale": 0.9, "copy_paste_background": 0.15,
+              "copy_paste_edge_blur": 1.0, "color_jitter": 2.0, "blur": 0.2, "noise": 0.03, "jpeg": 0.3,
+              "jpeg_min_quality": 30},
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """epochs: passes over the training split. batch_size: global batch (split across replicas).
@@ -33,6 +47,18 @@ class TrainConfig:
     trains on the plain images (no rescaling, flips or colour jitter), e.g. to check that a model fits.
     resize_to_input: resize each image to the model input before the random scale, as inference
     resizes the whole frame: a phone photo shows a person at the scale the model will see.
+    Beyond one dataset's framing (edge_deeplab.data.pipeline.Augmentation says how each works; all
+    off by default): edge_crop (probability of a crop through an object), copy_paste (max objects
+    pasted per image, Simple Copy-Paste) with copy_paste_min_scale/max_scale (object height / crop),
+    copy_paste_background (probability of a plain/noise background under the pasted objects),
+    copy_paste_edge_blur (sigma px), color_jitter (strength of the colour jitter, 1 = the default
+    brightness 0.1, contrast 0.15, saturation 0.15, hue 0.02), blur (probability), noise (max std /
+    255), jpeg (probability) with jpeg_min_quality. AUGMENT_PRESETS name ready-made sets of them.
+    fine_tune_batch_norm: TF-DeepLab's flag of the same name. True updates batch-norm statistics
+    from each batch (training from ImageNet with large batches); False keeps the moving statistics
+    fixed and runs batch norm (and dropout) as at inference, which small CPU batches and weights
+    imported with batch norm folded into biases (`model import`) need: their statistics are
+    identities that a batch of 8 would overwrite at the first step.
     """
 
     epochs: int = 20
@@ -53,6 +79,18 @@ class TrainConfig:
     min_scale: float = 0.5
     max_scale: float = 2.0
     resize_to_input: bool = True
+    edge_crop: float = 0.0
+    copy_paste: int = 0
+    copy_paste_min_scale: float = 0.1
+    copy_paste_max_scale: float = 0.9
+    copy_paste_background: float = 0.0
+    copy_paste_edge_blur: float = 0.0
+    color_jitter: float = 1.0
+    blur: float = 0.0
+    noise: float = 0.0
+    jpeg: float = 0.0
+    jpeg_min_quality: int = 30
+    fine_tune_batch_norm: bool = True
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -68,6 +106,15 @@ class TrainConfig:
             raise EdgeDeeplabError(f"learning_rate {self.learning_rate} must be positive")
         if self.warmup_epochs < 0 or self.checkpoint_every_steps < 0:
             raise EdgeDeeplabError("warmup_epochs and checkpoint_every_steps must not be negative")
+        if not 0 <= self.color_jitter <= 4:
+            raise EdgeDeeplabError(f"color_jitter {self.color_jitter}: give a strength of 0..4 (1 = default)")
+        self.augmentation()  # checks the augmentation knobs now, not at the first epoch
+
+    def augmentation(self, base_size=None):
+        """The data pipeline's Augmentation for these knobs (None sizes: each image's own)."""
+        from edge_deeplab.data.augmentation import from_train_config
+
+        return from_train_config(self, base_size)
 
     @property
     def weight_decay_or_default(self) -> float:

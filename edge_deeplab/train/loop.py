@@ -13,7 +13,6 @@ seed and the epoch), skipping the batches already seen, so a resumed run continu
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import signal
@@ -107,14 +106,36 @@ def label_predictor(model):
 
 def validate(predict, dataset, contract, batch_size: int) -> dict:
     """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
+    return _val_scores(_val_confusion(predict, dataset, contract, batch_size), contract)
+
+
+def validate_each(predict, datasets, contract, batch_size: int) -> dict:
+    """validate() of one val set; of several, the scores of all their pixels together (val_miou, ...,
+    which pick the best model) plus each set's own under val_per_dataset (keyed by dataset name)."""
+    if len(datasets) == 1:
+        return validate(predict, datasets[0], contract, batch_size)
+    confusions = [_val_confusion(predict, dataset, contract, batch_size) for dataset in datasets]
+    result = _val_scores(sum(confusions), contract)
+    result["val_per_dataset"] = {dataset.name: _val_scores(confusion, contract)
+                                 for dataset, confusion in zip(datasets, confusions)}
+    return result
+
+
+def _val_confusion(predict, dataset, contract, batch_size: int) -> np.ndarray:
     from edge_deeplab.data.pipeline import evaluation_dataset
-    from edge_deeplab.metrics import confusion_matrix, mean_iou, per_class_iou
+    from edge_deeplab.metrics import confusion_matrix
 
     num_classes = len(contract.labels)
     confusion = np.zeros((num_classes, num_classes), np.int64)
     size = (contract.input_height, contract.input_width)
     for images, masks in evaluation_dataset(dataset, size, contract=contract, batch_size=batch_size):
         confusion += confusion_matrix(masks.numpy(), predict(images).numpy(), num_classes)
+    return confusion
+
+
+def _val_scores(confusion: np.ndarray, contract) -> dict:
+    from edge_deeplab.metrics import mean_iou, per_class_iou
+
     ious = per_class_iou(confusion)
     result = {"val_miou": float(mean_iou(confusion)),
               "val_per_class_iou": {name: (None if math.isnan(v) else float(v))
@@ -129,11 +150,19 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
           resume: bool = False, labels_config=None, on_error: str = "raise",
           cpu_replicas: int = 0, deterministic: bool = False, progress: bool = True,
           log: Callable[[str], None] = print) -> dict:
-    """Train a DeepLab model on `data` (a dataset folder or 'synthetic'); validate on its val split
-    (or `val_data`). Returns the run's summary (also in run.json and history.json).
+    """Train a DeepLab model on `data`; validate on its val split (or `val_data`). Returns the run's
+    summary (also in run.json and history.json).
 
-    init_from: a saved model folder to start from (its config is the model's). qat: quantization-aware
-    training (edge_deeplab/model/qat.py) of that model; its saved models are QAT models."""
+    data: a dataset folder or 'synthetic', or a list of dataset specs to train on at once
+    ('PATH[:labels=FILE][:weight=W]' strings or edge_deeplab.data.mix.DataSpec, see there); each
+    spec without labels= uses `labels_config`. With several, every dataset's val split is scored on
+    its own and together (history.json: val_per_dataset). val_data: one spec or a list, likewise.
+
+    init_from: a saved model folder to start from. Without model_config the model is that one; with
+    another model_config (e.g. a v3+ decoder on an imported v3) every layer whose name and shapes
+    match is copied and the rest start fresh (edge_deeplab.model.weights.load_matching_weights; the
+    log names both). qat: quantization-aware training (edge_deeplab/model/qat.py) of that model; its saved
+    models are QAT models."""
     output = Path(output)
     run_path = output / RUN_JSON
     if resume:
@@ -155,27 +184,29 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     if init_from is not None and not resume:
         from edge_deeplab.model.saving import read_model_json
 
-        model_config = read_model_json(init_from)[0]
+        model_config = model_config or read_model_json(init_from)[0]
 
-    from edge_deeplab.data import open_dataset
+    from edge_deeplab.data.mix import data_specs, open_each, open_mix
 
-    train_set = open_dataset(data, "train", labels_config=labels_config, on_error=on_error)
-    val_set = open_dataset(val_data if val_data is not None else data, "val", labels_config=labels_config,
-                           on_error=on_error)
+    train_set = open_mix(data, "train", labels_config=labels_config, on_error=on_error)
+    val_sets = open_each(val_data if val_data is not None else data, "val", labels_config=labels_config,
+                         on_error=on_error)
     if model_config is None:
         model_config = DeepLabConfig(num_classes=len(train_set.class_names))
     if model_config.num_classes != len(train_set.class_names):
         raise EdgeDeeplabError(f"the model has {model_config.num_classes} classes but {train_set.name} has "
                                f"{len(train_set.class_names)} ({', '.join(train_set.class_names)}): set "
                                "--num-classes to match or map the labels with --labels")
-    if tuple(val_set.class_names) != tuple(train_set.class_names):
-        raise EdgeDeeplabError(f"train and val class names differ ({train_set.class_names} vs {val_set.class_names})")
+    for val_set in val_sets:
+        if tuple(val_set.class_names) != tuple(train_set.class_names):
+            raise EdgeDeeplabError(f"train and val class names differ ({train_set.class_names} vs "
+                                   f"{val_set.class_names} of {val_set.name})")
 
     strategy = make_strategy(train_config.strategy, cpu_replicas)
     import tensorflow as tf
     import tf_keras
 
-    from edge_deeplab.data.pipeline import NO_AUGMENTATION, Augmentation, batches_per_epoch, training_dataset
+    from edge_deeplab.data.pipeline import batches_per_epoch, training_dataset
     from edge_deeplab.model.deeplab import build_deeplab
     from edge_deeplab.model.saving import default_contract, save_model
     from edge_deeplab.train.losses import make_loss
@@ -192,12 +223,20 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                                f"use a multiple of {replicas}")
 
     with strategy.scope():
-        if init_from is not None:
+        from edge_deeplab.model.saving import read_model_json
+
+        init_report = None
+        if init_from is not None and model_config == read_model_json(init_from)[0]:
             from edge_deeplab.model.saving import load_model
 
             model, _ = load_model(init_from)
         else:
             model = build_deeplab(model_config, backbone_weights=backbone_weights)
+            if init_from is not None:
+                from edge_deeplab.model.weights import load_matching_weights
+
+                init_report = load_matching_weights(model, init_from)
+                log(str(init_report))
         if qat:
             from edge_deeplab.model.qat import quantize_deeplab
 
@@ -226,19 +265,24 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         write_json(run_path, sort_keys=True, data={
             "model": model_config.to_dict(), "train": train_config.to_dict(),
             "contract": json.loads(contract.to_json()),
-            "data": {"train": str(data), "val": str(val_data if val_data is not None else data),
+            "data": {"train": _spec_text(data), "val": _spec_text(val_data if val_data is not None else data),
                      "labels": labels_config if isinstance(labels_config, (str, dict)) or labels_config is None
                      else str(labels_config),
                      "class_names": list(train_set.class_names), "train_images": len(train_set),
-                     "val_images": len(val_set)},
+                     "val_images": sum(len(v) for v in val_sets),
+                     **({"mix": [{"data": str(spec), "train_images": len(part), "share": float(share)}
+                                 for spec, part, share in zip(data_specs(data), train_set.parts,
+                                                              train_set.shares())]}
+                        if hasattr(train_set, "parts") else {})},
             "backbone_weights": None if backbone_weights is None else str(backbone_weights),
             "init_from": None if init_from is None else str(init_from), "qat": qat,
+            "init_layers": None if init_report is None else {"copied": init_report.matched,
+                                                             "new": init_report.new + [
+                                                                 n for n, _, _ in init_report.mismatched]},
             "replicas": replicas})
 
     base_size = tuple(model_config.input_size) if train_config.resize_to_input else None
-    augmentation = dataclasses.replace(
-        Augmentation(min_scale=train_config.min_scale, max_scale=train_config.max_scale) if train_config.augment
-        else NO_AUGMENTATION, base_size=base_size)
+    augmentation = train_config.augmentation(base_size)
     loss_fn = make_loss(train_config.loss, train_config.aux_loss_weight)
     global_batch = train_config.batch_size
 
@@ -246,7 +290,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     def train_step(images, masks):
         def step_fn(images, masks):
             with tf.GradientTape() as tape:
-                logits = model(images, training=True)
+                # fine_tune_batch_norm False runs the network in inference mode: batch norm keeps its
+                # moving statistics (and dropout is off) while every weight, gamma and beta still learns.
+                logits = model(images, training=train_config.fine_tune_batch_norm)
                 loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
@@ -299,7 +345,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                      "train_seconds": float(state["epoch_seconds"]),
                      "images_per_second": steps_done * global_batch / max(float(state["epoch_seconds"]), 1e-9)}
             validation_started = time.perf_counter()
-            entry.update(validate(predict, val_set, contract, global_batch))
+            entry.update(validate_each(predict, val_sets, contract, global_batch))
             entry["val_seconds"] = time.perf_counter() - validation_started
             with writer.as_default(step=int(optimizer.iterations.numpy())):
                 tf.summary.scalar("val/miou", entry["val_miou"])
@@ -323,8 +369,20 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             person = f", person IoU {entry['val_person_iou']:.4f}" if entry.get("val_person_iou") is not None else ""
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {entry['train_loss']:.4f}, val mIoU "
                 f"{entry['val_miou']:.4f}{person}, {entry['images_per_second']:.1f} images/s")
+            for name, scores in entry.get("val_per_dataset", {}).items():
+                part_person = (f", person IoU {scores['val_person_iou']:.4f}"
+                               if scores.get("val_person_iou") is not None else "")
+                log(f"  val {name}: mIoU {scores['val_miou']:.4f}{part_person}")
     return {"output": str(output), "epochs": history, "best_val_miou": best,
             "global_step": int(optimizer.iterations.numpy()), "replicas": replicas}
+
+
+def _spec_text(data):
+    """run.json's record of the data: one string as before, or a list of spec strings for a mix."""
+    from edge_deeplab.data.mix import data_specs
+
+    specs = data_specs(data)
+    return str(specs[0]) if len(specs) == 1 else [str(spec) for spec in specs]
 
 
 def _scores(entry: dict) -> dict:

@@ -1,0 +1,106 @@
+"""What a .tflite file holds, read from its flatbuffer: constant tensors by name, and its ops in order.
+
+Read with LiteRT's generated schema (ai_edge_litert.schema_py_generated), not an interpreter: nothing
+runs, the bytes stay as stored (no delegate rewrites the graph), and a file that is not a model is
+refused before any native code sees it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+TFLITE_IDENTIFIER = b"TFL3"  # the flatbuffer file identifier, bytes 4..8 of every .tflite
+
+
+@dataclasses.dataclass(frozen=True)
+class Op:
+    """One operator: its builtin name (CONV_2D, ...), input and output tensor names, and its options
+    as a dict in the schema's own field names (padding, strideH, dilationHFactor, alignCorners, ...)."""
+    kind: str
+    inputs: tuple
+    outputs: tuple
+    options: dict
+
+
+@dataclasses.dataclass
+class TfliteGraph:
+    path: str
+    shapes: dict          # tensor name -> shape tuple (every tensor)
+    dtypes: dict          # tensor name -> numpy dtype name
+    constants: dict       # tensor name -> np.ndarray, for tensors stored in the file (weights, biases)
+    ops: list             # Op, in execution order
+    inputs: tuple
+    outputs: tuple
+
+    def op_producing(self, tensor_name):
+        return next((op for op in self.ops if tensor_name in op.outputs), None)
+
+    def op_reading(self, tensor_name):
+        return next((op for op in self.ops if tensor_name in op.inputs), None)
+
+
+def _builtin_names():
+    from ai_edge_litert import schema_py_generated as schema
+
+    return {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+
+
+def _tensor_dtypes():
+    from ai_edge_litert import schema_py_generated as schema
+
+    numpy_names = {"FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8",
+                   "INT64": "int64", "INT8": "int8", "INT16": "int16", "BOOL": "bool"}
+    return {value: numpy_names.get(name, name.lower()) for name, value in vars(schema.TensorType).items()
+            if not name.startswith("_")}
+
+
+def read_tflite(path) -> TfliteGraph:
+    """The first subgraph of a .tflite file; a one-line EdgeDeeplabError for a missing or non-TFLite file."""
+    path = Path(path)
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{path} does not exist: give the path of a .tflite model file")
+    data = path.read_bytes()
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise EdgeDeeplabError(f"{path} is not a TFLite model (no {TFLITE_IDENTIFIER.decode()} flatbuffer "
+                               "identifier): give a .tflite file")
+    from ai_edge_litert import schema_py_generated as schema
+
+    try:
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+        graph = model.subgraphs[0]
+    except Exception as error:  # a truncated or corrupt flatbuffer raises from deep inside the reader
+        raise EdgeDeeplabError(f"{path} is a damaged TFLite file ({type(error).__name__}): "
+                               "download or export it again") from None
+    builtin_names, dtype_names = _builtin_names(), _tensor_dtypes()
+    names = [tensor.name.decode() for tensor in graph.tensors]
+    shapes, dtypes, constants = {}, {}, {}
+    for name, tensor in zip(names, graph.tensors):
+        shape = tuple(int(v) for v in (tensor.shape if tensor.shape is not None else ()))
+        shapes[name], dtypes[name] = shape, dtype_names.get(tensor.type, str(tensor.type))
+        buffer = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
+        if buffer is not None and len(buffer) and dtypes[name] in ("float32", "int32", "int8", "uint8", "float16"):
+            constants[name] = np.frombuffer(bytes(buffer), dtype=dtypes[name]).reshape(shape)
+    ops = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        kind = builtin_names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
+        options = dict(vars(op.builtinOptions)) if op.builtinOptions is not None else {}
+        ops.append(Op(kind, tuple(names[i] for i in op.inputs if i >= 0), tuple(names[i] for i in op.outputs),
+                      options))
+    return TfliteGraph(str(path), shapes, dtypes, constants, ops, tuple(names[i] for i in graph.inputs),
+                       tuple(names[i] for i in graph.outputs))
+
+
+def run_tflite(path, inputs: np.ndarray, threads: int = 2) -> np.ndarray:
+    """The model's first output for `inputs` (already preprocessed), on LiteRT's CPU interpreter."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(str(path), num_threads=threads)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.asarray(inputs, np.float32))
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])

@@ -1,0 +1,289 @@
+"""Import a published TF-DeepLab v3 MobileNet-v2 .tflite into our Keras builder, weights and all.
+
+Google's mobile DeepLab v3 (research/deeplab, exported with TOCO) is a TF-slim graph: tensors named
+MobilenetV2/expanded_conv_N/{expand,depthwise,project}, image_pooling, aspp0, concat_projection,
+logits/semantic, with batch norm folded into each convolution's weights and bias. Its structure is
+read from the file, never assumed: width from the last block's channels, output stride from the
+feature map size, the dilation of every depthwise conv (checked against our atrous schedule),
+the ASPP branches present, the resize convention (align_corners), and the classes from the logits.
+Then every convolution is checked against its namesake in build_deeplab(config) (kind, shape,
+stride, dilation, 'SAME' padding, fused activation) and copied:
+
+- weights: TFLite stores convolutions as [out, h, w, in] and depthwise ones as [1, h, w, channels];
+  Keras wants [h, w, in, out] and [h, w, channels, 1]: both are a transpose (1, 2, 3, 0).
+- folded batch norm: our layers stay Conv + BatchNormalization (layer names unchanged, so ImageNet
+  weights, tfmot and the rest of the toolkit treat the model as any other); each BN becomes the
+  identity plus the folded bias: gamma 1, beta = bias, moving mean 0, moving variance 1 - epsilon,
+  so that gamma / sqrt(variance + epsilon) = 1 to float rounding.
+
+Anything the builder cannot express exactly (a decoder, atrous ASPP branches, other strides or
+activations, quantized weights) is refused with one line naming it. This module reads a graph
+already parsed (edge_deeplab.litert.tensors, the one place that imports LiteRT).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+STEM = "MobilenetV2/Conv"
+LAST_PROJECT = "MobilenetV2/expanded_conv_16/project"
+LOGITS = "logits/semantic"
+#: TFLite's ActivationFunctionType values.
+NONE, RELU, RELU6 = 0, 1, 3
+#: TFLite's Padding value for 'SAME', the padding TF-slim uses everywhere (stride 2 included), which
+#: Keras' padding="same" reproduces exactly.
+SAME = 0
+BATCH_NORM_EPSILON = 1e-3  # our builder's BatchNormalization epsilon
+#: DeepLab's input normalisation, (x - 127.5) / 127.5 (research/deeplab/core/preprocess_utils).
+DEEPLAB_MEAN = DEEPLAB_STD = (127.5, 127.5, 127.5)
+
+
+def tfslim_scope(keras_name: str) -> Optional[str]:
+    """The TF-slim scope of one of our convolution layers, or None if TF-DeepLab v3 has no namesake."""
+    if keras_name == "Conv1":
+        return STEM
+    match = re.fullmatch(r"expanded_conv_(depthwise|project)", keras_name)
+    if match:
+        return f"MobilenetV2/expanded_conv/{match.group(1)}"
+    match = re.fullmatch(r"block_(\d+)_(expand|depthwise|project)", keras_name)
+    if match:
+        return f"MobilenetV2/expanded_conv_{match.group(1)}/{match.group(2)}"
+    return {"aspp_image_pooling_conv": "image_pooling", "aspp0": "aspp0", "aspp_projection": "concat_projection",
+            "logits": LOGITS}.get(keras_name)
+
+
+def expected_activation(keras_name: str) -> int:
+    if keras_name == "logits" or keras_name.endswith("project"):
+        return NONE
+    return RELU if keras_name.startswith("aspp") else RELU6
+
+
+@dataclasses.dataclass
+class ImportReport:
+    source: str
+    config: object                 # DeepLabConfig
+    labels: tuple
+    logit_rows: tuple              # the source logit row of each kept class
+    layers: int                    # convolutions mapped
+    source_classes: int
+
+    def structure(self) -> str:
+        c = self.config
+        branches = ["image pooling", "1x1"] + [f"3x3 rate {r}" for r in c.atrous_rates_or_default]
+        return (f"DeepLab v3, MobileNet-v2 width {c.depth_multiplier:g}, input {c.input_size[0]}x{c.input_size[1]}, "
+                f"output stride {c.output_stride}, ASPP {c.aspp_channels} wide ({' + '.join(branches)}), "
+                f"{'align_corners' if c.align_corners else 'half-pixel'} bilinear upsampling, "
+                f"{self.source_classes} classes")
+
+    def __str__(self):
+        kept = ", ".join(f"{name}=row {row}" for name, row in zip(self.labels, self.logit_rows))
+        return (f"imported {self.source}: {self.structure()}; {self.layers} convolutions mapped; "
+                f"classes kept: {kept}")
+
+
+def _conv_ops(graph) -> dict:
+    """TF-slim scope -> (op, weights name, bias name) for every CONV_2D / DEPTHWISE_CONV_2D."""
+    convs = {}
+    for op in graph.ops:
+        if op.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2:
+            continue
+        weights = op.inputs[1]
+        scope = weights.rsplit("/", 1)[0]
+        convs[scope] = (op, weights, op.inputs[2] if len(op.inputs) > 2 else None)
+    return convs
+
+
+def read_structure(graph, classes: int = None) -> "DeepLabConfig":  # noqa: F821
+    """The DeepLabConfig that describes a TF-DeepLab v3 graph exactly (refusing what it cannot)."""
+    from edge_deeplab.model.backbone import atrous_schedule
+    from edge_deeplab.model.config import DeepLabConfig
+
+    name = graph.path
+    convs = _conv_ops(graph)
+    if STEM not in convs or LOGITS not in convs or LAST_PROJECT not in convs:
+        missing = next(s for s in (STEM, LAST_PROJECT, LOGITS) if s not in convs)
+        raise EdgeDeeplabError(f"{name} is not a TF-DeepLab MobileNet-v2 model (no {missing} convolution): "
+                               "only Google's DeepLab v3 MobileNet-v2 .tflite files import")
+    quantized = [w for _, w, _ in convs.values() if graph.dtypes[w] != "float32" or w not in graph.constants]
+    if quantized:
+        raise EdgeDeeplabError(f"{name} is quantized ({quantized[0]} is no stored float32 tensor): "
+                               "import the float32 model")
+    decoder = [scope for scope in convs if scope.startswith("decoder")]
+    if decoder:
+        raise EdgeDeeplabError(f"{name} has a v3+ decoder ({decoder[0]}): only DeepLab v3 (no decoder) imports; "
+                               "build a v3+ with `edge-deeplab train --init-from` from an imported v3")
+    atrous = [scope for scope in convs if re.match(r"aspp[1-9]", scope)]
+    if atrous:
+        raise EdgeDeeplabError(f"{name} has atrous ASPP branches ({atrous[0]}): only TF-DeepLab's MobileNet-v2 "
+                               "ASPP (image pooling + 1x1) imports")
+    if len(graph.inputs) != 1 or len(graph.shapes[graph.inputs[0]]) != 4 or graph.shapes[graph.inputs[0]][3] != 3:
+        raise EdgeDeeplabError(f"{name}: input {[graph.shapes[i] for i in graph.inputs]} is not one RGB image "
+                               "[1, height, width, 3]")
+    _, height, width, _ = graph.shapes[graph.inputs[0]]
+    features = graph.shapes[convs[LAST_PROJECT][0].outputs[0]]
+    output_stride = (height - 1) // max(features[1] - 1, 1)
+    if output_stride not in (8, 16, 32) or (features[1] - 1) * output_stride + 1 != height:
+        raise EdgeDeeplabError(f"{name}: features of {features[1]}x{features[2]} at input {height}x{width} give no "
+                               "output stride of 8, 16 or 32 (input sizes must be stride * n + 1)")
+    schedule = atrous_schedule(output_stride)
+    for block, (stride, rate) in enumerate(schedule):
+        scope = f"MobilenetV2/expanded_conv{f'_{block}' if block else ''}/depthwise"
+        if scope not in convs:
+            raise EdgeDeeplabError(f"{name}: no {scope} convolution: not the 17-block MobileNet-v2 of TF-DeepLab")
+        options = convs[scope][0].options
+        found = (options.get("strideH"), options.get("dilationHFactor", 1))
+        if found != (stride, rate):
+            raise EdgeDeeplabError(f"{name}: {scope} has stride {found[0]}, dilation {found[1]}, but output stride "
+                                   f"{output_stride} gives stride {stride}, dilation {rate} (multi-grid models "
+                                   "do not import)")
+    resizes = [op for op in graph.ops if op.kind == "RESIZE_BILINEAR"]
+    if not resizes:
+        raise EdgeDeeplabError(f"{name} upsamples its logits without RESIZE_BILINEAR: not a TF-DeepLab model")
+    if any(op.options.get("halfPixelCenters") for op in resizes):
+        align_corners = False
+        if any(op.options.get("alignCorners") for op in resizes):
+            raise EdgeDeeplabError(f"{name} mixes align_corners and half_pixel_centers resizes: cannot be built")
+    else:
+        align_corners = all(op.options.get("alignCorners") for op in resizes)
+    for scope in ("image_pooling", "aspp0", "concat_projection"):
+        if scope not in convs:
+            raise EdgeDeeplabError(f"{name}: no {scope} convolution: not TF-DeepLab's MobileNet-v2 ASPP")
+    depth_multiplier = graph.shapes[convs[LAST_PROJECT][1]][0] / 320
+    # TF-DeepLab rounds channels to multiples of 8 only at width 1.0 (feature_extractor.py).
+    divisible_by = 8 if depth_multiplier == 1.0 else 1
+    try:
+        return DeepLabConfig(num_classes=classes or graph.shapes[convs[LOGITS][1]][0], input_size=(height, width),
+                             depth_multiplier=depth_multiplier, divisible_by=divisible_by,
+                             output_stride=output_stride, atrous_rates=(),
+                             aspp_channels=graph.shapes[convs["aspp0"][1]][0], use_decoder=False,
+                             align_corners=align_corners)
+    except EdgeDeeplabError as error:
+        raise EdgeDeeplabError(f"{name}: our builder cannot express this model ({error})") from None
+
+
+def class_rows(source_labels: Sequence[str], classes: Sequence[str] = None, label_config=None):
+    """(kept class names, the source logit row of each) for --classes names or a --labels mapping."""
+    if classes is None and label_config is None:
+        return tuple(source_labels), tuple(range(len(source_labels)))
+    if classes is not None:
+        names = tuple(c.strip() for c in classes)
+        unknown = [c for c in names if c not in source_labels]
+        if unknown:
+            raise EdgeDeeplabError(f"class {unknown[0]!r} is not one of the model's classes: choose from "
+                                   f"{', '.join(source_labels)}")
+        rows = tuple(source_labels.index(c) for c in names)
+    else:
+        names, rows = tuple(label_config.classes), []
+        for index, target in enumerate(names):
+            sources = [v for v in range(len(source_labels))
+                       if (label_config.lookup[v] if label_config.lookup is not None else v) == index]
+            if len(sources) == 1:
+                rows.append(sources[0])
+            elif target in source_labels and source_labels.index(target) in sources:
+                rows.append(source_labels.index(target))  # e.g. background, also the target of "*"
+            else:
+                raise EdgeDeeplabError(f"{label_config.source}: class {target!r} gathers "
+                                       f"{len(sources)} of the model's classes; keeping logits needs one source "
+                                       "class per kept class (map it once, or name it like a model class)")
+        rows = tuple(rows)
+    if len(set(rows)) != len(rows) or len(rows) < 2:
+        raise EdgeDeeplabError(f"classes {', '.join(names)} must be at least two distinct model classes")
+    return names, rows
+
+
+def import_graph(graph, classes: Sequence[str] = None, label_config=None, source_labels: Sequence[str] = None):
+    """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph."""
+    import tf_keras
+
+    from edge_deeplab.contract import ModelContract, person_class_of
+    from edge_deeplab.data.labels import VOC_CLASSES
+    from edge_deeplab.model.deeplab import build_deeplab
+
+    full = read_structure(graph)
+    if source_labels is None:
+        source_labels = VOC_CLASSES if full.num_classes == len(VOC_CLASSES) else tuple(
+            f"class_{i}" for i in range(full.num_classes))
+    labels, rows = class_rows(tuple(source_labels), classes, label_config)
+    config = full.replace(num_classes=len(rows))
+    model = build_deeplab(config, batch_size=None)
+    convs = _conv_ops(graph)
+    used = set()
+    for layer in model.layers:
+        if not isinstance(layer, (tf_keras.layers.Conv2D, tf_keras.layers.DepthwiseConv2D)):
+            continue
+        scope = tfslim_scope(layer.name)
+        if scope not in convs:
+            raise EdgeDeeplabError(f"{graph.path}: our layer {layer.name} has no TF-slim namesake {scope}: "
+                                   "not the DeepLab v3 this importer maps")
+        op, weights_name, bias_name = convs[scope]
+        used.add(scope)
+        depthwise = isinstance(layer, tf_keras.layers.DepthwiseConv2D)
+        if op.kind != ("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D"):
+            raise EdgeDeeplabError(f"{graph.path}: {scope} is a {op.kind}, our {layer.name} is not")
+        kernel = np.transpose(graph.constants[weights_name], (1, 2, 3, 0))
+        channels = kernel.shape[2] if depthwise else kernel.shape[3]
+        bias = graph.constants.get(bias_name, np.zeros(channels, np.float32))
+        if layer.name == "logits":
+            kernel, bias = kernel[..., list(rows)], bias[list(rows)]
+        expected = tuple(layer.weights[0].shape)
+        options = op.options
+        problems = []
+        if kernel.shape != expected:
+            problems.append(f"weights {tuple(graph.shapes[weights_name])} where we need {expected} (Keras layout)")
+        if (options.get("strideH"), options.get("strideW")) != tuple(layer.strides):
+            problems.append(f"stride {options.get('strideH')} where we use {layer.strides[0]}")
+        if (options.get("dilationHFactor", 1), options.get("dilationWFactor", 1)) != tuple(layer.dilation_rate):
+            problems.append(f"dilation {options.get('dilationHFactor', 1)} where we use {layer.dilation_rate[0]}")
+        if options.get("padding") != SAME and max(layer.kernel_size) > 1:
+            problems.append("VALID padding where TF-slim and we use SAME")
+        if options.get("fusedActivationFunction", NONE) != expected_activation(layer.name):
+            problems.append(f"activation {options.get('fusedActivationFunction')} where we apply "
+                            f"{expected_activation(layer.name)} (0 none, 1 ReLU, 3 ReLU6)")
+        if problems:
+            raise EdgeDeeplabError(f"{graph.path}: {scope} does not match our {layer.name}: {'; '.join(problems)}")
+        if layer.use_bias:
+            layer.set_weights([kernel, bias])
+            continue
+        layer.set_weights([kernel])
+        batch_norm = model.get_layer(f"{layer.name}_BN" if layer.name != "Conv1" else "bn_Conv1")
+        ones = np.ones_like(bias, dtype=np.float32)
+        batch_norm.set_weights([ones, bias.astype(np.float32), np.zeros_like(ones),
+                                ones - np.float32(batch_norm.epsilon)])
+    unused = sorted(set(convs) - used)
+    if unused:
+        raise EdgeDeeplabError(f"{graph.path} has convolutions our DeepLab v3 has no place for ({', '.join(unused)}): "
+                               "it is not the model this importer maps")
+    contract = ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
+                             mean=DEEPLAB_MEAN, std=DEEPLAB_STD, person_class=person_class_of(labels))
+    report = ImportReport(graph.path, config, labels, rows, len(used), full.num_classes)
+    return model, config, contract, report
+
+
+def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None):
+    """Read a TF-DeepLab v3 .tflite, map it onto build_deeplab and (with `output`) save the model folder.
+
+    classes: names of the source classes to keep, in order (e.g. background, person); labels: a
+    labels config (file, preset or dict; edge_deeplab.data.labels) naming the kept classes and which
+    source class each comes from. Returns (model, config, contract, report)."""
+    from edge_deeplab.data.labels import load_labels_config
+    from edge_deeplab.litert.tensors import read_tflite
+
+    if classes is not None and labels is not None:
+        raise EdgeDeeplabError("give --classes or --labels, not both")
+    graph = read_tflite(path)
+    model, config, contract, report = import_graph(graph, classes, load_labels_config(labels))
+    if output is not None:
+        from edge_deeplab.model.saving import save_model
+
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        save_model(model, config, contract, output, extra={"imported_from": {
+            "file": str(path), "sha256": digest, "structure": report.structure(),
+            "logit_rows": list(report.logit_rows)}})
+    return model, config, contract, report
