@@ -7,10 +7,16 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 stamp="$venv/.edge-deeplab-installed"
-# Reinstall only when pyproject.toml changed since the last install.
+# Reinstall only when pyproject.toml changed since the last install. pip's own chatter goes to a log
+# (the main job's output is read by people); its tail is shown when the install fails.
 if [ ! -f "$stamp" ] || [ "$repo/pyproject.toml" -nt "$stamp" ]; then
-    "$venv/bin/python" -m pip install --quiet --upgrade pip
-    "$venv/bin/python" -m pip install --quiet -e "$repo[test]"
+    echo "installing edge-deeplab and its dependencies into $venv (about a minute; log: $venv/pip-install.log)" >&2
+    if ! { "$venv/bin/python" -m pip install --quiet --upgrade pip && \
+           "$venv/bin/python" -m pip install --quiet -e "$repo[test]"; } >"$venv/pip-install.log" 2>&1; then
+        tail -n 20 "$venv/pip-install.log" >&2
+        echo "error: pip could not install edge-deeplab (full log: $venv/pip-install.log)" >&2
+        exit 1
+    fi
     touch "$stamp"
 fi
 export PATH="$venv/bin:$PATH"

@@ -2,7 +2,7 @@
 # The whole test suite on a fresh machine: system packages, the Python environment, then pytest.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-bash "$here/install_system_packages.sh"
+bash "$here/install_system_packages.sh" test
 source "$here/bootstrap.sh"
 cd "$repo"
 exec python -m pytest "$@"
