@@ -9,7 +9,8 @@ qat-int8  full-integer from a quantization-aware-trained model (converters/qat.p
 Every export goes through a batch-1 copy of the model: with a free batch, each dilated depthwise
 conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
 (../shared/FIELD_NOTES.md). The model's contract (labels, normalisation, size, output kind) is
-embedded in each .tflite. Then both GPU gates run and the output is compared with the Keras model.
+embedded in each .tflite, beside the standard TFLite metadata that MediaPipe Tasks and the TFLite Task
+Library read (converters/metadata.py). Then both GPU gates run and the output is compared with Keras.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Optional
 
 import numpy as np
 
+from converters.metadata import embed_standard_metadata
 from edge_deeplab.contract import ModelContract, embed_contract
 from edge_deeplab.errors import EdgeDeeplabError
 
@@ -212,9 +214,10 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
         source, _ = load_model(qat_model_path) if qat else (float_model, None)
         model_reference = source(check_images, training=False).numpy() if qat else reference
         b1 = with_head(batch_one(source, config, qat=qat), output_kind, contract.person_class)
-        tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
         path = output_dir / f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}" \
                             f"{'' if output_kind == 'logits' else '_' + output_kind}.tflite"
+        tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
+        tflite = embed_standard_metadata(tflite, head_contract, name=path.stem)  # last: it appends a zip
         write_atomically(path, tflite)
         differences = compare(model_reference, run_tflite(path, check_images), output_kind, contract.person_class)
         result = _gate(path, fmt, differences, gpu_check)
