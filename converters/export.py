@@ -9,7 +9,8 @@ qat-int8  full-integer from a quantization-aware-trained model (edge_deeplab/mod
 Every export goes through a batch-1 copy of the model: with a free batch, each dilated depthwise
 conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
 (../shared/FIELD_NOTES.md). The model's contract (labels, normalisation, size, output kind) is
-embedded in each .tflite. Then both GPU gates run and the output is compared with the Keras model.
+embedded in each .tflite, beside the standard TFLite metadata that MediaPipe Tasks and the TFLite Task
+Library read (converters/metadata.py). Then both GPU gates run and the output is compared with Keras.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
+from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 
 FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
@@ -185,9 +187,10 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
         source, _ = load_model(qat_model_path) if qat else (float_model, None)
         model_reference = source(check_images, training=False).numpy() if qat else reference
         b1 = with_head(batch_one(source, config, qat=qat), output_kind, contract.person_class)
-        tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
         path = output_dir / f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}" \
                             f"{'' if output_kind == 'logits' else '_' + output_kind}.tflite"
+        tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
+        tflite = embed_standard_metadata(tflite, head_contract, name=path.stem)  # last: it appends a zip
         write_bytes(path, tflite)
         differences = compare(model_reference, run_images(path, check_images), output_kind, contract.person_class)
         result = _gate(path, fmt, differences, gpu_check)

@@ -1,0 +1,251 @@
+"""Standard TFLite metadata (the official metadata_schema.fbs) in every export, beside our contract.
+
+What it writes is what MediaPipe's metadata_writers/image_segmenter.py (and the TFLite Task Library's
+writer before it) writes for a segmenter, so MediaPipe Tasks' ImageSegmenter and the Task Library run our
+.tflite files as they are:
+
+- ModelMetadata: name, description, version, author, license, min_parser_version, one SubGraphMetadata;
+- input "image": ImageProperties (RGB), a NormalizationOptions process unit with the contract's mean and
+  std, and Stats min/max = the normalised range of 0..255 (float input) or 0 / 255 (uint8 input, where
+  the normalisation lives in the input quantization; MediaPipe then feeds raw pixels and ignores the
+  normalisation, as its writer does; int8 input: no stats, like its writer);
+- output "segmentation_masks": ImageProperties (GRAYSCALE), content range [1, 2], and the associated
+  labels file (TENSOR_AXIS_LABELS, one label a line; TENSOR_VALUE_LABELS for a label-map output, whose
+  values are class ids), packed into the .tflite the standard way: a zip appended after the flatbuffer.
+
+The flatbuffer is built with the schema's generated Python module (tflite_metadata_schema_py_generated,
+vendored: see its header for why) and stored as the model's metadata buffer "TFLITE_METADATA", as
+MetadataPopulator does. Rewriting a model's flatbuffer (embed_contract) drops the appended zip: call
+embed_standard_metadata last.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Optional, Union
+
+from edge_deeplab.contract import ModelContract
+from edge_deeplab.litert.flatbuffer import load_tflite_bytes
+from edge_deeplab.errors import EdgeDeeplabError
+
+from . import tflite_metadata_schema_py_generated as fb
+
+#: Name of the Model.metadata entry that holds the standard metadata (MetadataPopulator.METADATA_FIELD_NAME).
+METADATA_NAME = "TFLITE_METADATA"
+METADATA_IDENTIFIER = b"M001"
+LABELS_FILE = "labels.txt"
+#: The oldest metadata parser that understands every field written here: nothing we write was added
+#: after schema 1.0.0 (no subgraph process units, tensor groups, custom metadata or file versions; see
+#: GetMinimumMetadataParserVersion in MediaPipe's metadata_version.cc).
+MIN_PARSER_VERSION = "1.0.0"
+AUTHOR = "edge-deeplab"
+LICENSE = "Apache-2.0"
+
+# TensorType codes of the TFLite model schema (schema.fbs).
+_FLOAT32, _UINT8, _INT8 = 0, 3, 9
+
+
+def standard_metadata(contract: ModelContract, input_type: int, *, name: str, version: str,
+                      description: Optional[str] = None) -> bytes:
+    """The ModelMetadata flatbuffer (identifier M001) for a model whose input tensor has `input_type`."""
+    mean, std = _per_channel(contract.mean), _per_channel(contract.std)
+
+    image = fb.TensorMetadataT()
+    image.name, image.description = "image", "Input image to be processed."
+    image.content = _content(fb.ColorSpaceType.RGB)
+    normalization = fb.ProcessUnitT()
+    normalization.optionsType = fb.ProcessUnitOptions.NormalizationOptions
+    normalization.options = fb.NormalizationOptionsT()
+    normalization.options.mean, normalization.options.std = mean, std
+    image.processUnits = [normalization]
+    image.stats = fb.StatsT()
+    if input_type == _FLOAT32:
+        image.stats.min = [(0.0 - m) / s for m, s in zip(mean, std)]
+        image.stats.max = [(255.0 - m) / s for m, s in zip(mean, std)]
+    elif input_type == _UINT8:
+        image.stats.min, image.stats.max = [0.0], [255.0]
+
+    labels = fb.AssociatedFileT()
+    labels.name = LABELS_FILE
+    labels.description = "Labels for categories that the model can recognize."
+    labels.type = fb.AssociatedFileType.TENSOR_VALUE_LABELS if contract.output_kind == "label_map" \
+        else fb.AssociatedFileType.TENSOR_AXIS_LABELS
+    masks = fb.TensorMetadataT()
+    masks.name = "segmentation_masks"
+    masks.description = _OUTPUT_DESCRIPTION[contract.output_kind]
+    masks.content = _content(fb.ColorSpaceType.GRAYSCALE)
+    masks.content.range = fb.ValueRangeT()
+    masks.content.range.min, masks.content.range.max = 1, 2
+    masks.stats = fb.StatsT()
+    masks.associatedFiles = [labels]
+
+    subgraph = fb.SubGraphMetadataT()
+    subgraph.inputTensorMetadata, subgraph.outputTensorMetadata = [image], [masks]
+    model = fb.ModelMetadataT()
+    model.name, model.version, model.author, model.license = name, version, AUTHOR, LICENSE
+    model.description = description or describe(contract)
+    model.subgraphMetadata = [subgraph]
+    model.minParserVersion = MIN_PARSER_VERSION
+
+    import flatbuffers
+
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), METADATA_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def labels_file(contract: ModelContract) -> bytes:
+    """The labels file: one label a line, in the order of the output's last axis (or of its values)."""
+    labels = [contract.labels[contract.person_class]] if contract.output_kind == "person_alpha" else contract.labels
+    return "\n".join(labels).encode("utf-8")
+
+
+def describe(contract: ModelContract) -> str:
+    mean = ", ".join(f"{v:g}" for v in _per_channel(contract.mean))
+    std = ", ".join(f"{v:g}" for v in _per_channel(contract.std))
+    return (f"DeepLab v3+ semantic segmentation into {', '.join(contract.labels)}. Input: one RGB image "
+            f"{contract.input_height}x{contract.input_width}, pixels 0..255 normalised as (x - {mean}) / {std}. "
+            f"Output: {_OUTPUT_DESCRIPTION[contract.output_kind]}")
+
+
+def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, name: str,
+                            version: Optional[str] = None, description: Optional[str] = None) -> bytes:
+    """The model with the standard metadata (replacing any earlier) and the labels file appended as a zip
+    (any other file an earlier tool packed is kept)."""
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+    import numpy as np
+
+    from edge_deeplab import __version__
+
+    packed = {k: v for k, v in _packed_files(tflite_bytes).items() if k != LABELS_FILE}
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
+    graph = model.subgraphs[0]
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise EdgeDeeplabError(f"{name}: standard segmenter metadata needs one input and one output tensor "
+                               f"(the model has {len(graph.inputs)} and {len(graph.outputs)})")
+    metadata = standard_metadata(contract, graph.tensors[graph.inputs[0]].type, name=name,
+                                 version=version or __version__, description=description)
+    payload = np.frombuffer(metadata, dtype=np.uint8)
+    ours = [entry for entry in (model.metadata or []) if _text(entry.name) == METADATA_NAME]
+    if ours:
+        model.buffers[ours[0].buffer].data = payload
+        for duplicate in ours[1:]:
+            model.buffers[duplicate.buffer].data = None
+            model.metadata.remove(duplicate)
+    else:
+        buffer = schema.BufferT()
+        buffer.data = payload
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = METADATA_NAME
+        entry.buffer = len(model.buffers) - 1
+        model.metadata = list(model.metadata or []) + [entry]
+    flat = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    # MetadataPopulator._populate_associated_files: zipfile in append mode after the flatbuffer.
+    out = io.BytesIO(flat)
+    out.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(out, "a") as archive:
+        for file_name, content in {**packed, LABELS_FILE: labels_file(contract)}.items():
+            archive.writestr(file_name, content)
+    return out.getvalue()
+
+
+def read_standard_metadata(model: Union[str, Path, bytes]) -> Optional[dict]:
+    """The standard metadata of a .tflite (path or bytes) as a plain dict, read with the schema's generated
+    reader (ModelMetadata.GetRootAsModelMetadata), with the packed associated files; None when it has none."""
+    data = bytes(model) if isinstance(model, (bytes, bytearray)) else load_tflite_bytes(model)
+    raw = _metadata_buffer(data)
+    if raw is None:
+        return None
+    if not fb.ModelMetadata.ModelMetadataBufferHasIdentifier(raw, 0):
+        raise EdgeDeeplabError(f"the {METADATA_NAME} buffer is not TFLite metadata (no 'M001' identifier)")
+    root = fb.ModelMetadataT.InitFromObj(fb.ModelMetadata.GetRootAsModelMetadata(raw, 0))
+    subgraph = (root.subgraphMetadata or [fb.SubGraphMetadataT()])[0]
+    return {
+        "name": _text(root.name), "description": _text(root.description), "version": _text(root.version),
+        "author": _text(root.author), "license": _text(root.license),
+        "min_parser_version": _text(root.minParserVersion),
+        "inputs": [_tensor(t) for t in subgraph.inputTensorMetadata or []],
+        "outputs": [_tensor(t) for t in subgraph.outputTensorMetadata or []],
+        "files": _packed_files(data),
+    }
+
+
+# ---- details ----------------------------------------------------------------------------------------
+_OUTPUT_DESCRIPTION = {
+    "logits": "per-class logits [1, H, W, classes] (argmax = class id; softmax = probabilities).",
+    "probabilities": "per-class probabilities [1, H, W, classes] (softmax applied).",
+    "label_map": "class id per pixel [1, H, W] (int32).",
+    "person_alpha": "probability of the person class per pixel [1, H, W, 1].",
+}
+_COLOR_SPACES = {v: k for k, v in vars(fb.ColorSpaceType).items() if not k.startswith("_")}
+_FILE_TYPES = {v: k for k, v in vars(fb.AssociatedFileType).items() if not k.startswith("_")}
+
+
+def _per_channel(values) -> list:
+    """[v] when every channel has the same value (as Google's and MediaPipe's models write it)."""
+    values = [float(v) for v in values]
+    return values[:1] if len(set(values)) == 1 else values
+
+
+def _content(color_space: int):
+    content = fb.ContentT()
+    content.contentPropertiesType = fb.ContentProperties.ImageProperties
+    content.contentProperties = fb.ImagePropertiesT()
+    content.contentProperties.colorSpace = color_space
+    return content
+
+
+def _tensor(tensor) -> dict:
+    result = {"name": _text(tensor.name), "description": _text(tensor.description)}
+    content = tensor.content
+    if content is not None and content.contentPropertiesType == fb.ContentProperties.ImageProperties:
+        result["color_space"] = _COLOR_SPACES.get(content.contentProperties.colorSpace)
+    if content is not None and content.range is not None:
+        result["range"] = [content.range.min, content.range.max]
+    for unit in tensor.processUnits or []:
+        if unit.optionsType == fb.ProcessUnitOptions.NormalizationOptions:
+            result["mean"] = [float(v) for v in unit.options.mean]
+            result["std"] = [float(v) for v in unit.options.std]
+    if tensor.stats is not None:
+        result["min"] = None if tensor.stats.min is None else [float(v) for v in tensor.stats.min]
+        result["max"] = None if tensor.stats.max is None else [float(v) for v in tensor.stats.max]
+    result["associated_files"] = [{"name": _text(f.name), "type": _FILE_TYPES.get(f.type)}
+                                  for f in tensor.associatedFiles or []]
+    return result
+
+
+def _metadata_buffer(data: bytes) -> Optional[bytes]:
+    from ai_edge_litert import schema_py_generated as schema
+
+    try:
+        model = schema.Model.GetRootAs(data, 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if _text(entry.Name()) != METADATA_NAME:
+                continue
+            buffer = model.Buffers(entry.Buffer())
+            if buffer.Offset() > 1:  # models over 2 GB keep buffer data after the flatbuffer
+                return bytes(data[buffer.Offset():buffer.Offset() + buffer.Size()])
+            return buffer.DataAsNumpy().tobytes() if buffer.DataLength() else b""
+    except Exception:
+        raise EdgeDeeplabError("the .tflite flatbuffer is damaged (cannot read its metadata); export the model "
+                               "again") from None
+    return None
+
+
+def _packed_files(data: bytes) -> dict:
+    """name -> bytes of the associated files zipped after the flatbuffer (none: {})."""
+    buffer = io.BytesIO(data)
+    if not zipfile.is_zipfile(buffer):
+        return {}
+    with zipfile.ZipFile(buffer) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _text(raw) -> Optional[str]:
+    if raw is None:
+        return None
+    return raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
