@@ -54,11 +54,11 @@ class TrainConfig:
     copy_paste_edge_blur (sigma px), color_jitter (strength of the colour jitter, 1 = the default
     brightness 0.1, contrast 0.15, saturation 0.15, hue 0.02), blur (probability), noise (max std /
     255), jpeg (probability) with jpeg_min_quality. AUGMENT_PRESETS name ready-made sets of them.
-    fine_tune_batch_norm: TF-DeepLab's flag of the same name. True updates batch-norm statistics
-    from each batch (training from ImageNet with large batches); False keeps the moving statistics
-    fixed and runs batch norm (and dropout) as at inference, which small CPU batches and weights
-    imported with batch norm folded into biases (`model import`) need: their statistics are
-    identities that a batch of 8 would overwrite at the first step.
+    fine_tune_batch_norm: TF-DeepLab's flag of the same name. True updates every batch norm from each
+    batch (training from ImageNet with large batches). False freezes the batch norm of pretrained
+    layers (backbone weights, --init-from) at their statistics and scale, as small CPU batches and
+    weights imported with batch norm folded into biases (`model import`) need: a batch of 8 would
+    overwrite them at the first step. New layers' batch norm learns either way.
     """
 
     epochs: int = 20

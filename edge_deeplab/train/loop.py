@@ -104,6 +104,26 @@ def label_predictor(model):
     return tf.function(lambda images: tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32))
 
 
+def freezable_batch_norm(model, pretrained: set) -> list:
+    """The batch-norm layers that came with pretrained weights (backbone file or --init-from)."""
+    import tf_keras
+
+    return [layer.name for layer in model.layers
+            if isinstance(layer, tf_keras.layers.BatchNormalization) and layer.name in pretrained]
+
+
+def freeze_batch_norm(model, names) -> None:
+    """TF-DeepLab's fine_tune_batch_norm=False for these layers: a Keras BatchNormalization that is not
+    trainable keeps its moving statistics, gamma and beta, and normalises as at inference, whatever the
+    `training` flag. New layers (a fresh decoder) keep learning theirs: frozen at their initial
+    identity statistics, a new decoder fed by an imported backbone's large activations died (constant
+    logits after one epoch, measured)."""
+    names = set(names)
+    for layer in model.layers:
+        if layer.name in names:
+            layer.trainable = False
+
+
 def validate(predict, dataset, contract, batch_size: int) -> dict:
     """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
     return _val_scores(_val_confusion(predict, dataset, contract, batch_size), contract)
@@ -230,13 +250,25 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             from edge_deeplab.model.saving import load_model
 
             model, _ = load_model(init_from)
+            pretrained = {layer.name for layer in model.layers}
         else:
             model = build_deeplab(model_config, backbone_weights=backbone_weights)
+            pretrained = set()
+            if backbone_weights is not None:
+                from edge_deeplab.model.weights import backbone_layers
+
+                pretrained = {layer.name for layer in backbone_layers(model)}
             if init_from is not None:
                 from edge_deeplab.model.weights import load_matching_weights
 
                 init_report = load_matching_weights(model, init_from)
+                pretrained |= set(init_report.matched)
                 log(str(init_report))
+        # A resumed run freezes what its first start froze (run.json), so the optimizer's slots match.
+        frozen_batch_norm = (run.get("frozen_batch_norm", []) if resume else
+                             [] if train_config.fine_tune_batch_norm or qat else
+                             freezable_batch_norm(model, pretrained))
+        freeze_batch_norm(model, frozen_batch_norm)
         if qat:
             from edge_deeplab.model.qat import quantize_deeplab
 
@@ -276,6 +308,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                         if hasattr(train_set, "parts") else {})},
             "backbone_weights": None if backbone_weights is None else str(backbone_weights),
             "init_from": None if init_from is None else str(init_from), "qat": qat,
+            "frozen_batch_norm": frozen_batch_norm,
             "init_layers": None if init_report is None else {"copied": init_report.matched,
                                                              "new": init_report.new + [
                                                                  n for n, _, _ in init_report.mismatched]},
@@ -290,9 +323,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     def train_step(images, masks):
         def step_fn(images, masks):
             with tf.GradientTape() as tape:
-                # fine_tune_batch_norm False runs the network in inference mode: batch norm keeps its
-                # moving statistics (and dropout is off) while every weight, gamma and beta still learns.
-                logits = model(images, training=train_config.fine_tune_batch_norm)
+                logits = model(images, training=True)
                 loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
