@@ -170,10 +170,12 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
         if data is None and integer:
             raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
         if data is not None:
+            from edge_deeplab.data.mix import open_mix
             from edge_deeplab.data.representative import representative_images
-            from edge_deeplab.data import open_dataset
 
-            representative, manifest = representative_images(open_dataset(data, "train"), contract, num_calibration)
+            # The whole training mix (every --data of the run), not its first set: int8 ranges fitted to
+            # one dataset clip the others' activations.
+            representative, manifest = representative_images(open_mix(data, "train"), contract, num_calibration)
             write_json(output_dir / "calibration_manifest.json", manifest)
     if check_images is None:
         check_images = representative[:4] if representative is not None else \
