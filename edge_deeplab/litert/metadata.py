@@ -13,9 +13,9 @@ writer before it) writes for a segmenter, so MediaPipe Tasks' ImageSegmenter and
   labels file (TENSOR_AXIS_LABELS, one label a line; TENSOR_VALUE_LABELS for a label-map output, whose
   values are class ids), packed into the .tflite the standard way: a zip appended after the flatbuffer.
 
-The flatbuffer is built with the schema's generated Python module (tflite_metadata_schema_py_generated,
-vendored: see its header for why) and stored as the model's metadata buffer "TFLITE_METADATA", as
-MetadataPopulator does. Rewriting a model's flatbuffer (embed_contract) drops the appended zip: call
+The flatbuffer is written and read by metadata_schema (the tables and fields above, by hand with the
+`flatbuffers` package) and stored as the model's metadata buffer "TFLITE_METADATA", as MetadataPopulator
+does. Rewriting a model's flatbuffer (embed_contract) drops the appended zip: call
 embed_standard_metadata last.
 """
 from __future__ import annotations
@@ -29,11 +29,10 @@ from edge_deeplab.contract import ModelContract
 from edge_deeplab.litert.flatbuffer import load_tflite_bytes
 from edge_deeplab.errors import EdgeDeeplabError
 
-from . import tflite_metadata_schema_py_generated as fb
+from .metadata_schema import IDENTIFIER as METADATA_IDENTIFIER, has_identifier, read_metadata, write_metadata
 
 #: Name of the Model.metadata entry that holds the standard metadata (MetadataPopulator.METADATA_FIELD_NAME).
 METADATA_NAME = "TFLITE_METADATA"
-METADATA_IDENTIFIER = b"M001"
 LABELS_FILE = "labels.txt"
 #: The oldest metadata parser that understands every field written here: nothing we write was added
 #: after schema 1.0.0 (no subgraph process units, tensor groups, custom metadata or file versions; see
@@ -50,49 +49,20 @@ def standard_metadata(contract: ModelContract, input_type: int, *, name: str, ve
                       description: Optional[str] = None) -> bytes:
     """The ModelMetadata flatbuffer (identifier M001) for a model whose input tensor has `input_type`."""
     mean, std = _per_channel(contract.mean), _per_channel(contract.std)
-
-    image = fb.TensorMetadataT()
-    image.name, image.description = "image", "Input image to be processed."
-    image.content = _content(fb.ColorSpaceType.RGB)
-    normalization = fb.ProcessUnitT()
-    normalization.optionsType = fb.ProcessUnitOptions.NormalizationOptions
-    normalization.options = fb.NormalizationOptionsT()
-    normalization.options.mean, normalization.options.std = mean, std
-    image.processUnits = [normalization]
-    image.stats = fb.StatsT()
+    image = {"name": "image", "description": "Input image to be processed.", "color_space": "RGB",
+             "mean": mean, "std": std, "min": None, "max": None}
     if input_type == _FLOAT32:
-        image.stats.min = [(0.0 - m) / s for m, s in zip(mean, std)]
-        image.stats.max = [(255.0 - m) / s for m, s in zip(mean, std)]
+        image["min"] = [(0.0 - m) / s for m, s in zip(mean, std)]
+        image["max"] = [(255.0 - m) / s for m, s in zip(mean, std)]
     elif input_type == _UINT8:
-        image.stats.min, image.stats.max = [0.0], [255.0]
-
-    labels = fb.AssociatedFileT()
-    labels.name = LABELS_FILE
-    labels.description = "Labels for categories that the model can recognize."
-    labels.type = fb.AssociatedFileType.TENSOR_VALUE_LABELS if contract.output_kind == "label_map" \
-        else fb.AssociatedFileType.TENSOR_AXIS_LABELS
-    masks = fb.TensorMetadataT()
-    masks.name = "segmentation_masks"
-    masks.description = _OUTPUT_DESCRIPTION[contract.output_kind]
-    masks.content = _content(fb.ColorSpaceType.GRAYSCALE)
-    masks.content.range = fb.ValueRangeT()
-    masks.content.range.min, masks.content.range.max = 1, 2
-    masks.stats = fb.StatsT()
-    masks.associatedFiles = [labels]
-
-    subgraph = fb.SubGraphMetadataT()
-    subgraph.inputTensorMetadata, subgraph.outputTensorMetadata = [image], [masks]
-    model = fb.ModelMetadataT()
-    model.name, model.version, model.author, model.license = name, version, AUTHOR, LICENSE
-    model.description = description or describe(contract)
-    model.subgraphMetadata = [subgraph]
-    model.minParserVersion = MIN_PARSER_VERSION
-
-    import flatbuffers
-
-    builder = flatbuffers.Builder(0)
-    builder.Finish(model.Pack(builder), METADATA_IDENTIFIER)
-    return bytes(builder.Output())
+        image["min"], image["max"] = [0.0], [255.0]
+    labels = {"name": LABELS_FILE, "description": "Labels for categories that the model can recognize.",
+              "type": "TENSOR_VALUE_LABELS" if contract.output_kind == "label_map" else "TENSOR_AXIS_LABELS"}
+    masks = {"name": "segmentation_masks", "description": _OUTPUT_DESCRIPTION[contract.output_kind],
+             "color_space": "GRAYSCALE", "range": [1, 2], "min": None, "max": None, "associated_files": [labels]}
+    return write_metadata({"name": name, "description": description or describe(contract), "version": version,
+                           "author": AUTHOR, "license": LICENSE, "min_parser_version": MIN_PARSER_VERSION,
+                           "inputs": [image], "outputs": [masks]})
 
 
 def labels_file(contract: ModelContract) -> bytes:
@@ -153,24 +123,19 @@ def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, nam
 
 
 def read_standard_metadata(model: Union[str, Path, bytes]) -> Optional[dict]:
-    """The standard metadata of a .tflite (path or bytes) as a plain dict, read with the schema's generated
-    reader (ModelMetadata.GetRootAsModelMetadata), with the packed associated files; None when it has none."""
+    """The standard metadata of a .tflite (path or bytes) as a plain dict (metadata_schema.read_metadata), with
+    the packed associated files; None when it has none."""
     data = bytes(model) if isinstance(model, (bytes, bytearray)) else load_tflite_bytes(model)
     raw = _metadata_buffer(data)
     if raw is None:
         return None
-    if not fb.ModelMetadata.ModelMetadataBufferHasIdentifier(raw, 0):
+    if not has_identifier(raw):
         raise EdgeDeeplabError(f"the {METADATA_NAME} buffer is not TFLite metadata (no 'M001' identifier)")
-    root = fb.ModelMetadataT.InitFromObj(fb.ModelMetadata.GetRootAsModelMetadata(raw, 0))
-    subgraph = (root.subgraphMetadata or [fb.SubGraphMetadataT()])[0]
-    return {
-        "name": _text(root.name), "description": _text(root.description), "version": _text(root.version),
-        "author": _text(root.author), "license": _text(root.license),
-        "min_parser_version": _text(root.minParserVersion),
-        "inputs": [_tensor(t) for t in subgraph.inputTensorMetadata or []],
-        "outputs": [_tensor(t) for t in subgraph.outputTensorMetadata or []],
-        "files": _packed_files(data),
-    }
+    try:
+        metadata = read_metadata(raw)
+    except Exception:
+        raise EdgeDeeplabError(f"the {METADATA_NAME} buffer is damaged (cannot read it as TFLite metadata)") from None
+    return {**metadata, "files": _packed_files(data)}
 
 
 # ---- details ----------------------------------------------------------------------------------------
@@ -180,41 +145,12 @@ _OUTPUT_DESCRIPTION = {
     "label_map": "class id per pixel [1, H, W] (int32).",
     "person_alpha": "probability of the person class per pixel [1, H, W, 1].",
 }
-_COLOR_SPACES = {v: k for k, v in vars(fb.ColorSpaceType).items() if not k.startswith("_")}
-_FILE_TYPES = {v: k for k, v in vars(fb.AssociatedFileType).items() if not k.startswith("_")}
 
 
 def _per_channel(values) -> list:
     """[v] when every channel has the same value (as Google's and MediaPipe's models write it)."""
     values = [float(v) for v in values]
     return values[:1] if len(set(values)) == 1 else values
-
-
-def _content(color_space: int):
-    content = fb.ContentT()
-    content.contentPropertiesType = fb.ContentProperties.ImageProperties
-    content.contentProperties = fb.ImagePropertiesT()
-    content.contentProperties.colorSpace = color_space
-    return content
-
-
-def _tensor(tensor) -> dict:
-    result = {"name": _text(tensor.name), "description": _text(tensor.description)}
-    content = tensor.content
-    if content is not None and content.contentPropertiesType == fb.ContentProperties.ImageProperties:
-        result["color_space"] = _COLOR_SPACES.get(content.contentProperties.colorSpace)
-    if content is not None and content.range is not None:
-        result["range"] = [content.range.min, content.range.max]
-    for unit in tensor.processUnits or []:
-        if unit.optionsType == fb.ProcessUnitOptions.NormalizationOptions:
-            result["mean"] = [float(v) for v in unit.options.mean]
-            result["std"] = [float(v) for v in unit.options.std]
-    if tensor.stats is not None:
-        result["min"] = None if tensor.stats.min is None else [float(v) for v in tensor.stats.min]
-        result["max"] = None if tensor.stats.max is None else [float(v) for v in tensor.stats.max]
-    result["associated_files"] = [{"name": _text(f.name), "type": _FILE_TYPES.get(f.type)}
-                                  for f in tensor.associatedFiles or []]
-    return result
 
 
 def _metadata_buffer(data: bytes) -> Optional[bytes]:

@@ -3,7 +3,8 @@
 - MediaPipe Tasks' ImageSegmenter (its own venv, .venv-mediapipe, made by scripts/mediapipe_venv.sh) loads
   our int8 and fp16 exports, reads the labels file packed in them, and segments the golden photo into the
   same category mask as our LiteRT runner (>= 99 % of the pixels);
-- the metadata reads back through the schema's generated reader, ours and MediaPipe's copy;
+- the metadata reads back through MediaPipe's generated reader of the schema, and through our hand-written
+  one (edge_deeplab/litert/metadata_schema.py);
 - our reader reads Google's DeepLab v3 file (standard metadata written by Google's tools).
 """
 import json
@@ -17,7 +18,9 @@ import pytest
 
 from edge_deeplab.converters.export import export
 from edge_deeplab.litert.interpreter import run_images
-from edge_deeplab.litert.metadata import LABELS_FILE, read_standard_metadata
+from edge_deeplab.contract import ModelContract
+from edge_deeplab.litert.metadata import LABELS_FILE, read_standard_metadata, standard_metadata
+from edge_deeplab.litert.metadata_schema import read_metadata
 from edge_deeplab.litert.flatbuffer import read_tflite_contract
 from edge_deeplab.model import DeepLabConfig
 from edge_deeplab.train import TrainConfig, train
@@ -68,6 +71,24 @@ def test_every_export_carries_standard_metadata_and_the_contract(exported, fmt):
     # Our own contract buffer is still there, and the model still runs.
     assert read_tflite_contract(exported[fmt]).labels == ("background", "person")
     assert run_images(exported[fmt], np.zeros((1, SIZE, SIZE, 3), np.float32)).shape == (1, SIZE, SIZE, 2)
+
+
+@pytest.mark.parametrize("output_kind", ["logits", "label_map", "person_alpha"])
+@pytest.mark.parametrize("input_type", [0, 3, 9])  # float32, uint8, int8
+def test_standard_metadata_round_trips_through_our_reader(output_kind, input_type):
+    contract = ModelContract(("background", "person"), SIZE, SIZE, mean=(123.7, 116.3, 103.5),
+                             std=(58.4, 57.1, 57.4), output_kind=output_kind, person_class=1)
+    raw = standard_metadata(contract, input_type, name="m", version="1.2")
+    assert raw[4:8] == b"M001"
+    metadata = read_metadata(raw)
+    assert (metadata["name"], metadata["version"], metadata["min_parser_version"]) == ("m", "1.2", "1.0.0")
+    (image,), (masks,) = metadata["inputs"], metadata["outputs"]
+    assert image["mean"] == pytest.approx([123.7, 116.3, 103.5]) and image["std"] == pytest.approx([58.4, 57.1, 57.4])
+    expected_min = {0: pytest.approx([-123.7 / 58.4, -116.3 / 57.1, -103.5 / 57.4]), 3: [0.0], 9: None}
+    assert image["min"] == expected_min[input_type] and image["associated_files"] == []
+    assert masks["range"] == [1, 2] and masks["color_space"] == "GRAYSCALE" and masks["min"] is None
+    kind = "TENSOR_VALUE_LABELS" if output_kind == "label_map" else "TENSOR_AXIS_LABELS"
+    assert masks["associated_files"] == [{"name": LABELS_FILE, "type": kind}]
 
 
 def test_google_deeplab_metadata_reads_back_through_our_reader(shared):
