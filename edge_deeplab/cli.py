@@ -21,8 +21,14 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edge-deeplab")
-def main():
+@click.option("--verbose", is_flag=True, help="Keep TensorFlow's and LiteRT's native log lines (start-up, "
+                                              "oneDNN, CUDA, XNNPACK) on stderr; by default they are hidden.")
+def main(verbose):
     """DeepLab v3+ MobileNet-v2: train, quantize, export, evaluate, benchmark, deploy."""
+    if verbose:  # before any command loads TensorFlow
+        from edge_deeplab.quiet import be_verbose
+
+        be_verbose()
 
 
 def _register_commands():

@@ -57,8 +57,11 @@ def run_in_child(function, *args, timeout: float = 900, **kwargs) -> ChildOutcom
 
 def child_environment() -> dict:
     """This process's environment plus a per-user runtime folder: Mesa's Vulkan driver wants one
-    ($XDG_RUNTIME_DIR) and CI and containers have no login session that would create it."""
-    environment = dict(os.environ)
+    ($XDG_RUNTIME_DIR) and CI and containers have no login session that would create it. The child's
+    log is captured and read, so it runs without the console quieting of edge_deeplab.quiet."""
+    from edge_deeplab.quiet import without_quiet_settings
+
+    environment = without_quiet_settings(dict(os.environ))
     if not environment.get("XDG_RUNTIME_DIR"):
         uid = os.getuid() if hasattr(os, "getuid") else 0
         folder = Path(tempfile.gettempdir()) / f"edge-deeplab-runtime-{uid}"

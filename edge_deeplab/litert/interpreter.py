@@ -17,10 +17,13 @@ def open_interpreter(path, threads: int = DEFAULT_THREADS, xnnpack: bool = True,
     LiteRT cannot load the file, or (with `single_io`) when it is not one input -> one output."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+    from edge_deeplab.quiet import native_stderr_filtered
+
     resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
         interpreter = Interpreter(model_path=str(path), num_threads=threads, experimental_op_resolver_type=resolver)
-        interpreter.allocate_tensors()
+        with native_stderr_filtered():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line, per model
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({str(error).splitlines()[0]}); "
                                f"{fix}") from None

@@ -99,8 +99,11 @@ def run_tflite(path, inputs: np.ndarray, threads: int = 2) -> np.ndarray:
     """The model's first output for `inputs` (already preprocessed), on LiteRT's CPU interpreter."""
     from ai_edge_litert.interpreter import Interpreter
 
+    from edge_deeplab.quiet import native_stderr_filtered
+
     interpreter = Interpreter(str(path), num_threads=threads)
-    interpreter.allocate_tensors()
+    with native_stderr_filtered():
+        interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.asarray(inputs, np.float32))
     interpreter.invoke()
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
