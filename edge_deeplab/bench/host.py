@@ -145,7 +145,7 @@ def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConf
                       normalisations: Optional[dict] = None, progress: bool = True) -> dict:
     """Benchmark every model; `normalisations` maps a model path to mean/std/output_kind/person_class
     for models that carry no contract."""
-    from tqdm import tqdm
+    from edge_deeplab.progress import progress_bar
 
     model_paths = [Path(path) for path in model_paths]
     for path in model_paths:
@@ -154,7 +154,7 @@ def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConf
     jpeg = load_jpeg(config.image) if config.image else synthetic_jpeg()
     steps = len(model_paths) * (len(cpu_variants(config)) + (1 if config.gpu else 0))
     models = []
-    with tqdm(total=steps, desc="bench host", unit="step", disable=not progress) as bar:
+    with progress_bar(total=steps, desc="bench host", unit="step", enabled=progress) as bar:
         def step(description: str):
             bar.set_postfix_str(description[-60:])
             bar.update(1)

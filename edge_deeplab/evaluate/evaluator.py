@@ -65,7 +65,7 @@ class _ModelState:
 
 def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(), progress: bool = True,
                     dataset_name: str = "dataset") -> Evaluation:
-    from tqdm import tqdm
+    from edge_deeplab.progress import progress_bar
 
     class_names = tuple(dataset.class_names)
     person = person_class_of(class_names)
@@ -78,7 +78,9 @@ def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(
                           mapping=class_map.class_mapping(runner.contract.labels, class_names, runner.name),
                           metrics=SegmentationMetrics(class_names, boundary_tolerance=config.boundary_tolerance),
                           image_ms=[], scores={}, best=[], worst=[]) for runner in runners]
-    with tqdm(total=images * len(states), desc="evaluate", unit="pass", disable=not progress) as bar:
+    # A log file gets one line per evaluated model (the bar would be one line of redraws).
+    with progress_bar(total=images * len(states), desc="evaluate", unit="pass", enabled=progress,
+                      summary=False) as bar:
         for index, sample in enumerate(dataset):
             if index >= images:
                 break
@@ -87,6 +89,9 @@ def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(
                 bar.set_postfix_str(state.runner.name[-40:])
                 _evaluate_one(state, sample.id, rgb, truth, person, config)
                 bar.update(1)
+        for state in states:
+            bar.note(f"evaluated {state.runner.name}: {images} images, median {np.median(state.image_ms):.1f} ms "
+                     f"per image")
     return _collect(states, class_names, person, images, config, dataset_name)
 
 

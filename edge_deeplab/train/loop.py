@@ -335,7 +335,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     predict = label_predictor(model)
     writer = tf.summary.create_file_writer(str(output / "tensorboard"))
     best = max((entry["val_miou"] for entry in history), default=-1.0)
-    from tqdm import tqdm
+    from edge_deeplab.progress import progress_bar
 
     with _StopRequest() as stop:
         for epoch in range(int(state["epoch"]), train_config.epochs):
@@ -343,8 +343,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             data_epoch = training_dataset(train_set, model_config.input_size, global_batch, train_config.seed,
                                           epoch=epoch, skip_batches=skip, contract=contract,
                                           augmentation=augmentation, cache=train_config.cache)
-            bar = tqdm(total=steps_per_epoch * global_batch, initial=skip * global_batch, unit="img",
-                       desc=f"epoch {epoch + 1}/{train_config.epochs}", disable=not progress, dynamic_ncols=True)
+            # A bar on a terminal; in a log file the epoch line logged below is the progress.
+            bar = progress_bar(total=steps_per_epoch * global_batch, initial=skip * global_batch, unit="img",
+                               desc=f"epoch {epoch + 1}/{train_config.epochs}", enabled=progress, summary=False)
             started = time.perf_counter()
             seconds_before = float(state["epoch_seconds"])
             for images, masks in data_epoch:
