@@ -5,8 +5,15 @@ from pathlib import Path
 
 import click
 
+from edge_deeplab.bench.device import DeviceBenchConfig
+from edge_deeplab.bench.host import HostBenchConfig
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_json
+from edge_deeplab.options import json_option, progress_option, shown
+
+#: The benchmark defaults, shown in --help from their config dataclasses (the one place they are set).
+HOST = HostBenchConfig()
+DEVICE = DeviceBenchConfig()
 
 DEFAULT_HISTORY = "reports/bench_history.jsonl"
 
@@ -33,7 +40,7 @@ def report_options(default_json: str):
     """--json, --history and --regression-threshold, the same in every benchmark verb."""
     def decorate(command):
         for option in reversed([
-                click.option("--json", "json_path", default=default_json, show_default=True, help="JSON report."),
+                json_option("JSON report.", default=default_json, show_default=True),
                 click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
                              help="History file (JSON lines) to append to and compare against."),
                 click.option("--regression-threshold", default=0.10, show_default=True,
@@ -50,15 +57,16 @@ def bench():
 
 @bench.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option("--runs", default=50, show_default=True, help="Timed runs per configuration.")
-@click.option("--warmup", default=5, show_default=True, help="Untimed runs before timing.")
-@click.option("--threads", default="1,2", show_default=True, help="CPU thread counts to try.")
-@click.option("--without-xnnpack", is_flag=True, help="Also time LiteRT's reference kernels (no XNNPACK).")
-@click.option("--e2e/--no-e2e", default=True, show_default=True,
+@click.option("--runs", default=HOST.runs, show_default=True, help="Timed runs per configuration.")
+@click.option("--warmup", default=HOST.warmup, show_default=True, help="Untimed runs before timing.")
+@click.option("--threads", default=shown(HOST.threads), show_default=True, help="CPU thread counts to try.")
+@click.option("--without-xnnpack", is_flag=True, default=HOST.without_xnnpack,
+              help="Also time LiteRT's reference kernels (no XNNPACK).")
+@click.option("--e2e/--no-e2e", default=HOST.e2e, show_default=True,
               help="Also time decode, resize, normalise, model and mask post-processing.")
-@click.option("--gpu/--no-gpu", default=True, show_default=True,
+@click.option("--gpu/--no-gpu", default=HOST.gpu, show_default=True,
               help="Try LiteRT's GPU accelerator (software Vulkan here: correctness, not phone speed).")
-@click.option("--gpu-runs", default=3, show_default=True, help="Timed runs on the GPU accelerator.")
+@click.option("--gpu-runs", default=HOST.gpu_runs, show_default=True, help="Timed runs on the GPU accelerator.")
 @click.option("--image", type=click.Path(), help="JPEG for end-to-end runs (default: synthetic 640x480 frame).")
 @click.option("--mean", help="Normalisation mean (0..255, R,G,B or one value) for models without a contract.")
 @click.option("--std", help="Normalisation std for models without a contract, e.g. 127.5 (DeepLab) or 255 (MediaPipe).")
@@ -66,8 +74,9 @@ def bench():
               help="Meaning of the output for models without a contract (default: guessed from its shape).")
 @click.option("--person-class", type=int, help="Label id of 'person' for models without a contract.")
 @report_options("reports/bench_host.json")
+@progress_option()
 def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, image, mean, std, output_kind,
-         person_class, json_path, history_path, regression_threshold):
+         person_class, json_path, history_path, regression_threshold, progress):
     """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
     from edge_deeplab.bench import host as host_bench
     from edge_deeplab.bench import report
@@ -84,7 +93,8 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
     if mean is not None:
         normalisation = {"mean": mean, "std": std, "output_kind": output_kind, "person_class": person_class}
     result = host_bench.benchmark_on_host(list(models), config,
-                                          {str(Path(m)): normalisation for m in models} if normalisation else None)
+                                          {str(Path(m)): normalisation for m in models} if normalisation else None,
+                                          progress=progress)
     rows = host_rows(result)
     entries = report.append_history(history_path, host_history_entries(result, rows), regression_threshold)
     mark_regressions(rows, entries)
@@ -109,24 +119,24 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
               help="TFLite's benchmark_model for the phone (e.g. android_aarch64_benchmark_model).")
 @click.option("--serial", help="Which phone (see `adb devices`); needed when several are connected.")
 @click.option("--adb", "adb_path", help="adb client to use (default: adb on PATH, else the adbutils one).")
-@click.option("--configs", default="cpu,gpu-fp16,gpu-fp32,nnapi", show_default=True,
+@click.option("--configs", default=shown(DEVICE.configs), show_default=True,
               help="Delegate configurations to run.")
-@click.option("--threads", default="4", show_default=True, help="CPU thread counts (delegates use the largest).")
-@click.option("--runs", default=50, show_default=True, help="benchmark_model --num_runs.")
-@click.option("--warmup", default=5, show_default=True, help="benchmark_model --warmup_runs.")
-@click.option("--remote-dir", default="/data/local/tmp/edge_deeplab", show_default=True,
+@click.option("--threads", default=shown(DEVICE.threads), show_default=True,
+              help="CPU thread counts (delegates use the largest).")
+@click.option("--runs", default=DEVICE.num_runs, show_default=True, help="benchmark_model --num_runs.")
+@click.option("--warmup", default=DEVICE.warmup_runs, show_default=True, help="benchmark_model --warmup_runs.")
+@click.option("--remote-dir", default=DEVICE.remote_dir, show_default=True,
               help="Folder on the phone for the pushed files (removed afterwards).")
-@click.option("--timeout", default=300.0, show_default=True, help="Seconds allowed per benchmark run.")
-@click.option("--min-fps", default=15.0, show_default=True, help="Gate: FPS needed on the GPU delegate.")
-@click.option("--gate/--no-gate", default=True, show_default=True,
+@click.option("--timeout", default=DEVICE.timeout_s, show_default=True, help="Seconds allowed per benchmark run.")
+@click.option("--min-fps", default=DEVICE.min_fps, show_default=True, help="Gate: FPS needed on the GPU delegate.")
+@click.option("--gate/--no-gate", default=DEVICE.gate, show_default=True,
               help="Exit non-zero unless every model reaches --min-fps fully on the GPU.")
 @click.option("--extra-flag", multiple=True, help="Extra benchmark_model flag, e.g. --extra-flag=--use_xnnpack=true.")
 @report_options("reports/bench_device.json")
+@progress_option()
 def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, warmup, remote_dir, timeout,
-           min_fps, gate, extra_flag, json_path, history_path, regression_threshold):
+           min_fps, gate, extra_flag, json_path, history_path, regression_threshold, progress):
     """Benchmark .tflite MODELS on an Android phone with benchmark_model: FPS per delegate and a GPU gate."""
-    from tqdm import tqdm
-
     from edge_deeplab.bench import device as device_bench
     from edge_deeplab.bench import report
     from edge_deeplab.bench.adb import Adb, find_adb
@@ -138,7 +148,9 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
         timeout_s=timeout, min_fps=min_fps, gate=gate, extra_flags=tuple(extra_flag))
     adb = Adb(find_adb(adb_path))
     total = len(models) * len(config.runs())
-    with tqdm(total=total, desc="bench device", unit="run") as bar:
+    from edge_deeplab.progress import progress_bar
+
+    with progress_bar(total=total, desc="bench device", unit="run", enabled=progress) as bar:
         result = device_bench.benchmark_on_device(
             list(models), benchmark_binary, adb, serial, config,
             progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)))

@@ -4,6 +4,11 @@ from __future__ import annotations
 import click
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.evaluate.evaluator import EvalConfig
+from edge_deeplab.options import json_option, output_option, progress_option, shown, with_default
+
+#: The evaluation defaults, shown in --help from EvalConfig (the one place they are set).
+EVAL = EvalConfig()
 
 
 def _scales(text: str) -> tuple:
@@ -19,16 +24,18 @@ def _scales(text: str) -> tuple:
               help="Dataset folder (images/, masks/, train.txt, val.txt), e.g. ../shared/data/ccp-person.")
 @click.option("--split", default="val", show_default=True, help="Split to evaluate on.")
 @click.option("--peers", is_flag=True, help="Also evaluate both peers (peer:deeplabv3-voc, peer:mediapipe-selfie).")
-@click.option("--scales", default="1", show_default=True, help="Test-time scales, e.g. 0.75,1,1.25.")
-@click.option("--flip", is_flag=True, help="Also average the left-right flipped image.")
+@click.option("--scales", default=shown(EVAL.scales), show_default=True, help="Test-time scales, e.g. 0.75,1,1.25.")
+@click.option("--flip/--no-flip", default=EVAL.flip, show_default=True,
+              help="Also average the left-right flipped image.")
 @click.option("--threads", default=2, show_default=True, help="LiteRT CPU threads.")
 @click.option("--reference", help="Model to take differences against (default: the first float model of ours).")
 @click.option("--limit", type=int, help="Only the first N images (a quick look).")
-@click.option("--overlays", default=3, show_default=True, help="Best and worst images shown per model in the HTML.")
-@click.option("--out", "out_dir", default="reports/evaluate", show_default=True, type=click.Path(),
-              help="Folder for evaluation.json, evaluation.md and evaluation.html.")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
-def evaluate(models, data, split, peers, scales, flip, threads, reference, limit, overlays, out_dir, progress):
+@click.option("--overlays", default=EVAL.overlays, show_default=True,
+              help="Best and worst images shown per model in the HTML.")
+@output_option("Folder for evaluation.json, evaluation.md and evaluation.html.", default="reports/evaluate",
+               show_default=True)
+@progress_option()
+def evaluate(models, data, split, peers, scales, flip, threads, reference, limit, overlays, output, progress):
     """Score MODELS (.tflite, saved Keras models, peer:NAME[=PATH]) on a dataset: mIoU, person IoU,
     boundary F, the cost of quantization against the float model, and CPU latency."""
     from edge_deeplab import evaluate as evaluation
@@ -41,7 +48,7 @@ def evaluate(models, data, split, peers, scales, flip, threads, reference, limit
         raise EdgeDeeplabError("no models given: pass .tflite files, saved Keras models, peer:NAME, or --peers")
     config = EvalConfig(scales=_scales(scales), flip=flip, overlays=overlays, limit=limit, reference=reference)
     result = evaluation.evaluate(specs, data, split=split, config=config, threads=threads, progress=progress)
-    paths = report.write_reports(result, out_dir)
+    paths = report.write_reports(result, output)
     click.echo(report.render_table(result.result))
     click.echo(f"report: {paths['json']}  {paths['md']}  {paths['html']}")
 
@@ -71,15 +78,13 @@ def _counts(text: str) -> tuple:
                                    "types, comma-separated (e.g. aspp_projection,RESIZE_BILINEAR).")
 @click.option("--limit", type=int, help="Score on only the first N images of --split (a quick look).")
 @click.option("--gpu-check", is_flag=True, help="Also compile each model with LiteRT's GPU accelerator (slow).")
-@click.option("--output-dir", type=click.Path(file_okay=False),
-              help="Keep the .tflite files and quant_report.json here [not kept].")
-@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
-@click.option("--no-progress", is_flag=True)
+@output_option("Keep the .tflite files and quant_report.json here [not kept].")
+@json_option("Also write the whole result as JSON to this file.")
+@progress_option()
 def quant_report(model, data, split, calibration_images, debug_images, top, selective, keep_float, limit, gpu_check,
-                 output_dir, as_json, no_progress):
+                 output, json_path, progress):
     """Per-layer int8 quantization damage of a saved MODEL folder (TensorFlow's QuantizationDebugger),
     and selective quantization: size, ops, GPU gate and mIoU with the most damaged layers left float."""
-    import json
     from pathlib import Path
 
     from edge_deeplab.calibration.debugger import format_report
@@ -93,17 +98,19 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
     if debug_images is not None and debug_images < 1:
         raise EdgeDeeplabError("--debug-images must be at least 1")
     names = [n.strip() for n in (keep_float or "").split(",") if n.strip()]
-    quiet = as_json
     document = run(model, data, split=split, num_calibration=calibration_images, top=top, ks=_counts(selective),
-                   keep_float=names, output_dir=output_dir, debug_images=debug_images, limit=limit,
-                   gpu_check=gpu_check, progress=not (no_progress or quiet),
-                   log=(lambda line: None) if quiet else (lambda line: click.echo(line, err=True)))
-    if as_json:
-        click.echo(json.dumps(document, indent=2))
-        return
+                   keep_float=names, output_dir=output, debug_images=debug_images, limit=limit,
+                   gpu_check=gpu_check, progress=progress,
+                   log=lambda line: click.echo(line, err=True))
+    if json_path:
+        from edge_deeplab.io import write_json
+
+        write_json(json_path, document)
     click.echo(format_report(document["report"], top))
     click.echo()
     click.echo(format_selective(document["selective"]))
-    if output_dir:
-        click.echo(f"models and quant_report.json in {output_dir}")
+    if output:
+        click.echo(f"models and quant_report.json in {output}")
+    if json_path:
+        click.echo(f"JSON: {json_path}")
 

@@ -1,9 +1,12 @@
 """`edge-deeplab model summary|build`: every knob of DeepLabConfig as an option, under its paper name."""
-import json
-
 import click
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.options import json_option, with_default
+
+#: Every model option's default, shown in --help from DeepLabConfig (the one place they are set).
+MODEL = DeepLabConfig()
 
 
 def _ints(text, name):
@@ -17,24 +20,33 @@ def _ints(text, name):
         raise EdgeDeeplabError(f"{name} {text!r} is not a comma-separated list of integers, e.g. 6,12,18") from None
 
 
-def config_options(command):
-    """The options that describe a model; shared by every command that builds one."""
+def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
+    """The options that describe a model; shared by every command that builds one. Their help shows the
+    fields of `defaults` (`@config_options(defaults=...)` where a verb starts from another model)."""
+    if command is None:
+        return lambda command: config_options(command, defaults=defaults)
+    MODEL = defaults  # noqa: N806 (the help texts below read the defaults from here)
     options = [
         click.option("--config", "config_file", type=click.Path(dir_okay=False),
                      help="A JSON file of DeepLabConfig fields; options below override it."),
-        click.option("--num-classes", type=int, help="Output classes, background included [2]."),
-        click.option("--input-size", help="Network input, SIZE or HEIGHTxWIDTH [257]."),
+        click.option("--num-classes", type=int, help=with_default("Output classes, background included.", MODEL,
+                                                                  "num_classes")),
+        click.option("--input-size", help=f"Network input, SIZE or HEIGHTxWIDTH [{'x'.join(map(str, MODEL.input_size))}]."),
         click.option("--alpha", "--depth-multiplier", "depth_multiplier", type=float,
-                     help="MobileNet-v2 width multiplier, 0.35 to 1.4 [1.0]."),
-        click.option("--output-stride", type=int, help="8, 16 or 32 [16]."),
+                     help=with_default("MobileNet-v2 width multiplier, 0.35 to 1.4.", MODEL, "depth_multiplier")),
+        click.option("--output-stride", type=int, help=with_default("8, 16 or 32.", MODEL, "output_stride")),
         click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18, or 'none' for no atrous branch "
                                            "[papers' default for the stride]."),
         click.option("--multi-grid", help="Unit rates of the last stage, e.g. 1,2,4."),
-        click.option("--aspp-channels", type=int, help="Width of ASPP [256]."),
-        click.option("--decoder/--no-decoder", "use_decoder", default=None, help="v3+ decoder, or v3 [decoder]."),
-        click.option("--decoder-channels", type=int, help="Width of the decoder [256]."),
-        click.option("--batch-norm-momentum", type=float, help="Moving-average momentum of batch norm [0.9]."),
-        click.option("--dropout-rate", type=float, help="Dropout after the ASPP projection [0.1]."),
+        click.option("--aspp-channels", type=int, help=with_default("Width of ASPP.", MODEL, "aspp_channels")),
+        click.option("--decoder/--no-decoder", "use_decoder", default=None,
+                     help=f"v3+ decoder, or v3 [{'decoder' if MODEL.use_decoder else 'no-decoder'}]."),
+        click.option("--decoder-channels", type=int, help=with_default("Width of the decoder.", MODEL,
+                                                                       "decoder_channels")),
+        click.option("--batch-norm-momentum", type=float, help=with_default("Moving-average momentum of batch norm.",
+                                                                            MODEL, "batch_norm_momentum")),
+        click.option("--dropout-rate", type=float, help=with_default("Dropout after the ASPP projection.", MODEL,
+                                                                     "dropout_rate")),
         click.option("--align-corners/--half-pixel-centers", "align_corners", default=None,
                      help="Bilinear upsampling convention: TF-DeepLab's align_corners, or half-pixel centres "
                           "[half-pixel centres]."),
@@ -46,8 +58,6 @@ def config_options(command):
 
 def config_from_options(config_file=None, base=None, **options):
     """DeepLabConfig from a JSON file (or the `base` dict), overridden by the options given."""
-    from edge_deeplab.model.config import DeepLabConfig
-
     data = dict(base or {})
     if config_file:
         from edge_deeplab.settings import read_json_object
@@ -71,8 +81,8 @@ def model():
 @model.command()
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def summary(backbone_weights, as_json, **options):
+@json_option("Also write the summary as JSON to this file.")
+def summary(backbone_weights, json_path, **options):
     """Parameters, multiply-accumulates, and each stage's output shape and receptive field."""
     config = config_from_options(**options)
     from edge_deeplab.model.deeplab import build_deeplab
@@ -85,12 +95,13 @@ def summary(backbone_weights, as_json, **options):
         result["backbone_weights"] = {"source": report.source, "matched": report.matched,
                                       "backbone_layers": report.backbone_layers,
                                       "unused_file_layers": report.unused_file_layers}
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-    else:
-        click.echo(format_summary(result))
-        if report is not None:
-            click.echo(str(report))
+    if json_path:
+        from edge_deeplab.io import write_json
+
+        write_json(json_path, result)
+    click.echo(format_summary(result))
+    if report is not None:
+        click.echo(str(report))
 
 
 @model.command()

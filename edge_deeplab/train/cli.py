@@ -4,7 +4,11 @@ from pathlib import Path
 import click
 
 from edge_deeplab.model.cli import config_from_options, config_options
-from edge_deeplab.train.config import AUGMENT_PRESETS, TrainConfig
+from edge_deeplab.options import output_option, progress_option, with_default
+from edge_deeplab.train.config import AUGMENT_PRESETS, DEFAULT_WEIGHT_DECAY, TrainConfig
+
+#: Every training option's default, shown in --help from here (TrainConfig is the one place).
+TRAIN = TrainConfig()
 
 
 def _read_config_file(path):
@@ -26,7 +30,7 @@ def _read_config_file(path):
                    "in proportion to size). Each one's val split is scored on its own and together.")
 @click.option("--val-data", multiple=True, metavar="PATH[:labels=FILE]",
               help="Other dataset(s) for validation, repeatable [the val splits of --data].")
-@click.option("--output", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
+@output_option("Run folder, e.g. runs/NAME.", required=True)
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 @click.option("--labels", "labels_config", help="Label mapping JSON (class names and a source-label map).")
 @click.option("--skip-bad-samples", is_flag=True, help="Skip unreadable or inconsistent samples with a warning.")
@@ -36,50 +40,64 @@ def _read_config_file(path):
                    "default for every model option, and each layer whose name and shapes match is copied (e.g. "
                    "--init-from IMPORTED --decoder: backbone, ASPP and logits copied, decoder new).")
 @config_options
-@click.option("--epochs", type=int)
-@click.option("--batch-size", type=int)
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]))
-@click.option("--learning-rate", type=float, help="Base rate of the poly schedule.")
-@click.option("--poly-power", type=float)
-@click.option("--warmup-epochs", type=float)
-@click.option("--weight-decay", type=float)
-@click.option("--loss", type=click.Choice(["ce", "ce+dice", "ce+lovasz"]))
-@click.option("--seed", type=int)
+@click.option("--epochs", type=int, help=with_default("Passes over the training data.", TRAIN, "epochs"))
+@click.option("--batch-size", type=int, help=with_default("Global batch size.", TRAIN, "batch_size"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", TRAIN, "optimizer"))
+@click.option("--learning-rate", type=float, help=with_default("Base rate of the poly schedule.", TRAIN,
+                                                               "learning_rate"))
+@click.option("--poly-power", type=float, help=with_default("Exponent of the poly schedule.", TRAIN, "poly_power"))
+@click.option("--warmup-epochs", type=float, help=with_default("Linear warm-up before poly decay.", TRAIN,
+                                                               "warmup_epochs"))
+@click.option("--weight-decay", type=float, help="Decoupled weight decay, sparing batch norm and biases [" + ", ".join(
+    f"{value:g} for {name}" for name, value in DEFAULT_WEIGHT_DECAY.items()) + "].")
+@click.option("--loss", type=click.Choice(["ce", "ce+dice", "ce+lovasz"]), help=with_default("", TRAIN, "loss"))
+@click.option("--seed", type=int, help=with_default("Data order, augmentation and initialisation.", TRAIN, "seed"))
 @click.option("--strategy", type=click.Choice(["none", "mirrored", "multi-worker"]),
-              help="tf.distribute: mirrored over this machine's GPUs, multi-worker across machines (TF_CONFIG).")
+              help=with_default("tf.distribute: mirrored over this machine's GPUs, multi-worker across machines "
+                                "(TF_CONFIG).", TRAIN, "strategy"))
 @click.option("--cpu-replicas", type=int, default=0, help="Split the CPU into N logical devices (to try --strategy "
                                                           "mirrored without GPUs).")
-@click.option("--checkpoint-every-steps", type=int)
-@click.option("--min-scale", type=float, help="Smallest random rescale [0.5].")
-@click.option("--max-scale", type=float, help="Largest random rescale [2.0].")
+@click.option("--checkpoint-every-steps", type=int,
+              help=with_default("Also a checkpoint every N steps (0: each epoch only).", TRAIN,
+                                "checkpoint_every_steps"))
+@click.option("--min-scale", type=float, help=with_default("Smallest random rescale.", TRAIN, "min_scale"))
+@click.option("--max-scale", type=float, help=with_default("Largest random rescale.", TRAIN, "max_scale"))
 @click.option("--resize-to-input/--keep-image-size", "resize_to_input", default=None,
               help="Resize each image to the model input before random scaling, as inference does [resize].")
 @click.option("--augment/--no-augment", default=None, help="Random scale, crop, flip and colour jitter [on].")
 @click.option("--augment-preset", type=click.Choice(sorted(AUGMENT_PRESETS)),
               help="A named set of the augmentation options below; options given explicitly win. 'world': "
                    "small, cut-off and pasted people, other backgrounds, colour/blur/noise/JPEG [deeplab].")
-@click.option("--edge-crop", type=float, help="Probability of a crop whose border cuts a person [0].")
-@click.option("--copy-paste", type=int, help="Paste 0..N people cut out of other training images (Simple "
-                                             "Copy-Paste) [0: off].")
-@click.option("--copy-paste-min-scale", type=float, help="Smallest pasted person, height / crop height [0.1].")
-@click.option("--copy-paste-max-scale", type=float, help="Largest pasted person, height / crop height [0.9].")
+@click.option("--edge-crop", type=float, help=with_default("Probability of a crop whose border cuts a person.",
+                                                           TRAIN, "edge_crop"))
+@click.option("--copy-paste", type=int, help=with_default("Paste 0..N people cut out of other training images "
+                                                          "(Simple Copy-Paste; 0: off).", TRAIN, "copy_paste"))
+@click.option("--copy-paste-min-scale", type=float,
+              help=with_default("Smallest pasted person, height / crop height.", TRAIN, "copy_paste_min_scale"))
+@click.option("--copy-paste-max-scale", type=float,
+              help=with_default("Largest pasted person, height / crop height.", TRAIN, "copy_paste_max_scale"))
 @click.option("--copy-paste-background", type=float,
-              help="Probability of pasting onto a plain/noise/blurred-noise background instead [0].")
-@click.option("--copy-paste-edge-blur", type=float, help="Soften pasted edges, Gaussian sigma in px [0: hard].")
-@click.option("--color-jitter", type=float, help="Strength of the colour jitter, 1 = brightness 0.1, contrast, "
-                                                 "saturation 0.15, hue 0.02 [1].")
-@click.option("--blur", type=float, help="Probability of a Gaussian blur, sigma 0.5-2 px [0].")
-@click.option("--noise", type=float, help="Max std of Gaussian pixel noise, fraction of 255 [0].")
-@click.option("--jpeg", type=float, help="Probability of a JPEG round trip [0].")
-@click.option("--jpeg-min-quality", type=int, help="Lowest JPEG quality of --jpeg [30].")
+              help=with_default("Probability of pasting onto a plain/noise/blurred-noise background instead.",
+                                TRAIN, "copy_paste_background"))
+@click.option("--copy-paste-edge-blur", type=float,
+              help=with_default("Soften pasted edges, Gaussian sigma in px (0: hard).", TRAIN, "copy_paste_edge_blur"))
+@click.option("--color-jitter", type=float, help=with_default("Strength of the colour jitter, 1 = brightness 0.1, "
+                                                              "contrast, saturation 0.15, hue 0.02.", TRAIN,
+                                                              "color_jitter"))
+@click.option("--blur", type=float, help=with_default("Probability of a Gaussian blur, sigma 0.5-2 px.", TRAIN, "blur"))
+@click.option("--noise", type=float, help=with_default("Max std of Gaussian pixel noise, fraction of 255.", TRAIN,
+                                                       "noise"))
+@click.option("--jpeg", type=float, help=with_default("Probability of a JPEG round trip.", TRAIN, "jpeg"))
+@click.option("--jpeg-min-quality", type=int, help=with_default("Lowest JPEG quality of --jpeg.", TRAIN,
+                                                                "jpeg_min_quality"))
 @click.option("--fine-tune-batch-norm/--freeze-batch-norm", "fine_tune_batch_norm", default=None,
               help="Update batch-norm statistics from each batch, or keep them fixed (needed after `model import`, "
                    "whose batch norm is folded) [fine-tune].")
 @click.option("--cache", is_flag=True, default=None, help="Keep decoded images in memory after the first epoch.")
 @click.option("--deterministic", is_flag=True, help="Deterministic TensorFlow ops: bit-identical reruns, slower.")
-@click.option("--no-progress", is_flag=True, help="No progress bar (for log files).")
+@progress_option()
 def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, init_from,
-          cpu_replicas, deterministic, no_progress, config_file, augment_preset, **options):
+          cpu_replicas, deterministic, progress, config_file, augment_preset, **options):
     """Train DeepLab v3+ (SGD + poly by default), checkpointing every epoch and on Ctrl-C.
 
     Several datasets at once: --data A --data B:labels=map.json:weight=2 (see --data).
@@ -116,6 +134,6 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
                           val_data=val_data, backbone_weights=backbone_weights, resume=resume,
                           init_from=init_from if not resume else None,
                           labels_config=labels_config, on_error="skip" if skip_bad_samples else "raise",
-                          cpu_replicas=cpu_replicas, deterministic=deterministic, progress=not no_progress, log=click.echo)
+                          cpu_replicas=cpu_replicas, deterministic=deterministic, progress=progress, log=click.echo)
     click.echo(f"best val mIoU {result['best_val_miou']:.4f}; models in {Path(output) / 'best'} and "
                f"{Path(output) / 'last'}")

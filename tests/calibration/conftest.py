@@ -38,6 +38,6 @@ def cli_run(tiny_model, tmp_path_factory):
     output = tmp_path_factory.mktemp("quant-report")
     result = CliRunner().invoke(main, ["quant-report", str(model), "--data", str(data), "--calibration-images", "8",
                                        "--top", str(TOP), "--selective", "0,1,3", "--keep-float", "aspp_projection",
-                                       "--output-dir", str(output), "--no-progress"])
+                                       "--output", str(output), "--no-progress"])
     assert result.exit_code == 0, result.output
     return result.output, json.loads((output / "quant_report.json").read_text()), output

@@ -30,7 +30,7 @@ def _one_line_error(result):
 def test_evaluate_peers_on_ccp_person(ccp_person, dataset_reader, tmp_path):
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["evaluate", "--data", str(ccp_person), "--peers", "--limit", "2",
-                                       "--no-progress", "--out", str(out)])
+                                       "--no-progress", "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert "peer:deeplabv3-voc" in result.output and "peer:mediapipe-selfie" in result.output
     data = json.loads((out / "evaluation.json").read_text())
@@ -54,12 +54,12 @@ def test_bad_classes_and_missing_masks_stop_without_writing_reports(shared, monk
     monkeypatch.setattr(edge_deeplab.evaluate, "open_eval_dataset", lambda root, split="val": hair)
     out = tmp_path / "report"
     line = _one_line_error(CliRunner().invoke(
-        main, ["evaluate", "--data", str(tmp_path), "peer:deeplabv3-voc", "--out", str(out)]))
+        main, ["evaluate", "--data", str(tmp_path), "peer:deeplabv3-voc", "--output", str(out)]))
     assert "peer:deeplabv3-voc: its classes (background, aeroplane" in line and "no class hair" in line
 
     unmasked = ListDataset(("background", "person"), [Sample("1", photo, None)])
     monkeypatch.setattr(edge_deeplab.evaluate, "open_eval_dataset", lambda root, split="val": unmasked)
     line = _one_line_error(CliRunner().invoke(
-        main, ["evaluate", "--data", str(tmp_path), "peer:mediapipe-selfie", "--out", str(out), "--no-progress"]))
+        main, ["evaluate", "--data", str(tmp_path), "peer:mediapipe-selfie", "--output", str(out), "--no-progress"]))
     assert "image 1 has no mask" in line
     assert not out.exists()

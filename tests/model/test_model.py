@@ -156,9 +156,11 @@ def test_invalid_options_stop_with_one_line(options, named):
     assert named in message and len(message.splitlines()) == 1 and "Traceback" not in message
 
 
-def test_summary_command_prints_json():
+def test_summary_command_writes_json_and_prints_the_table(tmp_path):
+    path = tmp_path / "summary.json"
     result = CliRunner().invoke(main, ["model", "summary", "--input-size", "65", "--alpha", "0.35",
-                                       "--aspp-channels", "16", "--decoder-channels", "16", "--json"])
+                                       "--aspp-channels", "16", "--decoder-channels", "16", "--json", str(path)])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(path.read_text())
     assert summary["config"]["aspp_channels"] == 16 and summary["params"] > 0
+    assert f"{summary['params']:,}" in result.output  # the table, as without --json
