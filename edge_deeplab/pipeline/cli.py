@@ -2,41 +2,50 @@
 import click
 
 from edge_deeplab.model.cli import config_from_options, config_options
+from edge_deeplab.options import output_option, progress_option, with_default
+from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, PipelineConfig
+from edge_deeplab.train.config import TrainConfig
+
+#: The pipeline's defaults, shown in --help from its config dataclasses (the one place they are set).
+PIPELINE = PipelineConfig()
 
 
 @click.command()
-@click.option("--data", default="synthetic", show_default=True,
+@click.option("--data", default=PIPELINE.data, show_default=True,
               help="Dataset folder (PASCAL VOC or images/ + masks/) or the embedded 'synthetic' portraits.")
-@click.option("--output", default="reports/pipeline", show_default=True, type=click.Path(file_okay=False))
+@output_option("Folder of the whole run and its report.", default=PIPELINE.output, show_default=True)
 @click.option("--from-model", type=click.Path(), help="Start from this trained model folder (skip training).")
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 for training.")
 @click.option("--labels", help="Label mapping JSON for the dataset.")
-@config_options
-@click.option("--epochs", type=int, help="Training epochs [20].")
-@click.option("--batch-size", type=int, help="Training batch size [8].")
-@click.option("--learning-rate", type=float, help="Training base learning rate.")
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]))
-@click.option("--qat-epochs", type=int, help="QAT epochs [2].")
+@config_options(defaults=DEFAULT_MODEL)
+@click.option("--epochs", type=int, help=with_default("Training epochs.", DEFAULT_TRAIN, "epochs"))
+@click.option("--batch-size", type=int, help=with_default("Training and QAT batch size.", DEFAULT_TRAIN, "batch_size"))
+@click.option("--learning-rate", type=float,
+              help=with_default(f"Training base learning rate (--optimizer sgd: {TrainConfig.learning_rate:g}).",
+                                DEFAULT_TRAIN, "learning_rate"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", DEFAULT_TRAIN, "optimizer"))
+@click.option("--qat-epochs", type=int, help=with_default("QAT epochs.", DEFAULT_QAT, "epochs"))
 @click.option("--formats", default=",".join(("fp32", "fp16", "dynamic", "int8", "qat-int8")), show_default=True)
-@click.option("--calibration-images", type=int, default=100, show_default=True)
+@click.option("--calibration-images", type=int, default=PIPELINE.calibration_images, show_default=True)
 @click.option("--peers/--no-peers", default=None, help="Compare with Google's DeepLab v3 and MediaPipe's selfie "
                                                        "model [when ../shared holds them].")
-@click.option("--bench-runs", type=int, default=20, show_default=True)
+@click.option("--bench-runs", type=int, default=PIPELINE.bench_runs, show_default=True)
 @click.option("--serial", help="Phone to benchmark on (adb serial).")
 @click.option("--benchmark-binary", type=click.Path(), help="benchmark_model for the phone (android_aarch64).")
-@click.option("--min-fps", type=float, default=15.0, show_default=True)
-@click.option("--no-progress", is_flag=True)
+@click.option("--min-fps", type=float, default=PIPELINE.min_fps, show_default=True)
+@progress_option()
 def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_size, learning_rate, optimizer,
              qat_epochs, formats, calibration_images, peers, bench_runs, serial, benchmark_binary, min_fps,
-             no_progress, config_file, **model_options):
+             progress, config_file, **model_options):
     """Train -> QAT -> export -> GPU gates -> evaluate -> benchmark -> deployment report (HTML, Markdown, JSON)."""
-    from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, PipelineConfig, run_pipeline
+    from edge_deeplab.pipeline.run import run_pipeline
 
     model = config_from_options(config_file, base=DEFAULT_MODEL.to_dict(), **model_options)
     train_changes = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                                        "optimizer": optimizer}.items() if v is not None}
-    if optimizer == "sgd" and learning_rate is None:
-        train_changes["learning_rate"] = 0.02
+    if optimizer and optimizer != DEFAULT_TRAIN.optimizer and learning_rate is None:
+        # The pipeline's learning rate is its default optimizer's; another optimizer starts from TrainConfig's.
+        train_changes["learning_rate"] = TrainConfig.learning_rate
     qat = DEFAULT_QAT.replace(**{k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items()
                                  if v is not None})
     config = PipelineConfig(data=data, output=output, model=model, train=DEFAULT_TRAIN.replace(**train_changes),
@@ -44,6 +53,6 @@ def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_s
                             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
                             calibration_images=calibration_images, peers=peers, bench_runs=bench_runs,
                             serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps)
-    report = run_pipeline(config, log=click.echo, progress=not no_progress)
+    report = run_pipeline(config, log=click.echo, progress=progress)
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")

@@ -20,16 +20,15 @@ from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_bytes, write_json, write_text
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.pipeline.stages import StageStore, files_signature, fingerprint
-from edge_deeplab.train.config import TrainConfig
+from edge_deeplab.train.config import QAT_DEFAULTS, TrainConfig
 
 #: The embedded default: a small, fast person model trained on the synthetic portraits, so the
 #: main job finishes on a 2-core machine with nothing downloaded.
 DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64,
                               decoder_channels=64)
 DEFAULT_TRAIN = TrainConfig(epochs=20, batch_size=8, optimizer="adamw", learning_rate=3e-3, warmup_epochs=0.5)
-# QAT fine-tunes a trained model: SGD at a tenth of the float run's rate, no warm-up (as `edge-deeplab qat`).
-# Measured on ccp-person (2 epochs): 0.002 lost 0.28 mIoU points against float, 0.0005 lost 0.36.
-DEFAULT_QAT = TrainConfig(epochs=2, batch_size=8, optimizer="sgd", learning_rate=0.002, warmup_epochs=0.0)
+# QAT fine-tunes the trained model exactly as `edge-deeplab qat` does (train/config.py says why).
+DEFAULT_QAT = QAT_DEFAULTS
 FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
 
 
