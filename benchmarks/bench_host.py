@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-gpu", action="store_true", help="skip LiteRT's GPU accelerator")
     parser.add_argument("--gpu-runs", type=int, default=3)
     parser.add_argument("--image", help="JPEG for end-to-end runs (default: the DeepLab peer's golden input)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "bench_host.json"))
+    parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "results" / "bench_host.json"))
     args = parser.parse_args(argv)
     try:
         shared = shared_dir()
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
         report["note"] = ("CPU numbers of this computer (LiteRT interpreter, XNNPACK); GPU rows are LiteRT's GPU "
                           "accelerator on a software driver: correctness, not phone FPS. "
                           + ("No model of ours was given: peers only." if not ours else ""))
-        write_json(args.out, report)
+        write_json(args.output, report)
     except EdgeDeeplabError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
         print(render_table(report["ratios"], [("model", "ours"), ("peer", "peer"), ("variant", "variant"),
                                               ("mode", "mode"), ("ours_ms", "ours ms"), ("peer_ms", "peer ms"),
                                               ("ours_over_peer_latency", "ours/peer")]))
-    print(f"\nsaved {args.out}")
+    print(f"\nsaved {args.output}")
     return 0
 
 

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scales", default="1", help="test-time scales, e.g. 0.75,1,1.25")
     parser.add_argument("--flip", action="store_true", help="also average the left-right flipped image")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default=str(RESULTS / "eval_peers"), help="path stem of the .json and .md")
+    parser.add_argument("--output", default=str(RESULTS / "eval_peers"), help="path stem of the .json and .md")
     args = parser.parse_args(argv)
     try:
         data = args.data or _default_data()
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     except EdgeDeeplabError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
-    stem = Path(args.out)
+    stem = Path(args.output)
     write_text(stem.with_suffix(".json"), json.dumps(evaluation.result, indent=2) + "\n")
     write_text(stem.with_suffix(".md"), render_markdown(evaluation.result))
     print(render_table(evaluation.result))

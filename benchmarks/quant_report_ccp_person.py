@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--selective", default="0,1,3,5")
     parser.add_argument("--no-gpu-check", action="store_true", help="static GPU gate only (no LiteRT GPU compile)")
-    parser.add_argument("--out", default=str(RESULTS / "quant_report_ccp_person.json"))
+    parser.add_argument("--output", default=str(RESULTS / "quant_report_ccp_person.json"))
     args = parser.parse_args(argv)
 
     from edge_deeplab.calibration.debugger import format_report
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     print(format_report(document["report"], args.top))
     print()
     print(format_selective(document["selective"]))
-    out = Path(args.out)
+    out = Path(args.output)
     write_json(out, document)
     print(f"results: {out} ({document['total_seconds']:.0f} s)")
     return 0
