@@ -93,6 +93,9 @@ def _read_config_file(path):
 @click.option("--fine-tune-batch-norm/--freeze-batch-norm", "fine_tune_batch_norm", default=None,
               help="Update batch-norm statistics from each batch, or keep them fixed (needed after `model import`, "
                    "whose batch norm is folded) [fine-tune].")
+@click.option("--freeze-backbone/--train-backbone", "freeze_backbone", default=None,
+              help=with_default("Train only ASPP, decoder and logits; MobileNet-v2 keeps its weights.", TRAIN,
+                                "freeze_backbone"))
 @click.option("--cache", is_flag=True, default=None, help="Keep decoded images in memory after the first epoch.")
 @click.option("--deterministic", is_flag=True, help="Deterministic TensorFlow ops: bit-identical reruns, slower.")
 @progress_option()

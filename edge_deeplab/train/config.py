@@ -59,6 +59,9 @@ class TrainConfig:
     layers (backbone weights, --init-from) at their statistics and scale, as small CPU batches and
     weights imported with batch norm folded into biases (`model import`) need: a batch of 8 would
     overwrite them at the first step. New layers' batch norm learns either way.
+    freeze_backbone: train only what follows MobileNet-v2 (ASPP, decoder, logits), keeping features
+    learnt on a larger dataset intact (measured: fine-tuning a COCO+VOC import end to end on 903
+    single-subject photos halved its person IoU on everyday photos within 3 epochs).
     """
 
     epochs: int = 20
@@ -91,6 +94,7 @@ class TrainConfig:
     jpeg: float = 0.0
     jpeg_min_quality: int = 30
     fine_tune_batch_norm: bool = True
+    freeze_backbone: bool = False
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:

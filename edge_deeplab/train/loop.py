@@ -269,6 +269,11 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                              [] if train_config.fine_tune_batch_norm or qat else
                              freezable_batch_norm(model, pretrained))
         freeze_batch_norm(model, frozen_batch_norm)
+        if train_config.freeze_backbone and not qat:
+            from edge_deeplab.model.weights import backbone_layers
+
+            for layer in backbone_layers(model):
+                layer.trainable = False
         if qat:
             from edge_deeplab.model.qat import quantize_deeplab
 

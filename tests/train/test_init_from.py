@@ -58,3 +58,24 @@ def test_freeze_batch_norm_keeps_pretrained_statistics_and_trains_the_new_decode
     resumed = CliRunner().invoke(main, ["train", "--output", str(tmp_path / "run"), "--data", str(data),
                                         "--resume", "--epochs", "2", "--no-progress"])
     assert resumed.exit_code == 0, resumed.output
+
+
+def test_freeze_backbone_trains_only_the_head(tmp_path):
+    import numpy as np
+
+    from edge_deeplab.model import DeepLabConfig, build_deeplab, load_model, save_model
+    from edge_deeplab.model.saving import default_contract
+
+    data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
+    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, output_stride=16, aspp_channels=16,
+                       use_decoder=False)
+    before = build_deeplab(v3)
+    save_model(before, v3, default_contract(v3), tmp_path / "v3")
+    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "run"),
+                                       "--init-from", str(tmp_path / "v3"), "--epochs", "1", "--batch-size", "2",
+                                       "--no-progress", "--freeze-backbone"])
+    assert result.exit_code == 0, result.output
+    after, _ = load_model(tmp_path / "run" / "last")
+    for name in ("Conv1", "block_16_project"):
+        np.testing.assert_array_equal(before.get_layer(name).get_weights()[0], after.get_layer(name).get_weights()[0])
+    assert not np.array_equal(before.get_layer("logits").get_weights()[0], after.get_layer("logits").get_weights()[0])
