@@ -175,11 +175,18 @@ def _load_keras_file(path: Path):
 # ---- a model named on the command line -----------------------------------------------------------
 
 def open_runner(spec: str, threads: int = DEFAULT_THREADS):
-    """'peer:NAME[=PATH]', a .tflite file, or a saved Keras model -> its runner."""
+    """'peer:NAME[=PATH]', 'preset:NAME[:int8|fp16|keras]', a .tflite file, or a saved Keras model -> its runner."""
+    from edge_deeplab import presets
     from edge_deeplab.evaluate import peers
 
     if peers.is_peer_spec(spec):
         return peer_runner(spec, threads)
+    if presets.is_preset(spec):
+        name, _, kind = str(spec).partition(":")[2].partition(":")
+        path = presets.resolve(presets.PRESET_PREFIX + name, kind or "int8")
+        runner = TfliteRunner(path, threads=threads) if path.suffix == ".tflite" else load_keras_runner(path)
+        runner.name = f"{presets.PRESET_PREFIX}{name} {kind or 'int8'}"
+        return runner
     if str(spec).lower().endswith(".tflite"):
         return TfliteRunner(spec, threads=threads)
     return load_keras_runner(spec)
