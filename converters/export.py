@@ -1,10 +1,6 @@
 """Keras DeepLab -> TFLite in every format a phone uses, each checked against the GPU delegate.
 
-fp32      float weights and activations (the reference)
-fp16      float16 weights, dequantized on load (the GPU delegate's native precision)
-dynamic   int8 weights, float activations ("dynamic range")
-int8      full-integer post-training quantization, calibrated on representative images
-qat-int8  full-integer from a quantization-aware-trained model (edge_deeplab/model/qat.py)
+The formats, what each is and the tolerance it is held to: converters/formats.py.
 
 Every export goes through a batch-1 copy of the model: with a free batch, each dilated depthwise
 conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
@@ -21,19 +17,15 @@ from typing import Optional
 import numpy as np
 
 from edge_deeplab.contract import ModelContract
+from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, FORMATS, export_format
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
 from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 
-FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
 IO_TYPES = ("float", "uint8", "int8")
 OUTPUT_KINDS = ("logits", "probabilities", "label_map", "person_alpha")
-#: Largest |TFLite - Keras| of the softmax probabilities on the check images, per format: the
-#: tolerance each export is held to (float formats tight; integer formats within a few quantization
-#: steps of a probability in 0..1).
-PROBABILITY_TOLERANCE = {"fp32": 1e-4, "fp16": 2e-2, "dynamic": 0.15, "int8": 0.25, "qat-int8": 0.25}
 
 
 @dataclasses.dataclass
@@ -58,15 +50,15 @@ class ExportResult:
 
 def check_combination(fmt: str, io_type: str, output_kind: str, contract: ModelContract) -> None:
     """Refuse, with the reason, what cannot be built or what the GPU delegate cannot run."""
-    if fmt not in FORMATS:
-        raise EdgeDeeplabError(f"format {fmt!r} is unknown: choose from {', '.join(FORMATS)}")
+    integer = export_format(fmt).integer
     if io_type not in IO_TYPES:
         raise EdgeDeeplabError(f"input/output type {io_type!r} is unknown: choose float, uint8 or int8")
     if output_kind not in OUTPUT_KINDS:
         raise EdgeDeeplabError(f"output kind {output_kind!r} is unknown: choose from {', '.join(OUTPUT_KINDS)}")
-    if io_type != "float" and fmt not in ("int8", "qat-int8"):
+    if io_type != "float" and not integer:
         raise EdgeDeeplabError(f"{fmt} with {io_type} input/output: integer I/O needs a full-integer model "
-                               "(int8 or qat-int8); use --io float for float formats")
+                               f"({' or '.join(f.name for f in FORMATS if f.integer)}); use --io float for float "
+                               "formats")
     if output_kind == "person_alpha" and contract.person_class is None:
         raise EdgeDeeplabError("output kind person_alpha needs a class named 'person' in the model's labels")
 
@@ -95,7 +87,7 @@ def make_converter(model_b1, fmt: str, io_type: str = "float", representative: O
         converter.target_spec.supported_types = [tf.float16]
     elif fmt == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif fmt in ("int8", "qat-int8"):
+    elif export_format(fmt).integer:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if representative is None:
             raise EdgeDeeplabError(f"{fmt} needs representative images (int8 calibrates every activation; "
@@ -145,7 +137,7 @@ def _softmax(logits):
     return shifted / shifted.sum(-1, keepdims=True)
 
 
-def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), *, qat_model_path=None,
+def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_path=None,
            io_type: str = "float", output_kind: str = "logits", data=None, num_calibration: int = 100,
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
            log=print) -> list[ExportResult]:
@@ -157,15 +149,17 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
     config, contract, _ = read_model_json(model_path)
     for fmt in formats:
         check_combination(fmt, io_type, output_kind, contract)
-    if "qat-int8" in formats and qat_model_path is None:
-        raise EdgeDeeplabError("qat-int8 needs the quantization-aware model: pass --qat-model (from `edge-deeplab qat`)")
+    needs_qat = [fmt for fmt in formats if export_format(fmt).needs_qat]
+    if needs_qat and qat_model_path is None:
+        raise EdgeDeeplabError(f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model "
+                               "(from `edge-deeplab qat`)")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     name = name or Path(model_path).name
     head_contract = contract.with_output_kind(output_kind)
 
     representative, manifest = None, None
-    integer = [fmt for fmt in formats if fmt in ("int8", "qat-int8")]
+    integer = [fmt for fmt in formats if export_format(fmt).integer]
     if integer or check_images is None:
         if data is None and integer:
             raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
@@ -185,7 +179,7 @@ def export(model_path, output_dir, formats=("fp32", "fp16", "dynamic", "int8"), 
     reference = float_model(check_images, training=False).numpy()
     results = []
     for fmt in formats:
-        qat = fmt == "qat-int8"
+        qat = export_format(fmt).needs_qat
         source, _ = load_model(qat_model_path) if qat else (float_model, None)
         model_reference = source(check_images, training=False).numpy() if qat else reference
         b1 = with_head(batch_one(source, config, qat=qat), output_kind, contract.person_class)
@@ -215,7 +209,7 @@ def _gate(path: Path, fmt: str, differences: dict, gpu_check: bool) -> ExportRes
         static, dynamic, summary = report.static, report.dynamic, report.summary
     else:
         static, dynamic, summary = static_check(path), None, "dynamic check skipped (--no-gpu-check)"
-    tolerance = PROBABILITY_TOLERANCE[fmt]
+    tolerance = export_format(fmt).tolerance
     diff = differences["max_probability_diff"]
     offenders = [str(o) for o in static.offenders] + ([str(o) for o in dynamic.offenders] if dynamic else [])
     return ExportResult(format=fmt, path=str(path), size_bytes=path.stat().st_size, op_count=static.op_count,

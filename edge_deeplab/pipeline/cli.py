@@ -1,6 +1,7 @@
 """`edge-deeplab pipeline`: the main job."""
 import click
 
+from edge_deeplab.converters.formats import FORMAT_NAMES, parse_formats
 from edge_deeplab.model.cli import config_from_options, config_options
 from edge_deeplab.options import output_option, progress_option, with_default
 from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, PipelineConfig
@@ -25,7 +26,8 @@ PIPELINE = PipelineConfig()
                                 DEFAULT_TRAIN, "learning_rate"))
 @click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", DEFAULT_TRAIN, "optimizer"))
 @click.option("--qat-epochs", type=int, help=with_default("QAT epochs.", DEFAULT_QAT, "epochs"))
-@click.option("--formats", default=",".join(("fp32", "fp16", "dynamic", "int8", "qat-int8")), show_default=True)
+@click.option("--formats", default=",".join(FORMAT_NAMES), show_default=True,
+              help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
 @click.option("--calibration-images", type=int, default=PIPELINE.calibration_images, show_default=True)
 @click.option("--peers/--no-peers", default=None, help="Compare with Google's DeepLab v3 and MediaPipe's selfie "
                                                        "model [when ../shared holds them].")
@@ -50,7 +52,7 @@ def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_s
                                  if v is not None})
     config = PipelineConfig(data=data, output=output, model=model, train=DEFAULT_TRAIN.replace(**train_changes),
                             qat=qat, backbone_weights=backbone_weights, from_model=from_model, labels=labels,
-                            formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+                            formats=parse_formats(formats),
                             calibration_images=calibration_images, peers=peers, bench_runs=bench_runs,
                             serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps)
     report = run_pipeline(config, log=click.echo, progress=progress)

@@ -1,6 +1,6 @@
 """The main job: one command from data to a deployment report.
 
-    train -> QAT -> export (fp32, fp16, dynamic, int8, qat-int8) with GPU-delegate gates -> evaluate
+    train -> QAT -> export (every format of converters/formats.py) with GPU-delegate gates -> evaluate
     (our models and the peers) -> host benchmark (-> phone benchmark) -> report with a verdict per gate
 
 Everything lands in one folder (default reports/pipeline): train/, qat/ (resumable training runs),
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+from edge_deeplab.converters.formats import FORMAT_NAMES, export_format
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_bytes, write_json, write_text
 from edge_deeplab.model.config import DeepLabConfig
@@ -29,7 +30,6 @@ DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multip
 DEFAULT_TRAIN = TrainConfig(epochs=20, batch_size=8, optimizer="adamw", learning_rate=3e-3, warmup_epochs=0.5)
 # QAT fine-tunes the trained model exactly as `edge-deeplab qat` does (train/config.py says why).
 DEFAULT_QAT = QAT_DEFAULTS
-FORMATS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +42,7 @@ class PipelineConfig:
     backbone_weights: Optional[str] = None
     from_model: Optional[str] = None      # a trained model folder: skip the training stage
     labels: Optional[str] = None
-    formats: tuple = FORMATS
+    formats: tuple = FORMAT_NAMES
     calibration_images: int = 100
     peers: Optional[bool] = None          # None: include them where ../shared holds them
     bench_runs: int = 20
@@ -103,7 +103,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
 
     # 2. Quantization-aware training from the float model.
     qat_model = None
-    if "qat-int8" in config.formats:
+    if any(export_format(fmt).needs_qat for fmt in config.formats):
         qat_print = fingerprint("qat", train_print, config.qat.to_dict(), data_signature)
         qat_outputs = stage("qat", qat_print, lambda: _train_stage(
             out / "qat", qat_print, config.data, None, config.qat, config.labels, log, progress,

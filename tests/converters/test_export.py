@@ -6,7 +6,8 @@ import tensorflow as tf
 import tf_keras
 from click.testing import CliRunner
 
-from edge_deeplab.converters.export import PROBABILITY_TOLERANCE, check_combination, export
+from edge_deeplab.converters.export import check_combination, export
+from edge_deeplab.converters.formats import FORMAT_NAMES, export_format
 from edge_deeplab.converters.gpu_gate import check_gpu
 from edge_deeplab.model.qat import quantize_deeplab
 from edge_deeplab.cli import main
@@ -37,12 +38,12 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="module")
 def exported(trained):
     root, data = trained
-    results = export(root / "float" / "last", root / "tflite", ["fp32", "fp16", "dynamic", "int8", "qat-int8"],
+    results = export(root / "float" / "last", root / "tflite", FORMAT_NAMES,
                      qat_model_path=root / "qat" / "last", data=data, num_calibration=8, log=lambda line: None)
     return {result.format: result for result in results}
 
 
-@pytest.mark.parametrize("fmt", ["fp32", "fp16", "dynamic", "int8", "qat-int8"])
+@pytest.mark.parametrize("fmt", FORMAT_NAMES)
 def test_every_format_loads_runs_on_the_gpu_and_matches_keras(exported, fmt):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -55,7 +56,7 @@ def test_every_format_loads_runs_on_the_gpu_and_matches_keras(exported, fmt):
     if result.dynamic_gate == "not run":
         pytest.skip(f"no Vulkan device: {result.gate_summary}")
     assert result.dynamic_gate == "pass", result.gate_summary
-    assert result.max_probability_diff <= PROBABILITY_TOLERANCE[fmt] and result.within_tolerance
+    assert result.max_probability_diff <= export_format(fmt).tolerance and result.within_tolerance
 
 
 def test_integer_formats_are_smaller(exported):
