@@ -5,27 +5,31 @@ import click
 
 from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, FORMAT_NAMES, parse_formats
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.options import json_option, output_option, progress_option, with_default
+from edge_deeplab.train.config import QAT_DEFAULTS
 
 
 @click.command()
 @click.argument("model", type=click.Path())
 @click.option("--data", help="Dataset folder (or 'synthetic') to fine-tune on [the float model's training data].")
-@click.option("--output", required=True, type=click.Path(file_okay=False), help="QAT run folder, e.g. runs/NAME-qat.")
+@output_option("QAT run folder, e.g. runs/NAME-qat.", required=True)
 @click.option("--resume", is_flag=True, help="Continue the QAT run in --output from its last checkpoint.")
-@click.option("--epochs", type=int, default=3, show_default=True)
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--learning-rate", type=float, default=0.002, show_default=True,
-              help="Base rate of QAT's own poly schedule: a tenth of float training's, from a trained model.")
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True)
-@click.option("--checkpoint-every-steps", type=int, default=25, show_default=True)
-@click.option("--no-progress", is_flag=True)
+@click.option("--epochs", type=int, help=with_default("QAT epochs.", QAT_DEFAULTS, "epochs"))
+@click.option("--batch-size", type=int, help=with_default("Global batch size.", QAT_DEFAULTS, "batch_size"))
+@click.option("--learning-rate", type=float,
+              help=with_default("Base rate of QAT's own poly schedule: a tenth of float training's, from a trained "
+                                "model.", QAT_DEFAULTS, "learning_rate"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", QAT_DEFAULTS, "optimizer"))
+@click.option("--checkpoint-every-steps", type=int,
+              help=with_default("A checkpoint every N steps as well as each epoch.", QAT_DEFAULTS,
+                                "checkpoint_every_steps"))
+@progress_option()
 def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,
-        no_progress):
+        progress):
     """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder)."""
     import json
 
     from edge_deeplab.model.saving import read_model_json
-    from edge_deeplab.train.config import TrainConfig
     from edge_deeplab.train.loop import train
 
     labels = None
@@ -37,10 +41,11 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
                 raise EdgeDeeplabError(f"{model}: no training run beside it to take the data from: pass --data")
             run = json.loads(run_json.read_text())
             data, labels = run["data"]["train"], run["data"].get("labels")
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer,
-                         warmup_epochs=0.0, checkpoint_every_steps=checkpoint_every_steps)
+    given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
+             "checkpoint_every_steps": checkpoint_every_steps}
+    config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
     result = train(data, output, None, config, init_from=None if resume else model, qat=True, resume=resume,
-                   labels_config=labels, progress=not no_progress, log=click.echo)
+                   labels_config=labels, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 
 
@@ -49,7 +54,7 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @click.option("--formats", default=",".join(DEFAULT_EXPORT_FORMATS), show_default=True,
               help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
 @click.option("--qat-model", type=click.Path(), help="The QAT model folder for qat-int8 (from `edge-deeplab qat`).")
-@click.option("--output-dir", type=click.Path(file_okay=False), help="Where the .tflite files go [MODEL/../export].")
+@output_option("Where the .tflite files go [MODEL/../export].")
 @click.option("--data", help="Dataset for int8 calibration [the model's training data].")
 @click.option("--calibration-images", type=int, default=100, show_default=True)
 @click.option("--io", "io_type", type=click.Choice(["float", "uint8", "int8"]), default="float", show_default=True,
@@ -57,9 +62,10 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
               default="logits", show_default=True)
 @click.option("--no-gpu-check", is_flag=True, help="Skip the dynamic GPU check (the static one always runs).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def export(model, formats, qat_model, output_dir, data, calibration_images, io_type, output_kind, no_gpu_check,
-           as_json):
+@json_option("Also write the results (one entry per format) as JSON to this file.")
+@progress_option("One line per exported format as it is done; --no-progress: only the table.")
+def export(model, formats, qat_model, output, data, calibration_images, io_type, output_kind, no_gpu_check,
+           json_path, progress):
     """Export a saved MODEL to TFLite formats and check each against the GPU delegate."""
     import json
 
@@ -71,11 +77,15 @@ def export(model, formats, qat_model, output_dir, data, calibration_images, io_t
         run_json = model_path.parent / "run.json"
         if run_json.is_file():
             data = json.loads(run_json.read_text())["data"]["train"]
-    results = run_export(model_path, output_dir or model_path.parent / "export",
+    results = run_export(model_path, output or model_path.parent / "export",
                          parse_formats(formats), qat_model_path=qat_model,
                          io_type=io_type, output_kind=output_kind, data=data, num_calibration=calibration_images,
-                         gpu_check=not no_gpu_check, log=(lambda line: None) if as_json else click.echo)
-    click.echo(json.dumps([r.to_dict() for r in results], indent=2) if as_json else format_table(results))
+                         gpu_check=not no_gpu_check, log=click.echo if progress else (lambda line: None))
+    if json_path:
+        from edge_deeplab.io import write_json
+
+        write_json(json_path, [r.to_dict() for r in results])
+    click.echo(format_table(results))
     failed = [r.format for r in results if r.static_gate == "fail" or r.dynamic_gate == "fail"]
     if failed:
         raise EdgeDeeplabError(f"GPU-delegate gate failed for {', '.join(failed)}: see the ops named above")
