@@ -3,6 +3,8 @@ documented constraints, tensorflow/lite/tools/versioning/gpu_compatibility.cc
 (CheckGpuDelegateCompatibility), read from the flatbuffer without running anything."""
 from __future__ import annotations
 
+import dataclasses
+
 from edge_deeplab.litert.flatbuffer import schema
 
 # gpu_compatibility.cc's tensor types; BOOL because its CAST and SELECT rules take bool tensors.
@@ -12,18 +14,11 @@ _UNARY = {"ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "LOG", "LOGISTIC"
 _BINARY = {"ATAN2", "DIV", "EQUAL", "FLOOR_DIV", "FLOOR_MOD", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LESS",
            "LESS_EQUAL", "MAXIMUM", "MINIMUM", "NOT_EQUAL", "POW", "SQUARED_DIFFERENCE", "SUB"}
 # Ops gpu_compatibility.cc accepts whose attribute rules cannot matter for a segmentation network
-# (or that it accepts unconditionally); the dynamic check still compiles them for real.
+# (or that it accepts unconditionally).
 _ACCEPTED_AS_IS = {"BATCH_MATMUL", "CONCATENATION", "DENSIFY", "DYNAMIC_UPDATE_SLICE", "EMBEDDING_LOOKUP",
                    "LEAKY_RELU", "LSTM", "ONE_HOT", "PACK", "PRELU", "RELU", "RELU6", "RELU_N1_TO_1", "SPLIT",
                    "SPLIT_V", "STABLEHLO_CLAMP"}
 _CUSTOM_OPS = ("Convolution2DTransposeBias", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "Resampler")
-# Unsupported ops that models of this project meet, with the way out.
-_KNOWN_UNSUPPORTED = {
-    "SPACE_TO_BATCH_ND": "not supported by the GPU delegate; a dilated conv exported with batch None becomes "
-                         "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1",
-    "BATCH_TO_SPACE_ND": "not supported by the GPU delegate; a dilated conv exported with batch None becomes "
-                         "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1",
-}
 
 
 class _Graph:
@@ -66,176 +61,266 @@ class _Graph:
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Op:
+    """One operator as the rules see it: its tensors, split into runtime and constant inputs."""
+    name: str
+    raw_inputs: list  # tensor indices as stored, -1 marking an omitted optional input
+    inputs: list      # the same without the -1s
+    outputs: list
+    runtime: list
+    consts: list
+    options: object   # the op's builtin options (object API), or None
+    graph: _Graph
+    notes: list       # remarks for the report that do not fail the op
+
+
+# A rule is a function (op) -> its reasons (an iterable of str, empty when the op passes). The helpers
+# build the checks gpu_compatibility.cc repeats across ops; RULES below pairs ops with their rules.
+
+def _io(runtime_inputs: int, outputs: int = 1, const_inputs=None):
+    """CheckInputsOutputs / CheckInputsConstsOutputs: the first count that is off."""
+    def rule(op):
+        if len(op.runtime) != runtime_inputs:
+            return [f"expects {runtime_inputs} runtime input(s), has {len(op.runtime)}"]
+        if const_inputs is not None and len(op.consts) != const_inputs:
+            return [f"expects {const_inputs} constant input(s), has {len(op.consts)}"]
+        if len(op.outputs) != outputs:
+            return [f"expects {outputs} output(s), has {len(op.outputs)}"]
+        return []
+    return rule
+
+
+def _when_options(*rules):
+    """The rules, applied only when the op carries builtin options."""
+    return lambda op: [] if op.options is None else [reason for rule in rules for reason in rule(op)]
+
+
+def _activation(op):
+    """IsActivationSupported: any fused activation but SIGN_BIT."""
+    if getattr(op.options, "fusedActivationFunction", 0) == 5:  # ActivationFunctionType.SIGN_BIT
+        yield "fused activation SIGN_BIT is not supported"
+
+
+def _one_or_two_operands(op):
+    if not ((len(op.runtime), len(op.consts)) in ((2, 0), (1, 1)) and len(op.outputs) == 1):
+        yield "can only handle 1 or 2 operands"
+
+
+def _conv_io(op):
+    if len(op.runtime) > 2 or len(op.outputs) != 1:
+        yield f"expects 1-2 runtime inputs and 1 output, has {len(op.runtime)} and {len(op.outputs)}"
+
+
+def _stride(op):
+    if op.options.strideH <= 0 or op.options.strideW <= 0:
+        yield f"stride {op.options.strideH}x{op.options.strideW} must be positive"
+
+
+def _dilation(op):
+    if op.options.dilationHFactor <= 0 or op.options.dilationWFactor <= 0:
+        yield f"dilation {op.options.dilationHFactor}x{op.options.dilationWFactor} must be positive"
+
+
+def _depth_multiplier(op):
+    if op.options is None or len(op.inputs) < 2 or not op.outputs:
+        return
+    in_dims, out_dims = op.graph.dims(op.inputs[0]), op.graph.dims(op.outputs[0])
+    if len(in_dims) != 4 or len(out_dims) != 4:
+        yield "input and output must be 4-D"
+        return
+    multiplier = op.options.depthMultiplier or max(1, out_dims[3] // max(1, in_dims[3]))
+    if out_dims[3] != in_dims[3] * multiplier:
+        yield "output channels != input channels x depth multiplier"
+    elif multiplier != 1 and in_dims[3] != 1:
+        yield (f"depth multiplier {multiplier} with {in_dims[3]} input channels: the GPU needs depth multiplier 1 "
+               f"unless the input has one channel")
+
+
+def _pool_window(op):
+    if min(op.options.filterHeight, op.options.filterWidth, op.options.strideH, op.options.strideW) <= 0:
+        yield "kernel and stride must be positive"
+
+
+def _resize_flags(op):
+    if op.options is not None and op.options.alignCorners and op.options.halfPixelCenters:
+        yield ("align_corners and half_pixel_centers are both true; use half_pixel_centers alone "
+               "(tf.image.resize's default)")
+
+
+def _constant_int32_axes(op):
+    axes = op.raw_inputs[1] if len(op.raw_inputs) > 1 else -1
+    if axes < 0 or not op.graph.is_const(axes):
+        yield f"{op.name} is only supported with constant axes"
+    elif op.graph.type_name(axes) != "INT32":
+        yield f"axes must be INT32, not {op.graph.type_name(axes)}"
+
+
+def _add_mul_shapes(op):
+    if len(op.inputs) != 2:
+        yield f"{op.name} requires two input tensors"
+        return
+    a, b = op.graph.dims(op.inputs[0]), op.graph.dims(op.inputs[1])
+    if op.name == "MUL" and len(a) == len(b) and any(x < y for x, y in zip(a, b)) \
+            and any(y < x for x, y in zip(a, b)):
+        yield f"MUL needs one input at least as large as the other in every dimension ({a} x {b})"
+    elif len(a) != len(b) and not _broadcastable(a, b):
+        yield f"cannot broadcast {a} with {b}"
+
+
+def _int32_argmax(op):
+    out_type = op.graph.type_name(op.outputs[0]) if op.outputs else "?"
+    if out_type != "INT32":
+        yield f"output type {out_type} is not supported: export the argmax with output_type=tf.int32"
+    else:
+        op.notes.append("ARG_MAX (int32) runs on LiteRT's GPU accelerator; the classic TFLite GPU delegate "
+                        "(gpu_compatibility.cc) leaves it to the CPU")
+
+
+def _cast_types(op):
+    if not (op.inputs and op.outputs):
+        return
+    source, target = op.graph.type_name(op.inputs[0]), op.graph.type_name(op.outputs[0])
+    floats, ints = ("FLOAT16", "FLOAT32"), ("FLOAT32", "INT32")
+    if not ((source == "BOOL" and target in floats) or (source in floats and target == "BOOL")
+            or (source in ints and target in ints)):
+        yield f"cast {source} -> {target} is not supported"
+
+
+def _softmax_beta(op):
+    if op.options is not None and op.options.beta != 1:
+        yield f"softmax beta {op.options.beta} != 1 is not supported"
+
+
+def _dequantize(op):
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        yield "expects 1 input and 1 output"
+    elif op.graph.type_name(op.inputs[0]) == "INT16":
+        yield "INT16 dequantization is not supported"
+
+
+def _block_size(op):
+    if op.options is not None and op.options.blockSize <= 1:
+        yield f"block size {op.options.blockSize} must be > 1"
+
+
+def _reflect_mode(op):
+    if op.options is not None and op.options.mode != 0:  # MirrorPadMode.REFLECT
+        yield "only REFLECT mirror padding is supported"
+
+
+def _paddings(op):
+    paddings = op.graph.dims(op.inputs[1]) if len(op.inputs) > 1 else []
+    if len(paddings) != 2 or paddings[0] not in (3, 4) or paddings[1] != 2:
+        yield f"paddings must be 4x2 or 3x2, not {'x'.join(map(str, paddings)) or 'missing'}"
+
+
+def _slice(inputs_needed: int):
+    def rule(op):
+        if op.name == "STRIDED_SLICE" and op.options is not None:
+            for mask in ("ellipsisMask", "newAxisMask", "shrinkAxisMask"):
+                if getattr(op.options, mask):
+                    yield f"{mask} is not supported"
+        if len(op.inputs) < inputs_needed:
+            yield f"{op.name} requires {inputs_needed} inputs"
+        elif len(op.graph.dims(op.inputs[0])) not in (3, 4):
+            yield "only 3-D or 4-D inputs are supported"
+    return rule
+
+
+def _fully_connected(op):
+    if op.options is not None:
+        if op.options.weightsFormat != 0:
+            yield "only the default weights format is supported"
+        if op.options.keepNumDims and op.inputs and op.outputs and \
+                len(op.graph.dims(op.inputs[0])) != len(op.graph.dims(op.outputs[0])):
+            yield "keep_num_dims with different input and output ranks is not supported"
+    if len(op.runtime) > 2:
+        yield "more than 2 runtime inputs"
+    if op.inputs and op.graph.is_const(op.inputs[0]):
+        yield "a constant input is not supported"
+
+
+def _gather(op):
+    if not ((len(op.runtime), len(op.consts)) in ((2, 0), (1, 1)) and len(op.outputs) == 1):
+        yield "can only handle 1 or 2 operands"
+    elif op.graph.type_name(op.inputs[0]) == "INT32":
+        yield "INT32 input is not supported"
+    elif len(op.graph.dims(op.inputs[1])) != 1 or op.graph.type_name(op.inputs[1]) != "INT32":
+        yield "indices must be 1-D INT32"
+
+
+def _cumsum(op):
+    types = [op.graph.type_name(i) for i in op.inputs]
+    if len(types) != 2 or types[0] not in ("FLOAT16", "FLOAT32") or types[1] != "INT32" \
+            or not op.graph.is_const(op.inputs[1]):
+        yield "input must be float and the axis a constant INT32"
+
+
+def _select(op):
+    types = [op.graph.type_name(i) for i in op.inputs]
+    if len(types) != 3 or types[0] not in ("BOOL", "FLOAT16", "FLOAT32") \
+            or any(t not in ("FLOAT16", "FLOAT32") for t in types[1:]):
+        yield "condition must be bool or float and both values float"
+
+
+_BATCH_ONE = ("not supported by the GPU delegate; a dilated conv exported with batch None becomes "
+              "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1")
+
+#: (ops, rules): each op of a row is held to every rule of the row, in order (gpu_compatibility.cc's
+#: CheckGpuDelegateCompatibility, one case per row). Ops in no row are refused; custom ops: _CUSTOM_OPS.
+RULES = (
+    (("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"), (lambda op: [_BATCH_ONE],)),
+    (("CONV_2D", "DEPTHWISE_CONV_2D"), (_conv_io, _when_options(_stride, _dilation, _activation))),
+    (("DEPTHWISE_CONV_2D",), (_depth_multiplier,)),
+    (("TRANSPOSE_CONV",), (_conv_io, _when_options(_stride, _activation))),
+    (("AVERAGE_POOL_2D", "MAX_POOL_2D"), (_io(1), _when_options(_pool_window, _activation))),
+    (("RESIZE_BILINEAR",), (_io(1), _resize_flags)),
+    (("MEAN",), (_io(1, const_inputs=1), _constant_int32_axes)),
+    (("SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"), (_io(1), _constant_int32_axes)),
+    (("ADD",), (_add_mul_shapes,)),
+    (("MUL",), (_add_mul_shapes, _activation)),
+    (("ADD_N",), (lambda op: [] if len(op.inputs) == 2 else ["ADD_N only supports 2 inputs"],)),
+    (("ARG_MAX",), (_int32_argmax,)),
+    (("CAST",), (_io(1), _cast_types)),
+    (("SOFTMAX",), (_softmax_beta,)),
+    (("RESIZE_NEAREST_NEIGHBOR", "RESHAPE", "TRANSPOSE", "TILE", "HARD_SWISH", "QUANTIZE"), (_io(1),)),
+    (("DEQUANTIZE",), (_dequantize,)),
+    (("SPACE_TO_DEPTH", "DEPTH_TO_SPACE"), (_io(1), _block_size)),
+    (("PAD", "PADV2"), (_io(1), _paddings)),
+    (("MIRROR_PAD",), (_reflect_mode, _io(1), _paddings)),
+    (("STRIDED_SLICE",), (_slice(4),)),
+    (("SLICE",), (_slice(3),)),
+    (("FULLY_CONNECTED",), (_fully_connected,)),
+    (("GATHER",), (_gather,)),
+    (("CUMSUM",), (_cumsum,)),
+    (("SELECT", "SELECT_V2"), (_select,)),
+    (tuple(sorted(_UNARY)), (_io(1, const_inputs=0),)),
+    (tuple(sorted(_BINARY - {"DIV", "SUB"})), (_one_or_two_operands,)),
+    (("DIV", "SUB"), (_one_or_two_operands, _activation)),
+    # Accepted whatever their attributes (or with rules that cannot matter for a segmentation network);
+    # the dynamic check still compiles them for real.
+    (tuple(sorted(_ACCEPTED_AS_IS)), ()),
+)
+_RULES_BY_OP: dict = {}
+for _ops, _rules in RULES:
+    for _name in _ops:
+        _RULES_BY_OP[_name] = _RULES_BY_OP.get(_name, ()) + _rules
+
+
 def _op_reasons(name: str, op, graph: _Graph, notes: list) -> list[str]:
     """Why the GPU delegate rejects this op (empty when it accepts it)."""
-    inputs = [i for i in _ints(op.inputs) if i >= 0]  # -1 marks an omitted optional input
-    outputs = _ints(op.outputs)
-    runtime = [i for i in inputs if not graph.is_const(i)]
-    consts = [i for i in inputs if graph.is_const(i)]
-    options = op.builtinOptions
-    reasons = []
-
-    def need_io(runtime_inputs, outputs_count=1, const_inputs=None):
-        if len(runtime) != runtime_inputs:
-            reasons.append(f"expects {runtime_inputs} runtime input(s), has {len(runtime)}")
-        elif const_inputs is not None and len(consts) != const_inputs:
-            reasons.append(f"expects {const_inputs} constant input(s), has {len(consts)}")
-        elif len(outputs) != outputs_count:
-            reasons.append(f"expects {outputs_count} output(s), has {len(outputs)}")
-
-    def activation():
-        fused = getattr(options, "fusedActivationFunction", 0)
-        if fused == 5:  # ActivationFunctionType.SIGN_BIT
-            reasons.append("fused activation SIGN_BIT is not supported")
-
-    if name in _KNOWN_UNSUPPORTED:
-        reasons.append(_KNOWN_UNSUPPORTED[name])
-    elif name.startswith("CUSTOM("):
-        if name[7:-1] not in _CUSTOM_OPS:
-            reasons.append(f"custom op {name[7:-1]!r} is not supported")
-    elif name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
-        if len(runtime) > 2 or len(outputs) != 1:
-            reasons.append(f"expects 1-2 runtime inputs and 1 output, has {len(runtime)} and {len(outputs)}")
-        if options is not None:
-            if options.strideH <= 0 or options.strideW <= 0:
-                reasons.append(f"stride {options.strideH}x{options.strideW} must be positive")
-            if name != "TRANSPOSE_CONV" and (options.dilationHFactor <= 0 or options.dilationWFactor <= 0):
-                reasons.append(f"dilation {options.dilationHFactor}x{options.dilationWFactor} must be positive")
-            activation()
-        if name == "DEPTHWISE_CONV_2D" and options is not None and len(inputs) >= 2 and outputs:
-            in_dims, out_dims = graph.dims(inputs[0]), graph.dims(outputs[0])
-            if len(in_dims) != 4 or len(out_dims) != 4:
-                reasons.append("input and output must be 4-D")
-            else:
-                multiplier = options.depthMultiplier or max(1, out_dims[3] // max(1, in_dims[3]))
-                if out_dims[3] != in_dims[3] * multiplier:
-                    reasons.append("output channels != input channels x depth multiplier")
-                elif multiplier != 1 and in_dims[3] != 1:
-                    reasons.append(f"depth multiplier {multiplier} with {in_dims[3]} input channels: the GPU "
-                                   f"needs depth multiplier 1 unless the input has one channel")
-    elif name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        need_io(1)
-        if options is not None:
-            if min(options.filterHeight, options.filterWidth, options.strideH, options.strideW) <= 0:
-                reasons.append("kernel and stride must be positive")
-            activation()
-    elif name == "RESIZE_BILINEAR":
-        need_io(1)
-        if options is not None and options.alignCorners and options.halfPixelCenters:
-            reasons.append("align_corners and half_pixel_centers are both true; use half_pixel_centers alone "
-                           "(tf.image.resize's default)")
-    elif name == "RESIZE_NEAREST_NEIGHBOR":
-        need_io(1)
-    elif name in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
-        need_io(1, const_inputs=1 if name == "MEAN" else None)
-        axes = _ints(op.inputs)[1] if len(_ints(op.inputs)) > 1 else -1
-        if axes < 0 or not graph.is_const(axes):
-            reasons.append(f"{name} is only supported with constant axes")
-        elif graph.type_name(axes) != "INT32":
-            reasons.append(f"axes must be INT32, not {graph.type_name(axes)}")
-    elif name in ("ADD", "MUL"):
-        if len(inputs) != 2:
-            reasons.append(f"{name} requires two input tensors")
-        else:
-            a, b = graph.dims(inputs[0]), graph.dims(inputs[1])
-            if name == "MUL" and len(a) == len(b) and any(x < y for x, y in zip(a, b)) \
-                    and any(y < x for x, y in zip(a, b)):
-                reasons.append(f"MUL needs one input at least as large as the other in every dimension ({a} x {b})")
-            elif len(a) != len(b) and not _broadcastable(a, b):
-                reasons.append(f"cannot broadcast {a} with {b}")
-        if name == "MUL":
-            activation()
-    elif name == "ADD_N":
-        if len(inputs) != 2:
-            reasons.append("ADD_N only supports 2 inputs")
-    elif name == "ARG_MAX":
-        out_type = graph.type_name(outputs[0]) if outputs else "?"
-        if out_type != "INT32":
-            reasons.append(f"output type {out_type} is not supported: export the argmax with "
-                           f"output_type=tf.int32")
-        else:
-            notes.append("ARG_MAX (int32) runs on LiteRT's GPU accelerator; the classic TFLite GPU delegate "
-                         "(gpu_compatibility.cc) leaves it to the CPU")
-    elif name == "CAST":
-        need_io(1)
-        if inputs and outputs:
-            pair = (graph.type_name(inputs[0]), graph.type_name(outputs[0]))
-            floats, ints = ("FLOAT16", "FLOAT32"), ("FLOAT32", "INT32")
-            if not ((pair[0] == "BOOL" and pair[1] in floats) or (pair[0] in floats and pair[1] == "BOOL")
-                    or (pair[0] in ints and pair[1] in ints)):
-                reasons.append(f"cast {pair[0]} -> {pair[1]} is not supported")
-    elif name == "SOFTMAX":
-        if options is not None and options.beta != 1:
-            reasons.append(f"softmax beta {options.beta} != 1 is not supported")
-    elif name == "RESHAPE":
-        need_io(1)
-    elif name in ("TRANSPOSE", "TILE", "HARD_SWISH", "QUANTIZE"):
-        need_io(1)
-    elif name == "DEQUANTIZE":
-        if len(inputs) != 1 or len(outputs) != 1:
-            reasons.append("expects 1 input and 1 output")
-        elif graph.type_name(inputs[0]) == "INT16":
-            reasons.append("INT16 dequantization is not supported")
-    elif name in ("SPACE_TO_DEPTH", "DEPTH_TO_SPACE"):
-        need_io(1)
-        if options is not None and options.blockSize <= 1:
-            reasons.append(f"block size {options.blockSize} must be > 1")
-    elif name in ("PAD", "PADV2", "MIRROR_PAD"):
-        if name == "MIRROR_PAD" and options is not None and options.mode != 0:  # MirrorPadMode.REFLECT
-            reasons.append("only REFLECT mirror padding is supported")
-        need_io(1)
-        paddings = graph.dims(inputs[1]) if len(inputs) > 1 else []
-        if len(paddings) != 2 or paddings[0] not in (3, 4) or paddings[1] != 2:
-            reasons.append(f"paddings must be 4x2 or 3x2, not {'x'.join(map(str, paddings)) or 'missing'}")
-    elif name == "STRIDED_SLICE":
-        if options is not None:
-            for mask in ("ellipsisMask", "newAxisMask", "shrinkAxisMask"):
-                if getattr(options, mask):
-                    reasons.append(f"{mask} is not supported")
-        if len(inputs) < 4:
-            reasons.append("STRIDED_SLICE requires 4 inputs")
-        elif len(graph.dims(inputs[0])) not in (3, 4):
-            reasons.append("only 3-D or 4-D inputs are supported")
-    elif name == "SLICE":
-        if len(inputs) < 3:
-            reasons.append("SLICE requires 3 inputs")
-        elif len(graph.dims(inputs[0])) not in (3, 4):
-            reasons.append("only 3-D or 4-D inputs are supported")
-    elif name == "FULLY_CONNECTED":
-        if options is not None:
-            if options.weightsFormat != 0:
-                reasons.append("only the default weights format is supported")
-            if options.keepNumDims and inputs and outputs and \
-                    len(graph.dims(inputs[0])) != len(graph.dims(outputs[0])):
-                reasons.append("keep_num_dims with different input and output ranks is not supported")
-        if len(runtime) > 2:
-            reasons.append("more than 2 runtime inputs")
-        if inputs and graph.is_const(inputs[0]):
-            reasons.append("a constant input is not supported")
-    elif name == "GATHER":
-        if not ((len(runtime), len(consts)) in ((2, 0), (1, 1)) and len(outputs) == 1):
-            reasons.append("can only handle 1 or 2 operands")
-        elif graph.type_name(inputs[0]) == "INT32":
-            reasons.append("INT32 input is not supported")
-        elif len(graph.dims(inputs[1])) != 1 or graph.type_name(inputs[1]) != "INT32":
-            reasons.append("indices must be 1-D INT32")
-    elif name == "CUMSUM":
-        if len(inputs) != 2 or graph.type_name(inputs[0]) not in ("FLOAT16", "FLOAT32") \
-                or graph.type_name(inputs[1]) != "INT32" or not graph.is_const(inputs[1]):
-            reasons.append("input must be float and the axis a constant INT32")
-    elif name in ("SELECT", "SELECT_V2"):
-        if len(inputs) != 3 or graph.type_name(inputs[0]) not in ("BOOL", "FLOAT16", "FLOAT32") \
-                or any(graph.type_name(i) not in ("FLOAT16", "FLOAT32") for i in inputs[1:]):
-            reasons.append("condition must be bool or float and both values float")
-    elif name in _UNARY:
-        need_io(1, const_inputs=0)
-    elif name in _BINARY:
-        if not ((len(runtime), len(consts)) in ((2, 0), (1, 1)) and len(outputs) == 1):
-            reasons.append("can only handle 1 or 2 operands")
-        if name in ("DIV", "SUB"):
-            activation()
-    elif name not in _ACCEPTED_AS_IS:
-        reasons.append("not supported by the GPU delegate")
+    raw_inputs, outputs = _ints(op.inputs), _ints(op.outputs)
+    inputs = [i for i in raw_inputs if i >= 0]
+    view = _Op(name, raw_inputs, inputs, outputs, runtime=[i for i in inputs if not graph.is_const(i)],
+               consts=[i for i in inputs if graph.is_const(i)], options=op.builtinOptions, graph=graph, notes=notes)
+    if name.startswith("CUSTOM("):
+        custom = name[len("CUSTOM("):-1]
+        reasons = [] if custom in _CUSTOM_OPS else [f"custom op {custom!r} is not supported"]
+    elif name in _RULES_BY_OP:
+        reasons = [reason for rule in _RULES_BY_OP[name] for reason in rule(view)]
+    else:
+        reasons = ["not supported by the GPU delegate"]
 
     if not reasons:  # the delegate takes only these tensor types, whatever the op
         for index in inputs + outputs:
