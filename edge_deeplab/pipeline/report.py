@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.evaluate.report import LEGEND
+from edge_deeplab.converters.formats import FORMATS
 from edge_deeplab.io import write_text
+from edge_deeplab.pipeline.results import Evaluated, Exported, HostBenched, Trained
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 
@@ -19,16 +21,14 @@ def _load(path) -> Optional[dict]:
     return json.loads(Path(path).read_text()) if path and Path(path).is_file() else None
 
 
-def build_report(config, model_config, trained, exported, evaluated, host, device, timings, *, float_model,
-                 qat_model) -> dict:
-    evaluation = _load(evaluated["json"])
-    history = (_load(trained.get("history")) or {}).get("epochs", [])
-    bench = _load(host["json"])
-    paths = evaluated["paths"]
-    by_path = {str(Path(p)): name for name, p in paths.items()}
+def build_report(config, model_config, trained: Trained, exported: Exported, evaluated: Evaluated,
+                 host: HostBenched, device: Optional[dict], timings: dict, *, float_model, qat_model) -> dict:
+    evaluation = _load(evaluated.json)
+    history = (_load(trained.history) or {}).get("epochs", [])
+    bench = _load(host.json)
 
     # One row per model: accuracy from the evaluator, size and gates from the export, speed from the bench.
-    exports = {r["format"]: r for r in exported["results"]}
+    exports = {e.format: e.to_dict() for e in exported.exports}
     speed = {}
     for model in bench["models"]:
         for entry in model["results"]:
@@ -37,8 +37,7 @@ def build_report(config, model_config, trained, exported, evaluated, host, devic
                 speed[str(Path(model["path"]))] = entry["stats"]
     rows = []
     for model in evaluation["models"]:
-        key = by_path.get(str(Path(model["path"]))) if model.get("path") else None
-        key = key or model["name"]
+        key = (evaluated.name_of(model["path"]) if model.get("path") else None) or model["name"]
         metrics = model["metrics"]
         export = exports.get(key, {})
         stats = speed.get(str(Path(model["path"]))) if model.get("path") else None
@@ -64,8 +63,11 @@ def build_report(config, model_config, trained, exported, evaluated, host, devic
                          "detail": f"{fmt} mIoU {row[fmt]['mIoU'] * 100:.2f} vs float {float_miou * 100:.2f}: "
                                    f"{lost:+.2f} points lost (limit {limit})"})
 
-    loss_verdict("int8", config.max_int8_loss, "mIoU lost by int8 post-training quantization")
-    loss_verdict("qat-int8", config.max_qat_loss, "mIoU lost by int8 from QAT")
+    for fmt in (f for f in FORMATS if f.integer):
+        if fmt.needs_qat:
+            loss_verdict(fmt.name, config.max_qat_loss, "mIoU lost by int8 from QAT")
+        else:
+            loss_verdict(fmt.name, config.max_int8_loss, "mIoU lost by int8 post-training quantization")
     gate_rows = [(fmt, r) for fmt, r in exports.items()]
     failed = [fmt for fmt, r in gate_rows if "fail" in (r["static_gate"], r["dynamic_gate"])]
     unproven = [fmt for fmt, r in gate_rows if r["dynamic_gate"] == "not run"]
@@ -86,9 +88,9 @@ def build_report(config, model_config, trained, exported, evaluated, host, devic
 
     return {"data": config.data, "output": config.output, "model_config": model_config.to_dict(),
             "float_model": str(float_model), "qat_model": None if qat_model is None else str(qat_model),
-            "training": history, "models": rows, "exports": exported["results"], "verdicts": verdicts,
+            "training": history, "models": rows, "exports": list(exports.values()), "verdicts": verdicts,
             "host": bench.get("host"), "device": device, "stage_seconds": timings,
-            "evaluation": {"json": evaluated["json"], "html": evaluated["html"], "overlays": evaluated["overlays"],
+            "evaluation": {"json": evaluated.json, "html": evaluated.html, "overlays": evaluated.overlays,
                            "dataset": evaluation.get("dataset")}}
 
 

@@ -20,6 +20,7 @@ from edge_deeplab.converters.formats import FORMAT_NAMES, export_format
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_bytes, write_json, write_text
 from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.pipeline.results import Candidate, Evaluated, Exported, HostBenched, Trained
 from edge_deeplab.pipeline.stages import StageStore, files_signature, fingerprint
 from edge_deeplab.train.config import QAT_DEFAULTS, TrainConfig
 
@@ -70,18 +71,19 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
         raise EdgeDeeplabError(f"benchmark_model binary {config.benchmark_binary} does not exist: pass the path of "
                                "an android_aarch64 build of TensorFlow Lite's benchmark_model")
 
-    def stage(name, print_, body, files=lambda outputs: ()):
-        done = store.done(name, print_)
+    def stage(name, print_, kind, body):
+        record = store.done(name, print_)
+        done = None if record is None else kind.from_record(record)
         if done is not None:
             log(f"[{name}] up to date, skipped")
             return done
         log(f"[{name}] running")
         started = time.time()
-        outputs = body()
+        result = body()
         timings[name] = time.time() - started
-        outputs["seconds"] = timings[name]
-        store.record(name, print_, outputs, files(outputs))
-        return outputs
+        result = dataclasses.replace(result, seconds=timings[name])
+        store.record(name, print_, result.to_record(), result.files())
+        return result
 
     # 1. Train (or take a trained model).
     if config.from_model:
@@ -89,26 +91,26 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
 
         model_config, _, _ = read_model_json(config.from_model)
         train_print = fingerprint("from-model", files_signature(config.from_model))
-        trained = {"model": str(config.from_model), "history": _history_beside(config.from_model)}
+        trained = Trained(model=str(config.from_model), history=_history_beside(config.from_model))
     else:
         model_config = config.model
         if model_config.num_classes != len(train_set.class_names):
             model_config = model_config.replace(num_classes=len(train_set.class_names))
         train_print = fingerprint("train", model_config.to_dict(), config.train.to_dict(), data_signature,
                                   files_signature(config.backbone_weights), config.labels)
-        trained = stage("train", train_print, lambda: _train_stage(
+        trained = stage("train", train_print, Trained, lambda: _train_stage(
             out / "train", train_print, config.data, model_config, config.train, config.labels, log, progress,
-            backbone_weights=config.backbone_weights), files=lambda o: [Path(o["model"]) / "weights.h5"])
-    float_model = Path(trained["model"])
+            backbone_weights=config.backbone_weights))
+    float_model = Path(trained.model)
 
     # 2. Quantization-aware training from the float model.
     qat_model = None
     if any(export_format(fmt).needs_qat for fmt in config.formats):
         qat_print = fingerprint("qat", train_print, config.qat.to_dict(), data_signature)
-        qat_outputs = stage("qat", qat_print, lambda: _train_stage(
+        qat_trained = stage("qat", qat_print, Trained, lambda: _train_stage(
             out / "qat", qat_print, config.data, None, config.qat, config.labels, log, progress,
-            init_from=float_model, qat=True), files=lambda o: [Path(o["model"]) / "weights.h5"])
-        qat_model = Path(qat_outputs["model"])
+            init_from=float_model, qat=True))
+        qat_model = Path(qat_trained.model)
     else:
         qat_print = None
 
@@ -121,22 +123,22 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
         shutil.rmtree(out / "export", ignore_errors=True)
         results = export(float_model, out / "export", config.formats, qat_model_path=qat_model, data=config.data,
                          num_calibration=config.calibration_images, name="model", log=log)
-        return {"results": [r.to_dict() for r in results]}
+        return Exported(exports=tuple(results))
 
-    exported = stage("export", export_print, export_stage, files=lambda o: [r["path"] for r in o["results"]])
-    tflites = {r["format"]: r["path"] for r in exported["results"]}
+    exported = stage("export", export_print, Exported, export_stage)
+    tflites = exported.tflites()
 
     # 4. Evaluate the float model, every export and the peers on the val split.
     peers = _peers(config.peers)
     evaluate_print = fingerprint("evaluate", export_print, data_signature, sorted(peers))
-    evaluated = stage("evaluate", evaluate_print, lambda: _evaluate_stage(
-        out / "evaluate", config.data, float_model, tflites, peers, progress),
-        files=lambda o: [o["json"]])
+    candidates = _candidates(float_model, tflites, peers)
+    evaluated = stage("evaluate", evaluate_print, Evaluated, lambda: _evaluate_stage(
+        out / "evaluate", config.data, candidates, progress))
 
     # 5. Host benchmark of every export and the peers (LiteRT CPU, and the GPU accelerator's correctness path).
     bench_print = fingerprint("bench-host", export_print, sorted(peers), config.bench_runs)
-    host = stage("bench-host", bench_print, lambda: _bench_host_stage(out / "bench", tflites, peers, config.bench_runs,
-                                                                      progress), files=lambda o: [o["json"]])
+    host = stage("bench-host", bench_print, HostBenched, lambda: _bench_host_stage(
+        out / "bench", tflites, peers, config.bench_runs, progress))
 
     # 6. A phone, when one is plugged in and a benchmark_model binary is given.
     device = None
@@ -174,7 +176,7 @@ def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, l
         log(f"  resuming {run_dir} from its last checkpoint")
     train(data, run_dir, model_config, train_config, resume=resume, labels_config=labels, progress=progress,
           log=lambda line: log("  " + line), **({} if resume else kwargs))
-    return {"model": str(run_dir / "best"), "history": str(run_dir / "history.json")}
+    return Trained(model=str(run_dir / "best"), history=str(run_dir / "history.json"))
 
 
 def _peers(wanted: Optional[bool]) -> dict:
@@ -192,14 +194,21 @@ def _peers(wanted: Optional[bool]) -> dict:
     return {name: str(shared / peer.file) for name, peer in PEERS.items() if (shared / peer.file).is_file()}
 
 
-def _evaluate_stage(out_dir: Path, data, float_model: Path, tflites: dict, peers: dict, progress: bool) -> dict:
+def _candidates(float_model: Path, tflites: dict, peers: dict) -> tuple:
+    """The float model, every export and the peers, under their names in the report."""
+    from edge_deeplab.evaluate.peers import PEER_PREFIX
+
+    return ((Candidate("keras", str(float_model), str(float_model)),)
+            + tuple(Candidate(fmt, str(path), str(path)) for fmt, path in tflites.items())
+            + tuple(Candidate(f"peer:{name}", str(path), PEER_PREFIX + name) for name, path in peers.items()))
+
+
+def _evaluate_stage(out_dir: Path, data, candidates: tuple, progress: bool) -> Evaluated:
     from edge_deeplab.evaluate import evaluate
     from edge_deeplab.evaluate.evaluator import EvalConfig
-    from edge_deeplab.evaluate.peers import PEER_PREFIX
     from edge_deeplab.evaluate.report import write_reports
 
-    specs = [str(float_model)] + list(tflites.values()) + [PEER_PREFIX + name for name in peers]
-    evaluation = evaluate(specs, data, "val", EvalConfig(overlays=2), progress=progress)
+    evaluation = evaluate([c.spec for c in candidates], data, "val", EvalConfig(overlays=2), progress=progress)
     paths = write_reports(evaluation, out_dir)
     # The overlays as files, so that a later report (after a skipped evaluation) can show them.
     overlays = {}
@@ -211,15 +220,15 @@ def _evaluate_stage(out_dir: Path, data, float_model: Path, tflites: dict, peers
                 overlays.setdefault(model, []).append({"which": which, "id": str(image_id), "score": score,
                                                        "path": str(path)})
     write_json(out_dir / "overlays.json", overlays)
-    return {"json": str(paths["json"]), "html": str(paths["html"]), "overlays": str(out_dir / "overlays.json"),
-            "paths": {"keras": str(float_model), **tflites, **{f"peer:{n}": p for n, p in peers.items()}}}
+    return Evaluated(json=str(paths["json"]), html=str(paths["html"]), overlays=str(out_dir / "overlays.json"),
+                     candidates=candidates)
 
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[-80:]
 
 
-def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, progress: bool) -> dict:
+def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, progress: bool) -> HostBenched:
     from edge_deeplab.bench.host import HostBenchConfig, benchmark_on_host
     from edge_deeplab.evaluate.peers import PEERS
 
@@ -232,7 +241,7 @@ def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, prog
     result = benchmark_on_host(paths, HostBenchConfig(runs=runs, warmup=3, threads=(1, 2), gpu_runs=2),
                                normalisations, progress=progress)
     path = write_json(out_dir / "host.json", result)
-    return {"json": str(path)}
+    return HostBenched(json=str(path))
 
 
 def _bench_device_stage(out_dir: Path, tflites: dict, config: PipelineConfig) -> dict:
