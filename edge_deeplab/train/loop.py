@@ -14,65 +14,24 @@ seed and the epoch), skipping the batches already seen, so a resumed run continu
 from __future__ import annotations
 
 import json
-import math
 import signal
 import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
-
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
+from edge_deeplab.train.setup import freezable_batch_norm, freeze_batch_norm, make_optimizer, make_strategy
+from edge_deeplab.train.validation import label_predictor, validate_each
 
 RUN_JSON, HISTORY_JSON = "run.json", "history.json"
 
 
 class TrainingInterrupted(EdgeDeeplabError):
     """SIGINT/SIGTERM arrived; the state was checkpointed first."""
-
-
-def make_strategy(name: str, cpu_replicas: int = 0):
-    """The tf.distribute strategy of TrainConfig.strategy. cpu_replicas > 1 splits the CPU into that
-    many logical devices (for trying mirrored training without GPUs); it must run before TensorFlow
-    initialises its devices."""
-    import tensorflow as tf
-
-    if cpu_replicas > 1:
-        try:
-            cpu = tf.config.list_physical_devices("CPU")[0]
-            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
-        except RuntimeError:
-            raise EdgeDeeplabError("--cpu-replicas must be set before TensorFlow starts: run it in a fresh "
-                                   "process") from None
-    if name == "none":
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
-        return tf.distribute.MirroredStrategy(devices or [d.name for d in tf.config.list_logical_devices("CPU")])
-    return tf.distribute.MultiWorkerMirroredStrategy()  # the cluster comes from TF_CONFIG
-
-
-def make_optimizer(config: TrainConfig, total_steps: int, steps_per_epoch: int):
-    import tf_keras
-
-    from edge_deeplab.train.schedule import PolyDecay
-
-    schedule = PolyDecay(config.learning_rate, total_steps, config.poly_power,
-                         warmup_steps=int(round(config.warmup_epochs * steps_per_epoch)))
-    if config.optimizer == "sgd":
-        optimizer = tf_keras.optimizers.SGD(schedule, momentum=config.momentum,
-                                            weight_decay=config.weight_decay_or_default)
-    else:
-        optimizer = tf_keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay_or_default)
-    # Batch-norm scale/offset and biases are not decayed (DeepLab regularises weights only).
-    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    return optimizer
-
-
 
 
 class _StopRequest:
@@ -94,75 +53,6 @@ class _StopRequest:
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
-
-
-def label_predictor(model):
-    """images -> int32 label maps in inference mode; built once per run, since each new tf.function
-    traces the whole network again."""
-    import tensorflow as tf
-
-    return tf.function(lambda images: tf.argmax(model(images, training=False), axis=-1, output_type=tf.int32))
-
-
-def freezable_batch_norm(model, pretrained: set) -> list:
-    """The batch-norm layers that came with pretrained weights (backbone file or --init-from)."""
-    import tf_keras
-
-    return [layer.name for layer in model.layers
-            if isinstance(layer, tf_keras.layers.BatchNormalization) and layer.name in pretrained]
-
-
-def freeze_batch_norm(model, names) -> None:
-    """TF-DeepLab's fine_tune_batch_norm=False for these layers: a Keras BatchNormalization that is not
-    trainable keeps its moving statistics, gamma and beta, and normalises as at inference, whatever the
-    `training` flag. New layers (a fresh decoder) keep learning theirs: frozen at their initial
-    identity statistics, a new decoder fed by an imported backbone's large activations died (constant
-    logits after one epoch, measured)."""
-    names = set(names)
-    for layer in model.layers:
-        if layer.name in names:
-            layer.trainable = False
-
-
-def validate(predict, dataset, contract, batch_size: int) -> dict:
-    """mIoU and per-class IoU at the model's input size (images bilinear, masks nearest)."""
-    return _val_scores(_val_confusion(predict, dataset, contract, batch_size), contract)
-
-
-def validate_each(predict, datasets, contract, batch_size: int) -> dict:
-    """validate() of one val set; of several, the scores of all their pixels together (val_miou, ...,
-    which pick the best model) plus each set's own under val_per_dataset (keyed by dataset name)."""
-    if len(datasets) == 1:
-        return validate(predict, datasets[0], contract, batch_size)
-    confusions = [_val_confusion(predict, dataset, contract, batch_size) for dataset in datasets]
-    result = _val_scores(sum(confusions), contract)
-    result["val_per_dataset"] = {dataset.name: _val_scores(confusion, contract)
-                                 for dataset, confusion in zip(datasets, confusions)}
-    return result
-
-
-def _val_confusion(predict, dataset, contract, batch_size: int) -> np.ndarray:
-    from edge_deeplab.data.pipeline import evaluation_dataset
-    from edge_deeplab.metrics import confusion_matrix
-
-    num_classes = len(contract.labels)
-    confusion = np.zeros((num_classes, num_classes), np.int64)
-    size = (contract.input_height, contract.input_width)
-    for images, masks in evaluation_dataset(dataset, size, contract=contract, batch_size=batch_size):
-        confusion += confusion_matrix(masks.numpy(), predict(images).numpy(), num_classes)
-    return confusion
-
-
-def _val_scores(confusion: np.ndarray, contract) -> dict:
-    from edge_deeplab.metrics import mean_iou, per_class_iou
-
-    ious = per_class_iou(confusion)
-    result = {"val_miou": float(mean_iou(confusion)),
-              "val_per_class_iou": {name: (None if math.isnan(v) else float(v))
-                                    for name, v in zip(contract.labels, ious)}}
-    if contract.person_class is not None:
-        result["val_person_iou"] = result["val_per_class_iou"][contract.labels[contract.person_class]]
-    return result
 
 
 def train(data, output, model_config: Optional[DeepLabConfig] = None, train_config: Optional[TrainConfig] = None, *,
