@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
 
@@ -29,3 +30,25 @@ def from_dict(cls, data: dict, source: str, what: str):
     if unknown:
         raise EdgeDeeplabError(f"{source}: unknown {what}(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     return cls(**data)
+
+
+class Settings:
+    """What every frozen dataclass of knobs (DeepLabConfig, TrainConfig) shares: a copy with some knobs
+    changed and a JSON round trip that refuses unknown keys. A subclass names its knobs for error
+    messages (_OPTION) and the default source it is read from (_SOURCE)."""
+
+    _OPTION = "option"
+    _SOURCE = "config"
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: Optional[str] = None):
+        return from_dict(cls, data, source or cls._SOURCE, cls._OPTION)

@@ -13,22 +13,14 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 
 @dataclasses.dataclass(frozen=True)
-class Augmentation:
-    """DeepLab's training augmentation; the defaults are the papers' (scale) and small jitter."""
+class AugmentKnobs:
+    """The knobs TrainConfig and Augmentation share, under the same names: the random scale range and
+    the options beyond one dataset's framing (all off by default)."""
 
     min_scale: float = 0.5
     max_scale: float = 2.0
-    flip: bool = True
-    brightness: float = 0.1    # max delta, on pixels in 0..1
-    contrast: float = 0.15     # factor in [1 - c, 1 + c]
-    saturation: float = 0.15   # factor in [1 - s, 1 + s]
-    hue: float = 0.02          # max delta, in turns of the colour wheel
-    # (height, width) every image is first resized to, before the random scale; None keeps each
-    # image's own size. Set it to the model input when photos are much larger than the crop: the app
-    # resizes the whole frame to the model input, so training should see people at that scale.
-    base_size: Optional[tuple] = None
-    # Beyond one dataset's framing (all off by default). edge_crop: probability that the crop window
-    # is placed with one border through an object pixel, so people are cut by the frame edge.
+    # edge_crop: probability that the crop window is placed with one border through an object pixel,
+    # so people are cut by the frame edge.
     edge_crop: float = 0.0
     # Simple Copy-Paste (Ghiasi et al. 2021): 0..copy_paste objects (every non-background class,
     # with their labels) cut out of the other samples of the batch (drawn from the whole training
@@ -49,6 +41,21 @@ class Augmentation:
     noise: float = 0.0
     jpeg: float = 0.0
     jpeg_min_quality: int = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation(AugmentKnobs):
+    """DeepLab's training augmentation; the defaults are the papers' (scale) and small jitter."""
+
+    flip: bool = True
+    brightness: float = 0.1    # max delta, on pixels in 0..1
+    contrast: float = 0.15     # factor in [1 - c, 1 + c]
+    saturation: float = 0.15   # factor in [1 - s, 1 + s]
+    hue: float = 0.02          # max delta, in turns of the colour wheel
+    # (height, width) every image is first resized to, before the random scale; None keeps each
+    # image's own size. Set it to the model input when photos are much larger than the crop: the app
+    # resizes the whole frame to the model input, so training should see people at that scale.
+    base_size: Optional[tuple] = None
 
     def __post_init__(self):
         if not 0 < self.min_scale <= self.max_scale:
@@ -78,8 +85,7 @@ NO_AUGMENTATION = Augmentation(min_scale=1.0, max_scale=1.0, flip=False, brightn
 #: The default jitter strengths that TrainConfig.color_jitter scales.
 _COLOUR = {"brightness": 0.1, "contrast": 0.15, "saturation": 0.15, "hue": 0.02}
 #: TrainConfig fields that are Augmentation fields of the same name.
-_SHARED = ("min_scale", "max_scale", "edge_crop", "copy_paste", "copy_paste_min_scale", "copy_paste_max_scale",
-           "copy_paste_background", "copy_paste_edge_blur", "blur", "noise", "jpeg", "jpeg_min_quality")
+_SHARED = tuple(f.name for f in dataclasses.fields(AugmentKnobs))
 
 
 def from_train_config(config, base_size: Optional[tuple] = None) -> Augmentation:

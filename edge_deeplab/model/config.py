@@ -7,10 +7,10 @@ and "Encoder-Decoder with Atrous Separable Convolution" (DeepLab v3+, 2018); San
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.settings import Settings
 
 OUTPUT_STRIDES = (8, 16, 32)
 # The papers' ASPP rates: 6/12/18 at output stride 16, doubled at 8 (v3, section 3.3);
@@ -20,8 +20,11 @@ MIN_DEPTH_MULTIPLIER, MAX_DEPTH_MULTIPLIER = 0.35, 1.4
 
 
 @dataclasses.dataclass(frozen=True)
-class DeepLabConfig:
-    """A DeepLab v3 / v3+ model with a MobileNet-v2 backbone.
+class DeepLabConfig(Settings):
+    """A DeepLab v3 / v3+ model with a MobileNet-v2 backbone. `replace` gives a copy with some knobs
+    changed, e.g. evaluation at output_stride 8 with the same weights: ASPP rates left at their
+    default follow the new output stride, as in the papers (train at 16 with 6/12/18, evaluate at 8
+    with 12/24/36).
 
     num_classes: number of output classes (logits channels), background included.
     input_size: (height, width) of the network input. Odd sizes such as 257 = 16 * 16 + 1
@@ -53,6 +56,8 @@ class DeepLabConfig:
         under a pixel; an imported TF-DeepLab model needs True for exact parity. The mobile GPU
         delegate runs either (it rejects only both flags at once).
     """
+
+    _OPTION, _SOURCE = "model option", "config"
 
     num_classes: int = 2
     input_size: tuple[int, int] = (257, 257)
@@ -108,23 +113,3 @@ class DeepLabConfig:
     @property
     def atrous_rates_or_default(self) -> tuple[int, ...]:
         return self.atrous_rates if self.atrous_rates is not None else DEFAULT_ATROUS_RATES[self.output_stride]
-
-    def replace(self, **changes) -> "DeepLabConfig":
-        """A copy with some knobs changed, e.g. evaluation at output_stride 8 with the same weights.
-
-        ASPP rates left at their default follow the new output stride, as in the papers
-        (train at 16 with 6/12/18, evaluate at 8 with 12/24/36).
-        """
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str = "config") -> "DeepLabConfig":
-        from edge_deeplab.settings import from_dict
-
-        return from_dict(cls, data, source, "model option")
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -7,10 +7,11 @@ crops, flips. AdamW is the alternative for short fine-tuning runs.
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Optional
 
+from edge_deeplab.data.augmentation import AugmentKnobs
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.settings import Settings
 
 OPTIMIZERS = ("sgd", "adamw")
 LOSSES = ("ce", "ce+dice", "ce+lovasz")
@@ -34,7 +35,7 @@ AUGMENT_PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Settings, AugmentKnobs):
     """epochs: passes over the training split. batch_size: global batch (split across replicas).
     optimizer: 'sgd' (momentum) or 'adamw'. learning_rate: base rate of the poly schedule.
     poly_power: exponent of the poly policy (0.9 in the papers). warmup_epochs: linear warm-up
@@ -64,6 +65,8 @@ class TrainConfig:
     single-subject photos halved its person IoU on everyday photos within 3 epochs).
     """
 
+    _OPTION, _SOURCE = "training option", "training config"
+
     epochs: int = 20
     batch_size: int = 8
     optimizer: str = "sgd"
@@ -79,20 +82,9 @@ class TrainConfig:
     checkpoint_every_steps: int = 0
     cache: bool = False
     augment: bool = True
-    min_scale: float = 0.5
-    max_scale: float = 2.0
     resize_to_input: bool = True
-    edge_crop: float = 0.0
-    copy_paste: int = 0
-    copy_paste_min_scale: float = 0.1
-    copy_paste_max_scale: float = 0.9
-    copy_paste_background: float = 0.0
-    copy_paste_edge_blur: float = 0.0
     color_jitter: float = 1.0
-    blur: float = 0.0
-    noise: float = 0.0
-    jpeg: float = 0.0
-    jpeg_min_quality: int = 30
+    # min_scale ... jpeg_min_quality: AugmentKnobs (edge_deeplab/data/augmentation.py)
     fine_tune_batch_norm: bool = True
     freeze_backbone: bool = False
 
@@ -124,20 +116,6 @@ class TrainConfig:
     def weight_decay_or_default(self) -> float:
         return DEFAULT_WEIGHT_DECAY[self.optimizer] if self.weight_decay is None else self.weight_decay
 
-    def replace(self, **changes) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str = "training config") -> "TrainConfig":
-        from edge_deeplab.settings import from_dict
-
-        return from_dict(cls, data, source, "training option")
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
 #: Quantization-aware fine-tuning of a trained float model: `edge-deeplab qat` and the pipeline's QAT
