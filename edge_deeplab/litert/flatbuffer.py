@@ -57,29 +57,33 @@ def load_tflite_bytes(path) -> bytes:
 def embed_contract(tflite_bytes: bytes, contract: ModelContract) -> bytes:
     """The model with `contract` stored as the metadata buffer TFLITE_METADATA_NAME (replacing an
     earlier contract, so exporting twice never leaves two)."""
-    import numpy as np
-
-    schema_module = schema()
-
     if not _is_tflite(tflite_bytes):
         raise EdgeDeeplabError("cannot embed the contract: the bytes are not a TFLite model (no 'TFL3' identifier)")
     model = model_object(tflite_bytes)
-    payload = np.frombuffer(contract.to_json().encode("utf-8"), dtype=np.uint8)
-    ours = [entry for entry in (model.metadata or []) if _name(entry.name) == TFLITE_METADATA_NAME]
+    set_metadata_buffer(model, TFLITE_METADATA_NAME, contract.to_json().encode("utf-8"))
+    return model_bytes(model)
+
+
+def set_metadata_buffer(model, name: str, payload: bytes) -> None:
+    """Store `payload` as the metadata buffer `name` of a schema.ModelT, replacing an earlier one (an
+    earlier tool may have written it twice: one is kept)."""
+    import numpy as np
+
+    data = np.frombuffer(payload, dtype=np.uint8)
+    ours = [entry for entry in (model.metadata or []) if _name(entry.name) == name]
     if ours:
-        model.buffers[ours[0].buffer].data = payload
-        for duplicate in ours[1:]:  # an earlier tool may have written it twice: keep one
+        model.buffers[ours[0].buffer].data = data
+        for duplicate in ours[1:]:
             model.buffers[duplicate.buffer].data = None
             model.metadata.remove(duplicate)
-    else:
-        buffer = schema_module.BufferT()
-        buffer.data = payload
-        model.buffers.append(buffer)
-        entry = schema_module.MetadataT()
-        entry.name = TFLITE_METADATA_NAME
-        entry.buffer = len(model.buffers) - 1
-        model.metadata = list(model.metadata or []) + [entry]
-    return model_bytes(model)
+        return
+    buffer = schema().BufferT()
+    buffer.data = data
+    model.buffers.append(buffer)
+    entry = schema().MetadataT()
+    entry.name = name
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = list(model.metadata or []) + [entry]
 
 
 def read_tflite_contract(path) -> Optional[ModelContract]:
@@ -93,21 +97,26 @@ def read_tflite_contract(path) -> Optional[ModelContract]:
 
 def contract_text(tflite_bytes: bytes, source: str = "model") -> Optional[str]:
     """The raw JSON of the contract metadata buffer, or None when there is none."""
+    raw = metadata_buffer(tflite_bytes, TFLITE_METADATA_NAME, source)
+    return None if raw is None else raw.decode("utf-8")
+
+
+def metadata_buffer(tflite_bytes: bytes, name: str, source: Optional[str] = None) -> Optional[bytes]:
+    """The bytes of the metadata buffer `name`, or None when the model has none; a one-line error
+    (naming `source`) when the flatbuffer is damaged."""
     try:
         model = model_root(tflite_bytes)
         for i in range(model.MetadataLength()):
             entry = model.Metadata(i)
-            if _name(entry.Name()) != TFLITE_METADATA_NAME:
+            if _name(entry.Name()) != name:
                 continue
             buffer = model.Buffers(entry.Buffer())
             if buffer.Offset() > 1:  # models over 2 GB keep buffer data after the flatbuffer
-                raw = tflite_bytes[buffer.Offset():buffer.Offset() + buffer.Size()]
-            else:
-                raw = buffer.DataAsNumpy().tobytes() if buffer.DataLength() else b""
-            return bytes(raw).decode("utf-8")
+                return bytes(tflite_bytes[buffer.Offset():buffer.Offset() + buffer.Size()])
+            return buffer.DataAsNumpy().tobytes() if buffer.DataLength() else b""
     except Exception:  # a damaged flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError(f"{source}: the .tflite flatbuffer is damaged (cannot read its metadata); "
-                               f"export the model again") from None
+        raise EdgeDeeplabError(f"{source + ': ' if source else ''}the .tflite flatbuffer is damaged (cannot read "
+                               f"its metadata); export the model again") from None
     return None
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from edge_deeplab.contract import ModelContract
-from edge_deeplab.litert.flatbuffer import load_tflite_bytes
+from edge_deeplab.litert.flatbuffer import load_tflite_bytes, metadata_buffer, set_metadata_buffer
 from edge_deeplab.errors import EdgeDeeplabError
 
 from .metadata_schema import IDENTIFIER as METADATA_IDENTIFIER, has_identifier, read_metadata, write_metadata
@@ -83,9 +83,7 @@ def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, nam
                             version: Optional[str] = None, description: Optional[str] = None) -> bytes:
     """The model with the standard metadata (replacing any earlier) and the labels file appended as a zip
     (any other file an earlier tool packed is kept)."""
-    from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
-    import numpy as np
 
     from edge_deeplab import __version__
 
@@ -97,21 +95,7 @@ def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, nam
                                f"(the model has {len(graph.inputs)} and {len(graph.outputs)})")
     metadata = standard_metadata(contract, graph.tensors[graph.inputs[0]].type, name=name,
                                  version=version or __version__, description=description)
-    payload = np.frombuffer(metadata, dtype=np.uint8)
-    ours = [entry for entry in (model.metadata or []) if _text(entry.name) == METADATA_NAME]
-    if ours:
-        model.buffers[ours[0].buffer].data = payload
-        for duplicate in ours[1:]:
-            model.buffers[duplicate.buffer].data = None
-            model.metadata.remove(duplicate)
-    else:
-        buffer = schema.BufferT()
-        buffer.data = payload
-        model.buffers.append(buffer)
-        entry = schema.MetadataT()
-        entry.name = METADATA_NAME
-        entry.buffer = len(model.buffers) - 1
-        model.metadata = list(model.metadata or []) + [entry]
+    set_metadata_buffer(model, METADATA_NAME, metadata)
     flat = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     # MetadataPopulator._populate_associated_files: zipfile in append mode after the flatbuffer.
     out = io.BytesIO(flat)
@@ -154,22 +138,7 @@ def _per_channel(values) -> list:
 
 
 def _metadata_buffer(data: bytes) -> Optional[bytes]:
-    from ai_edge_litert import schema_py_generated as schema
-
-    try:
-        model = schema.Model.GetRootAs(data, 0)
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if _text(entry.Name()) != METADATA_NAME:
-                continue
-            buffer = model.Buffers(entry.Buffer())
-            if buffer.Offset() > 1:  # models over 2 GB keep buffer data after the flatbuffer
-                return bytes(data[buffer.Offset():buffer.Offset() + buffer.Size()])
-            return buffer.DataAsNumpy().tobytes() if buffer.DataLength() else b""
-    except Exception:
-        raise EdgeDeeplabError("the .tflite flatbuffer is damaged (cannot read its metadata); export the model "
-                               "again") from None
-    return None
+    return metadata_buffer(data, METADATA_NAME)
 
 
 def _packed_files(data: bytes) -> dict:
@@ -180,8 +149,3 @@ def _packed_files(data: bytes) -> dict:
     with zipfile.ZipFile(buffer) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
-
-def _text(raw) -> Optional[str]:
-    if raw is None:
-        return None
-    return raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)

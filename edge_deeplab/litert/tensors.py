@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_deeplab.errors import EdgeDeeplabError
-
-TFLITE_IDENTIFIER = b"TFL3"  # the flatbuffer file identifier, bytes 4..8 of every .tflite
+from edge_deeplab.litert.flatbuffer import TFLITE_IDENTIFIER, schema
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,17 +43,13 @@ class TfliteGraph:
 
 
 def _builtin_names():
-    from ai_edge_litert import schema_py_generated as schema
-
-    return {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    return {value: name for name, value in vars(schema().BuiltinOperator).items() if not name.startswith("_")}
 
 
 def _tensor_dtypes():
-    from ai_edge_litert import schema_py_generated as schema
-
     numpy_names = {"FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8",
                    "INT64": "int64", "INT8": "int8", "INT16": "int16", "BOOL": "bool"}
-    return {value: numpy_names.get(name, name.lower()) for name, value in vars(schema.TensorType).items()
+    return {value: numpy_names.get(name, name.lower()) for name, value in vars(schema().TensorType).items()
             if not name.startswith("_")}
 
 
@@ -67,10 +62,8 @@ def read_tflite(path) -> TfliteGraph:
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
         raise EdgeDeeplabError(f"{path} is not a TFLite model (no {TFLITE_IDENTIFIER.decode()} flatbuffer "
                                "identifier): give a .tflite file")
-    from ai_edge_litert import schema_py_generated as schema
-
     try:
-        model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+        model = schema().ModelT.InitFromObj(schema().Model.GetRootAsModel(data, 0))
         graph = model.subgraphs[0]
     except Exception as error:  # a truncated or corrupt flatbuffer raises from deep inside the reader
         raise EdgeDeeplabError(f"{path} is a damaged TFLite file ({type(error).__name__}): "
@@ -97,13 +90,6 @@ def read_tflite(path) -> TfliteGraph:
 
 def run_tflite(path, inputs: np.ndarray, threads: int = 2) -> np.ndarray:
     """The model's first output for `inputs` (already preprocessed), on LiteRT's CPU interpreter."""
-    from ai_edge_litert.interpreter import Interpreter
+    from edge_deeplab.litert.interpreter import invoke, open_interpreter
 
-    from edge_deeplab.quiet import native_stderr_filtered
-
-    interpreter = Interpreter(str(path), num_threads=threads)
-    with native_stderr_filtered():
-        interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.asarray(inputs, np.float32))
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    return invoke(open_interpreter(path, threads), np.asarray(inputs, np.float32))
