@@ -3,6 +3,8 @@ from pathlib import Path
 
 import click
 
+from edge_deeplab.errors import EdgeDeeplabError
+
 from edge_deeplab.model.cli import config_from_options, config_options
 
 
@@ -16,6 +18,33 @@ def _read_config_file(path):
     if "model" in data or "train" in data:
         return data.get("model", {}), data.get("train", {}), data.get("labels")
     return data, {}, None
+
+
+def _refuse_changes_on_resume(output, model_section, model_options, train_section, train_options):
+    """--resume continues the saved run: a model or training option that differs from it (all but --epochs)
+    would be silently ignored, so it is refused by name."""
+    from edge_deeplab.model.cli import config_from_options
+    from edge_deeplab.model.config import DeepLabConfig
+    from edge_deeplab.train.config import TrainConfig
+    from edge_deeplab.train.loop import RUN_JSON, read_run
+
+    if not (Path(output) / RUN_JSON).is_file():
+        return  # the loop says there is nothing to resume
+    run = read_run(output)
+    source = str(Path(output) / RUN_JSON)
+    saved_model = DeepLabConfig.from_dict(run["model"], source=source)
+    wanted_model = config_from_options(base={**saved_model.to_dict(), **model_section}, **model_options)
+    saved_train = TrainConfig.from_dict(run["train"], source=source)
+    wanted_train = TrainConfig.from_dict({**saved_train.to_dict(), **train_section, **train_options}, source=source)
+    changed = [name for name in saved_model.to_dict() if getattr(saved_model, name) != getattr(wanted_model, name)]
+    changed += [name for name in saved_train.to_dict()
+                if name != "epochs" and getattr(saved_train, name) != getattr(wanted_train, name)]
+    if changed:
+        flags = {"depth_multiplier": "--alpha", "use_decoder": "--decoder/--no-decoder"}
+        options = ", ".join(flags.get(name, "--" + name.replace("_", "-")) for name in changed)
+        raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so {options} would "
+                               "be ignored: drop it (only --epochs may change), or train a new run in another "
+                               "--output")
 
 
 @click.command()
@@ -64,7 +93,9 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     labels_config = labels_config or labels_from_file
     train_config = TrainConfig.from_dict({**train_section, **train_options}, source=str(config_file or "options"))
     model_config = None
-    if not resume:
+    if resume:
+        _refuse_changes_on_resume(output, model_section, model_options, train_section, train_options)
+    else:
         if model_options.get("num_classes") is None and "num_classes" not in model_section:
             from edge_deeplab.data import open_dataset
 

@@ -140,10 +140,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     training (converters/qat.py) of that model; its saved models are QAT models."""
     output = Path(output)
     run_path = output / RUN_JSON
+    restore_from = None
     if resume:
-        if not run_path.is_file():
-            raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
-        run = json.loads(run_path.read_text())
+        run = read_run(output)
         model_config = DeepLabConfig.from_dict(run["model"], source=str(run_path))
         saved_train = TrainConfig.from_dict(run["train"], source=str(run_path))
         # Only the number of epochs may change on resume (to train longer); anything else would not
@@ -151,10 +150,19 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         epochs = train_config.epochs if train_config is not None else saved_train.epochs
         train_config = saved_train.replace(epochs=epochs)
         data, val_data, labels_config = run["data"]["train"], run["data"]["val"], run["data"].get("labels")
-        backbone_weights, init_from, qat = None, run.get("init_from"), bool(run.get("qat"))
+        backbone_weights, init_from, qat = run.get("backbone_weights"), run.get("init_from"), bool(run.get("qat"))
+        restore_from = _newest_intact_checkpoint(output, log)
+        if restore_from is None:
+            what = "no intact checkpoint" if _checkpoint_prefixes(output) else \
+                "no checkpoint (it stopped before its first one)"
+            log(f"{output} holds {what}: starting the run from scratch with its saved options")
+        else:
+            backbone_weights = None  # the checkpoint holds every weight
     elif run_path.is_file():
-        raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or choose "
-                               "another --output")
+        if _checkpoint_prefixes(output):
+            raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or "
+                                   "choose another --output")
+        log(f"{output} holds a run with no checkpoint (it stopped before its first one): starting it again")
     train_config = train_config or TrainConfig()
     if init_from is not None and not resume:
         from edge_deeplab.model.saving import read_model_json
@@ -174,6 +182,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                                "--num-classes to match or map the labels with --labels")
     if tuple(val_set.class_names) != tuple(train_set.class_names):
         raise EdgeDeeplabError(f"train and val class names differ ({train_set.class_names} vs {val_set.class_names})")
+    if len(train_set) < train_config.batch_size:  # found now, before run.json: never a run that cannot start
+        raise EdgeDeeplabError(f"{train_set.name}: {len(train_set)} samples are fewer than one batch of "
+                               f"{train_config.batch_size}; lower the batch size")
 
     strategy = make_strategy(train_config.strategy, cpu_replicas)
     import tensorflow as tf
@@ -215,14 +226,18 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state)
     manager = tf.train.CheckpointManager(checkpoint, str(output / "checkpoints"), max_to_keep=2)
     history = []
-    if resume:
-        if manager.latest_checkpoint is None:
-            raise EdgeDeeplabError(f"{output}/checkpoints holds no checkpoint: start the run again without --resume")
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    if restore_from is not None:
+        try:
+            checkpoint.restore(restore_from).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as error:
+            raise EdgeDeeplabError(f"{restore_from} does not match the model in {run_path} "
+                                   f"({' '.join(str(error).split())[:120]}); start the run again in a new "
+                                   "--output") from None
         if (output / HISTORY_JSON).is_file():
             history = json.loads((output / HISTORY_JSON).read_text())["epochs"]
-        log(f"resuming {output} at epoch {int(state['epoch']) + 1}, step {int(state['step_in_epoch'])} of "
-            f"{steps_per_epoch} (global step {int(optimizer.iterations.numpy())})")
+            history = [entry for entry in history if entry["epoch"] <= int(state["epoch"])]
+        log(f"resuming {output} from {Path(restore_from).name} at epoch {int(state['epoch']) + 1}, step "
+            f"{int(state['step_in_epoch'])} of {steps_per_epoch} (global step {int(optimizer.iterations.numpy())})")
     else:
         output.mkdir(parents=True, exist_ok=True)
         if getattr(model, "backbone_report", None) is not None:
@@ -329,6 +344,50 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                 f"{entry['val_miou']:.4f}{person}, {entry['images_per_second']:.1f} images/s")
     return {"output": str(output), "epochs": history, "best_val_miou": best,
             "global_step": int(optimizer.iterations.numpy()), "replicas": replicas}
+
+
+def read_run(output) -> dict:
+    """The run.json of a run folder, for --resume; one line naming the file when it is missing or damaged."""
+    run_path = Path(output) / RUN_JSON
+    if not run_path.is_file():
+        raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
+    try:
+        run = json.loads(run_path.read_text())
+        for key in ("model", "train", "data"):
+            if not isinstance(run[key], dict):
+                raise TypeError(key)
+        run["data"]["train"], run["data"]["val"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise EdgeDeeplabError(f"{run_path} is damaged ({type(error).__name__}: {error}); start the run again "
+                               "without --resume in a new --output") from None
+    return run
+
+
+def _checkpoint_prefixes(output: Path) -> list[str]:
+    """Checkpoint prefixes (checkpoints/ckpt-N) newest first, from their index files."""
+    found = []
+    for index in (output / "checkpoints").glob("ckpt-*.index"):
+        number = index.name[len("ckpt-"):-len(".index")]
+        if number.isdigit():
+            found.append((int(number), str(index.with_suffix(""))))
+    return [prefix for _, prefix in sorted(found, reverse=True)]
+
+
+def _newest_intact_checkpoint(output: Path, log) -> Optional[str]:
+    """The newest checkpoint whose every tensor reads back whole; a damaged one (a kill or a full disk cut
+    it short) is skipped with a warning. Read without a model, so a failed read changes no weight."""
+    import tensorflow as tf
+
+    for prefix in _checkpoint_prefixes(output):
+        try:
+            reader = tf.train.load_checkpoint(prefix)
+            for name in reader.get_variable_to_shape_map():
+                reader.get_tensor(name)
+            return prefix
+        except (tf.errors.OpError, IndexError, ValueError) as error:
+            reason = " ".join(str(error).split())[:120] or type(error).__name__
+            log(f"warning: checkpoint {Path(prefix).name} is damaged ({reason}); trying the previous one")
+    return None
 
 
 def _scores(entry: dict) -> dict:
