@@ -158,8 +158,9 @@ def _mark_rows(rows: list[dict], entries: list[dict]) -> None:
 @click.option("--threads", default="4", show_default=True, help="CPU thread counts (delegates use the largest).")
 @click.option("--runs", default=50, show_default=True, help="benchmark_model --num_runs.")
 @click.option("--warmup", default=5, show_default=True, help="benchmark_model --warmup_runs.")
-@click.option("--remote-dir", default="/data/local/tmp/edge_deeplab", show_default=True,
-              help="Folder on the phone for the pushed files (removed afterwards).")
+@click.option("--remote-dir", default="/data/local/tmp", show_default=True,
+              help="Folder on the phone under which a fresh edge-deeplab-XXXXXXXX folder holds the pushed files "
+                   "(only what was created is removed afterwards).")
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds allowed per benchmark run.")
 @click.option("--min-fps", default=15.0, show_default=True, help="Gate: FPS needed on the GPU delegate.")
 @click.option("--gate/--no-gate", default=True, show_default=True,
@@ -188,7 +189,8 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
     with tqdm(total=total, desc="bench device", unit="run") as bar:
         result = device_bench.benchmark_on_device(
             list(models), benchmark_binary, adb, serial, config,
-            progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)))
+            progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)),
+            save=lambda partial: report.write_json(json_path, partial))
     rows = device_rows(result)
     facts = result["device"]
     entries = _save_then_append_history(result, json_path, history_path, [

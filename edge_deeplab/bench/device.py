@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
+import secrets
 from pathlib import Path
 from typing import Optional
 
@@ -29,8 +30,10 @@ CONFIG_FLAGS = {
 }
 GPU_CONFIGS = ("gpu-fp16", "gpu-fp32")
 DEFAULT_CONFIGS = ("cpu", "gpu-fp16", "gpu-fp32", "nnapi")
-DEFAULT_REMOTE_DIR = "/data/local/tmp/edge_deeplab"
+DEFAULT_REMOTE_DIR = "/data/local/tmp"
 REMOTE_BINARY_NAME = "benchmark_model"
+#: Each run works in a fresh folder of its own under --remote-dir, so it never touches the user's files there.
+WORK_DIR_PREFIX = "edge-deeplab-"
 
 # Run statuses.
 OK = "ok"
@@ -39,6 +42,9 @@ DELEGATION_UNCONFIRMED = "delegation-unconfirmed"
 FAILED = "failed"
 NO_MEASUREMENTS = "no-measurements"
 TIMED_OUT = "timed-out"
+DEVICE_LOST = "device-lost"
+# The phone's shell: 126 found but cannot execute (noexec mount, permissions), 127 not found.
+SHELL_EXIT_CODES = {126: "the phone's shell cannot execute it", 127: "the phone's shell did not find it"}
 
 # ELF e_machine values of the binaries a phone can run, by Android ABI.
 _ELF_MACHINE_ABI = {0xB7: "arm64-v8a", 0x28: "armeabi-v7a", 0x3E: "x86_64", 0x03: "x86"}
@@ -68,6 +74,11 @@ class DeviceBenchConfig:
                                    "to --configs, or pass --no-gate")
         if any(t < 1 for t in self.threads) or not self.threads:
             raise EdgeDeeplabError("--threads needs positive thread counts, e.g. --threads 1,4")
+        if not self.min_fps > 0:
+            raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
+                                   "e.g. 15")
+        if not self.timeout_s > 0:
+            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a positive number of seconds, e.g. 300")
         if self.num_runs < 1 or self.warmup_runs < 0:
             raise EdgeDeeplabError("--runs must be at least 1 and --warmup at least 0")
         if not self.remote_dir.startswith("/"):
@@ -151,6 +162,18 @@ def check_benchmark_binary(path, abilist: list) -> None:
         raise EdgeDeeplabError(f"{path}: built for {abi or f'ELF machine {machine:#x}'} but the phone runs "
                                f"{', '.join(abilist)}; download the matching build "
                                f"(android_aarch64_benchmark_model for arm64-v8a)")
+
+
+def check_tflite(path) -> None:
+    """Refuse a file that is not a TFLite flatbuffer before anything goes to the phone."""
+    path = Path(path)
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{path}: model file not found; pass .tflite files written by `edge-deeplab export`")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head[4:8] != b"TFL3":  # the flatbuffer file identifier of every TFLite model
+        raise EdgeDeeplabError(f"{path}: not a TFLite model (no TFL3 identifier at bytes 4-8); pass .tflite files "
+                               "written by `edge-deeplab export`")
 
 
 # ---- one run -------------------------------------------------------------------------------------
@@ -270,12 +293,14 @@ def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) ->
 
 
 def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Optional[str] = None,
-                        config: DeviceBenchConfig = DeviceBenchConfig(), progress=None) -> dict:
-    """Run every (model, configuration) on one phone; returns the report (facts, results, gate)."""
+                        config: DeviceBenchConfig = DeviceBenchConfig(), progress=None, save=None) -> dict:
+    """Run every (model, configuration) on one phone; returns the report (facts, results, gate).
+
+    save(report), when given, is called with the finished results before the phone is cleaned up, so an
+    interrupted cleanup or a lost phone keeps them; it returns where it saved them."""
     model_paths = [Path(path) for path in model_paths]
     for path in model_paths:
-        if not path.is_file():
-            raise EdgeDeeplabError(f"{path}: model file not found; pass .tflite files written by `edge-deeplab export`")
+        check_tflite(path)
     names = [path.name for path in model_paths]
     if len(set(names)) != len(names) or REMOTE_BINARY_NAME in names:
         raise EdgeDeeplabError(f"two files would share a name on the phone ({', '.join(names)} and the "
@@ -288,14 +313,34 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
     facts = device_facts(adb)
     check_benchmark_binary(binary_path, facts["abilist"])
 
-    remote_binary = posixpath.join(config.remote_dir, REMOTE_BINARY_NAME)
-    remote_models = [posixpath.join(config.remote_dir, path.name) for path in model_paths]
+    # A fresh folder of our own under --remote-dir: the user's files there (their own benchmark_model, a
+    # model of the same name) are never overwritten, and cleanup removes only what this run created.
+    work_dir = posixpath.join(config.remote_dir, WORK_DIR_PREFIX + secrets.token_hex(4))
+    remote_binary = posixpath.join(work_dir, REMOTE_BINARY_NAME)
+    remote_models = [posixpath.join(work_dir, path.name) for path in model_paths]
+    created: list[str] = []           # folders this run created, outermost first
     pushed: list[str] = []
     results: list[dict] = []
-    # Remove the folder afterwards only if this run created it.
-    created_dir = adb.shell(quote("test", "-d", config.remote_dir), timeout=30.0).exit_code != 0
+    lost: Optional[str] = None
+    report = {
+        "kind": "device",
+        "device": facts,
+        "benchmark_binary": str(binary_path),
+        "config": dataclasses.asdict(config),
+        "remote_dir": work_dir,
+        "models": [{"name": path.name, "path": str(path), "bytes": path.stat().st_size} for path in model_paths],
+        "results": results,
+        "cleanup": "pending",
+    }
     try:
-        _shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
+        if not _exists(adb, config.remote_dir, "-d"):
+            _shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
+            created.append(config.remote_dir)
+        if _exists(adb, work_dir, "-e"):
+            raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
+                                   "name is random)")
+        _shell_ok(adb, quote("mkdir", "-p", work_dir), f"create {work_dir}")
+        created.append(work_dir)
         for local, remote in [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)):
             pushed.append(remote)  # before pushing: a push that fails midway may leave a partial file
             adb.push(local, remote, timeout=max(60.0, config.timeout_s))
@@ -308,28 +353,69 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
                     result = adb.shell(command, timeout=config.timeout_s)
                     row = summarize_run(model_name, config_name, threads, result.exit_code,
                                         result.stdout + "\n" + result.stderr)
+                    if result.exit_code in SHELL_EXIT_CODES:
+                        shell_says = _last_line(result.stderr) or _last_line(result.stdout)
+                        row["reason"] = (f"{SHELL_EXIT_CODES[result.exit_code]} (exit code {result.exit_code}): "
+                                         f"{shell_says or 'no message'}")
+                        row["shell_error"] = shell_says
+                    failed = result.exit_code != 0
                 except AdbTimeout as timeout:
                     row = summarize_run(model_name, config_name, threads, None, timeout.output, timed_out=True)
                     row["reason"] = f"did not finish within {config.timeout_s:g} s (raise --timeout)"
-                    _stop_remote(adb, remote_binary)
+                    failed = True
+                if failed:
+                    lost = _device_lost(adb)
+                    if lost is not None:
+                        row.update(status=DEVICE_LOST, reason=f"the device {lost} during the run",
+                                   latency_ms=None, fps=None)
+                    elif row["status"] == TIMED_OUT:
+                        _stop_remote(adb, remote_binary)
                 results.append(row)
                 if progress is not None:
                     progress(row)
+                if lost is not None:
+                    break
+            if lost is not None:
+                break
     finally:
-        cleanup = _remove_pushed(adb, pushed, config.remote_dir if created_dir else None)
-
-    report = {
-        "kind": "device",
-        "device": facts,
-        "benchmark_binary": str(binary_path),
-        "config": dataclasses.asdict(config),
-        "models": [{"name": path.name, "path": str(path), "bytes": path.stat().st_size} for path in model_paths],
-        "results": results,
-        "cleanup": cleanup,
-    }
+        if lost is not None:
+            report["cleanup"] = (f"not removed: the device {lost}; once it is back, remove {work_dir} with "
+                                 f"`adb -s {adb.serial} shell rm -r {work_dir}`")
+        # The finished results are saved before cleanup: a Ctrl-C or a lost phone during it keeps them.
+        saved_in = save(report) if save is not None and results else None
+        if lost is None:
+            report["cleanup"] = _remove_pushed(adb, pushed, list(reversed(created)))
+    if lost is not None:
+        done = sum(1 for row in results if row["status"] != DEVICE_LOST)
+        raise EdgeDeeplabError(f"device {adb.serial} {lost} during {results[-1]['config']} on {results[-1]['model']} "
+                               f"after {done} finished run(s): reconnect it and run again; "
+                               + (f"the finished runs are saved in {saved_in}; " if saved_in else "")
+                               + f"its files stay in {work_dir} (`adb -s {adb.serial} shell rm -r {work_dir}`)")
     if config.gate:
         report["gate"] = gate_verdict(results, names, config.min_fps)
     return report
+
+
+def _exists(adb: Adb, path: str, test: str) -> bool:
+    return adb.shell(quote("test", test, path), timeout=30.0).exit_code == 0
+
+
+def _device_lost(adb: Adb) -> Optional[str]:
+    """After a failed run: 'went offline' (or 'disconnected', ...) when the phone is no longer usable, else None.
+    A phone that drops off mid-run makes the run look like a benchmark_model failure otherwise."""
+    try:
+        listed = {device.serial: device.state for device in adb.devices(timeout=15.0)}
+    except EdgeDeeplabError:
+        return None  # adb itself is in trouble: the run's own error says more
+    state = listed.get(adb.serial)
+    if state == "device":
+        return None
+    return "disconnected" if state is None else f"went {state}"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def _shell_ok(adb: Adb, command: str, what: str) -> None:
@@ -348,14 +434,15 @@ def _stop_remote(adb: Adb, remote_binary: str) -> None:
         pass
 
 
-def _remove_pushed(adb: Adb, pushed: list, created_dir: Optional[str]) -> str:
-    """Remove exactly the files we pushed, and the folder if this run created it; never anything else."""
+def _remove_pushed(adb: Adb, pushed: list, created_dirs: list) -> str:
+    """Remove exactly the files we pushed, then the folders this run created (innermost first); never
+    anything else."""
     try:
         result = adb.shell(quote("rm", "-f", *pushed), timeout=30.0) if pushed else None
-        if created_dir:
-            adb.shell(quote("rmdir", created_dir), timeout=30.0)  # fails harmlessly if not empty
+        for folder in created_dirs:
+            adb.shell(quote("rmdir", folder), timeout=30.0)  # fails harmlessly if not empty
     except EdgeDeeplabError as error:
-        return f"could not remove {', '.join(pushed) or created_dir}: {error}"
+        return f"could not remove {', '.join(pushed or created_dirs)}: {error}"
     if result is not None and result.exit_code != 0:
         return f"could not remove {', '.join(pushed)}: {(result.stderr or result.stdout).strip()}"
-    return f"removed {len(pushed)} pushed file(s)" + (f" and {created_dir}" if created_dir else "")
+    return f"removed {len(pushed)} pushed file(s)" + (f" and {', '.join(created_dirs)}" if created_dirs else "")
