@@ -355,8 +355,10 @@ def read_run(output) -> dict:
         run = json.loads(run_path.read_text())
         for key in ("model", "train", "data"):
             if not isinstance(run[key], dict):
-                raise TypeError(key)
-        run["data"]["train"], run["data"]["val"]
+                raise TypeError(f"{key!r} is not an object")
+        missing = [key for key in ("train", "val") if key not in run["data"]]
+        if missing:
+            raise KeyError(f"data.{missing[0]}")
     except (ValueError, KeyError, TypeError) as error:
         raise EdgeDeeplabError(f"{run_path} is damaged ({type(error).__name__}: {error}); start the run again "
                                "without --resume in a new --output") from None
