@@ -3,8 +3,6 @@ import pytest
 
 from edge_deeplab.data.synthetic import write_synthetic
 
-TINY = ["--input-size", "65", "--alpha", "0.35", "--aspp-channels", "8", "--decoder-channels", "8"]
-
 
 @pytest.fixture(scope="session")
 def tiny_scenes(tmp_path_factory):

@@ -1,7 +1,6 @@
 """Issue 15, case 1: a run folder always has a way forward (no dead ends before the first checkpoint,
 no crash on a damaged checkpoint); case 6: options that would be ignored or fail late are refused up front."""
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -11,9 +10,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY
 from edge_deeplab.cli import main
 
+TINY = ["--input-size", "65", "--alpha", "0.35", "--aspp-channels", "8", "--decoder-channels", "8"]
 FAST = [*TINY, "--batch-size", "2", "--dropout-rate", "0", "--no-progress"]
 
 
