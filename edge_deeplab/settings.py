@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from pathlib import Path
 from typing import Optional
 
@@ -24,12 +25,59 @@ def read_json_object(path, what: str, expected: str) -> dict:
 
 
 def from_dict(cls, data: dict, source: str, what: str):
-    """cls(**data), refusing unknown keys by name (a typo must not be silently ignored)."""
+    """cls(**data), refusing unknown keys by name (a typo must not be silently ignored) and values of the
+    wrong type by name (a string where a number belongs); errors name `source` (a file, or "options")."""
+    if not isinstance(data, dict):
+        raise EdgeDeeplabError(f"{source}: the {what}s must be a JSON object of name: value, not "
+                               f"{type(data).__name__}")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise EdgeDeeplabError(f"{source}: unknown {what}(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return cls(**data)
+    hints = typing.get_type_hints(cls)
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    for name, value in data.items():
+        if not _fits(value, hints[name]):
+            example = "" if defaults[name] is dataclasses.MISSING else f", e.g. {json.dumps(defaults[name])}"
+            raise EdgeDeeplabError(f"{source}: {what} {name} is {json.dumps(value)}, not {_describe(hints[name])}; "
+                                   f"give {_describe(hints[name])}{example}")
+    try:
+        return cls(**data)
+    except EdgeDeeplabError as error:
+        if source == "options" or str(error).startswith(source):
+            raise
+        raise EdgeDeeplabError(f"{source}: {error}") from None
+
+
+def _fits(value, hint) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        return any(_fits(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (tuple, list):
+        item = args[0] if args else typing.Any
+        return isinstance(value, (tuple, list)) and all(_fits(v, item) for v in value)
+    return True
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        return " or ".join(_describe(arg) for arg in args)
+    if hint is type(None):
+        return "null"
+    if origin in (tuple, list):
+        return f"a list of {_describe(args[0]).replace('a number', 'numbers').replace('an integer', 'integers')}"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
 
 
 class Settings:

@@ -96,21 +96,29 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
                                           {str(Path(m)): normalisation for m in models} if normalisation else None,
                                           progress=progress)
     rows = host_rows(result)
-    entries = report.append_history(history_path, host_history_entries(result, rows), regression_threshold)
+    entries = _save_then_append_history(result, json_path, history_path, host_history_entries(result, rows),
+                                        regression_threshold)
     mark_regressions(rows, entries)
-    result["history"] = {"path": str(history_path), "regressions": [e for e in entries if e["regression"]]}
-    write_json(json_path, result)
     click.echo(report.render_table(rows, HOST_COLUMNS))
     if any(r["backend"] == "gpu" for r in rows):
         click.echo(f"gpu: {GPU_NOTE}")
     click.echo(f"report: {json_path}   history: {history_path}")
 
 
+def _save_then_append_history(result: dict, json_path, history_path, entries: list[dict], threshold: float):
+    """Write the report first, so no history problem can lose the measured results; then compare with and
+    append to the history, and write the report again with the regressions found."""
+    from edge_deeplab.bench import report
 
-
-
-
-
+    result["history"] = {"path": str(history_path), "regressions": None}
+    write_json(json_path, result)
+    try:
+        entries = report.append_history(history_path, entries, threshold, warn=lambda text: click.echo(text, err=True))
+    except EdgeDeeplabError as error:
+        raise EdgeDeeplabError(f"{error}; the results are saved in {json_path}") from None
+    result["history"]["regressions"] = [e for e in entries if e["regression"]]
+    write_json(json_path, result)
+    return entries
 
 
 @bench.command()
@@ -126,7 +134,8 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
 @click.option("--runs", default=DEVICE.num_runs, show_default=True, help="benchmark_model --num_runs.")
 @click.option("--warmup", default=DEVICE.warmup_runs, show_default=True, help="benchmark_model --warmup_runs.")
 @click.option("--remote-dir", default=DEVICE.remote_dir, show_default=True,
-              help="Folder on the phone for the pushed files (removed afterwards).")
+              help="Folder on the phone under which a fresh edge-deeplab-XXXXXXXX folder holds the pushed files "
+                   "(only what was created is removed afterwards).")
 @click.option("--timeout", default=DEVICE.timeout_s, show_default=True, help="Seconds allowed per benchmark run.")
 @click.option("--min-fps", default=DEVICE.min_fps, show_default=True, help="Gate: FPS needed on the GPU delegate.")
 @click.option("--gate/--no-gate", default=DEVICE.gate, show_default=True,
@@ -153,18 +162,17 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
     with progress_bar(total=total, desc="bench device", unit="run", enabled=progress) as bar:
         result = device_bench.benchmark_on_device(
             list(models), benchmark_binary, adb, serial, config,
-            progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)))
+            progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)),
+            save=lambda partial: write_json(json_path, partial))
     rows = device_rows(result)
     facts = result["device"]
-    entries = report.append_history(history_path, [
+    entries = _save_then_append_history(result, json_path, history_path, [
         report.history_entry(when=report.now_iso(), kind="device", where=f"device:{facts['model']} ({facts['serial']})",
                              model=row["model"], model_sha256=row["model_sha256"],
                              config=f"{row['config']}-{row['threads']}t", mode="model",
                              latency_ms=row["latency_ms"], fps=row["fps"])
         for row in rows if row["status"] == device_bench.OK], regression_threshold)
     mark_regressions(rows, entries)
-    result["history"] = {"path": str(history_path), "regressions": [e for e in entries if e["regression"]]}
-    write_json(json_path, result)
 
     click.echo(f"device: {facts['manufacturer']} {facts['model']} ({facts['serial']}), SoC {facts['soc']}, "
                f"Android {facts['android']}, {facts['abi']}, GPU {facts['gpu']}")
@@ -216,7 +224,8 @@ def history(path, regression_threshold, regressions_only):
     if not Path(path).exists():
         raise EdgeDeeplabError(f"{path}: no benchmark history yet; run `edge-deeplab bench host` or "
                                f"`bench device` first (or pass the --history file you used)")
-    timeline = report.history_timeline(report.read_history(path), regression_threshold)
+    timeline = report.history_timeline(report.read_history(path, warn=lambda text: click.echo(text, err=True)),
+                                       regression_threshold)
     for entry in timeline:
         before = entry.get("previous_latency_ms")
         entry["change"] = f"{(entry['latency_ms'] / before - 1) * 100:+.1f}%" if before else None

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import secrets
 from pathlib import Path
 from typing import Optional
 
-from edge_deeplab.bench import parse
+from edge_deeplab.bench import parse, remote
 from edge_deeplab.bench.adb import Adb, AdbTimeout, choose_device, quote
 from edge_deeplab.bench.phone import check_benchmark_binary, device_facts
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.litert.flatbuffer import check_tflite_file
 
 #: Flags per configuration; every run also gets --graph, --num_threads, --warmup_runs, --num_runs.
 CONFIG_FLAGS = {
@@ -29,8 +31,10 @@ CONFIG_FLAGS = {
 }
 GPU_CONFIGS = ("gpu-fp16", "gpu-fp32")
 DEFAULT_CONFIGS = ("cpu", "gpu-fp16", "gpu-fp32", "nnapi")
-DEFAULT_REMOTE_DIR = "/data/local/tmp/edge_deeplab"
+DEFAULT_REMOTE_DIR = "/data/local/tmp"
 REMOTE_BINARY_NAME = "benchmark_model"
+#: Each run works in a fresh folder of its own under --remote-dir, so it never touches the user's files there.
+WORK_DIR_PREFIX = "edge-deeplab-"
 
 # Run statuses.
 OK = "ok"
@@ -39,6 +43,9 @@ DELEGATION_UNCONFIRMED = "delegation-unconfirmed"
 FAILED = "failed"
 NO_MEASUREMENTS = "no-measurements"
 TIMED_OUT = "timed-out"
+DEVICE_LOST = "device-lost"
+# The phone's shell: 126 found but cannot execute (noexec mount, permissions), 127 not found.
+SHELL_EXIT_CODES = {126: "the phone's shell cannot execute it", 127: "the phone's shell did not find it"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +72,11 @@ class DeviceBenchConfig:
                                    "to --configs, or pass --no-gate")
         if any(t < 1 for t in self.threads) or not self.threads:
             raise EdgeDeeplabError("--threads needs positive thread counts, e.g. --threads 1,4")
+        if not self.min_fps > 0:
+            raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
+                                   "e.g. 15")
+        if not self.timeout_s > 0:
+            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a positive number of seconds, e.g. 300")
         if self.num_runs < 1 or self.warmup_runs < 0:
             raise EdgeDeeplabError("--runs must be at least 1 and --warmup at least 0")
         if not self.remote_dir.startswith("/"):
@@ -80,6 +92,11 @@ class DeviceBenchConfig:
             else:
                 pairs.append((name, max(self.threads)))
         return pairs
+
+
+def check_tflite(path) -> None:
+    """Refuse a file that is not a TFLite flatbuffer before anything goes to the phone."""
+    check_tflite_file(path, "pass .tflite files written by `edge-deeplab export`")
 
 
 # ---- one run -------------------------------------------------------------------------------------
@@ -199,12 +216,14 @@ def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) ->
 
 
 def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Optional[str] = None,
-                        config: DeviceBenchConfig = DeviceBenchConfig(), progress=None) -> dict:
-    """Run every (model, configuration) on one phone; returns the report (facts, results, gate)."""
+                        config: DeviceBenchConfig = DeviceBenchConfig(), progress=None, save=None) -> dict:
+    """Run every (model, configuration) on one phone; returns the report (facts, results, gate).
+
+    save(report), when given, is called with the finished results before the phone is cleaned up, so an
+    interrupted cleanup or a lost phone keeps them; it returns where it saved them."""
     model_paths = [Path(path) for path in model_paths]
     for path in model_paths:
-        if not path.is_file():
-            raise EdgeDeeplabError(f"{path}: model file not found; pass .tflite files written by `edge-deeplab export`")
+        check_tflite(path)
     names = [path.name for path in model_paths]
     if len(set(names)) != len(names) or REMOTE_BINARY_NAME in names:
         raise EdgeDeeplabError(f"two files would share a name on the phone ({', '.join(names)} and the "
@@ -217,18 +236,38 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
     facts = device_facts(adb)
     check_benchmark_binary(binary_path, facts["abilist"])
 
-    remote_binary = posixpath.join(config.remote_dir, REMOTE_BINARY_NAME)
-    remote_models = [posixpath.join(config.remote_dir, path.name) for path in model_paths]
+    # A fresh folder of our own under --remote-dir: the user's files there (their own benchmark_model, a
+    # model of the same name) are never overwritten, and cleanup removes only what this run created.
+    work_dir = posixpath.join(config.remote_dir, WORK_DIR_PREFIX + secrets.token_hex(4))
+    remote_binary = posixpath.join(work_dir, REMOTE_BINARY_NAME)
+    remote_models = [posixpath.join(work_dir, path.name) for path in model_paths]
+    created: list[str] = []           # folders this run created, outermost first
     pushed: list[str] = []
     results: list[dict] = []
-    # Remove the folder afterwards only if this run created it.
-    created_dir = adb.shell(quote("test", "-d", config.remote_dir), timeout=30.0).exit_code != 0
+    lost: Optional[str] = None
+    report = {
+        "kind": "device",
+        "device": facts,
+        "benchmark_binary": str(binary_path),
+        "config": dataclasses.asdict(config),
+        "remote_dir": work_dir,
+        "models": [{"name": path.name, "path": str(path), "bytes": path.stat().st_size} for path in model_paths],
+        "results": results,
+        "cleanup": "pending",
+    }
     try:
-        _shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
-        for local, remote in [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)):
-            pushed.append(remote)  # before pushing: a push that fails midway may leave a partial file
-            adb.push(local, remote, timeout=max(60.0, config.timeout_s))
-        _shell_ok(adb, quote("chmod", "755", remote_binary), f"make {remote_binary} executable")
+        if not remote.exists(adb, config.remote_dir, "-d"):
+            remote.shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
+            created.append(config.remote_dir)
+        if remote.exists(adb, work_dir, "-e"):
+            raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
+                                   "name is random)")
+        remote.shell_ok(adb, quote("mkdir", "-p", work_dir), f"create {work_dir}")
+        created.append(work_dir)
+        for local, target in [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)):
+            pushed.append(target)  # before pushing: a push that fails midway may leave a partial file
+            adb.push(local, target, timeout=max(60.0, config.timeout_s))
+        remote.shell_ok(adb, quote("chmod", "755", remote_binary), f"make {remote_binary} executable")
 
         for model_name, remote_model in zip(names, remote_models):
             for config_name, threads in config.runs():
@@ -237,54 +276,44 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
                     result = adb.shell(command, timeout=config.timeout_s)
                     row = summarize_run(model_name, config_name, threads, result.exit_code,
                                         result.stdout + "\n" + result.stderr)
+                    if result.exit_code in SHELL_EXIT_CODES:
+                        shell_says = remote.last_line(result.stderr) or remote.last_line(result.stdout)
+                        row["reason"] = (f"{SHELL_EXIT_CODES[result.exit_code]} (exit code {result.exit_code}): "
+                                         f"{shell_says or 'no message'}")
+                        row["shell_error"] = shell_says
+                    failed = result.exit_code != 0
                 except AdbTimeout as timeout:
                     row = summarize_run(model_name, config_name, threads, None, timeout.output, timed_out=True)
                     row["reason"] = f"did not finish within {config.timeout_s:g} s (raise --timeout)"
-                    _stop_remote(adb, remote_binary)
+                    failed = True
+                if failed:
+                    lost = remote.device_lost(adb)
+                    if lost is not None:
+                        row.update(status=DEVICE_LOST, reason=f"the device {lost} during the run",
+                                   latency_ms=None, fps=None)
+                    elif row["status"] == TIMED_OUT:
+                        remote.stop_remote(adb, remote_binary)
                 results.append(row)
                 if progress is not None:
                     progress(row)
+                if lost is not None:
+                    break
+            if lost is not None:
+                break
     finally:
-        cleanup = _remove_pushed(adb, pushed, config.remote_dir if created_dir else None)
-
-    report = {
-        "kind": "device",
-        "device": facts,
-        "benchmark_binary": str(binary_path),
-        "config": dataclasses.asdict(config),
-        "models": [{"name": path.name, "path": str(path), "bytes": path.stat().st_size} for path in model_paths],
-        "results": results,
-        "cleanup": cleanup,
-    }
+        if lost is not None:
+            report["cleanup"] = (f"not removed: the device {lost}; once it is back, remove {work_dir} with "
+                                 f"`adb -s {adb.serial} shell rm -r {work_dir}`")
+        # The finished results are saved before cleanup: a Ctrl-C or a lost phone during it keeps them.
+        saved_in = save(report) if save is not None and results else None
+        if lost is None:
+            report["cleanup"] = remote.remove_pushed(adb, pushed, list(reversed(created)))
+    if lost is not None:
+        done = sum(1 for row in results if row["status"] != DEVICE_LOST)
+        raise EdgeDeeplabError(f"device {adb.serial} {lost} during {results[-1]['config']} on {results[-1]['model']} "
+                               f"after {done} finished run(s): reconnect it and run again; "
+                               + (f"the finished runs are saved in {saved_in}; " if saved_in else "")
+                               + f"its files stay in {work_dir} (`adb -s {adb.serial} shell rm -r {work_dir}`)")
     if config.gate:
         report["gate"] = gate_verdict(results, names, config.min_fps)
     return report
-
-
-def _shell_ok(adb: Adb, command: str, what: str) -> None:
-    result = adb.shell(command, timeout=30.0)
-    if result.exit_code != 0:
-        reason = (result.stderr or result.stdout).strip().splitlines()
-        raise EdgeDeeplabError(f"could not {what} on {adb.serial}: {reason[-1] if reason else result.exit_code}; "
-                               f"choose a writable folder with --remote-dir")
-
-
-def _stop_remote(adb: Adb, remote_binary: str) -> None:
-    """After a time-out: make sure no benchmark keeps the phone busy (best effort)."""
-    try:
-        adb.shell(quote("pkill", "-f", remote_binary), timeout=15.0)
-    except EdgeDeeplabError:
-        pass
-
-
-def _remove_pushed(adb: Adb, pushed: list, created_dir: Optional[str]) -> str:
-    """Remove exactly the files we pushed, and the folder if this run created it; never anything else."""
-    try:
-        result = adb.shell(quote("rm", "-f", *pushed), timeout=30.0) if pushed else None
-        if created_dir:
-            adb.shell(quote("rmdir", created_dir), timeout=30.0)  # fails harmlessly if not empty
-    except EdgeDeeplabError as error:
-        return f"could not remove {', '.join(pushed) or created_dir}: {error}"
-    if result is not None and result.exit_code != 0:
-        return f"could not remove {', '.join(pushed)}: {(result.stderr or result.stdout).strip()}"
-    return f"removed {len(pushed)} pushed file(s)" + (f" and {created_dir}" if created_dir else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -28,8 +29,6 @@ def sha256_of(path) -> str:
 
 def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
 
 
 def render_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
@@ -55,21 +54,47 @@ def history_key(entry: dict) -> str:
     return "|".join(str(entry.get(part)) for part in ("where", "model_sha256", "config", "mode"))
 
 
-def read_history(path) -> list[dict]:
-    path = Path(path)
+def read_history(path, warn=None) -> list[dict]:
+    """The entries of a history file. A cut last line (a '{...' without its newline) is what an interrupted
+    append leaves (a full disk, a kill): it is skipped with a warning through `warn`. A damaged line before the last cannot come from an
+    append, so the file was edited or is not a history: that stops with the line's number, since skipping
+    it could silently compare against the wrong numbers."""
+    return _read_history(Path(path), warn)[0]
+
+
+def _read_history(path: Path, warn=None) -> tuple[list[dict], Optional[int]]:
+    """(entries, byte offset where a damaged last line starts, or None)."""
     if not path.exists():
-        return []
-    entries = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        return [], None
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise EdgeDeeplabError(f"{path}: cannot read the benchmark history ({error.strerror}); pass another "
+                               "--history path") from None
+    lines = raw.splitlines(keepends=True)
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    entries, offset = [], 0
+    for index, line in enumerate(lines):
+        start, offset = offset, offset + len(line)
         if not line.strip():
             continue
         try:
-            entries.append(json.loads(line))
+            entry = json.loads(line)
+            if not isinstance(entry, dict):
+                raise ValueError("not an object")
         except ValueError:
+            # What an interrupted append leaves: the start of one of our lines, without its newline.
+            if index == last and line.lstrip().startswith(b"{") and not line.endswith(b"\n"):
+                if warn is not None:
+                    warn(f"warning: {path}:{index + 1}: skipped a damaged last line (an interrupted write); "
+                         "it is removed when results are appended")
+                return entries, start
             raise EdgeDeeplabError(
-                f"{path}:{number}: not a JSON line; this file is not an edge-deeplab benchmark history "
-                f"(pass another --history path)") from None
-    return entries
+                f"{path}:{index + 1}: not a JSON line; a history is only appended to, so this file was edited or "
+                f"is not an edge-deeplab benchmark history: fix or delete that line (or pass another --history)"
+            ) from None
+        entries.append(entry)
+    return entries, None
 
 
 def mark_regressions(previous: list[dict], new: list[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD):
@@ -86,14 +111,22 @@ def mark_regressions(previous: list[dict], new: list[dict], threshold: float = D
     return new
 
 
-def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD) -> list[dict]:
-    """Mark regressions against the file's earlier entries, then append the entries (one JSON line each)."""
+def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD,
+                   warn=None) -> list[dict]:
+    """Mark regressions against the file's earlier entries, then append the entries (one JSON line each).
+    A damaged last line (an interrupted earlier append) is cut off first, so the new lines start clean."""
     path = Path(path)
     entries = [dict(entry) for entry in entries if entry.get("latency_ms")]
-    mark_regressions(read_history(path), entries, threshold)
+    previous, damaged_at = _read_history(path, warn)
+    mark_regressions(previous, entries, threshold)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Appending whole lines keeps earlier history intact even if this process dies mid-write.
-    with open(path, "a") as stream:
+    with open(path, "r+" if path.exists() else "w") as stream:
+        if damaged_at is not None:
+            stream.truncate(damaged_at)
+        stream.seek(0, os.SEEK_END)
+        if stream.tell() and damaged_at is None and not path.read_bytes().endswith(b"\n"):
+            stream.write("\n")
         stream.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
     return entries
 

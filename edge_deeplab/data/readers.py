@@ -76,7 +76,7 @@ def _open_voc(root: Path, split: str, labels_config, on_error, verify) -> Datase
         raise EdgeDeeplabError(f"{root}: has no masks (SegmentationClass/ is missing or empty); segmentation "
                                f"needs the VOC segmentation masks")
     split_dir = root / "ImageSets" / "Segmentation"
-    ids = _read_split(split_dir / f"{split}.txt", split, split_dir)
+    ids = _read_split(split_dir / f"{split}.txt", split, split_dir, every_image_split=False)
     labels = load_labels_config(labels_config) or default_labels(VOC_CLASSES)
     images = [root / "JPEGImages" / f"{i}.jpg" for i in ids]
     masks = [mask_dir / f"{i}.png" for i in ids]
@@ -114,11 +114,16 @@ def _image_path(folder: Path, image_id: str) -> Path:
     return folder / f"{image_id}.jpg"  # missing: reported by the checks, under the usual name
 
 
-def _read_split(path: Path, split: str, split_dir: Path) -> list[str]:
+def _read_split(path: Path, split: str, split_dir: Path, every_image_split: bool = True) -> list[str]:
+    """every_image_split: the layout can read every image without a split file (images/ + masks/, not VOC)."""
     if not path.is_file():
         available = sorted(p.stem for p in split_dir.glob("*.txt")) if split_dir.is_dir() else []
-        hint = (f"choose one of {', '.join(available)}" if available
-                else f"add {path.name} (one image id per line) or use split '{ALL_SPLIT}'")
+        # Only `evaluate` takes a split; `train` reads train.txt and val.txt (or --val-data).
+        hint = f"add {path.name} listing one image id per line"
+        if available:
+            hint = f"the split files there are {', '.join(available)}; {hint}"
+        if every_image_split:
+            hint += f" (`edge-deeplab evaluate --split {ALL_SPLIT}` reads every image without one)"
         raise EdgeDeeplabError(f"{path}: split file for split '{split}' not found; {hint}")
     ids = [line.strip() for line in path.read_text().splitlines()]
     # VOC's per-class lists carry a second column (-1/1); the id is the first word.

@@ -42,16 +42,21 @@ def model_root(data: bytes):
     return schema().Model.GetRootAs(data, 0)
 
 
-def load_tflite_bytes(path) -> bytes:
-    """The bytes of a .tflite file; a one-line error when it is missing or not a TFLite flatbuffer."""
+def check_tflite_file(path, fix: str = "pass a .tflite file, e.g. one written by `edge-deeplab export`") -> Path:
+    """A one-line error (ending with `fix`) when `path` is missing or not a TFLite flatbuffer; reads only
+    the file identifier, so it is cheap before a long job (or a push to a phone)."""
     path = Path(path)
     if not path.is_file():
-        raise EdgeDeeplabError(f"{path}: model file not found; pass the path of a .tflite model")
-    data = path.read_bytes()
-    if not _is_tflite(data):
-        raise EdgeDeeplabError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier); pass a .tflite "
-                               f"file, e.g. one written by `edge-deeplab export`")
-    return data
+        raise EdgeDeeplabError(f"{path}: model file not found; {fix}")
+    with open(path, "rb") as handle:
+        if not _is_tflite(handle.read(8)):
+            raise EdgeDeeplabError(f"{path}: not a TFLite model (no TFL3 flatbuffer identifier at bytes 4-8); {fix}")
+    return path
+
+
+def load_tflite_bytes(path) -> bytes:
+    """The bytes of a .tflite file; a one-line error when it is missing or not a TFLite flatbuffer."""
+    return check_tflite_file(path).read_bytes()
 
 
 def embed_contract(tflite_bytes: bytes, contract: ModelContract) -> bytes:

@@ -63,7 +63,11 @@ def config_from_options(config_file=None, base=None, **options):
         from edge_deeplab.settings import read_json_object
 
         loaded = read_json_object(config_file, "model config", "DeepLabConfig fields")
-        data.update(loaded.get("config", loaded))  # also accept a saved model.json
+        section = loaded.get("config", loaded)  # also accept a saved model.json
+        if not isinstance(section, dict):
+            raise EdgeDeeplabError(f"model config {config_file}: 'config' must be a JSON object of DeepLabConfig "
+                                   "fields")
+        data.update(section)
     if options.get("input_size"):
         size = _ints(options["input_size"], "--input-size")
         options["input_size"] = size * 2 if len(size) == 1 else size

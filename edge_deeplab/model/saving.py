@@ -63,12 +63,19 @@ def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
                                "written by `edge-deeplab train` or `save_model`")
     try:
         document = json.loads(document_path.read_text())
-        if document.get("format") != FORMAT:
-            raise ValueError(f"format is {document.get('format')!r}")
-    except ValueError as error:
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"format is {document.get('format') if isinstance(document, dict) else None!r}")
+    except (ValueError, UnicodeDecodeError) as error:
         raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description ({error})") from None
+    for key, what in (("config", "the DeepLabConfig"), ("contract", "the preprocessing contract")):
+        if not isinstance(document.get(key), dict):
+            raise EdgeDeeplabError(f"{document_path} has no {key!r} object ({what} the weights were saved with): "
+                                   "restore the model.json written with weights.h5, or save the model again")
     config = DeepLabConfig.from_dict(document["config"], source=str(document_path))
     contract = ModelContract.from_json(json.dumps(document["contract"]), source=str(document_path))
+    if len(contract.labels) != config.num_classes:
+        raise EdgeDeeplabError(f"{document_path}: num_classes is {config.num_classes} but the contract names "
+                               f"{len(contract.labels)} labels; restore the model.json written with the weights")
     return config, contract, document
 
 
@@ -94,6 +101,14 @@ def load_model(path, batch_size=None, **config_changes):
     weights = directory / WEIGHTS_H5
     if not weights.is_file():
         raise EdgeDeeplabError(f"{weights} is missing: the model folder is incomplete; save or train it again")
-    model.load_weights(str(weights))
+    try:
+        model.load_weights(str(weights))
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        # A cut file (h5py cannot open it) or weights of another shape (num_classes, depth_multiplier or
+        # channel widths in model.json differ from those the weights were trained with).
+        reason = " ".join(str(error).split())[:160] or type(error).__name__
+        raise EdgeDeeplabError(f"{weights} does not load into the model {directory / MODEL_JSON} describes "
+                               f"({reason}): the file is damaged or model.json was changed; restore the pair "
+                               "written together, or save or train the model again") from None
     model.deeplab_config = config
     return model, contract

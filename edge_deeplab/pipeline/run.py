@@ -54,6 +54,19 @@ class PipelineConfig:
     max_int8_loss: float = 1.0            # mIoU points int8 post-training may lose against float
     max_qat_loss: float = 0.3             # mIoU points int8 from QAT may lose against float
 
+    def __post_init__(self):
+        # Checked here, before anything is trained: a typo must not cost a training run.
+        if not self.formats:
+            raise EdgeDeeplabError(f"--formats is empty: choose from {', '.join(FORMAT_NAMES)}")
+        for name in self.formats:
+            try:
+                export_format(name)
+            except EdgeDeeplabError as error:
+                raise EdgeDeeplabError(f"--formats {','.join(self.formats)}: {error}") from None
+        if not self.min_fps > 0:
+            raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
+                                   "e.g. 15")
+
 
 def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
                  progress: bool = True) -> dict:

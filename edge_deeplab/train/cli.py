@@ -3,6 +3,7 @@ from pathlib import Path
 
 import click
 
+from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.cli import config_from_options, config_options
 from edge_deeplab.options import output_option, progress_option, with_default
 from edge_deeplab.train.config import AUGMENT_PRESETS, DEFAULT_WEIGHT_DECAY, TrainConfig
@@ -21,6 +22,40 @@ def _read_config_file(path):
     if "model" in data or "train" in data:
         return data.get("model", {}), data.get("train", {}), data.get("labels")
     return data, {}, None
+
+
+#: Option names of the fields whose option is not --FIELD-NAME (both spellings of the on/off switches).
+_FLAGS = {"depth_multiplier": "--alpha", "use_decoder": "--decoder/--no-decoder",
+          "align_corners": "--align-corners/--half-pixel-centers",
+          "resize_to_input": "--resize-to-input/--keep-image-size", "augment": "--augment/--no-augment",
+          "fine_tune_batch_norm": "--fine-tune-batch-norm/--freeze-batch-norm",
+          "freeze_backbone": "--freeze-backbone/--train-backbone", "cache": "--cache"}
+
+
+def _refuse_changes_on_resume(output, model_section, model_options, train_section, train_options, init_from):
+    """--resume continues the saved run: a model or training option that differs from it (all but --epochs)
+    would be silently ignored, so it is refused by name."""
+    from edge_deeplab.model.config import DeepLabConfig
+    from edge_deeplab.train.runfolder import RUN_JSON, read_run
+
+    if not (Path(output) / RUN_JSON).is_file():
+        return  # the loop says there is nothing to resume
+    run = read_run(output)
+    source = str(Path(output) / RUN_JSON)
+    saved_model = DeepLabConfig.from_dict(run["model"], source=source)
+    wanted_model = config_from_options(base={**saved_model.to_dict(), **model_section}, **model_options)
+    saved_train = TrainConfig.from_dict(run["train"], source=source)
+    wanted_train = TrainConfig.from_dict({**saved_train.to_dict(), **train_section, **train_options}, source=source)
+    changed = [name for name in saved_model.to_dict() if getattr(saved_model, name) != getattr(wanted_model, name)]
+    changed += [name for name in saved_train.to_dict()
+                if name != "epochs" and getattr(saved_train, name) != getattr(wanted_train, name)]
+    options = [_FLAGS.get(name, "--" + name.replace("_", "-")) for name in changed]
+    if init_from and str(init_from) != str(run.get("init_from")):
+        options.append("--init-from")
+    if options:
+        raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so "
+                               f"{', '.join(options)} would be ignored: drop it (only --epochs may change), or train "
+                               "a new run in another --output")
 
 
 @click.command()
@@ -120,7 +155,10 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     data = list(data) if len(data) > 1 else data[0]
     val_data = None if not val_data else list(val_data) if len(val_data) > 1 else val_data[0]
     model_config = None
-    if not resume:
+    if resume:
+        _refuse_changes_on_resume(output, model_section, model_options, train_section, {**preset, **train_options},
+                                  init_from)
+    else:
         if init_from:
             from edge_deeplab.model.saving import read_model_json
 

@@ -24,10 +24,10 @@ from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
+from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, newest_intact_checkpoint,
+                                         read_run)
 from edge_deeplab.train.setup import freezable_batch_norm, freeze_batch_norm, make_optimizer, make_strategy
 from edge_deeplab.train.validation import label_predictor, validate_each
-
-RUN_JSON, HISTORY_JSON = "run.json", "history.json"
 
 
 class TrainingInterrupted(EdgeDeeplabError):
@@ -75,10 +75,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     models are QAT models."""
     output = Path(output)
     run_path = output / RUN_JSON
+    restore_from = None
     if resume:
-        if not run_path.is_file():
-            raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
-        run = json.loads(run_path.read_text())
+        run = read_run(output)
         model_config = DeepLabConfig.from_dict(run["model"], source=str(run_path))
         saved_train = TrainConfig.from_dict(run["train"], source=str(run_path))
         # Only the number of epochs may change on resume (to train longer); anything else would not
@@ -86,10 +85,19 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         epochs = train_config.epochs if train_config is not None else saved_train.epochs
         train_config = saved_train.replace(epochs=epochs)
         data, val_data, labels_config = run["data"]["train"], run["data"]["val"], run["data"].get("labels")
-        backbone_weights, init_from, qat = None, run.get("init_from"), bool(run.get("qat"))
+        backbone_weights, init_from, qat = run.get("backbone_weights"), run.get("init_from"), bool(run.get("qat"))
+        restore_from = newest_intact_checkpoint(output, log)
+        if restore_from is None:
+            what = "no intact checkpoint" if checkpoint_prefixes(output) else \
+                "no checkpoint (it stopped before its first one)"
+            log(f"{output} holds {what}: starting the run from scratch with its saved options")
+        else:
+            backbone_weights = None  # the checkpoint holds every weight
     elif run_path.is_file():
-        raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or choose "
-                               "another --output")
+        if checkpoint_prefixes(output):
+            raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or "
+                                   "choose another --output")
+        log(f"{output} holds a run with no checkpoint (it stopped before its first one): starting it again")
     train_config = train_config or TrainConfig()
     if init_from is not None and not resume:
         from edge_deeplab.model.saving import read_model_json
@@ -111,6 +119,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         if tuple(val_set.class_names) != tuple(train_set.class_names):
             raise EdgeDeeplabError(f"train and val class names differ ({train_set.class_names} vs "
                                    f"{val_set.class_names} of {val_set.name})")
+    if len(train_set) < train_config.batch_size:  # found now, before run.json: never a run that cannot start
+        raise EdgeDeeplabError(f"{train_set.name}: {len(train_set)} samples are fewer than one batch of "
+                               f"{train_config.batch_size}; lower the batch size")
 
     strategy = make_strategy(train_config.strategy, cpu_replicas)
     import tensorflow as tf
@@ -177,14 +188,18 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state)
     manager = tf.train.CheckpointManager(checkpoint, str(output / "checkpoints"), max_to_keep=2)
     history = []
-    if resume:
-        if manager.latest_checkpoint is None:
-            raise EdgeDeeplabError(f"{output}/checkpoints holds no checkpoint: start the run again without --resume")
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    if restore_from is not None:
+        try:
+            checkpoint.restore(restore_from).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as error:
+            raise EdgeDeeplabError(f"{restore_from} does not match the model in {run_path} "
+                                   f"({' '.join(str(error).split())[:120]}); start the run again in a new "
+                                   "--output") from None
         if (output / HISTORY_JSON).is_file():
             history = json.loads((output / HISTORY_JSON).read_text())["epochs"]
-        log(f"resuming {output} at epoch {int(state['epoch']) + 1}, step {int(state['step_in_epoch'])} of "
-            f"{steps_per_epoch} (global step {int(optimizer.iterations.numpy())})")
+            history = [entry for entry in history if entry["epoch"] <= int(state["epoch"])]
+        log(f"resuming {output} from {Path(restore_from).name} at epoch {int(state['epoch']) + 1}, step "
+            f"{int(state['step_in_epoch'])} of {steps_per_epoch} (global step {int(optimizer.iterations.numpy())})")
     else:
         output.mkdir(parents=True, exist_ok=True)
         if getattr(model, "backbone_report", None) is not None:

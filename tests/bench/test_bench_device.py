@@ -22,8 +22,13 @@ def run(model, binary, serial=None, **config):
 
 def benchmark_runs(phone):
     """The benchmark_model invocations the phone received."""
-    prefix = f"{device.DEFAULT_REMOTE_DIR}/benchmark_model "
-    return [command for command in phone.commands if command.startswith(prefix)]
+    prefix = f"{device.DEFAULT_REMOTE_DIR}/{device.WORK_DIR_PREFIX}"
+    return [command for command in phone.commands if command.startswith(prefix) and " --graph=" in command]
+
+
+def work_dirs(phone):
+    """Folders a benchmark created on the phone and left there."""
+    return [d for d in phone.dirs if d.rsplit("/", 1)[-1].startswith(device.WORK_DIR_PREFIX)]
 
 
 def result(report, config):
@@ -49,7 +54,9 @@ def test_full_delegation_facts_flags_numbers_gate_and_cleanup(phones, tiny_model
 
     runs = benchmark_runs(phone)
     assert len(runs) == 4
-    remote = "/data/local/tmp/edge_deeplab"
+    remote = report["remote_dir"]
+    assert remote.startswith("/data/local/tmp/edge-deeplab-") and len(remote) == len("/data/local/tmp/edge-deeplab-") + 8
+    assert all(command.startswith(f"{remote}/benchmark_model ") for command in runs)
     assert all(f"--graph={remote}/person.tflite" in command for command in runs)
     assert any("--use_gpu=true --gpu_precision_loss_allowed=true" in command for command in runs)
     assert any("--use_gpu=true --gpu_precision_loss_allowed=false" in command for command in runs)
@@ -130,15 +137,22 @@ def test_push_failure_names_the_reason_and_leaves_nothing(phones, tiny_model, ar
     with pytest.raises(EdgeDeeplabError, match="could not push android_aarch64_benchmark_model .*No space left"):
         run(tiny_model, arm64_binary)
     assert phone.files == {} and benchmark_runs(phone) == []
-    assert device.DEFAULT_REMOTE_DIR not in phone.dirs, "the folder this run created must go too"
+    assert work_dirs(phone) == [], "the folder this run created must go too"
 
 
 def test_a_folder_that_was_already_there_is_kept(phones, tiny_model, arm64_binary):
     phone = phones(by_flags(gpu=replay(FULL_GPU)))
-    phone.dirs.add(device.DEFAULT_REMOTE_DIR)
-    report = run(tiny_model, arm64_binary, configs=("gpu-fp16",))
-    assert report["cleanup"] == "removed 2 pushed file(s)"
-    assert phone.files == {} and device.DEFAULT_REMOTE_DIR in phone.dirs
+    phone.dirs.add("/data/local/tmp/bench")
+    report = run(tiny_model, arm64_binary, configs=("gpu-fp16",), remote_dir="/data/local/tmp/bench")
+    assert report["cleanup"] == f"removed 2 pushed file(s) and {report['remote_dir']}"
+    assert phone.files == {} and "/data/local/tmp/bench" in phone.dirs and work_dirs(phone) == []
+
+
+def test_a_folder_this_run_created_goes_too(phones, tiny_model, arm64_binary):
+    phone = phones(by_flags(gpu=replay(FULL_GPU)))
+    report = run(tiny_model, arm64_binary, configs=("gpu-fp16",), remote_dir="/data/local/tmp/new")
+    assert report["cleanup"] == f"removed 2 pushed file(s) and {report['remote_dir']}, /data/local/tmp/new"
+    assert "/data/local/tmp/new" not in phone.dirs and work_dirs(phone) == []
 
 
 def test_read_only_remote_folder(phones, tiny_model, arm64_binary):

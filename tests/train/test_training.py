@@ -125,7 +125,9 @@ def test_bad_training_input_stops_with_one_line(tmp_path, args, named):
 
 
 def test_existing_run_is_not_overwritten(scenes, tmp_path):
-    (tmp_path / "run").mkdir()
+    # A run with a checkpoint has work to lose; one without restarts (tests/faults/test_train_faults.py).
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     (tmp_path / "run" / "run.json").write_text("{}")
+    (tmp_path / "run" / "checkpoints" / "ckpt-3.index").write_bytes(b"")
     result = CliRunner().invoke(main, ["train", "--data", str(scenes), "--output", str(tmp_path / "run"), *TINY])
     assert result.exit_code != 0 and "--resume" in result.output

@@ -1,0 +1,57 @@
+"""A run folder as --resume and a restart read it: run.json (the options it was started with) and its
+checkpoints, of which a kill or a full disk may have cut the newest short."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from edge_deeplab.errors import EdgeDeeplabError
+
+RUN_JSON, HISTORY_JSON = "run.json", "history.json"
+
+
+def read_run(output) -> dict:
+    """The run.json of a run folder, for --resume; one line naming the file when it is missing or damaged."""
+    run_path = Path(output) / RUN_JSON
+    if not run_path.is_file():
+        raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
+    try:
+        run = json.loads(run_path.read_text())
+        for key in ("model", "train", "data"):
+            if not isinstance(run[key], dict):
+                raise TypeError(f"{key!r} is not an object")
+        missing = [key for key in ("train", "val") if key not in run["data"]]
+        if missing:
+            raise KeyError(f"data.{missing[0]}")
+    except (ValueError, KeyError, TypeError) as error:
+        raise EdgeDeeplabError(f"{run_path} is damaged ({type(error).__name__}: {error}); start the run again "
+                               "without --resume in a new --output") from None
+    return run
+
+
+def checkpoint_prefixes(output: Path) -> list[str]:
+    """Checkpoint prefixes (checkpoints/ckpt-N) newest first, from their index files."""
+    found = []
+    for index in (output / "checkpoints").glob("ckpt-*.index"):
+        number = index.name[len("ckpt-"):-len(".index")]
+        if number.isdigit():
+            found.append((int(number), str(index.with_suffix(""))))
+    return [prefix for _, prefix in sorted(found, reverse=True)]
+
+
+def newest_intact_checkpoint(output: Path, log) -> Optional[str]:
+    """The newest checkpoint whose every tensor reads back whole; a damaged one (a kill or a full disk cut
+    it short) is skipped with a warning. Read without a model, so a failed read changes no weight."""
+    import tensorflow as tf
+
+    for prefix in checkpoint_prefixes(output):
+        try:
+            reader = tf.train.load_checkpoint(prefix)
+            for name in reader.get_variable_to_shape_map():
+                reader.get_tensor(name)
+            return prefix
+        except (tf.errors.OpError, IndexError, ValueError) as error:
+            reason = " ".join(str(error).split())[:120] or type(error).__name__
+            log(f"warning: checkpoint {Path(prefix).name} is damaged ({reason}); trying the previous one")
+    return None
