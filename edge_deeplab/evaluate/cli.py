@@ -114,3 +114,24 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
     if json_path:
         click.echo(f"JSON: {json_path}")
 
+
+
+@click.command("relabel")
+@click.option("--data", required=True, type=click.Path(),
+              help="An images/ + masks/ dataset whose labels mark only some people, e.g. ../shared/data/ccp-person.")
+@click.option("--teacher", default="peer:deeplabv3-voc", show_default=True,
+              help="The model whose person predictions dispute the masks (peer:NAME, .tflite or model folder).")
+@click.option("--threshold", default=0.5, show_default=True, help="Teacher person probability that disputes a "
+                                                                  "background pixel.")
+@output_option("Folder for the relabelled dataset (images linked, masks rewritten, relabel.json).", required=True)
+@progress_option()
+def relabel(data, teacher, threshold, output, progress):
+    """Ignore (255) the training pixels a dataset calls background where the teacher sees a person
+    (bystanders in a main-subject dataset); the val split keeps its masks."""
+    from edge_deeplab.evaluate.relabel import ignore_disputed
+    from edge_deeplab.progress import progress_bar
+
+    with progress_bar(desc="relabel", unit="image", enabled=progress) as bar:
+        manifest = ignore_disputed(data, teacher, output, threshold, progress=lambda done, total: bar.update(1))
+    click.echo(f"{manifest['images']} training masks relabelled: {100 * manifest['ignored_fraction']:.2f} % of "
+               f"labelled pixels now ignored; dataset in {output}")
