@@ -15,7 +15,9 @@ PIPELINE = PipelineConfig()
 @click.option("--data", default=PIPELINE.data, show_default=True,
               help="Dataset folder (PASCAL VOC or images/ + masks/) or the embedded 'synthetic' portraits.")
 @output_option("Folder of the whole run and its report.", default=PIPELINE.output, show_default=True)
-@click.option("--from-model", type=click.Path(), help="Start from this trained model folder (skip training).")
+@click.option("--from-model", type=click.Path(),
+              help="Start from this trained model folder, or preset:person (the shipped person model), "
+                   "skipping training.")
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 for training.")
 @click.option("--labels", help="Label mapping JSON for the dataset.")
 @config_options(defaults=DEFAULT_MODEL)
@@ -40,6 +42,7 @@ def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_s
              qat_epochs, formats, calibration_images, peers, bench_runs, serial, benchmark_binary, min_fps,
              progress, config_file, **model_options):
     """Train -> QAT -> export -> GPU gates -> evaluate -> benchmark -> deployment report (HTML, Markdown, JSON)."""
+    from edge_deeplab import presets
     from edge_deeplab.pipeline.run import run_pipeline
 
     model = config_from_options(config_file, base=DEFAULT_MODEL.to_dict(), **model_options)
@@ -51,7 +54,8 @@ def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_s
     qat = DEFAULT_QAT.replace(**{k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items()
                                  if v is not None})
     config = PipelineConfig(data=data, output=output, model=model, train=DEFAULT_TRAIN.replace(**train_changes),
-                            qat=qat, backbone_weights=backbone_weights, from_model=from_model, labels=labels,
+                            qat=qat, backbone_weights=backbone_weights, labels=labels,
+                            from_model=None if from_model is None else str(presets.resolve(from_model, "keras")),
                             formats=parse_formats(formats),
                             calibration_images=calibration_images, peers=peers, bench_runs=bench_runs,
                             serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps)
