@@ -19,7 +19,7 @@ import numpy as np
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, FORMATS, export_format
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_bytes, write_json
+from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
 from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
@@ -153,7 +153,7 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     if needs_qat and qat_model_path is None:
         raise EdgeDeeplabError(f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model "
                                "(from `edge-deeplab qat`)")
-    output_dir = Path(output_dir)
+    output_dir = check_writable_output(output_dir)  # before any conversion: a bad folder is found now
     output_dir.mkdir(parents=True, exist_ok=True)
     name = name or Path(model_path).name
     head_contract = contract.with_output_kind(output_kind)

@@ -2,7 +2,8 @@
 rename. A reader sees the old file or the new one, never a torn one, even after a kill or a crash.
 
 On any failure the temporary file is removed and one EdgeDeeplabError names the path and the fix
-(disk full, read-only folder, a directory where the file should go).
+(disk full, read-only folder, a directory where the file should go). check_writable_output asks the
+same questions of an output before a command starts its work, so a long run cannot end in one.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from edge_deeplab.errors import EdgeDeeplabError
 _FIXES = {
     errno.ENOSPC: "the disk is full: free some space",
     errno.EDQUOT: "the disk quota is exhausted: free some space",
-    errno.EROFS: "the file system is read-only: choose a writable --output",
+    errno.EROFS: "the file system is read-only: write somewhere else",
     errno.EACCES: "permission denied: choose a folder you can write to",
     errno.EPERM: "permission denied: choose a folder you can write to",
     errno.EISDIR: "a directory is in the way: remove it or choose another name",
-    errno.ENOTDIR: "a file is in the way where a folder should be: remove it or choose another --output",
+    errno.ENOTDIR: "a file is in the way where a folder should be: remove it or choose another path",
 }
 
 
@@ -43,12 +44,51 @@ def write_bytes(path, data: bytes, mode: int = 0o644) -> Path:
     except OSError as error:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
-        fix = _FIXES.get(error.errno, "check the folder exists, is writable and has space")
-        raise EdgeDeeplabError(f"{path}: cannot write ({error.strerror or error}): {fix}") from None
+        raise write_error(path, error) from None
     except BaseException:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
         raise
+    return path
+
+
+def write_error(path, error: OSError) -> EdgeDeeplabError:
+    """The one line for an OS error writing `path`: what happened and what to do about it."""
+    fix = _FIXES.get(error.errno, "check the folder exists, is writable and has space")
+    return EdgeDeeplabError(f"{path}: cannot write ({error.strerror or error}): {fix}")
+
+
+def check_writable_output(path, kind: str = "folder") -> Path:
+    """Refuse, before any work, an output that cannot be written: `kind` "folder" (created later if
+    missing) or "file". Nothing is created: the nearest existing folder must be a folder (not a file
+    where a folder should be) and take a one-byte probe file, which is removed again (a read-only or
+    full disk, no permission). Returns the path."""
+    if kind not in ("folder", "file"):
+        raise ValueError(f"kind must be 'folder' or 'file', not {kind!r}")
+    path = Path(path)
+    if kind == "folder" and path.exists() and not path.is_dir():
+        raise EdgeDeeplabError(f"{path}: a file is in the way where a folder should be: remove it or choose "
+                               "another path")
+    if kind == "file" and path.is_dir():
+        raise EdgeDeeplabError(f"{path}: {_FIXES[errno.EISDIR]}")
+    existing = (path if kind == "folder" else path.parent).absolute()
+    while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise EdgeDeeplabError(f"{path}: {existing} is a file where a folder should be: remove it or choose "
+                               "another path")
+    probe = None
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".edge-deeplab-probe.", suffix=".tmp", dir=existing)
+        try:
+            os.write(handle, b"\0")  # a full disk refuses the first byte; an empty file would still fit
+        finally:
+            os.close(handle)
+    except OSError as error:
+        raise write_error(path, error) from None
+    finally:
+        if probe is not None:
+            Path(probe).unlink(missing_ok=True)
     return path
 
 

@@ -27,15 +27,29 @@ def with_default(text: str, config, field: str) -> str:
     return f"{text} [{shown(getattr(config, field))}]".strip()
 
 
-def output_option(help: str, **kwargs):
-    """--output: the folder (or file) a verb writes its results to."""
-    kwargs.setdefault("type", click.Path(file_okay=False))
+def writable(kind: str):
+    """A click callback that refuses an output path that cannot be written (edge_deeplab.io's
+    check_writable_output) while the options are read: before the command starts any work."""
+    def check(ctx, param, value):
+        if value is not None and not ctx.resilient_parsing:
+            from edge_deeplab.io import check_writable_output
+
+            check_writable_output(value, kind)
+        return value
+    return check
+
+
+def output_option(help: str, kind: str = "folder", **kwargs):
+    """--output: the folder (or file) a verb writes its results to; checked writable before the work."""
+    kwargs.setdefault("type", click.Path())  # not file_okay=False: a file there is the check's one-line error
+    kwargs.setdefault("callback", writable(kind))
     return click.option("--output", help=help, **kwargs)
 
 
 def json_option(help: str = "Also write the result as JSON to this file.", **kwargs):
-    """--json PATH: a JSON copy of the result; the table still goes to stdout."""
-    kwargs.setdefault("type", click.Path(dir_okay=False))
+    """--json PATH: a JSON copy of the result; the table still goes to stdout. Checked writable first."""
+    kwargs.setdefault("type", click.Path())
+    kwargs.setdefault("callback", writable("file"))
     return click.option("--json", "json_path", metavar="PATH", help=help, **kwargs)
 
 

@@ -9,7 +9,7 @@ from edge_deeplab.bench.device import DeviceBenchConfig
 from edge_deeplab.bench.host import HostBenchConfig
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_json
-from edge_deeplab.options import json_option, progress_option, shown
+from edge_deeplab.options import json_option, progress_option, shown, writable
 
 #: The benchmark defaults, shown in --help from their config dataclasses (the one place they are set).
 HOST = HostBenchConfig()
@@ -42,6 +42,7 @@ def report_options(default_json: str):
         for option in reversed([
                 json_option("JSON report.", default=default_json, show_default=True),
                 click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
+                             callback=writable("file"),
                              help="History file (JSON lines) to append to and compare against."),
                 click.option("--regression-threshold", default=0.10, show_default=True,
                              help="Flag a regression when latency grows by more than this fraction.")]):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import write_error
 
 DEFAULT_REGRESSION_THRESHOLD = 0.10
 
@@ -56,9 +57,9 @@ def history_key(entry: dict) -> str:
 
 def read_history(path, warn=None) -> list[dict]:
     """The entries of a history file. A cut last line (a '{...' without its newline) is what an interrupted
-    append leaves (a full disk, a kill): it is skipped with a warning through `warn`. A damaged line before the last cannot come from an
-    append, so the file was edited or is not a history: that stops with the line's number, since skipping
-    it could silently compare against the wrong numbers."""
+    append leaves (a full disk, a kill): it is skipped with a warning through `warn`. A damaged line before
+    the last cannot come from an append, so the file was edited or is not a history: that stops with the
+    line's number, since skipping it could silently compare against the wrong numbers."""
     return _read_history(Path(path), warn)[0]
 
 
@@ -119,15 +120,18 @@ def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REG
     entries = [dict(entry) for entry in entries if entry.get("latency_ms")]
     previous, damaged_at = _read_history(path, warn)
     mark_regressions(previous, entries, threshold)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Appending whole lines keeps earlier history intact even if this process dies mid-write.
-    with open(path, "r+" if path.exists() else "w") as stream:
-        if damaged_at is not None:
-            stream.truncate(damaged_at)
-        stream.seek(0, os.SEEK_END)
-        if stream.tell() and damaged_at is None and not path.read_bytes().endswith(b"\n"):
-            stream.write("\n")
-        stream.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Appending whole lines keeps earlier history intact even if this process dies mid-write.
+        with open(path, "r+" if path.exists() else "w") as stream:
+            if damaged_at is not None:
+                stream.truncate(damaged_at)
+            stream.seek(0, os.SEEK_END)
+            if stream.tell() and damaged_at is None and not path.read_bytes().endswith(b"\n"):
+                stream.write("\n")
+            stream.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+    except OSError as error:  # a full disk mid-line leaves a cut last line: the next append replaces it
+        raise write_error(path, error) from None
     return entries
 
 

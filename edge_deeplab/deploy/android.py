@@ -15,7 +15,7 @@ import numpy as np
 
 from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_bytes
+from edge_deeplab.io import check_writable_output, write_bytes
 from edge_deeplab.litert.flatbuffer import contract_text, load_tflite_bytes
 from edge_deeplab.litert.interpreter import tensor_details
 
@@ -44,13 +44,12 @@ class InstalledModel:
 def export_android(model, app="android_demo") -> InstalledModel:
     """Validate `model` (a .tflite with an edge-deeplab contract, batch 1) and install it in `app`."""
     model = Path(model)
-    app = Path(app)
+    assets = _assets_dir(Path(app))  # first: where the model goes must be writable before it is checked
     data = load_tflite_bytes(model)
     contract = _contract_of(model, data)
     _require_person(model, contract)
     input_details, output_details = tensor_details(model, fix=REEXPORT)
     check_tensors(str(model), contract, input_details, output_details)
-    assets = _assets_dir(app)
     contract_text = contract.to_json() + "\n"
     write_bytes(assets / MODEL_ASSET, data)
     write_bytes(assets / CONTRACT_ASSET, contract_text.encode("utf-8"))
@@ -121,9 +120,7 @@ def _assets_dir(app: Path) -> Path:
     if not (app / MANIFEST).is_file():
         raise EdgeDeeplabError(f"{app}: not the Android demo (no {MANIFEST.as_posix()}); pass --app with the path "
                                f"of the android_demo folder")
-    assets = app / ASSETS_DIR
-    assets.mkdir(parents=True, exist_ok=True)
-    return assets
+    return check_writable_output(app / ASSETS_DIR)
 
 
 

@@ -14,7 +14,7 @@ from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import evaluate
 from edge_deeplab.evaluate.evaluator import EvalConfig
 from edge_deeplab.evaluate.runners import TfliteRunner
-from edge_deeplab.io import write_bytes, write_json
+from edge_deeplab.io import check_writable_output, write_bytes, write_json
 
 
 def quant_report(model_path, data, split: str = "val", num_calibration: int = 100, top: int = 10,
@@ -38,6 +38,8 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
         raise EdgeDeeplabError(f"--selective {','.join(map(str, ks))}: give counts of layers, 0 or more")
     # Cheap checks first: the model folder and the evaluation split (with masks) before any conversion.
     read_model_json(model_path)
+    if output_dir:
+        check_writable_output(output_dir)  # before calibrating: the files must have somewhere to go
     eval_dataset = open_eval_dataset(data, split)
 
     log(f"calibrating int8 on {num_calibration} images and running the debug model ...")

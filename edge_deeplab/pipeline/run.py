@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, export_format
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_bytes, write_json, write_text
+from edge_deeplab.io import check_writable_output, write_bytes, write_json, write_text
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.pipeline.results import Candidate, Evaluated, Exported, HostBenched, Trained
 from edge_deeplab.pipeline.stages import StageStore, files_signature, fingerprint
@@ -72,7 +72,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
                  progress: bool = True) -> dict:
     from edge_deeplab.data import open_dataset
 
-    out = Path(config.output)
+    out = check_writable_output(config.output)  # before the data is read or anything is trained
     store = StageStore(out)
     timings = {}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_json
+from edge_deeplab.io import check_writable_output, write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, newest_intact_checkpoint,
@@ -73,7 +73,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     match is copied and the rest start fresh (edge_deeplab.model.weights.load_matching_weights; the
     log names both). qat: quantization-aware training (edge_deeplab/model/qat.py) of that model; its saved
     models are QAT models."""
-    output = Path(output)
+    output = check_writable_output(output)  # before the data is read: a run must not fail at its first write
     run_path = output / RUN_JSON
     restore_from = None
     if resume:
