@@ -19,6 +19,9 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 DEFAULT_WEIGHT_DECAY = {"sgd": 4e-5, "adamw": 1e-2}
 
 
+_LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0}
+
+
 #: Named sets of augmentation knobs (`--augment-preset NAME`); options given explicitly win.
 AUGMENT_PRESETS = {
     # DeepLab's recipe as in the papers: the defaults.
@@ -62,6 +65,14 @@ class TrainConfig:
     freeze_backbone: train only what follows MobileNet-v2 (ASPP, decoder, logits), keeping features
     learnt on a larger dataset intact (measured: fine-tuning a COCO+VOC import end to end on 903
     single-subject photos halved its person IoU on everyday photos within 3 epochs).
+    freeze_batch_norm_after_epochs: after this many epochs (fractions allowed; counted in steps,
+    round(epochs * steps per epoch)) every batch norm stops updating its moving statistics and runs in
+    inference mode for the rest of the run (None: never). The quantization recipe of TF-DeepLab and of
+    the TF quantization whitepaper: QAT trains with batch norm updating for a warm-up, then freezes it.
+    The step depends only on the run's config, so a resumed run freezes at the same step.
+    qat_range_images: QAT only: before the first step, set every activation quantizer's range to the
+    min/max its float activations reach on this many representative training images, the set int8
+    export calibrates on (edge_deeplab.data.representative); 0 keeps tfmot's [-6, 6] start.
     """
 
     epochs: int = 20
@@ -95,6 +106,8 @@ class TrainConfig:
     jpeg_min_quality: int = 30
     fine_tune_batch_norm: bool = True
     freeze_backbone: bool = False
+    freeze_batch_norm_after_epochs: Optional[float] = None
+    qat_range_images: int = 0
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -108,6 +121,11 @@ class TrainConfig:
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} must be at least 1")
         if self.learning_rate <= 0:
             raise EdgeDeeplabError(f"learning_rate {self.learning_rate} must be positive")
+        if self.freeze_batch_norm_after_epochs is not None and self.freeze_batch_norm_after_epochs < 0:
+            raise EdgeDeeplabError(f"freeze_batch_norm_after_epochs {self.freeze_batch_norm_after_epochs} must not "
+                                   "be negative (None: never freeze)")
+        if self.qat_range_images < 0:
+            raise EdgeDeeplabError(f"qat_range_images {self.qat_range_images} must not be negative")
         if self.warmup_epochs < 0 or self.checkpoint_every_steps < 0:
             raise EdgeDeeplabError("warmup_epochs and checkpoint_every_steps must not be negative")
         if not 0 <= self.color_jitter <= 4:
@@ -128,7 +146,10 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        # Options added later are left out at their "off" value, so that run.json files and pipeline
+        # fingerprints written before them stay the same.
+        return {key: value for key, value in dataclasses.asdict(self).items()
+                if not (key in _LATER_OPTIONS_OFF and value == _LATER_OPTIONS_OFF[key])}
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "training config") -> "TrainConfig":

@@ -278,6 +278,14 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             from edge_deeplab.model.qat import quantize_deeplab
 
             model = quantize_deeplab(model)
+            if train_config.qat_range_images and not resume:  # a resumed run restores its ranges
+                from edge_deeplab.data.representative import representative_images
+                from edge_deeplab.model.qat import init_activation_ranges
+
+                images, manifest = representative_images(train_set, contract, train_config.qat_range_images)
+                count = init_activation_ranges(model, images, batch_size=train_config.batch_size)
+                log(f"QAT: {count} activation ranges set from the float model on {len(images)} representative "
+                    "images (the int8 calibration set)")
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
         optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
     # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
@@ -324,18 +332,40 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     loss_fn = make_loss(train_config.loss, train_config.aux_loss_weight)
     global_batch = train_config.batch_size
 
-    @tf.function
-    def train_step(images, masks):
-        def step_fn(images, masks):
-            with tf.GradientTape() as tape:
-                logits = model(images, training=True)
-                loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            return loss
+    def make_train_step():
+        # Traced again when batch norm freezes (its layers then call themselves in inference mode).
+        @tf.function
+        def train_step(images, masks):
+            def step_fn(images, masks):
+                with tf.GradientTape() as tape:
+                    logits = model(images, training=True)
+                    loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+                return loss
 
-        per_replica = strategy.run(step_fn, args=(images, masks))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+            per_replica = strategy.run(step_fn, args=(images, masks))
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        return train_step
+
+    train_step = make_train_step()
+    # The batch-norm freeze step depends only on the config: a resumed run freezes at the same step
+    # (at once, if its checkpoint is past it).
+    freeze_step = (None if train_config.freeze_batch_norm_after_epochs is None else
+                   int(round(train_config.freeze_batch_norm_after_epochs * steps_per_epoch)))
+    batch_norm_frozen = False
+
+    def freeze_if_due():
+        nonlocal train_step, batch_norm_frozen
+        if freeze_step is None or batch_norm_frozen or int(optimizer.iterations.numpy()) < freeze_step:
+            return
+        from edge_deeplab.model.qat import freeze_batch_norm_statistics
+
+        count = freeze_batch_norm_statistics(model)
+        train_step, batch_norm_frozen = make_train_step(), True
+        log(f"batch norm frozen at step {int(optimizer.iterations.numpy())}: {count} layers keep their moving "
+            "statistics from here on")
 
     predict = label_predictor(model)
     writer = tf.summary.create_file_writer(str(output / "tensorboard"))
@@ -354,6 +384,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             started = time.perf_counter()
             seconds_before = float(state["epoch_seconds"])
             for images, masks in data_epoch:
+                freeze_if_due()
                 loss = float(train_step(images, masks))
                 state["step_in_epoch"].assign_add(1)
                 state["epoch_loss_sum"].assign_add(loss)
