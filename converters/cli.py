@@ -17,7 +17,7 @@ from edge_deeplab.train.config import QAT_DEFAULTS
 @click.option("--epochs", type=int, help=with_default("QAT epochs.", QAT_DEFAULTS, "epochs"))
 @click.option("--batch-size", type=int, help=with_default("Global batch size.", QAT_DEFAULTS, "batch_size"))
 @click.option("--learning-rate", type=float,
-              help=with_default("Base rate of QAT's own poly schedule: a tenth of float training's, from a trained "
+              help=with_default("Base rate of QAT's own poly schedule, from a trained "
                                 "model.", QAT_DEFAULTS, "learning_rate"))
 @click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", QAT_DEFAULTS, "optimizer"))
 @click.option("--checkpoint-every-steps", type=int,

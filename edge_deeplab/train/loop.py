@@ -26,7 +26,8 @@ from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, newest_intact_checkpoint,
                                          read_run)
-from edge_deeplab.train.setup import freezable_batch_norm, freeze_batch_norm, make_optimizer, make_strategy
+from edge_deeplab.train.setup import (QatBatchNormFreeze, freezable_batch_norm, freeze_batch_norm, init_qat_ranges,
+                                      make_optimizer, make_strategy, make_train_step)
 from edge_deeplab.train.validation import label_predictor, validate_each
 
 
@@ -179,6 +180,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             from edge_deeplab.model.qat import quantize_deeplab
 
             model = quantize_deeplab(model)
+            if train_config.qat_range_images and not resume:  # a resumed run restores its ranges
+                init_qat_ranges(model, train_set, contract, train_config, log)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
         optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
     # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
@@ -229,18 +232,11 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     loss_fn = make_loss(train_config.loss, train_config.aux_loss_weight)
     global_batch = train_config.batch_size
 
-    @tf.function
-    def train_step(images, masks):
-        def step_fn(images, masks):
-            with tf.GradientTape() as tape:
-                logits = model(images, training=True)
-                loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            return loss
+    def make_step():
+        return make_train_step(model, optimizer, strategy, loss_fn, global_batch)
 
-        per_replica = strategy.run(step_fn, args=(images, masks))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+    train_step = make_step()
+    batch_norm_freeze = QatBatchNormFreeze(model, train_config.freeze_batch_norm_after_epochs, steps_per_epoch, log)
 
     predict = label_predictor(model)
     writer = tf.summary.create_file_writer(str(output / "tensorboard"))
@@ -259,6 +255,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             started = time.perf_counter()
             seconds_before = float(state["epoch_seconds"])
             for images, masks in data_epoch:
+                if batch_norm_freeze.due(int(optimizer.iterations.numpy())):
+                    train_step = make_step()  # traced again: batch norm now calls itself in inference mode
                 loss = float(train_step(images, masks))
                 state["step_in_epoch"].assign_add(1)
                 state["epoch_loss_sum"].assign_add(loss)

@@ -64,3 +64,55 @@ def freeze_batch_norm(model, names) -> None:
     for layer in model.layers:
         if layer.name in names:
             layer.trainable = False
+
+
+def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int):
+    """One (distributed) optimisation step as a tf.function; the sum of the replicas' losses."""
+    import tensorflow as tf
+
+    @tf.function
+    def train_step(images, masks):
+        def step_fn(images, masks):
+            with tf.GradientTape() as tape:
+                logits = model(images, training=True)
+                loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            return loss
+
+        per_replica = strategy.run(step_fn, args=(images, masks))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    return train_step
+
+
+def init_qat_ranges(model, train_set, contract, config: TrainConfig, log) -> None:
+    """QAT's activation ranges from the float model on the images int8 export calibrates on."""
+    from edge_deeplab.data.representative import representative_images
+    from edge_deeplab.model.qat import init_activation_ranges
+
+    images, _ = representative_images(train_set, contract, config.qat_range_images)
+    count = init_activation_ranges(model, images, batch_size=config.batch_size)
+    log(f"QAT: {count} activation ranges set from the float model on {len(images)} representative images "
+        "(the int8 calibration set)")
+
+
+class QatBatchNormFreeze:
+    """The QAT recipe's batch-norm freeze (TF-DeepLab, the TF quantization whitepaper): after
+    `after_epochs` (counted in steps, so a resumed run freezes at the same step, or at once if its
+    checkpoint is past it) every batch norm keeps its moving statistics. None: never."""
+
+    def __init__(self, model, after_epochs, steps_per_epoch: int, log):
+        self.model, self.log, self.frozen = model, log, False
+        self.step = None if after_epochs is None else int(round(after_epochs * steps_per_epoch))
+
+    def due(self, step: int) -> bool:
+        """Freeze now if the step has come; True when it just happened (the train step must be traced again)."""
+        if self.step is None or self.frozen or step < self.step:
+            return False
+        from edge_deeplab.model.qat import freeze_batch_norm_statistics
+
+        count = freeze_batch_norm_statistics(self.model)
+        self.frozen = True
+        self.log(f"batch norm frozen at step {step}: {count} layers keep their moving statistics from here on")
+        return True
