@@ -1,0 +1,44 @@
+"""preset:person: shipped inside the package, resolvable by every command, the Android demo's default."""
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edge_deeplab import presets
+from edge_deeplab.cli import main
+from edge_deeplab.errors import EdgeDeeplabError
+
+DEMO = Path(__file__).resolve().parents[1] / "android_demo"
+
+
+def test_the_person_preset_has_its_models_and_card():
+    assert "person" in presets.available()
+    for kind in ("keras", "int8", "fp16"):
+        assert presets.resolve("preset:person", kind).exists()
+    assert (presets.PRESETS_DIR / "person" / "MODEL_CARD.md").read_text().startswith("# preset:person")
+    assert presets.resolve("runs/x/best") == Path("runs/x/best")  # not a preset: unchanged
+
+
+def test_an_unknown_preset_names_the_ones_there_are():
+    with pytest.raises(EdgeDeeplabError, match="no such preset; choose from preset:person"):
+        presets.resolve("preset:cat")
+
+
+def test_the_preset_exports_carry_the_person_contract():
+    from edge_deeplab.litert.flatbuffer import read_tflite_contract
+
+    for kind in ("int8", "fp16"):
+        contract = read_tflite_contract(presets.resolve("preset:person", kind))
+        assert contract.labels == ("background", "person") and contract.person_class == 1
+        assert (contract.input_height, contract.input_width) == (257, 257)
+
+
+def test_export_android_installs_the_preset_by_default_and_the_demo_ships_it(tmp_path):
+    app = tmp_path / "android_demo"
+    shutil.copytree(DEMO, app, ignore=shutil.ignore_patterns("build", ".gradle", "*.tflite", "contract.json"))
+    result = CliRunner().invoke(main, ["export-android", "--app", str(app)])
+    assert result.exit_code == 0, result.output
+    installed = app / "app/src/main/assets/model.tflite"
+    assert installed.read_bytes() == presets.resolve("preset:person", "int8").read_bytes()
+    assert (DEMO / "app/src/main/assets/model.tflite").read_bytes() == installed.read_bytes()
