@@ -13,34 +13,49 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 
 @dataclasses.dataclass(frozen=True)
-class AugmentKnobs:
-    """The knobs TrainConfig and Augmentation share, under the same names: the random scale range and
-    the options beyond one dataset's framing (all off by default)."""
+class FramingKnobs:
+    """Where people sit in the crop: the random scale range and crops through the frame edge."""
 
     min_scale: float = 0.5
     max_scale: float = 2.0
     # edge_crop: probability that the crop window is placed with one border through an object pixel,
     # so people are cut by the frame edge.
     edge_crop: float = 0.0
-    # Simple Copy-Paste (Ghiasi et al. 2021): 0..copy_paste objects (every non-background class,
-    # with their labels) cut out of the other samples of the batch (drawn from the whole training
-    # mix, augmented already: no extra decoding) by their masks, scaled so their height
-    # is copy_paste_min_scale..copy_paste_max_scale of the crop, flipped, placed anywhere (partly
-    # outside the frame too), occluding what is below. copy_paste_background: probability that they
-    # land on a plain, noise or blurred-noise background instead of the training image.
-    # copy_paste_edge_blur: Gaussian sigma (px) softening the pasted edges (labels stay hard).
+
+
+@dataclasses.dataclass(frozen=True)
+class CopyPasteKnobs:
+    """Simple Copy-Paste (Ghiasi et al. 2021): 0..copy_paste objects (every non-background class, with
+    their labels) cut out of the other samples of the batch (drawn from the whole training mix,
+    augmented already: no extra decoding) by their masks, scaled so their height is
+    copy_paste_min_scale..copy_paste_max_scale of the crop, flipped, placed anywhere (partly outside
+    the frame too), occluding what is below. copy_paste_background: probability that they land on a
+    plain, noise or blurred-noise background instead of the training image. copy_paste_edge_blur:
+    Gaussian sigma (px) softening the pasted edges (labels stay hard)."""
+
     copy_paste: int = 0
     copy_paste_min_scale: float = 0.1
     copy_paste_max_scale: float = 0.9
     copy_paste_background: float = 0.0
     copy_paste_edge_blur: float = 0.0
-    # Camera degradations, after the colour jitter: blur (probability of a Gaussian blur, sigma
-    # 0.5-2 px), noise (max std of Gaussian pixel noise, as a fraction of 255), jpeg (probability of
-    # a JPEG round trip at quality jpeg_min_quality..95).
+
+
+@dataclasses.dataclass(frozen=True)
+class DegradationKnobs:
+    """Camera degradations, after the colour jitter: blur (probability of a Gaussian blur, sigma
+    0.5-2 px), noise (max std of Gaussian pixel noise, as a fraction of 255), jpeg (probability of a
+    JPEG round trip at quality jpeg_min_quality..95)."""
+
     blur: float = 0.0
     noise: float = 0.0
     jpeg: float = 0.0
     jpeg_min_quality: int = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentKnobs(DegradationKnobs, CopyPasteKnobs, FramingKnobs):
+    """The knobs TrainConfig and Augmentation share, under the same names (fields in the order
+    framing, copy-paste, degradations; all beyond DeepLab's recipe off by default)."""
 
 
 @dataclasses.dataclass(frozen=True)
