@@ -17,7 +17,8 @@ import numpy as np
 
 #: A 257 px DeepLab takes 0.1-5 s per inference on the software driver, plus the compile.
 GPU_TIMEOUT_S = 600
-INSTALL_HINT = "install libvulkan1 and Mesa's mesa-vulkan-drivers (scripts/install_system_packages.sh)"
+INSTALL_HINT = ("install libvulkan1 and Mesa's Vulkan driver mesa-vulkan-drivers 25+ (on Debian 12 from "
+                "bookworm-backports): as root, bash scripts/install_system_packages.sh gpu")
 _FALLBACK_HEADER = "Following operations are not supported by GPU delegate:"
 _ADAPTER = re.compile(r"Selected adapter: (.+?)(?:, arch=.*?backend=(\w+).*)?$", re.MULTILINE)
 _NO_ADAPTER = ("No adapters found", "Couldn't load Vulkan", "Failed to initialize WebGPU")

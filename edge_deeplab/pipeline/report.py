@@ -12,6 +12,7 @@ from typing import Optional
 from edge_deeplab.evaluate.report import LEGEND
 from edge_deeplab.converters.formats import FORMATS
 from edge_deeplab.io import write_text
+from edge_deeplab.litert.gpu import INSTALL_HINT
 from edge_deeplab.pipeline.results import Evaluated, Exported, HostBenched, Trained
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
@@ -74,7 +75,7 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
     verdicts.append({"gate": "full GPU-delegate compatibility (static rules + LiteRT GPU compile)",
                      "status": FAIL if failed else NOT_MEASURED if unproven else PASS,
                      "detail": f"failed: {', '.join(failed)}" if failed else
-                     f"dynamic check not run for {', '.join(unproven)} (no Vulkan device)" if unproven else
+                     f"dynamic check not run for {', '.join(unproven)}: no Vulkan device; {INSTALL_HINT}" if unproven else
                      f"all {len(gate_rows)} exports run whole on the GPU accelerator"})
     if device:
         gate = device["gate"]
