@@ -180,6 +180,13 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             from edge_deeplab.model.qat import quantize_deeplab
 
             model = quantize_deeplab(model)
+            if init_from is not None and _batch_norm_frozen_in(init_from) and \
+                    train_config.freeze_batch_norm_after_epochs != 0:
+                # Its statistics are folded or pretrained ones that training mode would overwrite at the
+                # first step (measured: a warm-up with batch norm updating took preset:person's QAT
+                # model to 0 person IoU on ccp-person).
+                train_config = train_config.replace(freeze_batch_norm_after_epochs=0.0)
+                log("QAT: the float model was trained with frozen batch norm; QAT keeps it frozen from step 0")
             if train_config.qat_range_images and not resume:  # a resumed run restores its ranges
                 init_qat_ranges(model, train_set, contract, train_config, log)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
@@ -293,7 +300,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                     if value is not None:
                         tf.summary.scalar(f"val/iou_{name}", value)
             writer.flush()
-            extra = {"epoch": epoch + 1, **_scores(entry), **({"quantization": "qat"} if qat else {})}
+            extra = {"epoch": epoch + 1, **_scores(entry), **({"quantization": "qat"} if qat else {}),
+                     **({"frozen_batch_norm": frozen_batch_norm} if frozen_batch_norm else {})}
             save_model(model, model_config, contract, output / "last", extra=extra)
             if entry["val_miou"] > best:
                 best = entry["val_miou"]
@@ -327,3 +335,8 @@ def _spec_text(data):
 
 def _scores(entry: dict) -> dict:
     return {key: entry[key] for key in ("val_miou", "val_person_iou") if entry.get(key) is not None}
+
+
+def _batch_norm_frozen_in(model_folder) -> bool:
+    """Whether the saved model was trained with (some of) its batch norm frozen (model.json)."""
+    return bool(json.loads((Path(model_folder) / "model.json").read_text()).get("frozen_batch_norm"))
