@@ -13,6 +13,7 @@ evaluator's, hence this module's place in the data flow.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,7 @@ def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: s
     """Write a copy of the images/ + masks/ dataset `data` to `output` in which, on `split`, every
     background pixel that `teacher` calls person with probability >= threshold is ignored (255).
     Images are linked, not copied. Returns the manifest (also output/relabel.json)."""
-    import cv2
-
     from edge_deeplab.data import open_dataset
-    from edge_deeplab.evaluate.inference import predict_probabilities
     from edge_deeplab.evaluate.runners import open_runner
 
     data, output = Path(data), Path(output)
@@ -45,6 +43,25 @@ def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: s
     if person is None:
         raise EdgeDeeplabError(f"{teacher}: the teacher has no 'person' class")
     dataset = open_dataset(data, split)
+    # Built in a hidden sibling and renamed at the end: a failure or a kill leaves no half dataset.
+    final, output = output, output.with_name(f".{output.name}.partial")
+    shutil.rmtree(output, ignore_errors=True)
+    try:
+        manifest = _write_relabelled(data, dataset, runner, person, output, teacher, threshold, split, progress)
+        if final.exists():
+            final.rmdir()  # checked empty above
+        output.rename(final)
+    except BaseException:
+        shutil.rmtree(output, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _write_relabelled(data, dataset, runner, person, output, teacher, threshold, split, progress) -> dict:
+    import cv2
+
+    from edge_deeplab.evaluate.inference import predict_probabilities
+
     (output / "masks").mkdir(parents=True, exist_ok=True)
     (output / "images").mkdir(parents=True, exist_ok=True)
     for source in sorted((data / "images").iterdir()):

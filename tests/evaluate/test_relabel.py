@@ -48,3 +48,18 @@ def test_relabel_refuses_a_non_empty_output_and_a_bad_threshold(tmp_path):
     with pytest.raises(EdgeDeeplabError, match="between 0 and 1"):
         ignore_disputed(tmp_path / "data", teacher, tmp_path / "out2", threshold=1.5)
     assert not (tmp_path / "out2").exists()
+
+
+def test_a_failure_midway_leaves_no_half_dataset(tmp_path):
+    _write(tmp_path / "data", {"train": ["a", "b"], "val": ["c"]})
+
+    def breaks_on_second_image(rgb, calls=[]):
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("teacher crashed")
+        return red_is_person(rgb)
+
+    with pytest.raises(RuntimeError):
+        ignore_disputed(tmp_path / "data", FakeRunner(person_contract(size=16), breaks_on_second_image),
+                        tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
