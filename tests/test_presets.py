@@ -42,3 +42,9 @@ def test_export_android_installs_the_preset_by_default_and_the_demo_ships_it(tmp
     installed = app / "app/src/main/assets/model.tflite"
     assert installed.read_bytes() == presets.resolve("preset:person", "int8").read_bytes()
     assert (DEMO / "app/src/main/assets/model.tflite").read_bytes() == installed.read_bytes()
+
+
+def test_a_spec_may_name_its_kind_and_an_unknown_kind_is_one_line():
+    assert presets.resolve("preset:person:fp16", "int8").name == "fp16.tflite"
+    with pytest.raises(EdgeDeeplabError, match="a preset offers keras, int8, fp16"):
+        presets.resolve("preset:person:int4")

@@ -182,10 +182,9 @@ def open_runner(spec: str, threads: int = DEFAULT_THREADS):
     if peers.is_peer_spec(spec):
         return peer_runner(spec, threads)
     if presets.is_preset(spec):
-        name, _, kind = str(spec).partition(":")[2].partition(":")
-        path = presets.resolve(presets.PRESET_PREFIX + name, kind or "int8")
+        path = presets.resolve(spec, "int8")
         runner = TfliteRunner(path, threads=threads) if path.suffix == ".tflite" else load_keras_runner(path)
-        runner.name = f"{presets.PRESET_PREFIX}{name} {kind or 'int8'}"
+        runner.name = f"{spec} ({path.name})"
         return runner
     if str(spec).lower().endswith(".tflite"):
         return TfliteRunner(spec, threads=threads)

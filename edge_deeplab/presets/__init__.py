@@ -14,7 +14,6 @@ PRESET_PREFIX = "preset:"
 PRESETS_DIR = Path(__file__).resolve().parent
 #: What a preset offers, by the name a command asks for.
 KINDS = {"keras": "keras", "int8": "int8.tflite", "fp16": "fp16.tflite"}
-DEFAULT_PERSON = PRESET_PREFIX + "person"
 
 
 def is_preset(spec) -> bool:
@@ -26,15 +25,18 @@ def available() -> list[str]:
 
 
 def resolve(spec, kind: str = "keras") -> Path:
-    """`preset:NAME` -> the path of its `kind` (keras, int8, fp16); any other spec is returned as a Path."""
+    """`preset:NAME[:KIND]` -> the path of its KIND (keras, int8, fp16; `kind` where the spec names none);
+    any other spec is returned as a Path."""
     if not is_preset(spec):
         return Path(spec)
-    name = str(spec)[len(PRESET_PREFIX):]
-    folder = PRESETS_DIR / name
+    name, _, named_kind = str(spec)[len(PRESET_PREFIX):].partition(":")
+    kind = named_kind or kind
     if name not in available():
         raise EdgeDeeplabError(f"{spec}: no such preset; choose from "
                                f"{', '.join(PRESET_PREFIX + n for n in available()) or '(none installed)'}")
-    path = folder / KINDS[kind]
+    if kind not in KINDS:
+        raise EdgeDeeplabError(f"{spec}: a preset offers {', '.join(KINDS)}, e.g. {PRESET_PREFIX}{name}:int8")
+    path = PRESETS_DIR / name / KINDS[kind]
     if not path.exists():
         raise EdgeDeeplabError(f"{spec}: the preset has no {kind} model ({path}); reinstall edge-deeplab")
     return path
