@@ -32,7 +32,8 @@ _FLAGS = {"depth_multiplier": "--alpha", "use_decoder": "--decoder/--no-decoder"
           "freeze_backbone": "--freeze-backbone/--train-backbone", "cache": "--cache"}
 
 
-def _refuse_changes_on_resume(output, model_section, model_options, train_section, train_options, init_from):
+def _refuse_changes_on_resume(output, model_section, model_options, train_section, train_options, init_from,
+                              teacher=None):
     """--resume continues the saved run: a model or training option that differs from it (all but --epochs)
     would be silently ignored, so it is refused by name."""
     from edge_deeplab.model.config import DeepLabConfig
@@ -52,6 +53,8 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
     options = [_FLAGS.get(name, "--" + name.replace("_", "-")) for name in changed]
     if init_from and str(init_from) != str(run.get("init_from")):
         options.append("--init-from")
+    if teacher and str(teacher) != str(run.get("teacher")):
+        options.append("--distill-from")
     if options:
         raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so "
                                f"{', '.join(options)} would be ignored: drop it (only --epochs may change), or train "
@@ -74,6 +77,12 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
               help="A saved model folder (e.g. from `edge-deeplab model import`) to start from: its config is the "
                    "default for every model option, and each layer whose name and shapes match is copied (e.g. "
                    "--init-from IMPORTED --decoder: backbone, ASPP and logits copied, decoder new).")
+@click.option("--distill-from", "teacher", metavar="MODEL",
+              help="A model folder or preset:NAME with the same classes to distil from: the loss adds its per-pixel "
+                   "probabilities on every training image (Learning without Forgetting when it is the --init-from "
+                   "model).")
+@click.option("--distill-weight", type=float, help=with_default("Weight of the --distill-from term.", TRAIN,
+                                                                "distill_weight"))
 @config_options
 @click.option("--epochs", type=int, help=with_default("Passes over the training data.", TRAIN, "epochs"))
 @click.option("--batch-size", type=int, help=with_default("Global batch size.", TRAIN, "batch_size"))
@@ -134,7 +143,7 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
 @click.option("--cache", is_flag=True, default=None, help="Keep decoded images in memory after the first epoch.")
 @click.option("--deterministic", is_flag=True, help="Deterministic TensorFlow ops: bit-identical reruns, slower.")
 @progress_option()
-def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, init_from,
+def train(data, val_data, output, resume, labels_config, skip_bad_samples, backbone_weights, init_from, teacher,
           cpu_replicas, deterministic, progress, config_file, augment_preset, **options):
     """Train DeepLab v3+ (SGD + poly by default), checkpointing every epoch and on Ctrl-C.
 
@@ -157,7 +166,7 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     model_config = None
     if resume:
         _refuse_changes_on_resume(output, model_section, model_options, train_section, {**preset, **train_options},
-                                  init_from)
+                                  init_from, teacher)
     else:
         if init_from:
             from edge_deeplab.model.saving import read_model_json
@@ -173,7 +182,7 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
         model_config = config_from_options(base=model_section, **model_options)
     result = run_training(data, output, model_config, train_config if not resume or train_options else None,
                           val_data=val_data, backbone_weights=backbone_weights, resume=resume,
-                          init_from=init_from if not resume else None,
+                          init_from=init_from if not resume else None, teacher=teacher if not resume else None,
                           labels_config=labels_config, on_error="skip" if skip_bad_samples else "raise",
                           cpu_replicas=cpu_replicas, deterministic=deterministic, progress=progress, log=click.echo)
     click.echo(f"best val mIoU {result['best_val_miou']:.4f}; models in {Path(output) / 'best'} and "

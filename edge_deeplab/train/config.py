@@ -20,7 +20,7 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 DEFAULT_WEIGHT_DECAY = {"sgd": 4e-5, "adamw": 1e-2}
 
 
-_LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0}
+_LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0, "distill_weight": 1.0}
 
 
 #: Named sets of augmentation knobs (`--augment-preset NAME`); options given explicitly win.
@@ -74,6 +74,8 @@ class TrainConfig(Settings, AugmentKnobs):
     qat_range_images: QAT only: before the first step, set every activation quantizer's range to the
     min/max its float activations reach on this many representative training images, the set int8
     export calibrates on (edge_deeplab.data.representative); 0 keeps tfmot's [-6, 6] start.
+    distill_weight: with a teacher (`train --distill-from`), the weight of its distillation term
+    (edge_deeplab/train/distill.py) next to the loss on the labels.
     """
 
     _OPTION, _SOURCE = "training option", "training config"
@@ -100,6 +102,7 @@ class TrainConfig(Settings, AugmentKnobs):
     freeze_backbone: bool = False
     freeze_batch_norm_after_epochs: Optional[float] = None
     qat_range_images: int = 0
+    distill_weight: float = 1.0
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -116,6 +119,8 @@ class TrainConfig(Settings, AugmentKnobs):
         if self.freeze_batch_norm_after_epochs is not None and self.freeze_batch_norm_after_epochs < 0:
             raise EdgeDeeplabError(f"freeze_batch_norm_after_epochs {self.freeze_batch_norm_after_epochs} must not "
                                    "be negative (None: never freeze)")
+        if self.distill_weight < 0:
+            raise EdgeDeeplabError(f"distill_weight {self.distill_weight} must not be negative")
         if self.qat_range_images < 0:
             raise EdgeDeeplabError(f"qat_range_images {self.qat_range_images} must not be negative")
         if self.warmup_epochs < 0 or self.checkpoint_every_steps < 0:

@@ -57,7 +57,7 @@ class _StopRequest:
 
 
 def train(data, output, model_config: Optional[DeepLabConfig] = None, train_config: Optional[TrainConfig] = None, *,
-          val_data=None, backbone_weights=None, init_from=None, qat: bool = False,
+          val_data=None, backbone_weights=None, init_from=None, teacher=None, qat: bool = False,
           resume: bool = False, labels_config=None, on_error: str = "raise",
           cpu_replicas: int = 0, deterministic: bool = False, progress: bool = True,
           log: Callable[[str], None] = print) -> dict:
@@ -72,8 +72,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     init_from: a saved model folder to start from. Without model_config the model is that one; with
     another model_config (e.g. a v3+ decoder on an imported v3) every layer whose name and shapes
     match is copied and the rest start fresh (edge_deeplab.model.weights.load_matching_weights; the
-    log names both). qat: quantization-aware training (edge_deeplab/model/qat.py) of that model; its saved
-    models are QAT models."""
+    log names both). teacher: a model folder or preset:NAME to distil from (train/distill.py). qat:
+    quantization-aware training (edge_deeplab/model/qat.py) of that model; its saved models are QAT models."""
     output = check_writable_output(output)  # before the data is read: a run must not fail at its first write
     run_path = output / RUN_JSON
     restore_from = None
@@ -87,6 +87,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         train_config = saved_train.replace(epochs=epochs)
         data, val_data, labels_config = run["data"]["train"], run["data"]["val"], run["data"].get("labels")
         backbone_weights, init_from, qat = run.get("backbone_weights"), run.get("init_from"), bool(run.get("qat"))
+        teacher = run.get("teacher")
         restore_from = newest_intact_checkpoint(output, log)
         if restore_from is None:
             what = "no intact checkpoint" if checkpoint_prefixes(output) else \
@@ -190,6 +191,11 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             if train_config.qat_range_images and not resume:  # a resumed run restores its ranges
                 init_qat_ranges(model, train_set, contract, train_config, log)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
+        teacher_model = None  # loaded before run.json is written: a wrong teacher leaves no run behind
+        if teacher is not None:
+            from edge_deeplab.train.distill import load_teacher
+
+            teacher_model = load_teacher(teacher, model_config, contract, log)
         optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
     # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
     state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
@@ -228,6 +234,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                         if hasattr(train_set, "parts") else {})},
             "backbone_weights": None if backbone_weights is None else str(backbone_weights),
             "init_from": None if init_from is None else str(init_from), "qat": qat,
+            **({"teacher": str(teacher)} if teacher is not None else {}),
             "frozen_batch_norm": frozen_batch_norm,
             "init_layers": None if init_report is None else {"copied": init_report.matched,
                                                              "new": init_report.new + [
@@ -240,7 +247,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     global_batch = train_config.batch_size
 
     def make_step():
-        return make_train_step(model, optimizer, strategy, loss_fn, global_batch)
+        return make_train_step(model, optimizer, strategy, loss_fn, global_batch, teacher_model,
+                               train_config.distill_weight)
 
     train_step = make_step()
     batch_norm_freeze = QatBatchNormFreeze(model, train_config.freeze_batch_norm_after_epochs, steps_per_epoch, log)

@@ -66,16 +66,22 @@ def freeze_batch_norm(model, names) -> None:
             layer.trainable = False
 
 
-def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int):
-    """One (distributed) optimisation step as a tf.function; the sum of the replicas' losses."""
+def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int, teacher=None, distill_weight=0.0):
+    """One (distributed) optimisation step as a tf.function; the sum of the replicas' losses. With a
+    teacher, distill_weight times its distillation term (train/distill.py) is added to each example's loss."""
     import tensorflow as tf
+
+    from edge_deeplab.train.distill import distillation
 
     @tf.function
     def train_step(images, masks):
         def step_fn(images, masks):
             with tf.GradientTape() as tape:
                 logits = model(images, training=True)
-                loss = tf.nn.compute_average_loss(loss_fn(masks, logits), global_batch_size=global_batch)
+                per_example = loss_fn(masks, logits)
+                if teacher is not None:
+                    per_example += distill_weight * distillation(teacher(images, training=False), logits)
+                loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
             return loss
