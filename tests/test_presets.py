@@ -27,11 +27,13 @@ def test_an_unknown_preset_names_the_ones_there_are():
 
 def test_the_preset_exports_carry_the_person_contract():
     from edge_deeplab.litert.flatbuffer import read_tflite_contract
+    from edge_deeplab.model.saving import read_model_json
 
+    config = read_model_json(presets.resolve("preset:person", "keras"))[0]
     for kind in ("int8", "fp16"):
         contract = read_tflite_contract(presets.resolve("preset:person", kind))
         assert contract.labels == ("background", "person") and contract.person_class == 1
-        assert (contract.input_height, contract.input_width) == (257, 257)
+        assert (contract.input_height, contract.input_width) == tuple(config.input_size)
 
 
 def test_export_android_installs_the_preset_by_default_and_the_demo_ships_it(tmp_path):
