@@ -266,6 +266,13 @@ def model_card(result: dict) -> str:
         "## Measured (benchmarks/results/generalize.md)",
         "",
         render_markdown(result).split("\n", 2)[2],
+        "## Where it loses",
+        "",
+        *([f"- {v['claim']}: {v['detail']}." for v in result["verdicts"] if not v["passed"]]
+          or ["- Every claim above passes on these sets."]),
+        "",
+        "What was tried to get here, with each change's cost: benchmarks/results/generalize_experiments.md.",
+        "",
     ])
 
 
