@@ -23,9 +23,14 @@ from edge_deeplab.train.config import QAT_DEFAULTS
 @click.option("--checkpoint-every-steps", type=int,
               help=with_default("A checkpoint every N steps as well as each epoch.", QAT_DEFAULTS,
                                 "checkpoint_every_steps"))
+@click.option("--distill/--no-distill", default=True, show_default=True,
+              help="Distil from the float MODEL while fine-tuning (edge_deeplab/train/distill.py), so that QAT keeps "
+                   "what the float model knew beyond --data.")
+@click.option("--distill-weight", type=float, help=with_default("Weight of the distillation term.", QAT_DEFAULTS,
+                                                                "distill_weight"))
 @progress_option()
 def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,
-        progress):
+        distill, distill_weight, progress):
     """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder)."""
     import json
 
@@ -42,9 +47,10 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
             run = json.loads(run_json.read_text())
             data, labels = run["data"]["train"], run["data"].get("labels")
     given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
-             "checkpoint_every_steps": checkpoint_every_steps}
+             "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}
     config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
-    result = train(data, output, None, config, init_from=None if resume else model, qat=True, resume=resume,
+    result = train(data, output, None, config, init_from=None if resume else model,
+                   teacher=model if distill and not resume else None, qat=True, resume=resume,
                    labels_config=labels, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 

@@ -96,3 +96,19 @@ def test_a_wrong_teacher_is_one_line_and_leaves_no_run(tmp_path, problem, expect
     assert result.exit_code != 0 and expected in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_qat_distils_from_the_float_model_unless_told_not_to(tmp_path):
+    """`edge-deeplab qat` keeps what the float model knew: it is its own QAT's teacher by default."""
+    data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
+    trained = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "float"), "--alpha",
+                                        "0.35", "--aspp-channels", "16", "--no-decoder", "--epochs", "1",
+                                        "--batch-size", "2", "--no-progress"])
+    assert trained.exit_code == 0, trained.output
+    float_model = str(tmp_path / "float" / "best")
+    for name, extra in (("qat", []), ("plain", ["--no-distill"])):
+        result = CliRunner().invoke(main, ["qat", float_model, "--output", str(tmp_path / name), "--batch-size", "2",
+                                           "--no-progress", *extra])
+        assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "qat" / "run.json").read_text())["teacher"] == float_model
+    assert "teacher" not in json.loads((tmp_path / "plain" / "run.json").read_text())
