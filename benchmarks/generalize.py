@@ -230,8 +230,7 @@ def ship_preset(model: Path, exports: dict, result: dict) -> None:
 
 
 def model_card(result: dict) -> str:
-    run = json.loads((Path(result["run"]) / "train" / "run.json").read_text())
-    model = run["model"]
+    model = result["trained_with"]["model"]
     return "\n".join([
         "# preset:person",
         "",
