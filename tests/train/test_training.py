@@ -66,9 +66,11 @@ def _weights(folder):
 @pytest.mark.parametrize("kill", [signal.SIGTERM, signal.SIGKILL])
 def test_killed_run_resumes_at_the_right_step_and_matches_an_uninterrupted_run(scenes, tmp_path, kill):
     # Dropout off: its random stream is not part of a checkpoint; everything else is.
-    args = ["train", "--data", scenes, *TINY, "--epochs", "2", "--batch-size", "2", "--checkpoint-every-steps", "3",
+    # Batch 1: 16 steps per epoch, so the signal (sent after the step-6 checkpoint) lands inside epoch 1
+    # even when the machine is idle; with 8 steps it sometimes arrived after the last one (measured).
+    args = ["train", "--data", scenes, *TINY, "--epochs", "2", "--batch-size", "1", "--checkpoint-every-steps", "3",
             "--dropout-rate", "0", "--deterministic", "--no-progress"]
-    steps_per_epoch = 16 // 2
+    steps_per_epoch = 16 // 1
     straight = _cli(*args, "--output", tmp_path / "straight")
     assert straight.returncode == 0, straight.stderr[-2000:]
 
