@@ -142,7 +142,7 @@ def evaluation_sets(data_root: Path) -> dict:
 def evaluate_on(data: Path, models: list) -> dict:
     """Person IoU, mIoU and latency of our models and both peers on one set, in one evaluation run."""
     from edge_deeplab.evaluate import evaluate
-    from edge_deeplab.evaluate.peers import PEER_PREFIX, PEERS
+    from edge_deeplab.peers import PEER_PREFIX, PEERS
 
     evaluation = evaluate(models + [PEER_PREFIX + name for name in PEERS], data, split="val", progress=False)
     rows = {}

@@ -41,7 +41,7 @@ def evaluate(models, data, split, peers, scales, flip, threads, reference, limit
     from edge_deeplab import evaluate as evaluation
     from edge_deeplab.evaluate import report
     from edge_deeplab.evaluate.evaluator import EvalConfig
-    from edge_deeplab.evaluate.peers import PEER_PREFIX, PEERS
+    from edge_deeplab.peers import PEER_PREFIX, PEERS
 
     specs = list(models) + ([PEER_PREFIX + name for name in PEERS] if peers else [])
     if not specs:
