@@ -55,6 +55,12 @@ class DeepLabConfig(Settings):
         tf.image.resize's convention. With input sizes of output_stride * n + 1 the two differ by
         under a pixel; an imported TF-DeepLab model needs True for exact parity. The mobile GPU
         delegate runs either (it rejects only both flags at once).
+    source_classes, person_row: the background merge of an imported many-class model (`model import
+        --classes background,person`). The logits layer keeps all source_classes rows; the output is
+        two classes, person = row person_row and background = every other row together, the log of
+        the sum of their probabilities (MergeBackground). Keeping only the background row instead
+        made "background" mean VOC's class 0, so a horse beside a person became a person. None: the
+        logits layer has num_classes rows.
     """
 
     _OPTION, _SOURCE = "model option", "config"
@@ -73,6 +79,8 @@ class DeepLabConfig(Settings):
     batch_norm_momentum: float = 0.9
     dropout_rate: float = 0.1
     align_corners: bool = False
+    source_classes: Optional[int] = None
+    person_row: Optional[int] = None
 
     def __post_init__(self):
         # Normalise JSON lists to tuples so that configs compare and hash.
@@ -109,6 +117,12 @@ class DeepLabConfig(Settings):
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} must be a positive number of channels")
         if not 0.0 <= self.dropout_rate < 1.0:
             raise EdgeDeeplabError(f"dropout_rate {self.dropout_rate} must be in [0, 1)")
+        if self.source_classes is not None and (self.num_classes != 2 or self.source_classes < 3 or
+                                                self.person_row is None or
+                                                not 0 <= self.person_row < self.source_classes):
+            raise EdgeDeeplabError(f"source_classes {self.source_classes} with person_row {self.person_row}: merging "
+                                   "background needs 2 classes, 3 or more source classes and the person's row "
+                                   "among them")
 
     @property
     def atrous_rates_or_default(self) -> tuple[int, ...]:

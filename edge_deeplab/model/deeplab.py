@@ -12,7 +12,7 @@ from edge_deeplab.model.aspp import aspp
 from edge_deeplab.model.backbone import mobilenet_v2_features
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.model.decoder import decoder
-from edge_deeplab.model.layers import ResizeBilinear
+from edge_deeplab.model.layers import MergeBackground, ResizeBilinear
 
 INPUT_NAME = "image"
 
@@ -34,7 +34,9 @@ def build_deeplab(config: DeepLabConfig, backbone_weights=None, batch_size=None)
     if config.use_decoder:
         x = decoder(x, low_level, config.low_level_channels, config.decoder_channels, config.batch_norm_momentum,
                     config.align_corners)
-    x = tf_keras.layers.Conv2D(config.num_classes, 1, padding="same", name="logits")(x)
+    x = tf_keras.layers.Conv2D(config.source_classes or config.num_classes, 1, padding="same", name="logits")(x)
+    if config.source_classes is not None:  # an imported model's classes, background merged (config.py)
+        x = MergeBackground(config.person_row, name="merge_background")(x)
     outputs = ResizeBilinear((height, width), config.align_corners, name="upsample_logits")(x)
     model = tf_keras.Model(inputs, outputs, name="deeplab_v3_plus" if config.use_decoder else "deeplab_v3")
     if backbone_weights is not None:

@@ -84,6 +84,9 @@ class ImportReport:
 
     def __str__(self):
         kept = ", ".join(f"{name}=row {row}" for name, row in zip(self.labels, self.logit_rows))
+        if self.config.source_classes is not None:
+            kept = (f"person=row {self.config.person_row}, background=the other {self.source_classes - 1} rows "
+                    "merged (every class but person)")
         return (f"imported {self.source}: {self.structure()}; {self.layers} convolutions mapped; "
                 f"classes kept: {kept}")
 
@@ -212,6 +215,11 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
             f"class_{i}" for i in range(full.num_classes))
     labels, rows = class_rows(tuple(source_labels), classes, label_config)
     config = full.replace(num_classes=len(rows))
+    # background + person out of more classes: background is every other class (config.py, MergeBackground)
+    merge = label_config is None and [label.lower() for label in labels] == ["background", "person"] and \
+        full.num_classes > 2
+    if merge:
+        config = config.replace(source_classes=full.num_classes, person_row=rows[1])
     model = build_deeplab(config, batch_size=None)
     convs = _conv_ops(graph)
     used = set()
@@ -230,7 +238,7 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
         kernel = np.transpose(graph.constants[weights_name], (1, 2, 3, 0))
         channels = kernel.shape[2] if depthwise else kernel.shape[3]
         bias = graph.constants.get(bias_name, np.zeros(channels, np.float32))
-        if layer.name == "logits":
+        if layer.name == "logits" and not merge:
             kernel, bias = kernel[..., list(rows)], bias[list(rows)]
         expected = tuple(layer.weights[0].shape)
         options = op.options
