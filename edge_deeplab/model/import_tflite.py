@@ -252,8 +252,10 @@ def class_rows(source_labels: Sequence[str], classes: Sequence[str] = None, labe
     return names, rows
 
 
-def import_graph(graph, classes: Sequence[str] = None, label_config=None, source_labels: Sequence[str] = None):
-    """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph."""
+def import_graph(graph, classes: Sequence[str] = None, label_config=None, source_labels: Sequence[str] = None,
+                 input_size: Sequence[int] = None):
+    """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph.
+    input_size (height, width) replaces the file's (e.g. Coral's 513): the weights do not depend on it."""
     import tf_keras
 
     from edge_deeplab.contract import ModelContract, person_class_of
@@ -267,6 +269,11 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
             f"class_{i}" for i in range(full.num_classes))
     labels, rows = class_rows(tuple(source_labels), classes, label_config)
     config = full.replace(num_classes=len(rows))
+    if input_size is not None:
+        try:
+            config = config.replace(input_size=tuple(input_size))
+        except EdgeDeeplabError as error:
+            raise EdgeDeeplabError(f"--input-size {'x'.join(map(str, input_size))}: {error}") from None
     # background + person out of more classes: background is every other class (config.py, MergeBackground)
     merge = label_config is None and [label.lower() for label in labels] == ["background", "person"] and \
         full.num_classes > 2
@@ -326,19 +333,20 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
     return model, config, contract, report
 
 
-def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None):
+def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None, input_size: Sequence[int] = None):
     """Read a TF-DeepLab v3 .tflite, map it onto build_deeplab and (with `output`) save the model folder.
 
     classes: names of the source classes to keep, in order (e.g. background, person); labels: a
     labels config (file, preset or dict; edge_deeplab.data.labels) naming the kept classes and which
-    source class each comes from. Returns (model, config, contract, report)."""
+    source class each comes from; input_size: (height, width) instead of the file's. Returns (model, config,
+    contract, report)."""
     from edge_deeplab.data.labels import load_labels_config
     from edge_deeplab.litert.tensors import read_tflite
 
     if classes is not None and labels is not None:
         raise EdgeDeeplabError("give --classes or --labels, not both")
     graph = read_tflite(path)
-    model, config, contract, report = import_graph(graph, classes, load_labels_config(labels))
+    model, config, contract, report = import_graph(graph, classes, load_labels_config(labels), input_size=input_size)
     if output is not None:
         from edge_deeplab.model.saving import save_model
 
