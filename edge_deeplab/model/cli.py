@@ -135,8 +135,10 @@ def build(output, backbone_weights, labels, **options):
 @click.option("--classes", help="Source classes to keep, in order, e.g. background,person [all].")
 @click.option("--labels", "labels_file", help="A labels config (JSON file or preset, e.g. voc-person) naming the "
                                              "classes to keep and the source class of each.")
-def import_(tflite, output, classes, labels_file):
-    """Import Google's TF-DeepLab v3 MobileNet-v2 .tflite (TF-slim names, folded batch norm) as a model folder.
+@click.option("--input-size", help="Network input, SIZE or HEIGHTxWIDTH [the file's, e.g. 513 for Coral's].")
+def import_(tflite, output, classes, labels_file, input_size):
+    """Import Google's TF-DeepLab v3 MobileNet-v2 .tflite (TF-slim names, folded batch norm; float32, or uint8
+    weights dequantized as in Coral's file) as a model folder.
 
     The structure is read from the file (width, output stride, ASPP, resize convention) and every
     convolution is checked against our builder; anything it cannot express exactly is refused.
@@ -144,6 +146,10 @@ def import_(tflite, output, classes, labels_file):
     from edge_deeplab.model.import_tflite import import_tflite
 
     names = tuple(c for c in classes.split(",") if c.strip()) if classes else None
-    _, _, contract, report = import_tflite(tflite, output, classes=names, labels=labels_file)
+    size = _ints(input_size, "--input-size")
+    size = size * 2 if size is not None and len(size) == 1 else size
+    _, _, contract, report = import_tflite(tflite, output, classes=names, labels=labels_file, input_size=size)
     click.echo(str(report))
-    click.echo(f"saved {output} (labels {', '.join(contract.labels)}; input normalised (x - 127.5) / 127.5)")
+    # The normalisation read from the file (float DLv3: 127.5; Coral's uint8 input: 128): say which one.
+    click.echo(f"saved {output} (labels {', '.join(contract.labels)}; input {contract.input_height}x"
+               f"{contract.input_width} normalised (x - {contract.mean[0]:g}) / {contract.std[0]:g})")
