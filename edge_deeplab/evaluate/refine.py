@@ -53,6 +53,9 @@ class CRFConfig(Settings):
     bilateral_compat: float = 5.0
 
     def __post_init__(self):
+        # Numbers as their fields say (a JSON 50 and a Python 50.0 are the same setting).
+        for field in dataclasses.fields(self):
+            object.__setattr__(self, field.name, (int if field.type == "int" else float)(getattr(self, field.name)))
         if self.iterations < 1:
             raise EdgeDeeplabError(f"CRF iterations {self.iterations} must be at least 1")
         for name in ("gaussian_sxy", "bilateral_sxy", "bilateral_srgb"):
@@ -96,9 +99,10 @@ def dense_crf(rgb: np.ndarray, probabilities: np.ndarray, config: CRFConfig = CR
     # Unary energy -log P, classes first, one row per class, as the C++ code reads it.
     unary = -np.log(np.clip(probabilities, MIN_PROBABILITY, 1.0)).astype(np.float32)
     crf.setUnaryEnergy(np.ascontiguousarray(unary.transpose(2, 0, 1).reshape(classes, -1)))
+    # The Cython binding takes only writable buffers (a decoded photo may be read-only).
     crf.addPairwiseGaussian(sxy=config.gaussian_sxy, compat=config.gaussian_compat)
     crf.addPairwiseBilateral(sxy=config.bilateral_sxy, srgb=config.bilateral_srgb,
-                             rgbim=np.ascontiguousarray(rgb, dtype=np.uint8), compat=config.bilateral_compat)
+                             rgbim=np.require(rgb, np.uint8, ["C", "W"]), compat=config.bilateral_compat)
     refined = np.asarray(crf.inference(config.iterations), dtype=np.float32)
     return refined.reshape(classes, height, width).transpose(1, 2, 0)
 

@@ -32,7 +32,9 @@ def _person_probabilities(person):
 def test_a_confident_mask_stays_nearly_unchanged():
     person = np.where(np.arange(WIDTH) < EDGE, 0.98, 0.02)[np.newaxis].repeat(HEIGHT, 0)
     probabilities = _person_probabilities(person)
-    refined = dense_crf(_two_colour_photo(), probabilities)
+    photo = _two_colour_photo()
+    photo.setflags(write=False)   # as a decoded photo may be
+    refined = dense_crf(photo, probabilities)
     assert refined.shape == probabilities.shape and refined.dtype == np.float32
     assert refined.sum(axis=-1) == pytest.approx(np.ones((HEIGHT, WIDTH)), abs=1e-4)
     assert (np.argmax(refined, -1) == np.argmax(probabilities, -1)).all()
