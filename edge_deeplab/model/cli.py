@@ -35,6 +35,9 @@ def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
         click.option("--alpha", "--depth-multiplier", "depth_multiplier", type=float,
                      help=with_default("MobileNet-v2 width multiplier, 0.35 to 1.4.", MODEL, "depth_multiplier")),
         click.option("--output-stride", type=int, help=with_default("8, 16 or 32.", MODEL, "output_stride")),
+        click.option("--aspp-version", type=click.Choice(("v3", "v2")),
+                     help="ASPP form: v3 (image pooling, separable branches, batch norm) or v2 (3x3 atrous convs "
+                          f"to logits, summed; needs --no-decoder) [{MODEL.aspp_version}]."),
         click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18, or 'none' for no atrous branch "
                                            "[papers' default for the stride]."),
         click.option("--multi-grid", help="Unit rates of the last stage, e.g. 1,2,4."),
