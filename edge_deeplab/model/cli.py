@@ -111,8 +111,17 @@ def summary(backbone_weights, json_path, **options):
         click.echo(str(report))
 
 
+def _model_output(ctx, param, value):
+    """A positional model folder output is checked as --output is, and more: saving replaces the folder."""
+    if value is not None and not ctx.resilient_parsing:
+        from edge_deeplab.model.saving import check_model_output
+
+        check_model_output(value)
+    return value
+
+
 @model.command()
-@click.argument("output", type=click.Path(file_okay=False))
+@click.argument("output", type=click.Path(), callback=_model_output)
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
 @click.option("--labels", help="Comma-separated class names [background,person for 2 classes].")
@@ -134,7 +143,7 @@ def build(output, backbone_weights, labels, **options):
 
 @model.command(name="import")
 @click.argument("tflite", type=click.Path(dir_okay=False))
-@click.argument("output", type=click.Path(file_okay=False))
+@click.argument("output", type=click.Path(), callback=_model_output)
 @click.option("--classes", help="Source classes to keep, in order, e.g. background,person [all].")
 @click.option("--labels", "labels_file", help="A labels config (JSON file or preset, e.g. voc-person) naming the "
                                              "classes to keep and the source class of each.")

@@ -30,9 +30,35 @@ def default_contract(config: DeepLabConfig, labels=None) -> ModelContract:
                          person_class=person_class_of(labels))
 
 
+def check_model_output(directory) -> Path:
+    """Refuse, before any work, a model folder output that cannot be written (edge_deeplab.io's
+    check_writable_output) or that holds anything but a model folder save_model wrote (model.json and
+    weights.h5 alone): saving replaces the whole folder, so a dataset, a run or the input would be lost."""
+    from edge_deeplab.io import check_writable_output
+
+    directory = check_writable_output(directory)
+    if directory.is_dir():
+        names = sorted(entry.name for entry in directory.iterdir())
+        if names and not (set(names) <= {MODEL_JSON, WEIGHTS_H5} and _written_by_us(directory / MODEL_JSON)):
+            others = [name for name in names if name not in (MODEL_JSON, WEIGHTS_H5)] or names
+            raise EdgeDeeplabError(f"{directory} is not an empty folder or a model folder (it holds "
+                                   f"{', '.join(others[:3])}{', ...' if len(others) > 3 else ''}), and saving "
+                                   "replaces the whole folder: choose a new or empty folder")
+    return directory
+
+
+def _written_by_us(document_path: Path) -> bool:
+    try:
+        document = json.loads(document_path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("format") == FORMAT
+
+
 def save_model(model, config: DeepLabConfig, contract: ModelContract, directory, extra=None) -> Path:
-    """Write atomically: a killed save leaves the previous folder (or none), never half of one."""
-    directory = Path(directory)
+    """Write atomically: a killed save leaves the previous folder (or none), never half of one. An existing
+    folder is replaced only when it is a model folder (check_model_output)."""
+    directory = check_model_output(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:

@@ -1,0 +1,82 @@
+"""Issue 22, data loss: no command deletes or overwrites what it did not write (a positional output is
+checked like --output; an output is never one of the command's inputs or another of its outputs)."""
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from edge_deeplab.cli import main
+
+S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
+PEER = "peers/deeplabv3-mnv2-dm05-voc"
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [*map(str, args)])
+
+
+def _snapshot(folder):
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _refused(result, *names):
+    assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    for name in names:
+        assert str(name) in result.output, result.output
+
+
+def test_model_build_into_a_dataset_folder_keeps_the_dataset(tiny_scenes, tmp_path):
+    dataset = tmp_path / "ds_copy"
+    shutil.copytree(tiny_scenes, dataset)
+    before = _snapshot(dataset)
+    result = _run("model", "build", dataset, *S)
+    _refused(result, dataset)
+    assert _snapshot(dataset) == before
+
+
+def test_model_build_into_a_run_folder_keeps_the_run(tmp_path):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "NOTES.txt").write_text("what I tried\n")
+    (run / "history.json").write_text('{"epochs": []}\n')
+    before = _snapshot(run)
+    _refused(_run("model", "build", run, *S), run)
+    assert _snapshot(run) == before
+
+
+def test_model_build_replaces_its_own_model_folder_and_fills_an_empty_one(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    assert _run("model", "build", model, *S).exit_code == 0
+    again = _run("model", "build", model, *S, "--num-classes", "3")
+    assert again.exit_code == 0, again.output
+    assert '"num_classes": 3' in (model / "model.json").read_text()
+    (model / "mine.txt").write_text("a user's file beside the model\n")
+    _refused(_run("model", "build", model, *S), model)
+    assert (model / "mine.txt").is_file() and (model / "weights.h5").is_file()
+
+
+def test_model_import_into_the_folder_of_its_input_keeps_the_input(shared, tmp_path):
+    peer = tmp_path / "peercopy"
+    shutil.copytree(shared / PEER, peer)
+    before = _snapshot(peer)
+    result = _run("model", "import", peer / "deeplabv3_257.tflite", peer)
+    _refused(result, peer)
+    assert _snapshot(peer) == before
+
+
+def test_save_model_refuses_a_folder_it_did_not_write(tmp_path):
+    from edge_deeplab.errors import EdgeDeeplabError
+    from edge_deeplab.model.config import DeepLabConfig
+    from edge_deeplab.model.deeplab import build_deeplab
+    from edge_deeplab.model.saving import default_contract, save_model
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"not a model")
+    config = DeepLabConfig(num_classes=2, input_size=(65, 65), depth_multiplier=0.35, aspp_channels=8,
+                           decoder_channels=8)
+    with pytest.raises(EdgeDeeplabError, match="photos"):
+        save_model(build_deeplab(config), config, default_contract(config), folder)
+    assert [path.name for path in folder.iterdir()] == ["a.jpg"]
