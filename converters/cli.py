@@ -87,12 +87,17 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
     from edge_deeplab.converters.export import export as run_export
     from edge_deeplab.converters.export import format_table
 
+    from edge_deeplab.io import check_distinct_outputs
+
     model_path = Path(model)
+    folder = Path(output) if output else model_path.parent / "export"
+    check_distinct_outputs({"--output": [folder / "export.json", folder / "calibration_manifest.json"],
+                            "--json": json_path}, {"MODEL": model, "--qat-model": qat_model})
     if data is None:
         run_json = model_path.parent / "run.json"
         if run_json.is_file():
             data = json.loads(run_json.read_text())["data"]["train"]
-    results = run_export(model_path, output or model_path.parent / "export",
+    results = run_export(model_path, folder,
                          parse_formats(formats), qat_model_path=qat_model,
                          io_type=io_type, output_kind=output_kind, data=data, num_calibration=calibration_images,
                          gpu_check=not no_gpu_check, log=click.echo if progress else (lambda line: None))

@@ -92,6 +92,26 @@ def check_writable_output(path, kind: str = "folder") -> Path:
     return path
 
 
+def check_distinct_outputs(outputs: dict, inputs: dict = None) -> None:
+    """Refuse, before any work, an output file that is one of the command's inputs (or inside an input
+    folder) or another of its outputs: writing it would replace what the command reads or just wrote.
+    outputs, inputs: {option name as the user typed it: a path, a list of paths or None}."""
+    def named(paths):
+        return [(name, path) for name, value in paths.items() if value is not None
+                for path in (value if isinstance(value, (list, tuple)) else [value])]
+
+    seen = []
+    for name, path in named(outputs):
+        where = Path(path).resolve()
+        for other_name, other in seen + named(inputs or {}):
+            other_where = Path(other).resolve()
+            if where == other_where or (other_where.is_dir() and other_where in where.parents):
+                role = "another output" if (other_name, other) in seen else "an input"
+                raise EdgeDeeplabError(f"{name} {path} would overwrite {other_name} {other} ({role} of this "
+                                       f"command): give {name} another path")
+        seen.append((name, path))
+
+
 def write_text(path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 

@@ -8,7 +8,7 @@ import click
 from edge_deeplab.bench.device import DeviceBenchConfig
 from edge_deeplab.bench.host import HostBenchConfig
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_json
+from edge_deeplab.io import check_distinct_outputs, write_json
 from edge_deeplab.options import json_option, progress_option, shown, writable
 
 #: The benchmark defaults, shown in --help from their config dataclasses (the one place they are set).
@@ -79,6 +79,7 @@ def bench():
 def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, image, mean, std, output_kind,
          person_class, json_path, history_path, regression_threshold, progress):
     """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
+    check_distinct_outputs({"--json": json_path, "--history": history_path}, {"MODELS": models, "--image": image})
     from edge_deeplab.bench import host as host_bench
     from edge_deeplab.bench import report
     from edge_deeplab.bench.gpu import GPU_NOTE
@@ -147,6 +148,8 @@ def _save_then_append_history(result: dict, json_path, history_path, entries: li
 def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, warmup, remote_dir, timeout,
            min_fps, gate, extra_flag, json_path, history_path, regression_threshold, progress):
     """Benchmark .tflite MODELS on an Android phone with benchmark_model: FPS per delegate and a GPU gate."""
+    check_distinct_outputs({"--json": json_path, "--history": history_path},
+                           {"MODELS": models, "--benchmark-binary": benchmark_binary})
     from edge_deeplab.bench import device as device_bench
     from edge_deeplab.bench import report
     from edge_deeplab.bench.adb import Adb, find_adb

@@ -80,3 +80,49 @@ def test_save_model_refuses_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(EdgeDeeplabError, match="photos"):
         save_model(build_deeplab(config), config, default_contract(config), folder)
     assert [path.name for path in folder.iterdir()] == ["a.jpg"]
+
+
+BENCH_FAST = ["--runs", "2", "--warmup", "1", "--threads", "1", "--no-e2e", "--no-gpu", "--no-progress"]
+
+
+@pytest.fixture
+def peer_tflite(shared, tmp_path):
+    model = tmp_path / "deeplabv3_257.tflite"
+    shutil.copy(shared / PEER / "deeplabv3_257.tflite", model)
+    return model
+
+
+def test_bench_host_with_json_and_history_on_one_file_keeps_the_history(peer_tflite, tmp_path):
+    history = tmp_path / "history.jsonl"
+    history.write_text("".join(f'{{"line": {i}}}\n' for i in range(72)))
+    before = history.read_bytes()
+    result = _run("bench", "host", peer_tflite, *BENCH_FAST, "--json", history, "--history", history)
+    _refused(result, "--json", "--history", history)
+    assert history.read_bytes() == before
+
+
+def test_bench_host_with_json_on_the_model_keeps_the_model(peer_tflite, tmp_path):
+    before = peer_tflite.read_bytes()
+    result = _run("bench", "host", peer_tflite, *BENCH_FAST, "--json", peer_tflite,
+                  "--history", tmp_path / "history.jsonl")
+    _refused(result, "--json", peer_tflite)
+    assert peer_tflite.read_bytes() == before
+
+
+def test_bench_device_with_json_on_the_binary_keeps_it(peer_tflite, tmp_path):
+    binary = tmp_path / "benchmark_model"
+    binary.write_bytes(b"\x7fELF a phone's benchmark_model")
+    result = _run("bench", "device", peer_tflite, "--benchmark-binary", binary, "--json", binary,
+                  "--history", tmp_path / "history.jsonl", "--no-progress")
+    _refused(result, "--json", binary)
+    assert binary.read_bytes() == b"\x7fELF a phone's benchmark_model"
+
+
+def test_export_with_json_in_the_model_folder_keeps_the_model(tmp_path):
+    model = tmp_path / "model"
+    assert _run("model", "build", model, *S).exit_code == 0
+    before = _snapshot(model)
+    result = _run("export", model, "--formats", "fp32", "--no-gpu-check", "--output", tmp_path / "export",
+                  "--no-progress", "--json", model / "model.json")
+    _refused(result, "--json", model)
+    assert _snapshot(model) == before
