@@ -58,6 +58,8 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
              "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}
     config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
+    if resume and epochs is None:  # the run's own epochs (run.json), not QAT_DEFAULTS' 1
+        config = None
     result = train(data, output, None, config, init_from=None if resume else model,
                    teacher=teacher, qat=True, resume=resume,
                    labels_config=labels, progress=progress, log=click.echo)

@@ -213,8 +213,13 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         if (output / HISTORY_JSON).is_file():
             history = json.loads((output / HISTORY_JSON).read_text())["epochs"]
             history = [entry for entry in history if entry["epoch"] <= int(state["epoch"])]
-        log(f"resuming {output} from {Path(restore_from).name} at epoch {int(state['epoch']) + 1}, step "
-            f"{int(state['step_in_epoch'])} of {steps_per_epoch} (global step {int(optimizer.iterations.numpy())})")
+        if int(state["epoch"]) >= train_config.epochs:
+            log(f"{output} already trained {int(state['epoch'])} of {train_config.epochs} epochs: nothing to do; "
+                "pass --epochs with more to train longer")
+        else:
+            log(f"resuming {output} from {Path(restore_from).name} at epoch {int(state['epoch']) + 1}, step "
+                f"{int(state['step_in_epoch'])} of {steps_per_epoch} (global step "
+                f"{int(optimizer.iterations.numpy())})")
     else:
         output.mkdir(parents=True, exist_ok=True)
         if getattr(model, "backbone_report", None) is not None:
