@@ -189,7 +189,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                 # model to 0 person IoU on ccp-person).
                 train_config = train_config.replace(freeze_batch_norm_after_epochs=0.0)
                 log("QAT: the float model was trained with frozen batch norm; QAT keeps it frozen from step 0")
-            if train_config.qat_range_images and not resume:  # a resumed run restores its ranges
+            if train_config.qat_range_images and restore_from is None:  # a checkpoint holds its ranges
                 init_qat_ranges(model, train_set, contract, train_config, log)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
         # Teachers are loaded before run.json is written: a wrong teacher leaves no run behind.

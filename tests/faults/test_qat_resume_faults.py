@@ -58,3 +58,15 @@ def test_resumed_qat_that_has_nothing_left_says_so(qat_two_epochs, float_model, 
     assert "already trained 2 of 2 epochs" in result.output and "--epochs" in result.output, result.output
     assert _epochs(run) == [1, 2]
 
+
+
+def test_resumed_qat_killed_before_its_first_checkpoint_sets_the_activation_ranges(qat_two_epochs, float_model,
+                                                                                    tmp_path):
+    """What a kill -9 before the first checkpoint leaves: run.json and nothing else of the run."""
+    run = tmp_path / "q"
+    run.mkdir()
+    shutil.copy(qat_two_epochs / "run.json", run / "run.json")
+    result = _run("qat", float_model, "--output", run, "--resume", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "from scratch" in result.output and "activation ranges set" in result.output, result.output
+    assert _epochs(run) == [1, 2]
