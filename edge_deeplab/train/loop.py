@@ -25,7 +25,7 @@ from edge_deeplab.io import check_writable_output, write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, newest_intact_checkpoint,
-                                         read_run)
+                                         read_run, refuse_restart_over_results)
 from edge_deeplab.train.setup import (QatBatchNormFreeze, freezable_batch_norm, freeze_batch_norm, init_qat_ranges,
                                       make_optimizer, make_strategy, make_train_step)
 from edge_deeplab.train.teachers import teacher_text
@@ -91,6 +91,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         teacher = run.get("teacher")
         restore_from = newest_intact_checkpoint(output, log)
         if restore_from is None:
+            refuse_restart_over_results(output)
             what = "no intact checkpoint" if checkpoint_prefixes(output) else \
                 "no checkpoint (it stopped before its first one)"
             log(f"{output} holds {what}: starting the run from scratch with its saved options")
@@ -100,6 +101,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
         if checkpoint_prefixes(output):
             raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or "
                                    "choose another --output")
+        refuse_restart_over_results(output)
         log(f"{output} holds a run with no checkpoint (it stopped before its first one): starting it again")
     train_config = train_config or TrainConfig()
     if init_from is not None and not resume:

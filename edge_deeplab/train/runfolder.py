@@ -30,6 +30,15 @@ def read_run(output) -> dict:
     return run
 
 
+def refuse_restart_over_results(output: Path) -> None:
+    """A run started again from scratch (no intact checkpoint) would overwrite the epochs it finished: refuse
+    when its folder holds any, so that a lost checkpoints/ never costs best/ and the history as well."""
+    kept = [name for name in (HISTORY_JSON, "best", "last") if (output / name).exists()]
+    if kept:
+        raise EdgeDeeplabError(f"{output} holds finished epochs ({', '.join(kept)}) but no intact checkpoint to "
+                               "continue from, and starting again would overwrite them: train into a new --output")
+
+
 def checkpoint_prefixes(output: Path) -> list[str]:
     """Checkpoint prefixes (checkpoints/ckpt-N) newest first, from their index files."""
     found = []
