@@ -25,7 +25,7 @@ from edge_deeplab.io import check_writable_output, write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, newest_intact_checkpoint,
-                                         read_run, refuse_restart_over_results)
+                                         locked_run, read_run, refuse_restart_over_results)
 from edge_deeplab.train.setup import (QatBatchNormFreeze, freezable_batch_norm, freeze_batch_norm, init_qat_ranges,
                                       make_optimizer, make_strategy, make_train_step)
 from edge_deeplab.train.teachers import teacher_text
@@ -57,6 +57,7 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
+@locked_run
 def train(data, output, model_config: Optional[DeepLabConfig] = None, train_config: Optional[TrainConfig] = None, *,
           val_data=None, backbone_weights=None, init_from=None, teacher=None, qat: bool = False,
           resume: bool = False, labels_config=None, on_error: str = "raise",

@@ -2,13 +2,64 @@
 checkpoints, of which a kill or a full disk may have cut the newest short."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import check_writable_output, write_error
 
-RUN_JSON, HISTORY_JSON = "run.json", "history.json"
+RUN_JSON, HISTORY_JSON, LOCK = "run.json", "history.json", ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(output: Path):
+    """Hold the run folder's lock (an flock on OUTPUT/.lock holding our pid) while a run writes it: a
+    second run into the folder gets one line naming the holder. The kernel drops the lock of a process
+    that dies however it dies, so a killed run's stale lock is simply taken over. A folder the lock had
+    to create (and its parents) is removed again if the run wrote nothing into it."""
+    import fcntl
+
+    created = [folder for folder in (output.absolute(), *output.absolute().parents) if not folder.exists()]
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        while True:
+            handle = os.open(output / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(handle, 32).decode(errors="replace").strip() or "unknown"
+                os.close(handle)
+                raise EdgeDeeplabError(f"{output} is being written by another run (pid {holder}): wait for it to "
+                                       "finish, or choose another --output") from None
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(output / LOCK).st_ino == os.fstat(handle).st_ino:
+                    break  # not the file of a holder that removed it between our open and our lock
+            os.close(handle)
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+    except OSError as error:
+        raise write_error(output / LOCK, error) from None
+    try:
+        yield output
+    finally:
+        (output / LOCK).unlink(missing_ok=True)
+        os.close(handle)
+        for folder in created:  # deepest first; rmdir removes only an empty one
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def locked_run(train):
+    """train(data, output, ...) with the run folder locked (run_lock) while it runs."""
+    @functools.wraps(train)
+    def locked(data, output, *args, **kwargs):
+        with run_lock(check_writable_output(output)):
+            return train(data, output, *args, **kwargs)
+    return locked
 
 
 def read_run(output) -> dict:

@@ -39,3 +39,41 @@ def test_a_finished_run_without_checkpoints_is_not_trained_over(finished, tiny_s
     assert str(run) in result.output and "--output" in result.output, result.output
     after = {name: data for name, data in _snapshot(run).items() if not name.startswith("tensorboard")}
     assert after == before
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused_and_a_dead_ones_lock_taken_over(tiny_scenes, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-m", "edge_deeplab", "train", "--data", str(tiny_scenes),
+                              "--output", str(run), *FAST, "--epochs", "50"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (run / "run.json").exists():
+            assert first.poll() is None and time.time() < deadline, "the first run ended before writing run.json"
+            time.sleep(0.05)
+        second = _train("--data", tiny_scenes, "--output", run, *FAST, "--epochs", "1")
+        assert second.exit_code != 0 and "Traceback" not in second.output, second.output
+        assert len(second.output.strip().splitlines()) == 1, second.output
+        assert str(run) in second.output and f"pid {first.pid}" in second.output, second.output
+        resumed = _train("--data", tiny_scenes, "--output", run, "--resume", "--no-progress")
+        assert resumed.exit_code != 0 and f"pid {first.pid}" in resumed.output, resumed.output
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    # The killed run's lock is stale: the next run takes it over.
+    taken_over = _train("--data", tiny_scenes, "--output", run, "--resume", "--epochs", "1", "--no-progress")
+    assert "being written" not in taken_over.output, taken_over.output
+    assert taken_over.exit_code == 0, taken_over.output
+    assert not (run / ".lock").exists(), "a finished run leaves no lock behind"
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tiny_scenes, tmp_path):
+    run = tmp_path / "new" / "run"
+    result = _train("--data", tiny_scenes, "--output", run, *FAST, "--batch-size", "8", "--epochs", "1")
+    assert result.exit_code != 0 and "lower the batch size" in result.output, result.output
+    assert not (tmp_path / "new").exists()
