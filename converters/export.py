@@ -145,6 +145,8 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     from edge_deeplab.model.heads import with_head
     from edge_deeplab.model.saving import load_model, read_model_json
 
+    if num_calibration < 1:
+        raise EdgeDeeplabError(f"--calibration-images {num_calibration}: calibrating needs at least 1 image")
     formats = list(formats)
     config, contract, _ = read_model_json(model_path)
     for fmt in formats:

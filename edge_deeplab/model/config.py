@@ -7,6 +7,7 @@ and "Encoder-Decoder with Atrous Separable Convolution" (DeepLab v3+, 2018); San
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
@@ -101,6 +102,12 @@ class DeepLabConfig(Settings):
         self._validate()
 
     def _validate(self):
+        for field in dataclasses.fields(self):  # first: NaN passes every comparison below
+            value = getattr(self, field.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise EdgeDeeplabError(f"{field.name} {value} must be a finite number")
+        if not 0 <= self.batch_norm_momentum <= 1:
+            raise EdgeDeeplabError(f"batch_norm_momentum {self.batch_norm_momentum} must be in [0, 1], e.g. 0.9")
         if self.output_stride not in OUTPUT_STRIDES:
             raise EdgeDeeplabError(f"output_stride {self.output_stride} is not supported: use 8, 16 or 32")
         if not MIN_DEPTH_MULTIPLIER <= self.depth_multiplier <= MAX_DEPTH_MULTIPLIER:

@@ -63,6 +63,9 @@ class PipelineConfig:
                 export_format(name)
             except EdgeDeeplabError as error:
                 raise EdgeDeeplabError(f"--formats {','.join(self.formats)}: {error}") from None
+        for option, value in (("--calibration-images", self.calibration_images), ("--bench-runs", self.bench_runs)):
+            if value < 1:
+                raise EdgeDeeplabError(f"{option} {value} must be at least 1")
         if not self.min_fps > 0:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")

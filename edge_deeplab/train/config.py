@@ -7,6 +7,7 @@ crops, flips. AdamW is the alternative for short fine-tuning runs.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Optional
 
 from edge_deeplab.data.augmentation import AugmentKnobs
@@ -105,6 +106,10 @@ class TrainConfig(Settings, AugmentKnobs):
     distill_weight: float = 1.0
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):  # first: NaN passes every comparison below
+            value = getattr(self, field.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise EdgeDeeplabError(f"{field.name} {value} must be a finite number")
         if self.optimizer not in OPTIMIZERS:
             raise EdgeDeeplabError(f"optimizer {self.optimizer!r} is unknown: choose {' or '.join(OPTIMIZERS)}")
         if self.loss not in LOSSES:
@@ -119,6 +124,13 @@ class TrainConfig(Settings, AugmentKnobs):
         if self.freeze_batch_norm_after_epochs is not None and self.freeze_batch_norm_after_epochs < 0:
             raise EdgeDeeplabError(f"freeze_batch_norm_after_epochs {self.freeze_batch_norm_after_epochs} must not "
                                    "be negative (None: never freeze)")
+        if not 0 <= self.momentum < 1:
+            raise EdgeDeeplabError(f"momentum {self.momentum} must be in [0, 1), e.g. 0.9")
+        for name in ("poly_power", "weight_decay", "aux_loss_weight"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise EdgeDeeplabError(f"{name} {getattr(self, name)} must not be negative")
+        if not 0 <= self.seed < 2 ** 32:
+            raise EdgeDeeplabError(f"seed {self.seed} must be 0 to {2 ** 32 - 1}")
         if self.distill_weight < 0:
             raise EdgeDeeplabError(f"distill_weight {self.distill_weight} must not be negative")
         if self.qat_range_images < 0:
