@@ -45,8 +45,8 @@ def test_qat_refuses_a_number_out_of_range_before_any_work(tiny_scenes, tmp_path
     model = tmp_path / "model"
     assert CliRunner().invoke(main, ["model", "build", str(model), *S]).exit_code == 0
     run = tmp_path / "q"
-    result = CliRunner().invoke(main, ["qat", str(model), "--data", str(tiny_scenes), "--output", str(run), "--batch-size",
-                                       "2", option, value])
+    result = CliRunner().invoke(main, ["qat", str(model), "--data", str(tiny_scenes), "--output", str(run),
+                                       "--batch-size", "2", option, value])
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1 and option[2:].replace("-", "_") in result.output
     assert not run.exists()
