@@ -3,7 +3,8 @@ from pathlib import Path
 
 import click
 
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, FORMAT_NAMES, parse_formats
+from edge_deeplab.contract import OUTPUT_KINDS
+from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, parse_formats
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.options import json_option, output_option, progress_option, with_default
 from edge_deeplab.train.config import QAT_DEFAULTS
@@ -65,8 +66,10 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @click.option("--calibration-images", type=int, default=100, show_default=True)
 @click.option("--io", "io_type", type=click.Choice(["float", "uint8", "int8"]), default="float", show_default=True,
               help="Input/output type (integer I/O for int8 and qat-int8 only).")
-@click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
-              default="logits", show_default=True)
+@click.option("--output-kind", type=click.Choice(OUTPUT_KINDS), default=DEFAULT_OUTPUT_KIND, show_default=True,
+              help="What the model outputs: class probabilities (softmax; MediaPipe Tasks' confidence masks), "
+                   "logits (raw scores), label_map (int32 class ids) or person_alpha (person probability, "
+                   "one channel).")
 @click.option("--no-gpu-check", is_flag=True, help="Skip the dynamic GPU check (the static one always runs).")
 @json_option("Also write the results (one entry per format) as JSON to this file.")
 @progress_option("One line per exported format as it is done; --no-progress: only the table.")
