@@ -3,7 +3,7 @@ import click
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, parse_formats
 from edge_deeplab.model.cli import config_from_options, config_options
-from edge_deeplab.options import output_option, progress_option, with_default
+from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
 from edge_deeplab.pipeline.report import GATE_FAILED_EXIT, failed_gates
 from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, PipelineConfig
 from edge_deeplab.train.config import TrainConfig
@@ -12,7 +12,8 @@ from edge_deeplab.train.config import TrainConfig
 PIPELINE = PipelineConfig()
 
 
-@click.command()
+@click.command(epilog=example(
+    "edge-deeplab pipeline --from-model preset:person --data ../shared/data/ccp-person --max-int8-loss 0.5"))
 @click.option("--data", default=PIPELINE.data, show_default=True,
               help="Dataset folder (PASCAL VOC or images/ + masks/) or the embedded 'synthetic' portraits.")
 @output_option("Folder of the whole run and its report.", default=PIPELINE.output, show_default=True)
@@ -27,17 +28,21 @@ PIPELINE = PipelineConfig()
 @click.option("--learning-rate", type=float,
               help=with_default(f"Training base learning rate (--optimizer sgd: {TrainConfig.learning_rate:g}).",
                                 DEFAULT_TRAIN, "learning_rate"))
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", DEFAULT_TRAIN, "optimizer"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]),
+              help=with_default(OPTIMIZER_HELP, DEFAULT_TRAIN, "optimizer"))
 @click.option("--qat-epochs", type=int, help=with_default("QAT epochs.", DEFAULT_QAT, "epochs"))
 @click.option("--formats", default=",".join(FORMAT_NAMES), show_default=True,
               help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
-@click.option("--calibration-images", type=int, default=PIPELINE.calibration_images, show_default=True)
+@click.option("--calibration-images", type=int, default=PIPELINE.calibration_images, show_default=True,
+              help="Training images int8 post-training quantization measures activation ranges on.")
 @click.option("--peers/--no-peers", default=None, help="Compare with Google's DeepLab v3 and MediaPipe's selfie "
-                                                       "model [when ../shared holds them].")
-@click.option("--bench-runs", type=int, default=PIPELINE.bench_runs, show_default=True)
+                                                       "model.  [default: when ../shared holds them]")
+@click.option("--bench-runs", type=int, default=PIPELINE.bench_runs, show_default=True,
+              help="Timed runs per model and setting in the host benchmark (the median is reported).")
 @click.option("--serial", help="Phone to benchmark on (adb serial).")
 @click.option("--benchmark-binary", type=click.Path(), help="benchmark_model for the phone (android_aarch64).")
-@click.option("--min-fps", type=float, default=PIPELINE.min_fps, show_default=True)
+@click.option("--min-fps", type=float, default=PIPELINE.min_fps, show_default=True,
+              help="Frames per second each export must reach on the phone's GPU delegate for its verdict to PASS.")
 @click.option("--max-int8-loss", type=float, default=PIPELINE.max_int8_loss, show_default=True,
               help="mIoU points int8 post-training quantization may lose against the float model before its "
                    "verdict FAILs.")

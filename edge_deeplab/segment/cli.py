@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from edge_deeplab.options import output_option, progress_option
+from edge_deeplab.options import example, output_option, progress_option
 from edge_deeplab.segment.predict import DEFAULT_BLUR  # numpy only: --help still loads no TensorFlow
 
 
-@click.command()
+@click.command(epilog=example("edge-deeplab predict preset:person photo.jpg --output out --portrait --probability"))
 @click.argument("model")
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @output_option("Folder for STEM.mask.png (and STEM.person.png, STEM.portrait.jpg) of each photo.",
@@ -25,10 +25,6 @@ def predict(model, images, output, probability, portrait, blur, threads, progres
 
     Writes STEM.mask.png per photo: each pixel's class id (0 background, 1 person for a person model;
     scale it to see it, or ask for --probability / --portrait). From Python: edge_deeplab.predict(model, image).
-
-    \b
-    Example:
-      edge-deeplab predict preset:person photo.jpg --output out --portrait --probability
     """
     from edge_deeplab.segment.predict import predict_files
 

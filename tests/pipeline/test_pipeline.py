@@ -112,7 +112,8 @@ def test_a_limit_below_the_measured_loss_fails_the_real_verdict(tiny):
     from edge_deeplab.pipeline.report import failed_gates
 
     config, report, _ = tiny
-    lost = {v["gate"]: float(v["detail"].split(":")[-1].split()[0]) for v in report["verdicts"] if "mIoU lost" in v["gate"]}
+    lost = {v["gate"]: float(v["detail"].split(":")[-1].split()[0])
+            for v in report["verdicts"] if "mIoU lost" in v["gate"]}
     retold = run_pipeline(dataclasses.replace(config, max_int8_loss=0.0, max_qat_loss=0.0), log=lambda line: None,
                           progress=False)
     for verdict in retold["verdicts"]:
