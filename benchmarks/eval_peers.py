@@ -23,7 +23,7 @@ import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS and friends before anyth
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import evaluate
 from edge_deeplab.evaluate.evaluator import EvalConfig
-from edge_deeplab.evaluate.peers import PEER_PREFIX, PEERS
+from edge_deeplab.peers import PEER_PREFIX, PEERS
 from edge_deeplab.evaluate.report import render_markdown, render_table
 from edge_deeplab.io import write_text
 from edge_deeplab.shared import shared_dir

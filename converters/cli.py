@@ -32,29 +32,38 @@ from edge_deeplab.train.config import QAT_DEFAULTS
                    "what the float model knew beyond --data.")
 @click.option("--distill-weight", type=float, help=with_default("Weight of the distillation term.", QAT_DEFAULTS,
                                                                 "distill_weight"))
+@click.option("--distill-from", "teachers", metavar="MODEL[:weight=W]", multiple=True,
+              help="More teachers besides the float model, as in `train --distill-from` (e.g. peer:coral-voc:weight=1.5)"
+                   " [the float run's own TFLite teachers, from its run.json].")
 @progress_option()
 def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,
-        distill, distill_weight, progress):
+        distill, distill_weight, teachers, progress):
     """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder)."""
     import json
 
     from edge_deeplab.model.saving import read_model_json
     from edge_deeplab.train.loop import train
 
-    labels = None
+    from edge_deeplab.train.teachers import teacher_specs
+
+    labels, teacher = None, None
     if not resume:
         _, _, document = read_model_json(model)
+        run_json = Path(model).parent / "run.json"
+        run = json.loads(run_json.read_text()) if run_json.is_file() else {}
         if data is None:  # the float run's data, when the model came out of `edge-deeplab train`
-            run_json = Path(model).parent / "run.json"
-            if not run_json.is_file():
+            if not run:
                 raise EdgeDeeplabError(f"{model}: no training run beside it to take the data from: pass --data")
-            run = json.loads(run_json.read_text())
             data, labels = run["data"]["train"], run["data"].get("labels")
+        # The float run's TFLite teachers keep speaking in QAT (its Keras teacher is replaced by the float model).
+        extra = [spec for spec in teacher_specs(list(teachers) or run.get("teacher")) if spec.is_tflite or teachers]
+        teacher = ([model] if distill else []) + [str(spec) for spec in extra]
+        teacher = teacher[0] if len(teacher) == 1 else teacher or None
     given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
              "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}
     config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
     result = train(data, output, None, config, init_from=None if resume else model,
-                   teacher=model if distill and not resume else None, qat=True, resume=resume,
+                   teacher=teacher, qat=True, resume=resume,
                    labels_config=labels, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 

@@ -41,6 +41,8 @@ if [ "$group" = test ]; then
     # The adbutils wheel (a Python dependency) bundles adb 36 for x86-64 Linux, and the tests use it;
     # elsewhere its wheel carries no binary, so Debian's adb client is the one the tests run.
     if [ "$(uname -m)" != "x86_64" ]; then need adb; fi
+    # -- C++ compiler: pip builds the dense CRF (pydensecrf2, the crf extra) from source --
+    if ! command -v g++ >/dev/null 2>&1; then need g++; fi
 fi
 # -- Vulkan: LiteRT's GPU accelerator on a software driver proves GPU-delegate compatibility --
 # The dynamic gate compiles each model with the GPU accelerator alone on Mesa's lavapipe (llvmpipe)

@@ -3,6 +3,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/install_system_packages.sh" test
+extras=test,crf  # the dense CRF (pydensecrf2) is tested too
 source "$here/bootstrap.sh"
 cd "$repo"
 exec python -m pytest "$@"

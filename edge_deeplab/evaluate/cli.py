@@ -5,6 +5,7 @@ import click
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate.evaluator import EvalConfig
+from edge_deeplab.evaluate.refine import REFINEMENTS, CRFConfig
 from edge_deeplab.options import example, json_option, output_option, progress_option, shown, with_default
 
 #: The evaluation defaults, shown in --help from EvalConfig (the one place they are set).
@@ -18,6 +19,41 @@ def _scales(text: str) -> tuple:
         raise EdgeDeeplabError(f"--scales {text!r}: expected comma-separated numbers, e.g. 0.75,1,1.25") from None
 
 
+def refine_options(command):
+    """--refine and the dense CRF's parameters under their pydensecrf names (DeepLab v2's w and sigma);
+    for every verb that turns a photo into probabilities."""
+    crf = EVAL.crf
+    options = [
+        click.option("--refine", type=click.Choice(REFINEMENTS), default=EVAL.refine, show_default=True,
+                     help="Refine the probabilities on the host: crf = dense CRF over the photo (DeepLab v1/v2; "
+                          "about half a second per photo; needs pip install 'edge-deeplab[crf]')."),
+        click.option("--crf-iterations", type=int, help=with_default("CRF mean-field iterations.", crf, "iterations")),
+        click.option("--crf-gaussian-sxy", type=float,
+                     help=with_default("CRF smoothness kernel width in pixels (sigma_gamma).", crf, "gaussian_sxy")),
+        click.option("--crf-gaussian-compat", type=float,
+                     help=with_default("CRF smoothness kernel weight (w2).", crf, "gaussian_compat")),
+        click.option("--crf-bilateral-sxy", type=float,
+                     help=with_default("CRF appearance kernel width in pixels (sigma_alpha).", crf, "bilateral_sxy")),
+        click.option("--crf-bilateral-srgb", type=float,
+                     help=with_default("CRF appearance kernel colour width, 0-255 (sigma_beta).", crf,
+                                       "bilateral_srgb")),
+        click.option("--crf-bilateral-compat", type=float,
+                     help=with_default("CRF appearance kernel weight (w1).", crf, "bilateral_compat")),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def crf_from_options(options: dict, refine: str) -> CRFConfig:
+    """Pops the --crf-* options from `options`; the CRFConfig they give (the defaults where not given)."""
+    changes = {name: options.pop(f"crf_{name}") for name in CRFConfig.__dataclass_fields__}
+    given = {name: value for name, value in changes.items() if value is not None}
+    if given and refine != "crf":
+        raise EdgeDeeplabError(f"--crf-{next(iter(given)).replace('_', '-')} has no effect without --refine crf")
+    return EVAL.crf.replace(**given)
+
+
 @click.command(epilog=example(
     "edge-deeplab evaluate preset:person runs/ccp/export/best_int8.tflite --data ../shared/data/ccp-person --peers"))
 @click.argument("models", nargs=-1)
@@ -28,6 +64,7 @@ def _scales(text: str) -> tuple:
 @click.option("--scales", default=shown(EVAL.scales), show_default=True, help="Test-time scales, e.g. 0.75,1,1.25.")
 @click.option("--flip/--no-flip", default=EVAL.flip, show_default=True,
               help="Also average the left-right flipped image.")
+@refine_options
 @click.option("--threads", default=2, show_default=True, help="LiteRT CPU threads.")
 @click.option("--reference", help="Model to take differences against (default: the first float model of ours).")
 @click.option("--limit", type=int, help="Only the first N images (a quick look).")
@@ -36,18 +73,20 @@ def _scales(text: str) -> tuple:
 @output_option("Folder for evaluation.json, evaluation.md and evaluation.html.", default="reports/evaluate",
                show_default=True)
 @progress_option()
-def evaluate(models, data, split, peers, scales, flip, threads, reference, limit, overlays, output, progress):
+def evaluate(models, data, split, peers, scales, flip, refine, threads, reference, limit, overlays, output, progress,
+             **crf_options):
     """Score MODELS (.tflite, saved Keras models, peer:NAME[=PATH]) on a dataset: mIoU, person IoU,
     boundary F, the cost of quantization against the float model, and CPU latency."""
     from edge_deeplab import evaluate as evaluation
     from edge_deeplab.evaluate import report
     from edge_deeplab.evaluate.evaluator import EvalConfig
-    from edge_deeplab.evaluate.peers import PEER_PREFIX, PEERS
+    from edge_deeplab.peers import PEER_PREFIX, PEERS
 
     specs = list(models) + ([PEER_PREFIX + name for name in PEERS] if peers else [])
     if not specs:
         raise EdgeDeeplabError("no models given: pass .tflite files, saved Keras models, peer:NAME, or --peers")
-    config = EvalConfig(scales=_scales(scales), flip=flip, overlays=overlays, limit=limit, reference=reference)
+    config = EvalConfig(scales=_scales(scales), flip=flip, refine=refine, crf=crf_from_options(crf_options, refine),
+                        overlays=overlays, limit=limit, reference=reference)
     result = evaluation.evaluate(specs, data, split=split, config=config, threads=threads, progress=progress)
     paths = report.write_reports(result, output)
     click.echo(report.render_table(result.result))

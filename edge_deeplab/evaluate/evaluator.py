@@ -19,6 +19,7 @@ from edge_deeplab.contract import IGNORE_LABEL, person_class_of
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import mapping as class_map
 from edge_deeplab.evaluate.inference import predict_probabilities
+from edge_deeplab.evaluate.refine import CRFConfig, require
 from edge_deeplab.metrics import BOUNDARY_TOLERANCE, SegmentationMetrics, per_class_iou
 from edge_deeplab.evaluate.runners import median_latency_ms, timed_samples
 
@@ -29,6 +30,8 @@ FLOAT_FORMATS = ("keras fp32", "tflite fp32")
 class EvalConfig:
     scales: tuple = (1.0,)            # test-time scales (DeepLab's eval_scales); (1.0,) = one pass
     flip: bool = False                # also average the left-right flipped image (add_flipped_images)
+    refine: str = "none"              # "crf": a dense CRF over the photo refines the probabilities (v1/v2)
+    crf: CRFConfig = CRFConfig()      # its parameters, used when refine is "crf"
     boundary_tolerance: float = BOUNDARY_TOLERANCE  # boundary match distance, fraction of the diagonal
     overlays: int = 3                 # best and worst images kept per model for the HTML page
     limit: Optional[int] = None       # only the first N images (a quick look, not a result)
@@ -39,6 +42,7 @@ class EvalConfig:
         if not self.scales or any(s <= 0 for s in self.scales):
             raise EdgeDeeplabError(f"--scales {','.join(map(str, self.scales))}: give positive scales, "
                                    f"e.g. 0.75,1,1.25")
+        require(self.refine)  # a missing CRF package stops the run before the first photo, not after it
         if self.limit is not None and self.limit < 1:
             raise EdgeDeeplabError("--limit must be at least 1 image")
         if self.boundary_tolerance <= 0:
@@ -113,7 +117,7 @@ def _checked_sample(sample, num_classes: int, dataset_name: str):
 
 def _evaluate_one(state: _ModelState, image_id, rgb, truth, person, config: EvalConfig):
     start = time.perf_counter()
-    probabilities = predict_probabilities(state.runner, rgb, config.scales, config.flip)
+    probabilities = predict_probabilities(state.runner, rgb, config.scales, config.flip, config.refine, config.crf)
     prediction = class_map.map_labels(np.argmax(probabilities, axis=-1), state.mapping)
     state.image_ms.append((time.perf_counter() - start) * 1000.0)
     image_iou = per_class_iou(state.metrics.add(truth, prediction))
@@ -176,7 +180,8 @@ def _collect(states, class_names, person, images, config: EvalConfig, dataset_na
     result = {
         "dataset": {"name": dataset_name, "class_names": list(class_names), "images": images,
                     "person_class": person},
-        "settings": {"scales": list(config.scales), "flip": config.flip,
+        "settings": {"scales": list(config.scales), "flip": config.flip, "refine": config.refine,
+                     "crf": config.crf.to_dict() if config.refine == "crf" else None,
                      "boundary_tolerance_of_diagonal": config.boundary_tolerance,
                      "resize": "bilinear, half-pixel centres (cv2.INTER_LINEAR), whole image stretched to the "
                                "model input; scores resized back before softmax/argmax",

@@ -15,6 +15,9 @@ the probabilities over left-right flips and scales. A scale s resizes the photo 
 model's input size; below 1 the rest of the input is padded with the mean colour (zero after
 normalisation, as DeepLab pads), above 1 the model slides over the larger image in windows of its
 input size overlapping by a third, and overlapping scores are averaged.
+
+Optional refinement of the averaged probabilities with a dense CRF over the photo (DeepLab v1/v2,
+edge_deeplab.evaluate.refine), at the photo's own resolution, where its edges are.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from edge_deeplab.contract import ModelContract
+from edge_deeplab.evaluate.refine import CRFConfig, refine as refined
 from edge_deeplab.litert.outputs import resizable_scores
 
 CV2_MAX_CHANNELS = 128  # cv2.resize (opencv-python 5.0) refuses more channels per call: measured
@@ -40,8 +44,6 @@ def resize_bilinear(array: np.ndarray, height: int, width: int) -> np.ndarray:
                                for i in range(0, array.shape[2], CV2_MAX_CHANNELS)], axis=-1)
     resized = cv2.resize(array, (width, height), interpolation=cv2.INTER_LINEAR)
     return resized[..., np.newaxis] if array.ndim == 3 and resized.ndim == 2 else resized
-
-
 
 
 def to_probabilities(scores: np.ndarray, contract: ModelContract) -> np.ndarray:
@@ -84,8 +86,11 @@ def _scores_at_scale(runner, rgb: np.ndarray, scale: float) -> np.ndarray:
 
 
 def predict_probabilities(runner, rgb: np.ndarray, scales: Sequence[float] = (1.0,),
-                          flip: bool = False) -> np.ndarray:
-    """RGB uint8 [H, W, 3] -> the model's class probabilities [H, W, C] at the photo's resolution."""
+                          flip: bool = False, refine: str = "none", crf: CRFConfig = CRFConfig()) -> np.ndarray:
+    """RGB uint8 [H, W, 3] -> the model's class probabilities [H, W, C] at the photo's resolution.
+
+    refine: 'none', or 'crf' for the dense CRF with the parameters in `crf`.
+    """
     rgb = np.ascontiguousarray(rgb)
     total = None
     passes = 0
@@ -97,4 +102,4 @@ def predict_probabilities(runner, rgb: np.ndarray, scales: Sequence[float] = (1.
                 probabilities = probabilities[:, ::-1]
             total = probabilities if total is None else total + probabilities
             passes += 1
-    return total / passes if passes > 1 else total
+    return refined(rgb, total / passes if passes > 1 else total, refine, crf)

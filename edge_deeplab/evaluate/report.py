@@ -24,7 +24,7 @@ LEGEND = ("green: foreground predicted correctly; red: predicted foreground wher
 
 TABLE_COLUMNS = [("name", "model"), ("format", "format"), ("size_mb", "size MB"), ("mIoU", "mIoU %"),
                  ("person_IoU", "person IoU %"), ("boundary_F", "boundary F %"), ("delta_mIoU", "Δ mIoU"),
-                 ("latency_ms", "CPU ms")]
+                 ("latency_ms", "CPU ms"), ("photo_ms", "photo ms")]
 
 
 def table_rows(result: dict) -> list[dict]:
@@ -40,7 +40,9 @@ def table_rows(result: dict) -> list[dict]:
                      "mIoU": percent(metrics["mIoU"]), "person_IoU": percent(metrics["person_IoU"]),
                      "boundary_F": percent(metrics["boundary_F"]),
                      "delta_mIoU": percent(model["delta_mIoU"]),
-                     "latency_ms": model["latency_ms"]["forward_median"]})
+                     "latency_ms": model["latency_ms"]["forward_median"],
+                     # The whole photo: resizes, test-time augmentation and refinement around the forward pass.
+                     "photo_ms": model["latency_ms"].get("image_median")})
     return rows
 
 
@@ -67,12 +69,21 @@ def _notes(result: dict) -> list[str]:
     dataset, settings = result["dataset"], result["settings"]
     notes = [f"{dataset['name']}: {dataset['images']} images, classes {', '.join(dataset['class_names'])}.",
              f"Metrics at each image's own resolution; {settings['resize']}.",
-             f"Scales {', '.join(f'{s:g}' for s in settings['scales'])}, flip {'on' if settings['flip'] else 'off'}; "
+             f"Scales {', '.join(f'{s:g}' for s in settings['scales'])}, flip {'on' if settings['flip'] else 'off'}, "
+             f"{_refinement(settings)}; "
              f"boundary F tolerance {settings['boundary_tolerance_of_diagonal'] * 100:g} % of the image diagonal.",
              f"Δ mIoU in points against {result['reference']}." if result["reference"]
              else "Δ mIoU: no float model of ours among the models, so no reference.",
-             f"CPU ms: {settings['latency']} ({result['host']['processor']})."]
+             f"CPU ms: {settings['latency']} ({result['host']['processor']}); photo ms: the whole photo, "
+             f"resizes, scales, flips and refinement included."]
     return notes
+
+
+def _refinement(settings: dict) -> str:
+    crf = settings.get("crf")
+    if settings.get("refine", "none") != "crf" or not crf:
+        return "no refinement"
+    return "dense CRF refinement (" + ", ".join(f"{key} {value:g}" for key, value in crf.items()) + ")"
 
 
 def render_markdown(result: dict) -> str:

@@ -177,7 +177,7 @@ def _load_keras_file(path: Path):
 def open_runner(spec: str, threads: int = DEFAULT_THREADS):
     """'peer:NAME[=PATH]', 'preset:NAME[:int8|fp16|keras]', a .tflite file, or a saved Keras model -> its runner."""
     from edge_deeplab import presets
-    from edge_deeplab.evaluate import peers
+    from edge_deeplab import peers
 
     if peers.is_peer_spec(spec):
         return peer_runner(spec, threads)
@@ -193,7 +193,7 @@ def open_runner(spec: str, threads: int = DEFAULT_THREADS):
 
 def peer_runner(spec: str, threads: int = DEFAULT_THREADS) -> TfliteRunner:
     """'peer:NAME[=PATH]' -> its runner, with the contract its publisher documents (peers.py)."""
-    from edge_deeplab.evaluate.peers import PEER_PREFIX, resolve_peer
+    from edge_deeplab.peers import PEER_PREFIX, resolve_peer
 
     peer, path = resolve_peer(spec)
     return TfliteRunner(path, contract=peer.contract, name=f"{PEER_PREFIX}{peer.name}", threads=threads,

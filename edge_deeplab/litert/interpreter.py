@@ -1,6 +1,8 @@
 """The LiteRT CPU interpreter: open a .tflite, move float data in and out of its (quantized) tensors."""
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +14,20 @@ EXPORT_FIX = "pass a .tflite written by `edge-deeplab export`"
 
 
 def open_interpreter(path, threads: int = DEFAULT_THREADS, xnnpack: bool = True, single_io: bool = False,
-                     fix: str = EXPORT_FIX):
+                     fix: str = EXPORT_FIX, preserve_all_tensors: bool = False):
     """An allocated interpreter (XNNPACK unless `xnnpack` is False); a one-line error naming `fix` when
-    LiteRT cannot load the file, or (with `single_io`) when it is not one input -> one output."""
+    LiteRT cannot load the file, or (with `single_io`) when it is not one input -> one output.
+    preserve_all_tensors keeps intermediate tensors readable (e.g. the scores under an argmax output)."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     from edge_deeplab.quiet import native_stderr_filtered
 
     resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
-        interpreter = Interpreter(model_path=str(path), num_threads=threads, experimental_op_resolver_type=resolver)
+        with warnings.catch_warnings():  # LiteRT warns that preserving tensors is for debugging: it costs memory
+            warnings.simplefilter("ignore", UserWarning)
+            interpreter = Interpreter(model_path=str(path), num_threads=threads, experimental_op_resolver_type=resolver,
+                                      experimental_preserve_all_tensors=preserve_all_tensors)
         with native_stderr_filtered():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line, per model
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:

@@ -34,6 +34,21 @@ class TfliteGraph:
     ops: list             # Op, in execution order
     inputs: tuple
     outputs: tuple
+    #: tensor name -> (scales, zero points, axis) for quantized tensors: real = (q - zero point) * scale, with
+    #: one scale per tensor (arrays of one) or one per slice along `axis` (per-channel weights).
+    quantization: dict = dataclasses.field(default_factory=dict)
+
+    def float_constant(self, name) -> np.ndarray:
+        """A stored tensor in real units: float32 as stored; uint8/int8 weights and int32 biases of a quantized
+        model dequantized with the tensor's own scale and zero point."""
+        values = self.constants[name]
+        if name not in self.quantization or values.dtype.kind == "f":
+            return values.astype(np.float32)
+        scales, zero_points, axis = self.quantization[name]
+        shape = [1] * values.ndim
+        if scales.size > 1:  # per channel: the scales run along `axis`
+            shape[axis] = scales.size
+        return ((values.astype(np.float64) - zero_points.reshape(shape)) * scales.reshape(shape)).astype(np.float32)
 
     def op_producing(self, tensor_name):
         return next((op for op in self.ops if tensor_name in op.outputs), None)
@@ -70,10 +85,15 @@ def read_tflite(path) -> TfliteGraph:
                                "download or export it again") from None
     builtin_names, dtype_names = _builtin_names(), _tensor_dtypes()
     names = [tensor.name.decode() for tensor in graph.tensors]
-    shapes, dtypes, constants = {}, {}, {}
+    shapes, dtypes, constants, quantization = {}, {}, {}, {}
     for name, tensor in zip(names, graph.tensors):
         shape = tuple(int(v) for v in (tensor.shape if tensor.shape is not None else ()))
         shapes[name], dtypes[name] = shape, dtype_names.get(tensor.type, str(tensor.type))
+        params = tensor.quantization
+        if params is not None and params.scale is not None and len(params.scale):
+            zero_points = params.zeroPoint if params.zeroPoint is not None else np.zeros(len(params.scale))
+            quantization[name] = (np.asarray(params.scale, np.float64), np.asarray(zero_points, np.float64),
+                                  int(params.quantizedDimension))
         buffer = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
         if buffer is not None and len(buffer) and dtypes[name] in ("float32", "int32", "int8", "uint8", "float16"):
             constants[name] = np.frombuffer(bytes(buffer), dtype=dtypes[name]).reshape(shape)
@@ -85,7 +105,7 @@ def read_tflite(path) -> TfliteGraph:
         ops.append(Op(kind, tuple(names[i] for i in op.inputs if i >= 0), tuple(names[i] for i in op.outputs),
                       options))
     return TfliteGraph(str(path), shapes, dtypes, constants, ops, tuple(names[i] for i in graph.inputs),
-                       tuple(names[i] for i in graph.outputs))
+                       tuple(names[i] for i in graph.outputs), quantization)
 
 
 def run_tflite(path, inputs: np.ndarray, threads: int = 2) -> np.ndarray:

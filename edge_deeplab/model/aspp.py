@@ -5,6 +5,10 @@ atrous 3x3 convolution per rate, and image pooling (global average pooling, 1x1 
 bilinear upsampling back), each with batch norm and ReLU; concatenated and projected by a
 1x1 convolution. aspp_channels sets the width of every branch and of the projection. No rates
 gives image pooling and the 1x1 branch alone, TF-DeepLab's ASPP for MobileNet-v2.
+
+aspp_v2 is DeepLab v2's original form (Chen et al. 2017, section 3.3, "ASPP-L"): parallel plain 3x3
+atrous convolutions at rates 6, 12, 18 and 24, each producing class logits directly, summed. No
+batch norm, no image pooling, no 1x1 branch, no projection: the branches' outputs are the logits.
 """
 import tf_keras
 
@@ -28,3 +32,14 @@ def aspp(features, atrous_rates, channels, momentum, dropout_rate, align_corners
     if dropout_rate:
         x = tf_keras.layers.Dropout(dropout_rate, name="aspp_dropout")(x)
     return x
+
+
+def aspp_v2(features, atrous_rates, num_classes):
+    """DeepLab v2's ASPP: one 3x3 atrous convolution to logits per rate (with bias, as in the paper's
+    Caffe model, since there is no batch norm to carry it), summed into the logits."""
+    branches = [tf_keras.layers.Conv2D(num_classes, 3, padding="same", dilation_rate=rate, name=f"aspp_v2_rate{rate}")(
+        features) for rate in atrous_rates]
+    if len(branches) == 1:
+        return branches[0]
+    # The sum is v2's fusion (its figure 4): each rate votes for every class, with no learned mixing.
+    return tf_keras.layers.Add(name="aspp_v2_sum")(branches)

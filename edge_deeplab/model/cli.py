@@ -36,6 +36,9 @@ def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
         click.option("--alpha", "--depth-multiplier", "depth_multiplier", type=float,
                      help=with_default("MobileNet-v2 width multiplier, 0.35 to 1.4.", MODEL, "depth_multiplier")),
         click.option("--output-stride", type=int, help=with_default("8, 16 or 32.", MODEL, "output_stride")),
+        click.option("--aspp-version", type=click.Choice(("v3", "v2")),
+                     help="ASPP form: v3 (image pooling, separable branches, batch norm) or v2 (3x3 atrous convs "
+                          f"to logits, summed; needs --no-decoder) [{MODEL.aspp_version}]."),
         click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18, or 'none' for no atrous branch "
                                            "  [default: the paper's rates for the stride]"),
         click.option("--multi-grid", help="Unit rates of the last stage, e.g. 1,2,4."),
@@ -138,8 +141,10 @@ def build(output, backbone_weights, labels, **options):
 @click.option("--classes", help="Source classes to keep, in order, e.g. background,person.  [default: all]")
 @click.option("--labels", "labels_file", help="A labels config (JSON file or preset, e.g. voc-person) naming the "
                                              "classes to keep and the source class of each.")
-def import_(tflite, output, classes, labels_file):
-    """Import Google's TF-DeepLab v3 MobileNet-v2 .tflite (TF-slim names, folded batch norm) as a model folder.
+@click.option("--input-size", help="Network input, SIZE or HEIGHTxWIDTH [the file's, e.g. 513 for Coral's].")
+def import_(tflite, output, classes, labels_file, input_size):
+    """Import Google's TF-DeepLab v3 MobileNet-v2 .tflite (TF-slim names, folded batch norm; float32, or uint8
+    weights dequantized as in Coral's file) as a model folder.
 
     The structure is read from the file (width, output stride, ASPP, resize convention) and every
     convolution is checked against our builder; anything it cannot express exactly is refused.
@@ -147,6 +152,10 @@ def import_(tflite, output, classes, labels_file):
     from edge_deeplab.model.import_tflite import import_tflite
 
     names = tuple(c for c in classes.split(",") if c.strip()) if classes else None
-    _, _, contract, report = import_tflite(tflite, output, classes=names, labels=labels_file)
+    size = _ints(input_size, "--input-size")
+    size = size * 2 if size is not None and len(size) == 1 else size
+    _, _, contract, report = import_tflite(tflite, output, classes=names, labels=labels_file, input_size=size)
     click.echo(str(report))
-    click.echo(f"saved {output} (labels {', '.join(contract.labels)}; input normalised (x - 127.5) / 127.5)")
+    # The normalisation read from the file (float DLv3: 127.5; Coral's uint8 input: 128): say which one.
+    click.echo(f"saved {output} (labels {', '.join(contract.labels)}; input {contract.input_height}x"
+               f"{contract.input_width} normalised (x - {contract.mean[0]:g}) / {contract.std[0]:g})")

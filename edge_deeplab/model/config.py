@@ -16,6 +16,10 @@ OUTPUT_STRIDES = (8, 16, 32)
 # The papers' ASPP rates: 6/12/18 at output stride 16, doubled at 8 (v3, section 3.3);
 # halved at 32 so that the branches keep covering the same part of the image.
 DEFAULT_ATROUS_RATES = {8: (12, 24, 36), 16: (6, 12, 18), 32: (3, 6, 9)}
+# DeepLab v2's ASPP-L rates (v2, section 3.3), which it used at output stride 8; kept as they are
+# at every stride, as the paper gives them (--atrous-rates scales them by hand).
+V2_ATROUS_RATES = (6, 12, 18, 24)
+ASPP_VERSIONS = ("v3", "v2")
 MIN_DEPTH_MULTIPLIER, MAX_DEPTH_MULTIPLIER = 0.35, 1.4
 
 
@@ -36,9 +40,13 @@ class DeepLabConfig(Settings):
         has 12-channel blocks where Keras has 16.
     output_stride: ratio of input to backbone feature resolution: 8, 16 or 32. Strides past it
         are replaced by atrous (dilated) convolution.
+    aspp_version: "v3" for v3's ASPP (image pooling, a 1x1 branch, atrous branches with batch norm,
+        a projection; v3+ makes the branches depthwise-separable, as here); "v2" for DeepLab v2's:
+        plain 3x3 atrous convolutions straight to logits, summed, no batch norm, no image pooling.
+        It gives the logits itself, so it takes no decoder (use_decoder False).
     atrous_rates: dilation rates of the ASPP 3x3 branches; None picks the papers' defaults for
-        the output stride; () means no 3x3 branch at all (image pooling and the 1x1 branch only),
-        TF-DeepLab's setting for MobileNet-v2 (Google's published mobile DeepLab v3).
+        the output stride (v2: 6, 12, 18, 24); () means no 3x3 branch at all (image pooling and the
+        1x1 branch only), TF-DeepLab's setting for MobileNet-v2 (Google's published mobile DeepLab v3).
     multi_grid: unit rates of the last stage (blocks 14, 15, 16), multiplied by the stage's rate
         (v3, section 3.2); None for (1, 1, 1).
     aspp_channels: width of each ASPP branch and of its projection (256 in the papers).
@@ -55,6 +63,12 @@ class DeepLabConfig(Settings):
         tf.image.resize's convention. With input sizes of output_stride * n + 1 the two differ by
         under a pixel; an imported TF-DeepLab model needs True for exact parity. The mobile GPU
         delegate runs either (it rejects only both flags at once).
+    source_classes, person_row: the background merge of an imported many-class model (`model import
+        --classes background,person`). The logits layer keeps all source_classes rows; the output is
+        two classes, person = row person_row and background = every other row together, the log of
+        the sum of their probabilities (MergeBackground). Keeping only the background row instead
+        made "background" mean VOC's class 0, so a horse beside a person became a person. None: the
+        logits layer has num_classes rows.
     """
 
     _OPTION, _SOURCE = "model option", "config"
@@ -64,6 +78,7 @@ class DeepLabConfig(Settings):
     depth_multiplier: float = 1.0
     divisible_by: int = 8
     output_stride: int = 16
+    aspp_version: str = "v3"
     atrous_rates: Optional[tuple[int, ...]] = None
     multi_grid: Optional[tuple[int, int, int]] = None
     aspp_channels: int = 256
@@ -73,6 +88,8 @@ class DeepLabConfig(Settings):
     batch_norm_momentum: float = 0.9
     dropout_rate: float = 0.1
     align_corners: bool = False
+    source_classes: Optional[int] = None
+    person_row: Optional[int] = None
 
     def __post_init__(self):
         # Normalise JSON lists to tuples so that configs compare and hash.
@@ -99,6 +116,16 @@ class DeepLabConfig(Settings):
         if len(self.input_size) != 2 or min(self.input_size) < 2 * self.output_stride:
             raise EdgeDeeplabError(f"input_size {self.input_size} is too small: give (height, width) of at "
                                    f"least {2 * self.output_stride} pixels each")
+        if self.aspp_version not in ASPP_VERSIONS:
+            raise EdgeDeeplabError(f"aspp_version {self.aspp_version!r} is unknown: use v3 (DeepLab v3/v3+) or v2")
+        if self.aspp_version == "v2" and self.use_decoder:
+            raise EdgeDeeplabError("aspp_version v2 gives the logits itself (DeepLab v2 had no decoder): "
+                                   "add --no-decoder (use_decoder false)")
+        if self.aspp_version == "v2" and self.source_classes is not None:
+            raise EdgeDeeplabError("aspp_version v2 cannot carry an imported model's merged classes (source_classes): "
+                                   "imports are DeepLab v3")
+        if self.aspp_version == "v2" and not self.atrous_rates_or_default:
+            raise EdgeDeeplabError("aspp_version v2 needs at least one atrous rate, e.g. 6,12,18,24")
         if any(r <= 0 for r in self.atrous_rates_or_default):
             raise EdgeDeeplabError(f"atrous_rates {self.atrous_rates} must be positive integers, e.g. 6,12,18, "
                                    "or none (no atrous branch)")
@@ -109,7 +136,15 @@ class DeepLabConfig(Settings):
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} must be a positive number of channels")
         if not 0.0 <= self.dropout_rate < 1.0:
             raise EdgeDeeplabError(f"dropout_rate {self.dropout_rate} must be in [0, 1)")
+        if self.source_classes is not None and (self.num_classes != 2 or self.source_classes < 3 or
+                                                self.person_row is None or
+                                                not 0 <= self.person_row < self.source_classes):
+            raise EdgeDeeplabError(f"source_classes {self.source_classes} with person_row {self.person_row}: merging "
+                                   "background needs 2 classes, 3 or more source classes and the person's row "
+                                   "among them")
 
     @property
     def atrous_rates_or_default(self) -> tuple[int, ...]:
-        return self.atrous_rates if self.atrous_rates is not None else DEFAULT_ATROUS_RATES[self.output_stride]
+        if self.atrous_rates is not None:
+            return self.atrous_rates
+        return V2_ATROUS_RATES if self.aspp_version == "v2" else DEFAULT_ATROUS_RATES[self.output_stride]

@@ -1,18 +1,19 @@
 """DeepLab v3+ (and v3) with a MobileNet-v2 backbone, built from a DeepLabConfig.
 
 Data flow: image -> MobileNet-v2 (atrous after output_stride) -> ASPP -> [v3+ decoder with the
-stride-4 features] -> 1x1 logits -> bilinear upsampling to the input size.
+stride-4 features] -> 1x1 logits -> bilinear upsampling to the input size. With DeepLab v2's ASPP
+(aspp_version "v2") its summed branches are the logits.
 
 One flat functional model: no nested sub-model and no Lambda, so that tfmot can quantize
 every layer and the converter sees each op (../shared/FIELD_NOTES.md).
 """
 import tf_keras
 
-from edge_deeplab.model.aspp import aspp
+from edge_deeplab.model.aspp import aspp, aspp_v2
 from edge_deeplab.model.backbone import mobilenet_v2_features
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.model.decoder import decoder
-from edge_deeplab.model.layers import ResizeBilinear
+from edge_deeplab.model.layers import MergeBackground, ResizeBilinear
 
 INPUT_NAME = "image"
 
@@ -29,14 +30,21 @@ def build_deeplab(config: DeepLabConfig, backbone_weights=None, batch_size=None)
     inputs = tf_keras.Input(shape=(height, width, 3), batch_size=batch_size, name=INPUT_NAME)
     features, low_level = mobilenet_v2_features(inputs, config.depth_multiplier, config.output_stride,
                                                 config.multi_grid, config.batch_norm_momentum, config.divisible_by)
-    x = aspp(features, config.atrous_rates_or_default, config.aspp_channels, config.batch_norm_momentum,
-             config.dropout_rate, config.align_corners)
-    if config.use_decoder:
-        x = decoder(x, low_level, config.low_level_channels, config.decoder_channels, config.batch_norm_momentum,
-                    config.align_corners)
-    x = tf_keras.layers.Conv2D(config.num_classes, 1, padding="same", name="logits")(x)
+    if config.aspp_version == "v2":
+        x = aspp_v2(features, config.atrous_rates_or_default, config.num_classes)
+    else:
+        x = aspp(features, config.atrous_rates_or_default, config.aspp_channels, config.batch_norm_momentum,
+                 config.dropout_rate, config.align_corners)
+        if config.use_decoder:
+            x = decoder(x, low_level, config.low_level_channels, config.decoder_channels,
+                        config.batch_norm_momentum, config.align_corners)
+        x = tf_keras.layers.Conv2D(config.source_classes or config.num_classes, 1, padding="same", name="logits")(x)
+        if config.source_classes is not None:  # an imported model's classes, background merged (config.py)
+            x = MergeBackground(config.person_row, name="merge_background")(x)
     outputs = ResizeBilinear((height, width), config.align_corners, name="upsample_logits")(x)
-    model = tf_keras.Model(inputs, outputs, name="deeplab_v3_plus" if config.use_decoder else "deeplab_v3")
+    name = ("deeplab_v2_aspp" if config.aspp_version == "v2" else
+            "deeplab_v3_plus" if config.use_decoder else "deeplab_v3")
+    model = tf_keras.Model(inputs, outputs, name=name)
     if backbone_weights is not None:
         from edge_deeplab.model.weights import load_backbone_weights
 

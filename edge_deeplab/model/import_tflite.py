@@ -2,10 +2,18 @@
 
 Google's mobile DeepLab v3 (research/deeplab, exported with TOCO) is a TF-slim graph: tensors named
 MobilenetV2/expanded_conv_N/{expand,depthwise,project}, image_pooling, aspp0, concat_projection,
-logits/semantic, with batch norm folded into each convolution's weights and bias. Its structure is
-read from the file, never assumed: width from the last block's channels, output stride from the
-feature map size, the dilation of every depthwise conv (checked against our atrous schedule),
-the ASPP branches present, the resize convention (align_corners), and the classes from the logits.
+logits/semantic, with batch norm folded into each convolution's weights and bias. Two exports import:
+- float32 (Google's DLv3 257): weights named e.g. MobilenetV2/Conv/weights, input (x - 127.5) / 127.5.
+- uint8 from quantization-aware training (Coral's deeplabv3_mnv2_pascal_quant): TOCO joins the fused
+  ops' names with ';' (MobilenetV2/Conv/Conv2D_Fold;MobilenetV2/Conv/weights_quant/FakeQuantWithMinMaxVars,
+  bias MobilenetV2/Conv/BatchNorm_Fold/bias); the first name's scope is the layer. Weights (uint8) and
+  biases (int32) are dequantized with each tensor's own scale and zero point; the uint8 input's
+  parameters are the normalisation (scale 1/128, zero point 128: (x - 128) / 128). The activations
+  stay float in Keras, so the import matches the .tflite up to its activation quantization only.
+
+The structure is read from the file, never assumed: width from the last block's channels, output
+stride from the feature map size, the dilation of every depthwise conv (checked against our atrous
+schedule), the ASPP branches present, the resize convention (align_corners), and the classes from the logits.
 Then every convolution is checked against its namesake in build_deeplab(config) (kind, shape,
 stride, dilation, 'SAME' padding, fused activation) and copied:
 
@@ -17,7 +25,7 @@ stride, dilation, 'SAME' padding, fused activation) and copied:
   so that gamma / sqrt(variance + epsilon) = 1 to float rounding.
 
 Anything the builder cannot express exactly (a decoder, atrous ASPP branches, other strides or
-activations, quantized weights) is refused with one line naming it. This module reads a graph
+activations, float16 weights) is refused with one line naming it. This module reads a graph
 already parsed (edge_deeplab.litert.tensors, the one place that imports LiteRT).
 """
 from __future__ import annotations
@@ -43,6 +51,12 @@ SAME = 0
 BATCH_NORM_EPSILON = 1e-3  # our builder's BatchNormalization epsilon
 #: DeepLab's input normalisation, (x - 127.5) / 127.5 (research/deeplab/core/preprocess_utils).
 DEEPLAB_MEAN = DEEPLAB_STD = (127.5, 127.5, 127.5)
+
+
+def tensor_scope(tensor_name: str) -> str:
+    """The TF-slim scope a weights tensor belongs to: MobilenetV2/Conv/weights -> MobilenetV2/Conv, and for
+    TOCO's fused names the first one's, MobilenetV2/Conv/Conv2D_Fold;...FakeQuantWithMinMaxVars -> MobilenetV2/Conv."""
+    return tensor_name.split(";", 1)[0].rsplit("/", 1)[0]
 
 
 def tfslim_scope(keras_name: str) -> Optional[str]:
@@ -73,6 +87,7 @@ class ImportReport:
     logit_rows: tuple              # the source logit row of each kept class
     layers: int                    # convolutions mapped
     source_classes: int
+    weights: str = "float32"       # how the file stores them, e.g. "uint8 (dequantized)"
 
     def structure(self) -> str:
         c = self.config
@@ -80,10 +95,13 @@ class ImportReport:
         return (f"DeepLab v3, MobileNet-v2 width {c.depth_multiplier:g}, input {c.input_size[0]}x{c.input_size[1]}, "
                 f"output stride {c.output_stride}, ASPP {c.aspp_channels} wide ({' + '.join(branches)}), "
                 f"{'align_corners' if c.align_corners else 'half-pixel'} bilinear upsampling, "
-                f"{self.source_classes} classes")
+                f"{self.source_classes} classes, {self.weights} weights")
 
     def __str__(self):
         kept = ", ".join(f"{name}=row {row}" for name, row in zip(self.labels, self.logit_rows))
+        if self.config.source_classes is not None:
+            kept = (f"person=row {self.config.person_row}, background=the other {self.source_classes - 1} rows "
+                    "merged (every class but person)")
         return (f"imported {self.source}: {self.structure()}; {self.layers} convolutions mapped; "
                 f"classes kept: {kept}")
 
@@ -95,7 +113,7 @@ def _conv_ops(graph) -> dict:
         if op.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2:
             continue
         weights = op.inputs[1]
-        scope = weights.rsplit("/", 1)[0]
+        scope = tensor_scope(weights)
         convs[scope] = (op, weights, op.inputs[2] if len(op.inputs) > 2 else None)
     return convs
 
@@ -111,10 +129,7 @@ def read_structure(graph, classes: int = None) -> "DeepLabConfig":  # noqa: F821
         missing = next(s for s in (STEM, LAST_PROJECT, LOGITS) if s not in convs)
         raise EdgeDeeplabError(f"{name} is not a TF-DeepLab MobileNet-v2 model (no {missing} convolution): "
                                "only Google's DeepLab v3 MobileNet-v2 .tflite files import")
-    quantized = [w for _, w, _ in convs.values() if graph.dtypes[w] != "float32" or w not in graph.constants]
-    if quantized:
-        raise EdgeDeeplabError(f"{name} is quantized ({quantized[0]} is no stored float32 tensor): "
-                               "import the float32 model")
+    weights_kind(graph)  # refuses weights it cannot read as float
     decoder = [scope for scope in convs if scope.startswith("decoder")]
     if decoder:
         raise EdgeDeeplabError(f"{name} has a v3+ decoder ({decoder[0]}): only DeepLab v3 (no decoder) imports; "
@@ -168,6 +183,45 @@ def read_structure(graph, classes: int = None) -> "DeepLabConfig":  # noqa: F821
         raise EdgeDeeplabError(f"{name}: our builder cannot express this model ({error})") from None
 
 
+def weights_kind(graph) -> str:
+    """'float32' or e.g. 'uint8 (dequantized)': every convolution's weights and bias must be stored in the file,
+    float32 or integers with their quantization parameters (anything else is refused, one line)."""
+    kinds = set()
+    for _, weights, bias in _conv_ops(graph).values():
+        for tensor in (weights, bias):
+            if tensor is None:
+                continue
+            dtype = graph.dtypes[tensor]
+            if tensor not in graph.constants or dtype not in ("float32", "uint8", "int8", "int32"):
+                raise EdgeDeeplabError(f"{graph.path}: {tensor} is no stored float32 or 8-bit tensor ({dtype}; "
+                                       "float16 models compute it at run time): import the float32 or int8 model")
+            if dtype != "float32" and tensor not in graph.quantization:
+                raise EdgeDeeplabError(f"{graph.path}: {tensor} is {dtype} without a scale and zero point: "
+                                       "cannot be dequantized")
+            if tensor == weights:
+                kinds.add(dtype)
+    if len(kinds) > 1:
+        raise EdgeDeeplabError(f"{graph.path} mixes {' and '.join(sorted(kinds))} weights: import a model stored "
+                               "one way")
+    kind = kinds.pop()
+    return kind if kind == "float32" else f"{kind} (dequantized)"
+
+
+def input_normalisation(graph) -> tuple:
+    """(mean, std) per RGB channel the model expects, read from its input: a float32 input is TF-DeepLab's
+    (x - 127.5) / 127.5; a uint8 input takes the pixels themselves and means (q - zero point) * scale,
+    i.e. mean = zero point, std = 1 / scale (Coral's: 128 and 128)."""
+    tensor = graph.inputs[0]
+    dtype = graph.dtypes[tensor]
+    if dtype == "float32":
+        return DEEPLAB_MEAN, DEEPLAB_STD
+    if dtype == "uint8" and tensor in graph.quantization and graph.quantization[tensor][0].size == 1:
+        scales, zero_points, _ = graph.quantization[tensor]
+        return (float(zero_points[0]),) * 3, (float(1.0 / scales[0]),) * 3
+    raise EdgeDeeplabError(f"{graph.path}: its input is {dtype} without one scale and zero point, so the pixel "
+                           "normalisation is unknown: import a model with float32 or quantized uint8 input")
+
+
 def class_rows(source_labels: Sequence[str], classes: Sequence[str] = None, label_config=None):
     """(kept class names, the source logit row of each) for --classes names or a --labels mapping."""
     if classes is None and label_config is None:
@@ -198,8 +252,10 @@ def class_rows(source_labels: Sequence[str], classes: Sequence[str] = None, labe
     return names, rows
 
 
-def import_graph(graph, classes: Sequence[str] = None, label_config=None, source_labels: Sequence[str] = None):
-    """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph."""
+def import_graph(graph, classes: Sequence[str] = None, label_config=None, source_labels: Sequence[str] = None,
+                 input_size: Sequence[int] = None):
+    """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph.
+    input_size (height, width) replaces the file's (e.g. Coral's 513): the weights do not depend on it."""
     import tf_keras
 
     from edge_deeplab.contract import ModelContract, person_class_of
@@ -207,11 +263,22 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
     from edge_deeplab.model.deeplab import build_deeplab
 
     full = read_structure(graph)
+    mean, std = input_normalisation(graph)
     if source_labels is None:
         source_labels = VOC_CLASSES if full.num_classes == len(VOC_CLASSES) else tuple(
             f"class_{i}" for i in range(full.num_classes))
     labels, rows = class_rows(tuple(source_labels), classes, label_config)
     config = full.replace(num_classes=len(rows))
+    if input_size is not None:
+        try:
+            config = config.replace(input_size=tuple(input_size))
+        except EdgeDeeplabError as error:
+            raise EdgeDeeplabError(f"--input-size {'x'.join(map(str, input_size))}: {error}") from None
+    # background + person out of more classes: background is every other class (config.py, MergeBackground)
+    merge = label_config is None and [label.lower() for label in labels] == ["background", "person"] and \
+        full.num_classes > 2
+    if merge:
+        config = config.replace(source_classes=full.num_classes, person_row=rows[1])
     model = build_deeplab(config, batch_size=None)
     convs = _conv_ops(graph)
     used = set()
@@ -227,10 +294,10 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
         depthwise = isinstance(layer, tf_keras.layers.DepthwiseConv2D)
         if op.kind != ("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D"):
             raise EdgeDeeplabError(f"{graph.path}: {scope} is a {op.kind}, our {layer.name} is not")
-        kernel = np.transpose(graph.constants[weights_name], (1, 2, 3, 0))
+        kernel = np.transpose(graph.float_constant(weights_name), (1, 2, 3, 0))
         channels = kernel.shape[2] if depthwise else kernel.shape[3]
-        bias = graph.constants.get(bias_name, np.zeros(channels, np.float32))
-        if layer.name == "logits":
+        bias = graph.float_constant(bias_name) if bias_name else np.zeros(channels, np.float32)
+        if layer.name == "logits" and not merge:
             kernel, bias = kernel[..., list(rows)], bias[list(rows)]
         expected = tuple(layer.weights[0].shape)
         options = op.options
@@ -261,24 +328,25 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
         raise EdgeDeeplabError(f"{graph.path} has convolutions our DeepLab v3 has no place for ({', '.join(unused)}): "
                                "it is not the model this importer maps")
     contract = ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
-                             mean=DEEPLAB_MEAN, std=DEEPLAB_STD, person_class=person_class_of(labels))
-    report = ImportReport(graph.path, config, labels, rows, len(used), full.num_classes)
+                             mean=mean, std=std, person_class=person_class_of(labels))
+    report = ImportReport(graph.path, config, labels, rows, len(used), full.num_classes, weights_kind(graph))
     return model, config, contract, report
 
 
-def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None):
+def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None, input_size: Sequence[int] = None):
     """Read a TF-DeepLab v3 .tflite, map it onto build_deeplab and (with `output`) save the model folder.
 
     classes: names of the source classes to keep, in order (e.g. background, person); labels: a
     labels config (file, preset or dict; edge_deeplab.data.labels) naming the kept classes and which
-    source class each comes from. Returns (model, config, contract, report)."""
+    source class each comes from; input_size: (height, width) instead of the file's. Returns (model, config,
+    contract, report)."""
     from edge_deeplab.data.labels import load_labels_config
     from edge_deeplab.litert.tensors import read_tflite
 
     if classes is not None and labels is not None:
         raise EdgeDeeplabError("give --classes or --labels, not both")
     graph = read_tflite(path)
-    model, config, contract, report = import_graph(graph, classes, load_labels_config(labels))
+    model, config, contract, report = import_graph(graph, classes, load_labels_config(labels), input_size=input_size)
     if output is not None:
         from edge_deeplab.model.saving import save_model
 

@@ -40,6 +40,32 @@ class ResizeBilinear(tf_keras.layers.Layer):
         return {**super().get_config(), "size": list(self.size), "align_corners": self.align_corners}
 
 
+@tf_keras.utils.register_keras_serializable(package="edge_deeplab")
+class MergeBackground(tf_keras.layers.Layer):
+    """Logits of many classes -> two, person against everything else, exactly: background =
+    log(sum of exp(every row but the person's)), person = its row; their softmax is the person
+    probability of the full softmax. Written as max + log(sum(exp(x - max))) (REDUCE_MAX, SUB, EXP,
+    SUM, LOG, ADD, ops the GPU delegate and int8 kernels run), not tf.reduce_logsumexp, whose
+    infinity guards convert to ops the delegate rejects."""
+
+    def __init__(self, person_row, **kwargs):
+        super().__init__(**kwargs)
+        self.person_row = int(person_row)
+
+    def call(self, logits):
+        row = self.person_row
+        others = tf.concat([logits[..., :row], logits[..., row + 1:]], axis=-1)
+        top = tf.reduce_max(others, axis=-1, keepdims=True)
+        rest = top + tf.math.log(tf.reduce_sum(tf.exp(others - top), axis=-1, keepdims=True))
+        return tf.concat([rest, logits[..., row:row + 1]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape(list(input_shape[:-1]) + [2])
+
+    def get_config(self):
+        return {**super().get_config(), "person_row": self.person_row}
+
+
 def conv_bn_relu(x, filters, name, momentum, kernel_size=1, relu6=False):
     """1x1 (or kxk) convolution, batch norm, ReLU: the papers' basic unit."""
     x = tf_keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=name)(x)

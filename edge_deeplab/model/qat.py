@@ -9,7 +9,7 @@ is saved as weights and rebuilt: build float model -> quantize_deeplab -> load_w
 """
 import tf_keras
 
-from edge_deeplab.model.layers import ResizeBilinear
+from edge_deeplab.model.layers import MergeBackground, ResizeBilinear
 
 
 def _tfmot():
@@ -61,7 +61,7 @@ def quantize_scope():
 
     config = no_op_quantize_config()
     return _tfmot().quantization.keras.quantize_scope({
-        "ResizeBilinear": ResizeBilinear, "NoOpQuantizeConfig": config,
+        "ResizeBilinear": ResizeBilinear, "MergeBackground": MergeBackground, "NoOpQuantizeConfig": config,
         "LabelMap": LabelMap, "ClassProbability": ClassProbability})
 
 
@@ -72,7 +72,7 @@ def quantize_deeplab(model):
     config = no_op_quantize_config()
 
     def annotate(layer):
-        if isinstance(layer, ResizeBilinear):
+        if isinstance(layer, (ResizeBilinear, MergeBackground)):
             return annotate_layer(layer, quantize_config=config())
         return annotate_layer(layer) if _quantizable(layer) else layer
 

@@ -82,6 +82,7 @@ def stage_layers(model) -> list:
         stages.append((f"block {block}", f"block_{block}_add" if f"block_{block}_add" in names
                        else f"block_{block}_project_BN"))
     stages += [("ASPP image pooling", "aspp_image_pooling_conv_relu"), ("ASPP", "aspp_projection_relu"),
+               ("ASPP v2 (summed logits)", "aspp_v2_sum"),
                ("decoder", "decoder_conv1_pointwise_relu"), ("logits", "logits"), ("output", "upsample_logits")]
     return [(label, name) for label, name in stages if name in names]
 

@@ -202,7 +202,7 @@ def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, l
 
 def _peers(wanted: Optional[bool]) -> dict:
     """peer name -> .tflite path, for the peers ../shared holds (all of them when wanted is None)."""
-    from edge_deeplab.evaluate.peers import PEERS
+    from edge_deeplab.peers import PEERS
     from edge_deeplab.shared import shared_dir
 
     shared = shared_dir()
@@ -217,7 +217,7 @@ def _peers(wanted: Optional[bool]) -> dict:
 
 def _candidates(float_model: Path, tflites: dict, peers: dict) -> tuple:
     """The float model, every export and the peers, under their names in the report."""
-    from edge_deeplab.evaluate.peers import PEER_PREFIX
+    from edge_deeplab.peers import PEER_PREFIX
 
     return ((Candidate("keras", str(float_model), str(float_model)),)
             + tuple(Candidate(fmt, str(path), str(path)) for fmt, path in tflites.items())
@@ -251,7 +251,7 @@ def _slug(text: str) -> str:
 
 def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, progress: bool) -> HostBenched:
     from edge_deeplab.bench.host import HostBenchConfig, benchmark_on_host
-    from edge_deeplab.evaluate.peers import PEERS
+    from edge_deeplab.peers import PEERS
 
     normalisations = {}
     for name, path in peers.items():

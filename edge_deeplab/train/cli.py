@@ -53,7 +53,9 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
     options = [_FLAGS.get(name, "--" + name.replace("_", "-")) for name in changed]
     if init_from and str(init_from) != str(run.get("init_from")):
         options.append("--init-from")
-    if teacher and str(teacher) != str(run.get("teacher")):
+    from edge_deeplab.train.teachers import teacher_text
+
+    if teacher and str(teacher_text(teacher)) != str(run.get("teacher")):
         options.append("--distill-from")
     if options:
         raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so "
@@ -77,10 +79,11 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
               help="A saved model folder (e.g. from `edge-deeplab model import`) to start from: its config is the "
                    "default for every model option, and each layer whose name and shapes match is copied (e.g. "
                    "--init-from IMPORTED --decoder: backbone, ASPP and logits copied, decoder new).")
-@click.option("--distill-from", "teacher", metavar="MODEL",
-              help="A model folder or preset:NAME with the same classes to distil from: the loss adds its per-pixel "
-                   "probabilities on every training image (Learning without Forgetting when it is the --init-from "
-                   "model).")
+@click.option("--distill-from", "teacher", metavar="MODEL[:weight=W]", multiple=True,
+              help="A teacher to distil from, repeatable: a model folder or preset:NAME with the same classes "
+                   "(its per-pixel probabilities; Learning without Forgetting when it is the --init-from model), "
+                   "or a .tflite / peer:NAME (e.g. peer:coral-voc, peer:mediapipe-selfie) whose person probability "
+                   "against everything else the student matches. :weight=W overrides --distill-weight for it.")
 @click.option("--distill-weight", type=float, help=with_default("Weight of the --distill-from term.", TRAIN,
                                                                 "distill_weight"))
 @config_options
@@ -163,6 +166,7 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     preset = AUGMENT_PRESETS[augment_preset] if augment_preset else {}
     train_config = TrainConfig.from_dict({**train_section, **preset, **train_options},
                                          source=str(config_file or "options"))
+    teacher = list(teacher) if len(teacher) > 1 else teacher[0] if teacher else None
     data = list(data) if len(data) > 1 else data[0]
     val_data = None if not val_data else list(val_data) if len(val_data) > 1 else val_data[0]
     model_config = None

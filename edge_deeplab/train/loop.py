@@ -28,6 +28,7 @@ from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_pre
                                          read_run)
 from edge_deeplab.train.setup import (QatBatchNormFreeze, freezable_batch_norm, freeze_batch_norm, init_qat_ranges,
                                       make_optimizer, make_strategy, make_train_step)
+from edge_deeplab.train.teachers import teacher_text
 from edge_deeplab.train.validation import label_predictor, validate_each
 
 
@@ -191,11 +192,9 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             if train_config.qat_range_images and not resume:  # a resumed run restores its ranges
                 init_qat_ranges(model, train_set, contract, train_config, log)
         optimizer = make_optimizer(train_config, total_steps, steps_per_epoch)
-        teacher_model = None  # loaded before run.json is written: a wrong teacher leaves no run behind
-        if teacher is not None:
-            from edge_deeplab.train.distill import load_teacher
-
-            teacher_model = load_teacher(teacher, model_config, contract, log)
+        # Teachers are loaded before run.json is written: a wrong teacher leaves no run behind.
+        teacher_model, tflite_teachers, teacher_weight = _load_teachers(teacher, model_config, contract,
+                                                                        train_config, log)
         optimizer.build(model.trainable_variables)  # slots exist before restore: resume restores them too
     # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
     state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
@@ -234,7 +233,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                         if hasattr(train_set, "parts") else {})},
             "backbone_weights": None if backbone_weights is None else str(backbone_weights),
             "init_from": None if init_from is None else str(init_from), "qat": qat,
-            **({"teacher": str(teacher)} if teacher is not None else {}),
+            **({"teacher": teacher_text(teacher)} if teacher is not None else {}),
             "frozen_batch_norm": frozen_batch_norm,
             "init_layers": None if init_report is None else {"copied": init_report.matched,
                                                              "new": init_report.new + [
@@ -247,8 +246,8 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
     global_batch = train_config.batch_size
 
     def make_step():
-        return make_train_step(model, optimizer, strategy, loss_fn, global_batch, teacher_model,
-                               train_config.distill_weight)
+        return make_train_step(model, optimizer, strategy, loss_fn, global_batch, teacher_model, teacher_weight,
+                               tflite_teachers)
 
     train_step = make_step()
     batch_norm_freeze = QatBatchNormFreeze(model, train_config.freeze_batch_norm_after_epochs, steps_per_epoch, log)
@@ -272,7 +271,10 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
             for images, masks in data_epoch:
                 if batch_norm_freeze.due(int(optimizer.iterations.numpy())):
                     train_step = make_step()  # traced again: batch norm now calls itself in inference mode
-                loss = float(train_step(images, masks))
+                if tflite_teachers is not None:  # LiteRT runs between the steps, on this batch's pixels
+                    loss = float(train_step(images, masks, tf.constant(tflite_teachers.targets(images.numpy()))))
+                else:
+                    loss = float(train_step(images, masks))
                 state["step_in_epoch"].assign_add(1)
                 state["epoch_loss_sum"].assign_add(loss)
                 state["epoch_seconds"].assign(seconds_before + time.perf_counter() - started)
@@ -331,6 +333,27 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
                 log(f"  val {name}: mIoU {scores['val_miou']:.4f}{part_person}")
     return {"output": str(output), "epochs": history, "best_val_miou": best,
             "global_step": int(optimizer.iterations.numpy()), "replicas": replicas}
+
+
+def _load_teachers(teacher, model_config, contract, train_config, log):
+    """(Keras teacher or None, TfliteTeachers or None, the Keras teacher's weight) for --distill-from:
+    at most one Keras model (train/distill.py) and any number of TFLite teachers (train/teachers.py)."""
+    from edge_deeplab.train.teachers import TfliteTeachers, teacher_specs
+
+    specs = teacher_specs(teacher)
+    keras_specs = [spec for spec in specs if not spec.is_tflite]
+    tflite_specs = [spec for spec in specs if spec.is_tflite]
+    if len(keras_specs) > 1:
+        raise EdgeDeeplabError(f"--distill-from: {len(keras_specs)} Keras teachers ({', '.join(map(str, keras_specs))});"
+                               " give one Keras model and any number of .tflite or peer:NAME teachers")
+    teacher_model, weight = None, train_config.distill_weight
+    if keras_specs:
+        from edge_deeplab.train.distill import load_teacher
+
+        teacher_model = load_teacher(keras_specs[0].model, model_config, contract, log)
+        weight = keras_specs[0].weight if keras_specs[0].weight is not None else weight
+    tflite = TfliteTeachers(tflite_specs, train_config.distill_weight, contract, log) if tflite_specs else None
+    return teacher_model, tflite, weight
 
 
 def _spec_text(data):

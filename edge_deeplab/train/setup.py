@@ -66,27 +66,33 @@ def freeze_batch_norm(model, names) -> None:
             layer.trainable = False
 
 
-def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int, teacher=None, distill_weight=0.0):
+def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int, teacher=None, distill_weight=0.0,
+                    tflite_teachers=None):
     """One (distributed) optimisation step as a tf.function; the sum of the replicas' losses. With a
-    teacher, distill_weight times its distillation term (train/distill.py) is added to each example's loss."""
+    Keras teacher, distill_weight times its distillation term (train/distill.py) is added to each
+    example's loss; with TFLite teachers (train/teachers.py), their weighted person distillation, from
+    the targets they computed on the batch (the step's third argument)."""
     import tensorflow as tf
 
     from edge_deeplab.train.distill import distillation
+    from edge_deeplab.train.teachers import person_distillation
+
+    def step_fn(images, masks, targets=None):
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            per_example = loss_fn(masks, logits)
+            if teacher is not None:
+                per_example += distill_weight * distillation(teacher(images, training=False), logits)
+            if targets is not None:
+                per_example += person_distillation(targets, tflite_teachers.weights, logits, tflite_teachers.person)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
 
     @tf.function
-    def train_step(images, masks):
-        def step_fn(images, masks):
-            with tf.GradientTape() as tape:
-                logits = model(images, training=True)
-                per_example = loss_fn(masks, logits)
-                if teacher is not None:
-                    per_example += distill_weight * distillation(teacher(images, training=False), logits)
-                loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            return loss
-
-        per_replica = strategy.run(step_fn, args=(images, masks))
+    def train_step(images, masks, targets=None):
+        per_replica = strategy.run(step_fn, args=(images, masks) if targets is None else (images, masks, targets))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     return train_step

@@ -100,7 +100,7 @@ def test_published_peer_models(junit_classpath, shared, tmp_path):
 
     from edge_deeplab.litert import outputs as postprocess
     from edge_deeplab.evaluate.inference import resize_bilinear
-    from edge_deeplab.evaluate.peers import PEERS
+    from edge_deeplab.peers import PEERS
 
     golden_dir = shared / "peers/deeplabv3-mnv2-dm05-voc"
     golden = cv2.cvtColor(cv2.imread(str(golden_dir / "golden_input.jpg")), cv2.COLOR_BGR2RGB)

@@ -63,3 +63,23 @@ def test_resize_handles_more_channels_than_opencv_takes_at_once():
     resized = inference.resize_bilinear(scores, 8, 8)
     assert resized.shape == (8, 8, 600)
     assert resized[..., 599] == pytest.approx(inference.resize_bilinear(scores[..., 599:], 8, 8)[..., 0])
+
+
+def test_flip_and_scales_on_a_flip_symmetric_photo_equal_a_single_pass():
+    """DeepLab's eval_scales / add_flipped_images average views of one photo: where every view agrees
+    (a mirror-symmetric photo, a model that reads pixels where they are) the average is the single pass."""
+    photo = np.zeros((48, 48, 3), np.uint8)
+    photo[..., 2] = 200
+    photo[:, 16:32] = (220, 0, 0)                      # a red figure in the middle: symmetric left-right
+    assert (photo == photo[:, ::-1]).all()
+    runner = FakeRunner(person_contract(size=16), red_is_person)
+    single = inference.predict_probabilities(runner, photo)
+    flipped = inference.predict_probabilities(runner, photo, flip=True)
+    assert flipped == pytest.approx(single, abs=1e-6)
+
+    multi = inference.predict_probabilities(runner, photo, scales=(0.5, 1.0, 1.5), flip=True)
+    away_from_edges = np.ones(48, bool)
+    for edge in (16, 32):
+        away_from_edges[edge - 4:edge + 4] = False
+    assert multi[:, away_from_edges] == pytest.approx(single[:, away_from_edges], abs=1e-3)
+    assert multi == pytest.approx(multi[:, ::-1], abs=1e-6)   # flipped views averaged: symmetric as the photo

@@ -3,7 +3,7 @@ import pytest
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import mapping
-from edge_deeplab.evaluate.peers import VOC_LABELS
+from edge_deeplab.peers import VOC_LABELS
 
 
 def test_voc_person_is_person_and_every_other_voc_class_is_background():

@@ -148,6 +148,8 @@ def test_imagenet_offline_names_the_local_file_option(monkeypatch):
     (["--atrous-rates", "6,0,18"], "atrous_rates"),
     (["--atrous-rates", "6,-12,18"], "atrous_rates"),
     (["--backbone-weights", "/does/not/exist.h5"], "/does/not/exist.h5"),
+    (["--aspp-version", "v2"], "--no-decoder"),
+    (["--aspp-version", "v2", "--no-decoder", "--atrous-rates", "none"], "at least one atrous rate"),
 ])
 def test_invalid_options_stop_with_one_line(options, named):
     result = CliRunner().invoke(main, ["model", "summary", "--input-size", "65", *options])

@@ -4,6 +4,9 @@ Neither file carries an edge-deeplab contract, so the numbers come from their pu
 - Google's DeepLab v3 (MobileNet-v2 0.5, PASCAL VOC): 257 x 257, (x - 127.5) / 127.5, 21-class logits,
   person = 15 (the TFLite image-segmentation example; tensorflow/models research/deeplab).
 - MediaPipe selfie segmentation (general): 256 x 256, x / 255, one channel of person probability.
+- Coral's DeepLab v3 (MobileNet-v2 width 1.0, COCO + VOC, int8 from QAT): 513 x 513, uint8 input
+  meaning (x - 128) / 128, an int64 argmax label map out (its 21-class scores, the argmax's input,
+  are read by teachers: edge_deeplab/train/teachers.py).
 A wrong normalisation costs about 10 mIoU points silently (tensorflow/models issue 8684), hence here,
 once, next to the file names.
 
@@ -45,6 +48,12 @@ PEERS = {
         contract=ModelContract(labels=("background", "person"), input_height=256, input_width=256,
                                mean=(0.0,) * 3, std=(255.0,) * 3, output_kind="person_alpha", person_class=1),
         description="MediaPipe selfie segmentation (general), person probability"),
+    "coral-voc": Peer(
+        name="coral-voc",
+        file="peers/coral-deeplabv3-mnv2-voc/deeplabv3_mnv2_pascal_quant.tflite",
+        contract=ModelContract(labels=VOC_LABELS, input_height=513, input_width=513, mean=(128.0,) * 3,
+                               std=(128.0,) * 3, output_kind="label_map", person_class=15),
+        description="Coral DeepLab v3, MobileNet-v2 1.0, COCO + VOC, int8 (21 classes, 513 px)"),
 }
 
 PEER_PREFIX = "peer:"
