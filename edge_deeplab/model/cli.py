@@ -45,6 +45,10 @@ def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
         click.option("--aspp-channels", type=int, help=with_default("Width of ASPP.", MODEL, "aspp_channels")),
         click.option("--decoder/--no-decoder", "use_decoder", default=None,
                      help=f"v3+ decoder, or v3.  [default: {'decoder' if MODEL.use_decoder else 'no-decoder'}]"),
+        click.option("--encoder-logits/--no-encoder-logits", "encoder_logits", default=None,
+                     help="With --decoder: add the decoder's logits (starting at zero) to the encoder's own "
+                          "(FCN score fusion), so an imported v3 head keeps what it knew."
+                          "  [default: no-encoder-logits]"),
         click.option("--decoder-channels", type=int, help=with_default("Width of the decoder.", MODEL,
                                                                        "decoder_channels")),
         click.option("--batch-norm-momentum", type=float, help=with_default("Moving-average momentum of batch norm.",
