@@ -140,7 +140,9 @@ def _cli(*words: str) -> None:
 def export_models(model: Path, folder: Path, qat_model: Path = None) -> dict:
     """{format: .tflite path}, exporting only what is missing (qat-int8 alone when qat_model is given)."""
     formats = ("qat-int8",) if qat_model is not None else FORMATS
-    suffix = "" if OUTPUT_KIND == "logits" else f"_{OUTPUT_KIND}"  # export's file naming
+    from edge_deeplab.converters.formats import DEFAULT_OUTPUT_KIND
+
+    suffix = "" if OUTPUT_KIND == DEFAULT_OUTPUT_KIND else f"_{OUTPUT_KIND}"  # export's file naming
     paths = {fmt: folder / f"{model.name}_{fmt}{suffix}.tflite" for fmt in formats}
     missing = [fmt for fmt, path in paths.items() if not path.is_file()]
     if missing:
