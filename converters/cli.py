@@ -3,15 +3,18 @@ from pathlib import Path
 
 import click
 
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, FORMAT_NAMES, parse_formats
+from edge_deeplab.contract import OUTPUT_KINDS
+from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, parse_formats
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.options import json_option, output_option, progress_option, with_default
+from edge_deeplab.options import OPTIMIZER_HELP, example, json_option, output_option, progress_option, with_default
 from edge_deeplab.train.config import QAT_DEFAULTS
 
 
-@click.command()
+@click.command(epilog=example(
+    "edge-deeplab qat runs/ccp/best --data ../shared/data/ccp-person --output runs/ccp-qat"))
 @click.argument("model", type=click.Path())
-@click.option("--data", help="Dataset folder (or 'synthetic') to fine-tune on [the float model's training data].")
+@click.option("--data",
+              help="Dataset folder (or 'synthetic') to fine-tune on.  [default: the float model's training data]")
 @output_option("QAT run folder, e.g. runs/NAME-qat.", required=True)
 @click.option("--resume", is_flag=True, help="Continue the QAT run in --output from its last checkpoint.")
 @click.option("--epochs", type=int, help=with_default("QAT epochs.", QAT_DEFAULTS, "epochs"))
@@ -19,7 +22,8 @@ from edge_deeplab.train.config import QAT_DEFAULTS
 @click.option("--learning-rate", type=float,
               help=with_default("Base rate of QAT's own poly schedule, from a trained "
                                 "model.", QAT_DEFAULTS, "learning_rate"))
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", QAT_DEFAULTS, "optimizer"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]),
+              help=with_default(OPTIMIZER_HELP, QAT_DEFAULTS, "optimizer"))
 @click.option("--checkpoint-every-steps", type=int,
               help=with_default("A checkpoint every N steps as well as each epoch.", QAT_DEFAULTS,
                                 "checkpoint_every_steps"))
@@ -66,18 +70,22 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 
 
-@click.command()
+@click.command(epilog=example(
+    "edge-deeplab export runs/ccp/best --formats fp16,int8 --data ../shared/data/ccp-person"))
 @click.argument("model", type=click.Path())
 @click.option("--formats", default=",".join(DEFAULT_EXPORT_FORMATS), show_default=True,
               help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
 @click.option("--qat-model", type=click.Path(), help="The QAT model folder for qat-int8 (from `edge-deeplab qat`).")
-@output_option("Where the .tflite files go [MODEL/../export].")
-@click.option("--data", help="Dataset for int8 calibration [the model's training data].")
-@click.option("--calibration-images", type=int, default=100, show_default=True)
+@output_option("Where the .tflite files go.  [default: MODEL/../export]")
+@click.option("--data", help="Dataset for int8 calibration.  [default: the model's training data]")
+@click.option("--calibration-images", type=int, default=100, show_default=True,
+              help="Training images int8 quantization measures activation ranges on.")
 @click.option("--io", "io_type", type=click.Choice(["float", "uint8", "int8"]), default="float", show_default=True,
               help="Input/output type (integer I/O for int8 and qat-int8 only).")
-@click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
-              default="logits", show_default=True)
+@click.option("--output-kind", type=click.Choice(OUTPUT_KINDS), default=DEFAULT_OUTPUT_KIND, show_default=True,
+              help="What the model outputs: class probabilities (softmax; MediaPipe Tasks' confidence masks), "
+                   "logits (raw scores), label_map (int32 class ids) or person_alpha (person probability, "
+                   "one channel).")
 @click.option("--no-gpu-check", is_flag=True, help="Skip the dynamic GPU check (the static one always runs).")
 @json_option("Also write the results (one entry per format) as JSON to this file.")
 @progress_option("One line per exported format as it is done; --no-progress: only the table.")
@@ -88,7 +96,6 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
 
     from edge_deeplab.converters.export import export as run_export
     from edge_deeplab.converters.export import format_table
-
     from edge_deeplab.io import check_distinct_outputs
 
     model_path = Path(model)
@@ -113,7 +120,7 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
         raise EdgeDeeplabError(f"GPU-delegate gate failed for {', '.join(failed)}: see the ops named above")
 
 
-@click.command("gpu-check")
+@click.command("gpu-check", epilog=example("edge-deeplab gpu-check runs/ccp/export/best_fp16.tflite"))
 @click.argument("tflite", nargs=-1, required=True, type=click.Path())
 def gpu_check(tflite):
     """Check .tflite files against the mobile GPU delegate (static rules + LiteRT GPU compile)."""

@@ -16,8 +16,8 @@ from typing import Optional
 
 import numpy as np
 
-from edge_deeplab.contract import ModelContract
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, FORMATS, export_format
+from edge_deeplab.contract import OUTPUT_KINDS, ModelContract
+from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMATS, export_format
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
@@ -25,7 +25,6 @@ from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 
 IO_TYPES = ("float", "uint8", "int8")
-OUTPUT_KINDS = ("logits", "probabilities", "label_map", "person_alpha")
 
 
 @dataclasses.dataclass
@@ -138,7 +137,7 @@ def _softmax(logits):
 
 
 def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_path=None,
-           io_type: str = "float", output_kind: str = "logits", data=None, num_calibration: int = 100,
+           io_type: str = "float", output_kind: str = DEFAULT_OUTPUT_KIND, data=None, num_calibration: int = 100,
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
            log=print) -> list[ExportResult]:
     """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format."""
@@ -186,7 +185,7 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
         model_reference = source(check_images, training=False).numpy() if qat else reference
         b1 = with_head(batch_one(source, config, qat=qat), output_kind, contract.person_class)
         path = output_dir / f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}" \
-                            f"{'' if output_kind == 'logits' else '_' + output_kind}.tflite"
+                            f"{'' if output_kind == DEFAULT_OUTPUT_KIND else '_' + output_kind}.tflite"
         tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
         tflite = embed_standard_metadata(tflite, head_contract, name=path.stem)  # last: it appends a zip
         write_bytes(path, tflite)

@@ -10,6 +10,13 @@ import dataclasses
 from edge_deeplab.errors import EdgeDeeplabError
 
 
+#: What an export outputs unless told otherwise (edge_deeplab.contract.OUTPUT_KINDS lists the choices).
+#: Probabilities: MediaPipe Tasks' ImageSegmenter hands the output tensor to apps as its confidence masks,
+#: and the standard metadata names no activation, so logits reached apps as scores of 5-22 instead of
+#: probabilities that sum to 1 (issue 19). The softmax costs one op, which the GPU delegate runs.
+DEFAULT_OUTPUT_KIND = "probabilities"
+
+
 @dataclasses.dataclass(frozen=True)
 class ExportFormat:
     """name: as the CLI and file names spell it. integer: full-integer (int8 activations), which needs

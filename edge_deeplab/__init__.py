@@ -17,4 +17,18 @@ from edge_deeplab.quiet import quiet_native_logs  # noqa: E402
 quiet_native_logs()
 
 __version__ = "0.1.0"
-__all__ = ["EdgeDeeplabError", "__version__"]
+
+# The Python API for finished models, loaded on first use (PEP 562): `import edge_deeplab` and
+# `edge-deeplab --help` must not load TensorFlow, which running a model does.
+#     result = edge_deeplab.predict("preset:person", "photo.jpg"); result.labels, result.person_probability
+_LAZY = {"predict": "edge_deeplab.segment.predict", "open_model": "edge_deeplab.segment.predict",
+         "blur_background": "edge_deeplab.segment.predict", "Segmentation": "edge_deeplab.segment.predict"}
+__all__ = ["EdgeDeeplabError", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)

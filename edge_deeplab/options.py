@@ -23,8 +23,19 @@ def shown(value) -> str:
 
 
 def with_default(text: str, config, field: str) -> str:
-    """`text` followed by the default of `field` in `config` (a dataclass instance), e.g. 'Epochs. [20]'."""
-    return f"{text} [{shown(getattr(config, field))}]".strip()
+    """`text` followed by the default of `field` in `config` (a dataclass instance), e.g. 'Epochs.
+    [default: 20]': spelled as click's show_default spells it, so every --help shows defaults one way."""
+    return f"{text}  [default: {shown(getattr(config, field))}]".strip()
+
+
+#: --optimizer's help, the same in train, qat and pipeline.
+OPTIMIZER_HELP = "sgd: SGD with momentum 0.9 (DeepLab's recipe); adamw: AdamW (faster on small models)."
+
+
+def example(*commands: str) -> str:
+    """A verb's epilog: the commands shown under 'Example:' at the end of its --help, unwrapped (click's
+    \\b marker keeps each command on one line, so it can be copied)."""
+    return "\b\nExample:\n" + "\n".join(f"  {command}" for command in commands)
 
 
 def writable(kind: str):

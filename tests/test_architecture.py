@@ -1,4 +1,5 @@
 """The package's shape: imports follow the data flow, and --help never loads TensorFlow."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 HELPS = [[], ["model"], ["model", "build"], ["model", "summary"], ["train"], ["qat"], ["export"], ["gpu-check"],
          ["quant-report"], ["evaluate"], ["bench"], ["bench", "host"], ["bench", "device"], ["bench", "devices"],
-         ["bench", "history"], ["export-android"], ["pipeline"]]
+         ["bench", "history"], ["export-android"], ["pipeline"], ["predict"]]
 
 
 def test_imports_follow_the_data_flow():
@@ -35,3 +36,31 @@ def test_help_loads_no_tensorflow(words):
     done = subprocess.run([sys.executable, "-c", script], cwd="/", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "False"], f"{' '.join(words)} --help imported TensorFlow"
+
+
+def _verbs(group, words=()):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _verbs(command, words + (name,))
+        else:
+            yield words + (name,), command
+
+
+def test_every_verb_shows_an_example_and_helps_every_option():
+    import click
+    from click.testing import CliRunner
+
+    from edge_deeplab.cli import main
+
+    for words, command in _verbs(main):
+        result = CliRunner().invoke(main, [*words, "--help"])
+        assert "Example:\n    edge-deeplab " + " ".join(words) in result.output, " ".join(words)
+        silent = [p.opts[0] for p in command.params if isinstance(p, click.Option) and not p.help]
+        assert not silent, f"{' '.join(words)}: no help text for {silent}"
+        # Defaults are spelled one way, click's "[default: X]", never a bare "[X]" ending the help text.
+        options = result.output.split("Options:")[-1]
+        bare = [b for b in re.findall(r"(?<=\s)\[([^\]|]+)\]\s*$", options, flags=re.MULTILINE)
+                if not b.startswith(("default:", "required"))]
+        assert not bare, f"{' '.join(words)}: defaults shown as [X]: {bare}"

@@ -9,7 +9,7 @@ from edge_deeplab.bench.device import DeviceBenchConfig
 from edge_deeplab.bench.host import HostBenchConfig
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_distinct_outputs, write_json
-from edge_deeplab.options import json_option, progress_option, shown, writable
+from edge_deeplab.options import example, json_option, progress_option, shown, writable
 
 #: The benchmark defaults, shown in --help from their config dataclasses (the one place they are set).
 HOST = HostBenchConfig()
@@ -56,7 +56,8 @@ def bench():
     """Benchmark models on this computer (host) or on an Android phone over adb (device)."""
 
 
-@bench.command()
+@bench.command(epilog=example(
+    "edge-deeplab bench host runs/ccp/export/best_fp16.tflite runs/ccp/export/best_int8.tflite"))
 @click.argument("models", nargs=-1, required=True)
 @click.option("--runs", default=HOST.runs, show_default=True, help="Timed runs per configuration.")
 @click.option("--warmup", default=HOST.warmup, show_default=True, help="Untimed runs before timing.")
@@ -123,7 +124,8 @@ def _save_then_append_history(result: dict, json_path, history_path, entries: li
     return entries
 
 
-@bench.command()
+@bench.command(epilog=example(
+    "edge-deeplab bench device best_fp16.tflite --serial SERIAL --benchmark-binary ./benchmark_model"))
 @click.argument("models", nargs=-1, required=True)
 @click.option("--benchmark-binary", required=True, type=click.Path(),
               help="TFLite's benchmark_model for the phone (e.g. android_aarch64_benchmark_model).")
@@ -194,7 +196,7 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
 
 
 
-@bench.command()
+@bench.command(epilog=example("edge-deeplab bench devices"))
 @click.option("--adb", "adb_path", help="adb client to use (default: adb on PATH, else the adbutils one).")
 def devices(adb_path):
     """List connected Android devices and, for usable ones, their model, SoC, Android version, ABI and GPU."""
@@ -216,7 +218,7 @@ def devices(adb_path):
                                           ("soc", "SoC"), ("android", "Android"), ("abi", "ABI"), ("gpu", "GPU")]))
 
 
-@bench.command()
+@bench.command(epilog=example("edge-deeplab bench history --regressions-only"))
 @click.argument("path", default=DEFAULT_HISTORY)
 @click.option("--regression-threshold", default=0.10, show_default=True,
               help="Flag a regression when latency grows by more than this fraction.")

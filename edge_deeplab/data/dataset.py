@@ -110,8 +110,9 @@ class ArrayDataset(Dataset):
         return self.masks[index]
 
 
-def read_image_file(path) -> np.ndarray:
-    """RGB uint8 H x W x 3; a missing, unreadable or truncated file is a one-line error.
+def read_image_file(path, fix: str = "remove its id from the split file") -> np.ndarray:
+    """RGB uint8 H x W x 3; a missing, unreadable or truncated file is a one-line error ending in `fix`
+    (a dataset's image is left out of its split file; a photo given to `predict` is replaced).
 
     PIL, not OpenCV: OpenCV returns a grey-filled picture for a truncated JPEG where PIL
     fails, and its JPEG decoding equals TensorFlow's with dct_method="INTEGER_ACCURATE".
@@ -123,10 +124,9 @@ def read_image_file(path) -> np.ndarray:
             image.load()
             return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     except FileNotFoundError:
-        raise EdgeDeeplabError(f"{path}: image not found; add it or remove its id from the split file") from None
+        raise EdgeDeeplabError(f"{path}: image not found; add it or {fix}") from None
     except (OSError, ValueError, SyntaxError) as error:  # PIL's UnidentifiedImageError is an OSError
-        raise EdgeDeeplabError(f"{path}: unreadable image ({_short(error)}); replace the file or remove its id "
-                               f"from the split file") from None
+        raise EdgeDeeplabError(f"{path}: unreadable image ({_short(error)}); replace the file or {fix}") from None
 
 
 def read_mask_file(path) -> np.ndarray:

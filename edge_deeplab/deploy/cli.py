@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import click
 
+from edge_deeplab.options import example
 
-@click.command("export-android")
+
+@click.command("export-android", epilog=example("edge-deeplab export-android preset:person"))
 @click.argument("model", default="preset:person", type=click.Path())
 @click.option("--app", default="android_demo", show_default=True, type=click.Path(),
               help="The Android demo folder (holds app/src/main/AndroidManifest.xml).")

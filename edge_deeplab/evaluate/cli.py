@@ -6,7 +6,7 @@ import click
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate.evaluator import EvalConfig
 from edge_deeplab.evaluate.refine import REFINEMENTS, CRFConfig
-from edge_deeplab.options import json_option, output_option, progress_option, shown, with_default
+from edge_deeplab.options import example, json_option, output_option, progress_option, shown, with_default
 
 #: The evaluation defaults, shown in --help from EvalConfig (the one place they are set).
 EVAL = EvalConfig()
@@ -54,7 +54,8 @@ def crf_from_options(options: dict, refine: str) -> CRFConfig:
     return EVAL.crf.replace(**given)
 
 
-@click.command()
+@click.command(epilog=example(
+    "edge-deeplab evaluate preset:person runs/ccp/export/best_int8.tflite --data ../shared/data/ccp-person --peers"))
 @click.argument("models", nargs=-1)
 @click.option("--data", "data", required=True, type=click.Path(),
               help="Dataset folder (images/, masks/, train.txt, val.txt), e.g. ../shared/data/ccp-person.")
@@ -102,14 +103,15 @@ def _counts(text: str) -> tuple:
     return counts
 
 
-@click.command("quant-report")
+@click.command("quant-report", epilog=example(
+    "edge-deeplab quant-report runs/ccp/best --data ../shared/data/ccp-person"))
 @click.argument("model", type=click.Path())
 @click.option("--data", required=True, type=click.Path(),
               help="Dataset folder with masks: calibration from its train split, mIoU on --split.")
 @click.option("--split", default="val", show_default=True, help="Split the selective models are scored on.")
 @click.option("--calibration-images", type=int, default=100, show_default=True,
               help="Representative images (train split) to calibrate int8 and run the debug model on.")
-@click.option("--debug-images", type=int, help="Run the debug model on only the first N of them [all].")
+@click.option("--debug-images", type=int, help="Run the debug model on only the first N of them.  [default: all]")
 @click.option("--top", type=int, default=10, show_default=True, help="Most damaged layers shown.")
 @click.option("--selective", default="0,1,3,5", show_default=True,
               help="Numbers k of most damaged layers kept in float, one model each (0 = full int8).")
@@ -117,7 +119,7 @@ def _counts(text: str) -> tuple:
                                    "types, comma-separated (e.g. aspp_projection,RESIZE_BILINEAR).")
 @click.option("--limit", type=int, help="Score on only the first N images of --split (a quick look).")
 @click.option("--gpu-check", is_flag=True, help="Also compile each model with LiteRT's GPU accelerator (slow).")
-@output_option("Keep the .tflite files and quant_report.json here [not kept].")
+@output_option("Keep the .tflite files and quant_report.json here.  [default: not kept]")
 @json_option("Also write the whole result as JSON to this file.")
 @progress_option()
 def quant_report(model, data, split, calibration_images, debug_images, top, selective, keep_float, limit, gpu_check,
@@ -155,7 +157,8 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
 
 
 
-@click.command("relabel")
+@click.command("relabel", epilog=example(
+    "edge-deeplab relabel --data ../shared/data/ccp-person --teacher preset:person --output runs/relabelled"))
 @click.option("--data", required=True, type=click.Path(),
               help="An images/ + masks/ dataset whose labels mark only some people, e.g. ../shared/data/ccp-person.")
 @click.option("--teacher", default="peer:deeplabv3-voc", show_default=True,

@@ -3,7 +3,7 @@ import click
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.config import DeepLabConfig
-from edge_deeplab.options import json_option, with_default
+from edge_deeplab.options import example, json_option, with_default
 
 #: Every model option's default, shown in --help from DeepLabConfig (the one place they are set).
 MODEL = DeepLabConfig()
@@ -31,7 +31,8 @@ def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
                      help="A JSON file of DeepLabConfig fields; options below override it."),
         click.option("--num-classes", type=int, help=with_default("Output classes, background included.", MODEL,
                                                                   "num_classes")),
-        click.option("--input-size", help=f"Network input, SIZE or HEIGHTxWIDTH [{'x'.join(map(str, MODEL.input_size))}]."),
+        click.option("--input-size", help="Network input, SIZE or HEIGHTxWIDTH."
+                                          f"  [default: {'x'.join(map(str, MODEL.input_size))}]"),
         click.option("--alpha", "--depth-multiplier", "depth_multiplier", type=float,
                      help=with_default("MobileNet-v2 width multiplier, 0.35 to 1.4.", MODEL, "depth_multiplier")),
         click.option("--output-stride", type=int, help=with_default("8, 16 or 32.", MODEL, "output_stride")),
@@ -39,11 +40,15 @@ def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
                      help="ASPP form: v3 (image pooling, separable branches, batch norm) or v2 (3x3 atrous convs "
                           f"to logits, summed; needs --no-decoder) [{MODEL.aspp_version}]."),
         click.option("--atrous-rates", help="ASPP rates, e.g. 6,12,18, or 'none' for no atrous branch "
-                                           "[papers' default for the stride]."),
+                                           "  [default: the paper's rates for the stride]"),
         click.option("--multi-grid", help="Unit rates of the last stage, e.g. 1,2,4."),
         click.option("--aspp-channels", type=int, help=with_default("Width of ASPP.", MODEL, "aspp_channels")),
         click.option("--decoder/--no-decoder", "use_decoder", default=None,
-                     help=f"v3+ decoder, or v3 [{'decoder' if MODEL.use_decoder else 'no-decoder'}]."),
+                     help=f"v3+ decoder, or v3.  [default: {'decoder' if MODEL.use_decoder else 'no-decoder'}]"),
+        click.option("--encoder-logits/--no-encoder-logits", "encoder_logits", default=None,
+                     help="With --decoder: add the decoder's logits (starting at zero) to the encoder's own "
+                          "(FCN score fusion), so an imported v3 head keeps what it knew."
+                          "  [default: no-encoder-logits]"),
         click.option("--decoder-channels", type=int, help=with_default("Width of the decoder.", MODEL,
                                                                        "decoder_channels")),
         click.option("--batch-norm-momentum", type=float, help=with_default("Moving-average momentum of batch norm.",
@@ -51,8 +56,8 @@ def config_options(command=None, *, defaults: DeepLabConfig = MODEL):
         click.option("--dropout-rate", type=float, help=with_default("Dropout after the ASPP projection.", MODEL,
                                                                      "dropout_rate")),
         click.option("--align-corners/--half-pixel-centers", "align_corners", default=None,
-                     help="Bilinear upsampling convention: TF-DeepLab's align_corners, or half-pixel centres "
-                          "[half-pixel centres]."),
+                     help="Bilinear upsampling convention: TF-DeepLab's align_corners, or half-pixel centres."
+                          "  [default: half-pixel centres]"),
     ]
     for option in reversed(options):
         command = option(command)
@@ -85,7 +90,7 @@ def model():
     """Build DeepLab v3 / v3+ MobileNet-v2 models and inspect them."""
 
 
-@model.command()
+@model.command(epilog=example("edge-deeplab model summary --alpha 0.35 --aspp-channels 64 --decoder-channels 64"))
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
 @json_option("Also write the summary as JSON to this file.")
@@ -120,11 +125,12 @@ def _model_output(ctx, param, value):
     return value
 
 
-@model.command()
+@model.command(epilog=example(
+    "edge-deeplab model build runs/untrained --num-classes 2 --input-size 257 --alpha 0.5"))
 @click.argument("output", type=click.Path(), callback=_model_output)
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
-@click.option("--labels", help="Comma-separated class names [background,person for 2 classes].")
+@click.option("--labels", help="Comma-separated class names.  [default: background,person for 2 classes]")
 def build(output, backbone_weights, labels, **options):
     """Build a model and save it as a folder (model.json + weights.h5) that later stages read."""
     config = config_from_options(**options)
@@ -141,10 +147,11 @@ def build(output, backbone_weights, labels, **options):
     click.echo(f"saved {save_model(built, config, default_contract(config, names), output)}")
 
 
-@model.command(name="import")
+@model.command(name="import", epilog=example(
+    "edge-deeplab model import ../shared/peers/deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite runs/imported"))
 @click.argument("tflite", type=click.Path(dir_okay=False))
 @click.argument("output", type=click.Path(), callback=_model_output)
-@click.option("--classes", help="Source classes to keep, in order, e.g. background,person [all].")
+@click.option("--classes", help="Source classes to keep, in order, e.g. background,person.  [default: all]")
 @click.option("--labels", "labels_file", help="A labels config (JSON file or preset, e.g. voc-person) naming the "
                                              "classes to keep and the source class of each.")
 @click.option("--input-size", help="Network input, SIZE or HEIGHTxWIDTH [the file's, e.g. 513 for Coral's].")

@@ -52,6 +52,13 @@ class DeepLabConfig(Settings):
         (v3, section 3.2); None for (1, 1, 1).
     aspp_channels: width of each ASPP branch and of its projection (256 in the papers).
     use_decoder: the v3+ decoder; False gives DeepLab v3 (logits at output stride).
+    encoder_logits: with the decoder, keep the encoder's own logits layer (v3's, on the ASPP output) and
+        add the decoder's logits to them, upsampled to stride 4: the score fusion of FCN's skip
+        connections (Long et al. 2015). The decoder's logits layer starts at zero, so a model
+        initialised from an imported v3 starts as exactly that model, and the decoder learns a
+        correction at the edges. Why: with a fresh logits layer on the decoder, training on portraits
+        (no animals) taught "anything in front is a person" (95 % of the golden photo's horse after
+        two epochs); the imported head knows a horse from a person. False: v3+'s single logits layer.
     decoder_channels: width of the decoder's two separable 3x3 convolutions.
     low_level_channels: the decoder's 1x1 reduction of the stride-4 features (48 in v3+).
     batch_norm_momentum: moving-average momentum of every BatchNormalization layer. 0.9, not the
@@ -84,6 +91,7 @@ class DeepLabConfig(Settings):
     multi_grid: Optional[tuple[int, int, int]] = None
     aspp_channels: int = 256
     use_decoder: bool = True
+    encoder_logits: bool = False
     decoder_channels: int = 256
     low_level_channels: int = 48
     batch_norm_momentum: float = 0.9
@@ -125,6 +133,9 @@ class DeepLabConfig(Settings):
                                    f"least {2 * self.output_stride} pixels each")
         if self.aspp_version not in ASPP_VERSIONS:
             raise EdgeDeeplabError(f"aspp_version {self.aspp_version!r} is unknown: use v3 (DeepLab v3/v3+) or v2")
+        if self.encoder_logits and (not self.use_decoder or self.aspp_version == "v2"):
+            raise EdgeDeeplabError("encoder_logits adds the decoder's logits to the encoder's: it needs the v3+ "
+                                   "decoder (--decoder) and v3's ASPP")
         if self.aspp_version == "v2" and self.use_decoder:
             raise EdgeDeeplabError("aspp_version v2 gives the logits itself (DeepLab v2 had no decoder): "
                                    "add --no-decoder (use_decoder false)")

@@ -35,10 +35,21 @@ def build_deeplab(config: DeepLabConfig, backbone_weights=None, batch_size=None)
     else:
         x = aspp(features, config.atrous_rates_or_default, config.aspp_channels, config.batch_norm_momentum,
                  config.dropout_rate, config.align_corners)
+        rows = config.source_classes or config.num_classes
+        encoder = x
         if config.use_decoder:
             x = decoder(x, low_level, config.low_level_channels, config.decoder_channels,
                         config.batch_norm_momentum, config.align_corners)
-        x = tf_keras.layers.Conv2D(config.source_classes or config.num_classes, 1, padding="same", name="logits")(x)
+        if config.use_decoder and config.encoder_logits:
+            # Score fusion (config.py): the encoder's logits, upsampled to the decoder's stride, plus the
+            # decoder's, which start at zero, so the model starts as the encoder's v3 prediction.
+            base = tf_keras.layers.Conv2D(rows, 1, padding="same", name="logits")(encoder)
+            base = ResizeBilinear(tuple(x.shape[1:3]), config.align_corners, name="upsample_encoder_logits")(base)
+            correction = tf_keras.layers.Conv2D(rows, 1, padding="same", kernel_initializer="zeros",
+                                                name="decoder_logits")(x)
+            x = tf_keras.layers.Add(name="fused_logits")([base, correction])
+        else:
+            x = tf_keras.layers.Conv2D(rows, 1, padding="same", name="logits")(x)
         if config.source_classes is not None:  # an imported model's classes, background merged (config.py)
             x = MergeBackground(config.person_row, name="merge_background")(x)
     outputs = ResizeBilinear((height, width), config.align_corners, name="upsample_logits")(x)

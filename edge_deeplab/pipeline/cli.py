@@ -3,7 +3,8 @@ import click
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, parse_formats
 from edge_deeplab.model.cli import config_from_options, config_options
-from edge_deeplab.options import output_option, progress_option, with_default
+from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
+from edge_deeplab.pipeline.report import GATE_FAILED_EXIT, failed_gates
 from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, PipelineConfig
 from edge_deeplab.train.config import TrainConfig
 
@@ -11,7 +12,8 @@ from edge_deeplab.train.config import TrainConfig
 PIPELINE = PipelineConfig()
 
 
-@click.command()
+@click.command(epilog=example(
+    "edge-deeplab pipeline --from-model preset:person --data ../shared/data/ccp-person --max-int8-loss 0.5"))
 @click.option("--data", default=PIPELINE.data, show_default=True,
               help="Dataset folder (PASCAL VOC or images/ + masks/) or the embedded 'synthetic' portraits.")
 @output_option("Folder of the whole run and its report.", default=PIPELINE.output, show_default=True)
@@ -26,22 +28,37 @@ PIPELINE = PipelineConfig()
 @click.option("--learning-rate", type=float,
               help=with_default(f"Training base learning rate (--optimizer sgd: {TrainConfig.learning_rate:g}).",
                                 DEFAULT_TRAIN, "learning_rate"))
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", DEFAULT_TRAIN, "optimizer"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]),
+              help=with_default(OPTIMIZER_HELP, DEFAULT_TRAIN, "optimizer"))
 @click.option("--qat-epochs", type=int, help=with_default("QAT epochs.", DEFAULT_QAT, "epochs"))
 @click.option("--formats", default=",".join(FORMAT_NAMES), show_default=True,
               help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
-@click.option("--calibration-images", type=int, default=PIPELINE.calibration_images, show_default=True)
+@click.option("--calibration-images", type=int, default=PIPELINE.calibration_images, show_default=True,
+              help="Training images int8 post-training quantization measures activation ranges on.")
 @click.option("--peers/--no-peers", default=None, help="Compare with Google's DeepLab v3 and MediaPipe's selfie "
-                                                       "model [when ../shared holds them].")
-@click.option("--bench-runs", type=int, default=PIPELINE.bench_runs, show_default=True)
+                                                       "model.  [default: when ../shared holds them]")
+@click.option("--bench-runs", type=int, default=PIPELINE.bench_runs, show_default=True,
+              help="Timed runs per model and setting in the host benchmark (the median is reported).")
 @click.option("--serial", help="Phone to benchmark on (adb serial).")
 @click.option("--benchmark-binary", type=click.Path(), help="benchmark_model for the phone (android_aarch64).")
-@click.option("--min-fps", type=float, default=PIPELINE.min_fps, show_default=True)
+@click.option("--min-fps", type=float, default=PIPELINE.min_fps, show_default=True,
+              help="Frames per second each export must reach on the phone's GPU delegate for its verdict to PASS.")
+@click.option("--max-int8-loss", type=float, default=PIPELINE.max_int8_loss, show_default=True,
+              help="mIoU points int8 post-training quantization may lose against the float model before its "
+                   "verdict FAILs.")
+@click.option("--max-qat-loss", type=float, default=PIPELINE.max_qat_loss, show_default=True,
+              help="mIoU points int8 from QAT may lose against the float model before its verdict FAILs.")
+@click.option("--strict", is_flag=True,
+              help=f"Also exit {GATE_FAILED_EXIT} when a gate is NOT MEASURED (e.g. the phone's FPS without a phone).")
 @progress_option()
 def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_size, learning_rate, optimizer,
              qat_epochs, formats, calibration_images, peers, bench_runs, serial, benchmark_binary, min_fps,
-             progress, config_file, **model_options):
-    """Train -> QAT -> export -> GPU gates -> evaluate -> benchmark -> deployment report (HTML, Markdown, JSON)."""
+             max_int8_loss, max_qat_loss, strict, progress, config_file, **model_options):
+    """Train -> QAT -> export -> GPU gates -> evaluate -> benchmark -> deployment report (HTML, Markdown, JSON).
+
+    Exit status: 0 when every verdict PASSes (NOT MEASURED too, unless --strict), 3 when a verdict FAILs,
+    1 for a user error (bad path, bad data), 2 for a bad option.
+    """
     from edge_deeplab import presets
     from edge_deeplab.pipeline.run import run_pipeline
 
@@ -58,7 +75,14 @@ def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_s
                             from_model=None if from_model is None else str(presets.resolve(from_model, "keras")),
                             formats=parse_formats(formats),
                             calibration_images=calibration_images, peers=peers, bench_runs=bench_runs,
-                            serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps)
+                            serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps,
+                            max_int8_loss=max_int8_loss, max_qat_loss=max_qat_loss)
     report = run_pipeline(config, log=click.echo, progress=progress)
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")
+    failed = failed_gates(report["verdicts"], strict=strict)
+    if failed:
+        # A CI job stops on the exit status, not on the report's wording.
+        click.echo(f"pipeline: {len(failed)} gate(s) did not pass: {'; '.join(failed)} (exit {GATE_FAILED_EXIT})",
+                   err=True)
+        raise SystemExit(GATE_FAILED_EXIT)

@@ -17,6 +17,18 @@ from edge_deeplab.pipeline.results import Evaluated, Exported, HostBenched, Trai
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 
+#: `edge-deeplab pipeline`'s exit status when a verdict fails: distinct from 1 (a user error such as a bad
+#: path) and 2 (a bad option, click's), so a CI job can tell "the model is not good enough" from "the job
+#: was set up wrong".
+GATE_FAILED_EXIT = 3
+
+
+def failed_gates(verdicts, strict: bool = False) -> list:
+    """The gates that make the pipeline exit GATE_FAILED_EXIT: every FAIL, and with `strict` every NOT
+    MEASURED too (a gate nobody could measure, e.g. the phone's FPS without a phone, passes otherwise)."""
+    failing = (FAIL, NOT_MEASURED) if strict else (FAIL,)
+    return [verdict["gate"] for verdict in verdicts if verdict["status"] in failing]
+
 
 def _load(path) -> Optional[dict]:
     return json.loads(Path(path).read_text()) if path and Path(path).is_file() else None

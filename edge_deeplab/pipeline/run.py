@@ -11,6 +11,7 @@ last checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import time
 from pathlib import Path
@@ -66,6 +67,10 @@ class PipelineConfig:
         for option, value in (("--calibration-images", self.calibration_images), ("--bench-runs", self.bench_runs)):
             if value < 1:
                 raise EdgeDeeplabError(f"{option} {value} must be at least 1")
+        for option, limit in (("--max-int8-loss", self.max_int8_loss), ("--max-qat-loss", self.max_qat_loss)):
+            # `not limit >= 0` also refuses NaN, which would make every loss verdict silently PASS or FAIL.
+            if not (math.isfinite(limit) and limit >= 0):
+                raise EdgeDeeplabError(f"{option} {limit:g} must be a finite number of mIoU points >= 0, e.g. 1.0")
         if not self.min_fps > 0:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")

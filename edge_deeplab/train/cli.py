@@ -5,7 +5,7 @@ import click
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.cli import config_from_options, config_options
-from edge_deeplab.options import output_option, progress_option, with_default
+from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
 from edge_deeplab.train.config import AUGMENT_PRESETS, DEFAULT_WEIGHT_DECAY, TrainConfig
 
 #: Every training option's default, shown in --help from here (TrainConfig is the one place).
@@ -63,13 +63,13 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
                                "a new run in another --output")
 
 
-@click.command()
+@click.command(epilog=example("edge-deeplab train --data ../shared/data/ccp-person --output runs/ccp --epochs 12"))
 @click.option("--data", required=True, multiple=True, metavar="PATH[:labels=FILE][:weight=W]",
               help="Dataset folder (PASCAL VOC or images/ + masks/) or 'synthetic'; repeat to train on several at "
                    "once, each with its own labels config and sampling weight (all or none weighted; default: "
                    "in proportion to size). Each one's val split is scored on its own and together.")
 @click.option("--val-data", multiple=True, metavar="PATH[:labels=FILE]",
-              help="Other dataset(s) for validation, repeatable [the val splits of --data].")
+              help="Other dataset(s) for validation, repeatable.  [default: the val splits of --data]")
 @output_option("Run folder, e.g. runs/NAME.", required=True)
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 @click.option("--labels", "labels_config", help="Label mapping JSON (class names and a source-label map).")
@@ -89,7 +89,7 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
 @config_options
 @click.option("--epochs", type=int, help=with_default("Passes over the training data.", TRAIN, "epochs"))
 @click.option("--batch-size", type=int, help=with_default("Global batch size.", TRAIN, "batch_size"))
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default("", TRAIN, "optimizer"))
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default(OPTIMIZER_HELP, TRAIN, "optimizer"))
 @click.option("--learning-rate", type=float, help=with_default("Base rate of the poly schedule.", TRAIN,
                                                                "learning_rate"))
 @click.option("--poly-power", type=float, help=with_default("Exponent of the poly schedule.", TRAIN, "poly_power"))
@@ -97,7 +97,9 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
                                                                "warmup_epochs"))
 @click.option("--weight-decay", type=float, help="Decoupled weight decay, sparing batch norm and biases [" + ", ".join(
     f"{value:g} for {name}" for name, value in DEFAULT_WEIGHT_DECAY.items()) + "].")
-@click.option("--loss", type=click.Choice(["ce", "ce+dice", "ce+lovasz"]), help=with_default("", TRAIN, "loss"))
+@click.option("--loss", type=click.Choice(["ce", "ce+dice", "ce+lovasz"]),
+              help=with_default("Cross-entropy (ignoring label 255), optionally plus a Dice or Lovasz-softmax term: "
+                                "region losses suited to binary person masks.", TRAIN, "loss"))
 @click.option("--seed", type=int, help=with_default("Data order, augmentation and initialisation.", TRAIN, "seed"))
 @click.option("--strategy", type=click.Choice(["none", "mirrored", "multi-worker"]),
               help=with_default("tf.distribute: mirrored over this machine's GPUs, multi-worker across machines "
@@ -110,11 +112,11 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
 @click.option("--min-scale", type=float, help=with_default("Smallest random rescale.", TRAIN, "min_scale"))
 @click.option("--max-scale", type=float, help=with_default("Largest random rescale.", TRAIN, "max_scale"))
 @click.option("--resize-to-input/--keep-image-size", "resize_to_input", default=None,
-              help="Resize each image to the model input before random scaling, as inference does [resize].")
-@click.option("--augment/--no-augment", default=None, help="Random scale, crop, flip and colour jitter [on].")
+              help="Resize each image to the model input before random scaling, as inference does.  [default: resize]")
+@click.option("--augment/--no-augment", default=None, help="Random scale, crop, flip and colour jitter.  [default: on]")
 @click.option("--augment-preset", type=click.Choice(sorted(AUGMENT_PRESETS)),
               help="A named set of the augmentation options below; options given explicitly win. 'world': "
-                   "small, cut-off and pasted people, other backgrounds, colour/blur/noise/JPEG [deeplab].")
+                   "small, cut-off and pasted people, other backgrounds, colour/blur/noise/JPEG.  [default: deeplab]")
 @click.option("--edge-crop", type=float, help=with_default("Probability of a crop whose border cuts a person.",
                                                            TRAIN, "edge_crop"))
 @click.option("--copy-paste", type=int, help=with_default("Paste 0..N people cut out of other training images "
@@ -139,7 +141,7 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
                                                                 "jpeg_min_quality"))
 @click.option("--fine-tune-batch-norm/--freeze-batch-norm", "fine_tune_batch_norm", default=None,
               help="Update batch-norm statistics from each batch, or keep them fixed (needed after `model import`, "
-                   "whose batch norm is folded) [fine-tune].")
+                   "whose batch norm is folded).  [default: fine-tune]")
 @click.option("--freeze-backbone/--train-backbone", "freeze_backbone", default=None,
               help=with_default("Train only ASPP, decoder and logits; MobileNet-v2 keeps its weights.", TRAIN,
                                 "freeze_backbone"))

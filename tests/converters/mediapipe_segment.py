@@ -19,11 +19,13 @@ def main(model_path, image_path, mask_path):
 
     rgb = np.ascontiguousarray(np.load(image_path).astype(np.uint8))
     options = vision.ImageSegmenterOptions(base_options=mp_tasks.BaseOptions(model_asset_path=model_path),
-                                           output_category_mask=True, output_confidence_masks=False)
+                                           output_category_mask=True, output_confidence_masks=True)
     with vision.ImageSegmenter.create_from_options(options) as segmenter:
         result = segmenter.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
         labels = list(segmenter.labels)
     np.save(mask_path, result.category_mask.numpy_view().copy())
+    # What an app reads as each category's confidence: probabilities must sum to 1 at every pixel.
+    confidence_sum = sum(mask.numpy_view().astype(np.float64) for mask in result.confidence_masks)
 
     # The metadata buffer, through MediaPipe's copies of the TFLite schema and of the metadata schema.
     from mediapipe.tasks.metadata import schema_py_generated as schema
@@ -46,6 +48,7 @@ def main(model_path, image_path, mask_path):
         "mean": norm.MeanAsNumpy().tolist(), "std": norm.StdAsNumpy().tolist(),
         "output_file": masks.AssociatedFiles(0).Name().decode(), "output_file_type": masks.AssociatedFiles(0).Type(),
         "packed": packed,
+        "confidence_sum": [float(confidence_sum.min()), float(confidence_sum.max())],
     }))
 
 

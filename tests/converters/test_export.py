@@ -59,6 +59,19 @@ def test_every_format_loads_runs_on_the_gpu_and_matches_keras(exported, fmt):
     assert result.max_probability_diff <= export_format(fmt).tolerance and result.within_tolerance
 
 
+@pytest.mark.parametrize("fmt", FORMAT_NAMES)
+def test_exports_give_probabilities_by_default(exported, fmt):
+    """MediaPipe Tasks hands the output to apps as confidence masks: they must sum to 1 per pixel."""
+    from edge_deeplab.litert.interpreter import run_images
+
+    result = exported[fmt]
+    contract = read_tflite_contract(result.path)
+    assert contract.output_kind == "probabilities" and result.path.endswith(f"_{fmt}.tflite")
+    images = np.random.default_rng(1).integers(0, 256, (2, 65, 65, 3)).astype(np.uint8)
+    probabilities = run_images(result.path, contract.normalize(images))
+    assert probabilities.min() >= 0.0 and np.abs(probabilities.sum(axis=-1) - 1.0).max() <= 0.01
+
+
 def test_integer_formats_are_smaller(exported):
     sizes = {fmt: result.size_bytes for fmt, result in exported.items()}
     assert sizes["fp16"] < sizes["fp32"] and sizes["int8"] < sizes["fp16"] and sizes["qat-int8"] < sizes["fp16"]

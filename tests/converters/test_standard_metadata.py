@@ -2,7 +2,7 @@
 
 - MediaPipe Tasks' ImageSegmenter (its own venv, .venv-mediapipe, made by scripts/mediapipe_venv.sh) loads
   our int8 and fp16 exports, reads the labels file packed in them, and segments the golden photo into the
-  same category mask as our LiteRT runner (>= 99 % of the pixels);
+  same category mask as our LiteRT runner (>= 99 % of the pixels), with confidence masks that sum to 1;
 - the metadata reads back through MediaPipe's generated reader of the schema, and through our hand-written
   one (edge_deeplab/litert/metadata_schema.py);
 - our reader reads Google's DeepLab v3 file (standard metadata written by Google's tools).
@@ -158,6 +158,9 @@ def test_mediapipe_image_segmenter_matches_our_runner(exported, mediapipe_python
     assert report["name"] == exported[fmt].stem and report["min_parser_version"] == "1.0.0"
     assert report["mean"] == [127.5] and report["std"] == [127.5]
     assert report["output_file"] == LABELS_FILE and report["packed"] == {LABELS_FILE: "background\nperson"}
+    # The default export outputs probabilities: MediaPipe's confidence masks sum to 1 (logits gave 18-35).
+    low, high = report["confidence_sum"]
+    assert 0.99 <= low <= high <= 1.01, report["confidence_sum"]
 
     theirs = np.load(tmp_path / "mask.npy").reshape(SIZE, SIZE)
     contract = read_tflite_contract(exported[fmt])

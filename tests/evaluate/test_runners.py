@@ -4,7 +4,8 @@ import pytest
 
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.evaluate import inference, peers, runners
+from edge_deeplab import peers
+from edge_deeplab.evaluate import inference, runners
 
 SIZE = 16
 CONTRACT = ModelContract(labels=("background", "person"), input_height=SIZE, input_width=SIZE, person_class=1)

@@ -166,3 +166,25 @@ def test_summary_command_writes_json_and_prints_the_table(tmp_path):
     summary = json.loads(path.read_text())
     assert summary["config"]["aspp_channels"] == 16 and summary["params"] > 0
     assert f"{summary['params']:,}" in result.output  # the table, as without --json
+
+
+def test_encoder_logits_start_the_v3_plus_model_as_the_v3_model_it_comes_from(tmp_path):
+    """--encoder-logits: the decoder's logits start at zero and are added to the encoder's, so a v3+
+    model initialised from a v3 one predicts what it predicted (up to the two-step upsampling)."""
+    from edge_deeplab.model.weights import load_matching_weights
+
+    tf_keras.utils.set_random_seed(3)
+    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, use_decoder=False,
+                       num_classes=3)
+    source = build_deeplab(v3)
+    logits = source.get_layer("logits")  # a random head has an opinion of its own
+    logits.set_weights([w + np.random.default_rng(0).normal(scale=0.5, size=w.shape) for w in logits.get_weights()])
+    save_model(source, v3, default_contract(v3), tmp_path / "v3")
+    fused = build_deeplab(v3.replace(use_decoder=True, decoder_channels=16, encoder_logits=True))
+    report = load_matching_weights(fused, tmp_path / "v3")
+    assert "logits" in report.matched and "decoder_logits" in report.new
+    images = np.random.default_rng(1).uniform(-1, 1, size=(2, 65, 65, 3)).astype("float32")
+    before, after = np.asarray(source(images)), np.asarray(fused(images))
+    assert np.mean(before.argmax(-1) == after.argmax(-1)) > 0.97 and np.abs(before - after).mean() < 0.05
+    with pytest.raises(EdgeDeeplabError, match="encoder_logits .* needs the v3\\+ decoder"):
+        v3.replace(encoder_logits=True)

@@ -66,3 +66,58 @@ def test_bad_input_stops_with_one_line_and_keeps_earlier_results(tiny, tmp_path)
     assert result.exit_code != 0 and "benchmark_model" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert (Path(config.output) / "stages.json").read_text() == stages
+
+
+def _cli_with_verdicts(monkeypatch, statuses, *args):
+    """Run `edge-deeplab pipeline` with run_pipeline replaced by one returning these verdict statuses;
+    returns the click result and the PipelineConfig the command built."""
+    import edge_deeplab.pipeline.run as run
+
+    seen = {}
+
+    def fake_run(config, log, progress):
+        seen["config"] = config
+        return {"verdicts": [{"gate": f"gate {i}", "status": status, "detail": ""}
+                             for i, status in enumerate(statuses)]}
+
+    monkeypatch.setattr(run, "run_pipeline", fake_run)
+    result = CliRunner().invoke(main, ["pipeline", *args])
+    return result, seen.get("config")
+
+
+def test_a_failed_verdict_exits_3_and_not_measured_passes(monkeypatch, tmp_path):
+    out = ["--output", str(tmp_path / "out")]
+    result, _ = _cli_with_verdicts(monkeypatch, ["PASS", "FAIL", "NOT MEASURED"], *out)
+    assert result.exit_code == 3 and "gate 1" in result.output and "gate 2" not in result.output.splitlines()[-1]
+    result, _ = _cli_with_verdicts(monkeypatch, ["PASS", "NOT MEASURED"], *out)
+    assert result.exit_code == 0, result.output
+    result, _ = _cli_with_verdicts(monkeypatch, ["PASS", "NOT MEASURED"], *out, "--strict")
+    assert result.exit_code == 3 and "gate 1" in result.output
+
+
+def test_loss_limits_are_options_and_checked(monkeypatch, tmp_path):
+    out = ["--output", str(tmp_path / "out")]
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--max-int8-loss", "0.5", "--max-qat-loss", "0")
+    assert result.exit_code == 0, result.output
+    assert (config.max_int8_loss, config.max_qat_loss) == (0.5, 0.0)
+    for bad in ("-1", "nan", "inf"):
+        result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--max-qat-loss", bad)
+        assert result.exit_code == 1 and config is None
+        assert "--max-qat-loss" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_limit_below_the_measured_loss_fails_the_real_verdict(tiny):
+    """The real report, rebuilt with tighter limits (every stage is skipped): a loss above its limit FAILs.
+    Tiny models often lose exactly 0 points, so the limit is tightened only where a loss was measured."""
+    from edge_deeplab.pipeline.report import failed_gates
+
+    config, report, _ = tiny
+    lost = {v["gate"]: float(v["detail"].split(":")[-1].split()[0])
+            for v in report["verdicts"] if "mIoU lost" in v["gate"]}
+    retold = run_pipeline(dataclasses.replace(config, max_int8_loss=0.0, max_qat_loss=0.0), log=lambda line: None,
+                          progress=False)
+    for verdict in retold["verdicts"]:
+        if verdict["gate"] in lost:
+            assert verdict["status"] == ("FAIL" if lost[verdict["gate"]] > 0 else "PASS")
+            assert "limit 0.0" in verdict["detail"]
+    assert bool(failed_gates(retold["verdicts"])) == any(loss > 0 for loss in lost.values())
