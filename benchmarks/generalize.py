@@ -114,7 +114,9 @@ def main(argv=None) -> int:
     # What the measured model was trained with, from its run (a --skip-train run may predate RECIPE).
     trained = json.loads((train / "run.json").read_text())
     best_epoch = json.loads((train / "best" / "model.json").read_text()).get("epoch")
-    result = {"recipe": RECIPE, "epochs": trained["train"]["epochs"], "best_epoch": best_epoch, "run": str(run),
+    history = json.loads((train / "history.json").read_text())["epochs"]
+    result = {"recipe": RECIPE, "epochs": trained["train"]["epochs"], "epochs_trained": len(history),
+              "best_epoch": best_epoch, "run": str(run),
               "limit": args.limit,
               "trained_with": {key: trained.get(key) for key in ("model", "train", "init_from", "teacher", "data")},
               "sets": scores, "horse_share": horse, "latency": latency}
@@ -332,7 +334,8 @@ def model_card(result: dict) -> str:
         "2. `edge-deeplab relabel --teacher peer:coral-voc`: ccp-person training pixels labelled background where "
         "Coral's model sees a person are ignored (ccp-person marks only the main subject).",
         "3. `edge-deeplab train --init-from IMPORTED " + " ".join(result["recipe"])
-        + f"`, {result['epochs']} epochs on eg1800 train + relabelled ccp-person train; teachers: "
+        + f"`, {result['epochs_trained']} of {result['epochs']} scheduled epochs (poly schedule) on eg1800 train + "
+        "relabelled ccp-person train; teachers: "
         f"{', '.join(teachers) if isinstance(teachers, list) else teachers}; kept: epoch {result.get('best_epoch')}, "
         "the best mIoU on eg1800 val + ccp-person val.",
         "4. `edge-deeplab export --output-kind probabilities`: int8 calibrated on 100 training photos; GPU-delegate "

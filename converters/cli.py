@@ -43,7 +43,6 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 
     from edge_deeplab.model.saving import read_model_json
     from edge_deeplab.train.loop import train
-
     from edge_deeplab.train.teachers import teacher_specs
 
     labels, teacher = None, None
@@ -55,9 +54,10 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
             if not run:
                 raise EdgeDeeplabError(f"{model}: no training run beside it to take the data from: pass --data")
             data, labels = run["data"]["train"], run["data"].get("labels")
-        # The float run's TFLite teachers keep speaking in QAT (its Keras teacher is replaced by the float model).
-        extra = [spec for spec in teacher_specs(list(teachers) or run.get("teacher")) if spec.is_tflite or teachers]
-        teacher = ([model] if distill else []) + [str(spec) for spec in extra]
+        # The float model teaches (--distill), beside the teachers given, or else the float run's TFLite ones
+        # (its Keras teacher, if any, was what the float model has learnt from already).
+        extra = list(teachers) or [str(spec) for spec in teacher_specs(run.get("teacher")) if spec.is_tflite]
+        teacher = ([model] if distill else []) + extra
         teacher = teacher[0] if len(teacher) == 1 else teacher or None
     given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
              "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}

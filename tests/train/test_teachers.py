@@ -151,3 +151,9 @@ def test_train_with_two_tflite_teachers_records_them_and_keeps_them_on_resume(sh
     assert result.exit_code == 0, result.output
     assert "distilling from peer:deeplabv3-voc" in result.output
     assert [e["epoch"] for e in json.loads((run / "history.json").read_text())["epochs"]] == [1, 2]
+    # QAT keeps the float run's TFLite teachers beside the float model it distils from.
+    qat = tmp_path / "qat"
+    result = CliRunner().invoke(main, ["qat", str(run / "best"), "--output", str(qat), "--epochs", "1",
+                                       "--batch-size", "4", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((qat / "run.json").read_text())["teacher"] == [str(run / "best"), *recorded]
