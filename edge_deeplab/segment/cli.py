@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from edge_deeplab.evaluate.cli import crf_from_options, refine_options
 from edge_deeplab.options import example, output_option, progress_option
 from edge_deeplab.segment.predict import DEFAULT_BLUR  # numpy only: --help still loads no TensorFlow
 
@@ -18,9 +19,10 @@ from edge_deeplab.segment.predict import DEFAULT_BLUR  # numpy only: --help stil
               help="Also write STEM.portrait.jpg: portrait mode, the background blurred, the person sharp.")
 @click.option("--blur", type=float, default=DEFAULT_BLUR, show_default=True,
               help="Portrait-mode blur: Gaussian sigma as a fraction of the photo's longer side.")
+@refine_options
 @click.option("--threads", type=int, default=2, show_default=True, help="LiteRT CPU threads for a .tflite.")
 @progress_option()
-def predict(model, images, output, probability, portrait, blur, threads, progress):
+def predict(model, images, output, probability, portrait, blur, refine, threads, progress, **crf_options):
     """Segment photos with MODEL: a .tflite, a saved Keras model folder, preset:NAME or peer:NAME.
 
     Writes STEM.mask.png per photo: each pixel's class id (0 background, 1 person for a person model;
@@ -28,7 +30,8 @@ def predict(model, images, output, probability, portrait, blur, threads, progres
     """
     from edge_deeplab.segment.predict import predict_files
 
+    crf = crf_from_options(crf_options, refine)
     written = predict_files(model, images, output, probability=probability, portrait=portrait, blur=blur,
-                            threads=threads, progress=progress)
+                            threads=threads, refine=refine, crf=crf, progress=progress)
     for files in written:
         click.echo("  ".join(path for kind, path in files.items() if kind != "image"))

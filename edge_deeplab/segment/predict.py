@@ -74,7 +74,8 @@ def read_photo(path) -> np.ndarray:
     return read_image_file(path, fix=PHOTO_FIX)
 
 
-def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2) -> Segmentation:
+def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2, refine: str = "none",
+            crf=None) -> Segmentation:
     """Segment one photo.
 
     Args:
@@ -82,6 +83,9 @@ def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2) -> Seg
             runner from `open_model` (open it once to segment many photos).
         image: a photo's path, or an RGB uint8 array [H, W, 3].
         threads: LiteRT CPU threads for a .tflite.
+        refine: "none", or "crf" to sharpen the edges with a dense CRF over the photo (DeepLab v1/v2;
+            about half a second a photo; pip install 'edge-deeplab[crf]').
+        crf: the CRF's parameters (edge_deeplab.evaluate.refine.CRFConfig; its defaults when None).
 
     Returns:
         A Segmentation at the photo's own resolution (.labels, .person_probability, .probabilities).
@@ -92,11 +96,14 @@ def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2) -> Seg
         >>> result.labels.shape, float(result.person_probability.mean())
     """
     from edge_deeplab.evaluate.inference import predict_probabilities
+    from edge_deeplab.evaluate.refine import CRFConfig, require
 
+    require(refine)  # an unknown method or a missing CRF package: one line, before the model is opened
     rgb = read_photo(image) if isinstance(image, (str, Path)) else _checked_rgb(image)
     runner = open_model(model, threads)
     contract = runner.contract
-    return Segmentation(image=rgb, probabilities=predict_probabilities(runner, rgb).astype(np.float32),
+    probabilities = predict_probabilities(runner, rgb, refine=refine, crf=crf if crf is not None else CRFConfig())
+    return Segmentation(image=rgb, probabilities=probabilities.astype(np.float32),
                         class_names=tuple(contract.labels), person_class=_person_class(contract))
 
 
@@ -143,7 +150,8 @@ def _checked_rgb(image) -> np.ndarray:
 
 
 def predict_files(model, images, output, *, probability: bool = False, portrait: bool = False,
-                  blur: float = DEFAULT_BLUR, threads: int = 2, progress: bool = True) -> list:
+                  blur: float = DEFAULT_BLUR, threads: int = 2, refine: str = "none", crf=None,
+                  progress: bool = True) -> list:
     """Segment photo files into `output`: per photo STEM.mask.png (class ids), and on request
     STEM.person.png (person probability x 255) and STEM.portrait.jpg (background blurred).
 
@@ -164,6 +172,9 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
         read_photo(image)  # decoded now only to find a bad photo before any output exists
     if portrait:
         _check_blur(blur)
+    from edge_deeplab.evaluate.refine import require
+
+    require(refine)
     runner = open_model(model, threads)
     if (probability or portrait) and _person_class(runner.contract) is None:
         raise EdgeDeeplabError(f"{model}: its labels {list(runner.contract.labels)} name no person; --probability and "
@@ -172,7 +183,7 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
     written = []
     with progress_bar(total=len(images), desc="predict", unit="photo", enabled=progress) as bar:
         for image in images:
-            result = predict(runner, image)
+            result = predict(runner, image, refine=refine, crf=crf)
             files = {"image": str(image), "mask": _write_image(output / f"{image.stem}.mask.png", result.labels)}
             if probability:
                 levels = np.round(result.person_probability * 255.0).astype(np.uint8)

@@ -143,3 +143,24 @@ def test_preset_person_segments_real_photos(shared):
         person, truth_person = (predicted == 1) & valid, (truth == 1) & valid
         ious.append((person & truth_person).sum() / max(1, (person | truth_person).sum()))
     assert np.mean(ious) >= 0.75, ious
+
+
+def test_refine_crf_for_still_photos_and_crf_options_need_it(tmp_path):
+    """predict --refine crf runs the dense CRF over the photo (the still-photo portrait mode it is meant
+    for); the Python API gives the same mask; a --crf-* option without --refine crf is refused."""
+    pytest.importorskip("pydensecrf.densecrf", reason="the crf extra (pip install 'edge-deeplab[crf]') is not installed")
+    photo = _photo(tmp_path / "a.jpg", size=(64, 48))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(out), "--refine", "crf",
+                                       "--crf-iterations", "3", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    from edge_deeplab.evaluate.refine import CRFConfig
+
+    refined = edge_deeplab.predict("preset:person", photo, refine="crf", crf=CRFConfig(iterations=3))
+    plain = edge_deeplab.predict("preset:person", photo)
+    assert np.array_equal(np.asarray(Image.open(out / "a.mask.png")), refined.labels)
+    assert not np.allclose(refined.person_probability, plain.person_probability)
+    result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(tmp_path / "o2"),
+                                       "--crf-iterations", "3"])
+    assert result.exit_code != 0 and "has no effect without --refine crf" in result.output
+    assert not (tmp_path / "o2").exists()
