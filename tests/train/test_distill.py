@@ -57,7 +57,8 @@ def test_a_teacher_pulls_the_student_towards_its_predictions_where_labels_are_si
     from edge_deeplab.train.losses import cross_entropy
 
     step = make_train_step(student, optimizer, tf.distribute.get_strategy(), cross_entropy, 2, teacher, 1.0)
-    losses = [float(step(images, ignored)) for _ in range(15)]
+    # 30 steps: batch norm's moving statistics (momentum 0.9), which the inference-mode checks use, catch up.
+    losses = [float(step(images, ignored)) for _ in range(30)]
     after = float(tf.reduce_mean(distillation(teacher(images), student(images))))
     assert before > 1e-3 and after < 0.5 * before, (before, after, losses)
 
