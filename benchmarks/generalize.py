@@ -34,14 +34,13 @@ from pathlib import Path
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports TensorFlow)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_json, write_text
-from edge_deeplab.shared import shared_dir
+from edge_deeplab.shared import EVALUATION_SETS, shared_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOOGLE = "peers/deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite"
 MEDIAPIPE = "peers/mediapipe-selfie/selfie_segmentation.tflite"
-#: (data folder, split) of each set scored; eg1800 test and coco-people are never trained or selected on.
-SETS = {"eg1800 test": ("eg1800", "test"), "ccp-person val": ("ccp-person", "val"),
-        "coco-people": ("coco-people", "val")}
+#: (folder under shared/, split) of each set scored; none of them is trained or selected on.
+SETS = EVALUATION_SETS
 TRAINING = ["eg1800", "ccp-relabelled"]
 #: Published: PortraitNet (Zhang et al. 2019) on the EG1800 test list, 224 px.
 PORTRAITNET_EG1800_MIOU = 96.6
@@ -99,7 +98,7 @@ def main(argv=None) -> int:
                      *(["--resume"] if (qat / "run.json").is_file() else []))
             exports.update(export_models(train / "best", run / "export", qat_model=qat / "best"))
         models = [str(train / "best"), *map(str, exports.values())]
-        scores = {name: evaluate_on(shared / "data" / folder, split, models, args.limit)
+        scores = {name: evaluate_on(shared / folder, split, models, args.limit)
                   for name, (folder, split) in SETS.items()}
         horse = {label: horse_share(path, shared) for label, path in
                  [("ours Keras float", train / "best"), *[(f"ours {fmt}", p) for fmt, p in exports.items()],

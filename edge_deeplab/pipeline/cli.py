@@ -5,7 +5,8 @@ from edge_deeplab.converters.formats import FORMAT_NAMES, parse_formats
 from edge_deeplab.model.cli import config_from_options, config_options
 from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
 from edge_deeplab.pipeline.report import GATE_FAILED_EXIT, failed_gates
-from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, PipelineConfig
+from edge_deeplab.pipeline.run import DEFAULT_INIT, DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, FINE_TUNE_TRAIN, \
+    PipelineConfig
 from edge_deeplab.train.config import TrainConfig
 
 #: The pipeline's defaults, shown in --help from its config dataclasses (the one place they are set).
@@ -20,16 +21,23 @@ PIPELINE = PipelineConfig()
 @click.option("--from-model", type=click.Path(),
               help="Start from this trained model folder, or preset:person (the shipped person model), "
                    "skipping training.")
-@click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 for training.")
+@click.option("--init-from", default=DEFAULT_INIT, show_default=True,
+              help="Model folder or preset:NAME training starts from, and distils from so that --data does not "
+                   "unteach it; 'none' trains from scratch. The model options below (defaults shown for "
+                   "scratch) change a starting model's shape: its matching layers are copied.")
+@click.option("--backbone-weights", help="With --init-from none: 'imagenet' or a Keras no-top MobileNet-v2 .h5.")
 @click.option("--labels", help="Label mapping JSON for the dataset.")
 @config_options(defaults=DEFAULT_MODEL)
-@click.option("--epochs", type=int, help=with_default("Training epochs.", DEFAULT_TRAIN, "epochs"))
+@click.option("--epochs", type=int, help=f"Training epochs.  [default: {FINE_TUNE_TRAIN.epochs} from a model, "
+                                         f"{DEFAULT_TRAIN.epochs} from scratch]")
 @click.option("--batch-size", type=int, help=with_default("Training and QAT batch size.", DEFAULT_TRAIN, "batch_size"))
 @click.option("--learning-rate", type=float,
-              help=with_default(f"Training base learning rate (--optimizer sgd: {TrainConfig.learning_rate:g}).",
-                                DEFAULT_TRAIN, "learning_rate"))
+              help=f"Training base learning rate.  [default: {FINE_TUNE_TRAIN.learning_rate:g} from a model "
+                   f"({FINE_TUNE_TRAIN.optimizer}), {DEFAULT_TRAIN.learning_rate:g} from scratch "
+                   f"({DEFAULT_TRAIN.optimizer}); another optimizer: {TrainConfig.learning_rate:g} for sgd]")
 @click.option("--optimizer", type=click.Choice(["sgd", "adamw"]),
-              help=with_default(OPTIMIZER_HELP, DEFAULT_TRAIN, "optimizer"))
+              help=f"{OPTIMIZER_HELP}  [default: {FINE_TUNE_TRAIN.optimizer} from a model, "
+                   f"{DEFAULT_TRAIN.optimizer} from scratch]")
 @click.option("--qat-epochs", type=int, help=with_default("QAT epochs.", DEFAULT_QAT, "epochs"))
 @click.option("--formats", default=",".join(FORMAT_NAMES), show_default=True,
               help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
@@ -48,12 +56,18 @@ PIPELINE = PipelineConfig()
                    "verdict FAILs.")
 @click.option("--max-qat-loss", type=float, default=PIPELINE.max_qat_loss, show_default=True,
               help="mIoU points int8 from QAT may lose against the float model before its verdict FAILs.")
+@click.option("--real-photos/--no-real-photos", default=None,
+              help="Also score the models on shared/'s held-out real photos (eg1800 test, ccp-person val, "
+                   "coco-people).  [default: where shared/ holds them]")
+@click.option("--min-person-iou", type=float, default=PIPELINE.min_person_iou, show_default=True,
+              help="Person IoU each integer export must reach on each set of real photos for its verdict to PASS.")
 @click.option("--strict", is_flag=True,
               help=f"Also exit {GATE_FAILED_EXIT} when a gate is NOT MEASURED (e.g. the phone's FPS without a phone).")
 @progress_option()
-def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_size, learning_rate, optimizer,
-             qat_epochs, formats, calibration_images, peers, bench_runs, serial, benchmark_binary, min_fps,
-             max_int8_loss, max_qat_loss, strict, progress, config_file, **model_options):
+def pipeline(data, output, from_model, init_from, backbone_weights, labels, epochs, batch_size, learning_rate,
+             optimizer, qat_epochs, formats, calibration_images, peers, bench_runs, serial, benchmark_binary, min_fps,
+             max_int8_loss, max_qat_loss, real_photos, min_person_iou, strict, progress, config_file,
+             **model_options):
     """Train -> QAT -> export -> GPU gates -> evaluate -> benchmark -> deployment report (HTML, Markdown, JSON).
 
     Exit status: 0 when every verdict PASSes (NOT MEASURED too, unless --strict), 3 when a verdict FAILs,
@@ -62,21 +76,35 @@ def pipeline(data, output, from_model, backbone_weights, labels, epochs, batch_s
     from edge_deeplab import presets
     from edge_deeplab.pipeline.run import run_pipeline
 
-    model = config_from_options(config_file, base=DEFAULT_MODEL.to_dict(), **model_options)
+    # --from-model skips training: nothing starts from the default --init-from then.
+    start = None if from_model or init_from in (None, "none") else str(presets.resolve(init_from, "keras"))
+    if start and backbone_weights:
+        raise click.UsageError("--backbone-weights starts a model from scratch: add --init-from none")
+    if start:
+        from edge_deeplab.model.saving import read_model_json
+
+        base_model, base_train = read_model_json(start)[0], FINE_TUNE_TRAIN
+    else:
+        base_model, base_train = DEFAULT_MODEL, DEFAULT_TRAIN
+    given = config_file or any(value is not None for value in model_options.values())
+    # Without model options a fine-tuned model keeps its starting model's shape exactly.
+    model = config_from_options(config_file, base=base_model.to_dict(), **model_options) if given or not start \
+        else None
     train_changes = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                                        "optimizer": optimizer}.items() if v is not None}
-    if optimizer and optimizer != DEFAULT_TRAIN.optimizer and learning_rate is None:
-        # The pipeline's learning rate is its default optimizer's; another optimizer starts from TrainConfig's.
+    if optimizer and optimizer != base_train.optimizer and learning_rate is None:
+        # The default learning rate is the default optimizer's; another optimizer starts from TrainConfig's.
         train_changes["learning_rate"] = TrainConfig.learning_rate
     qat = DEFAULT_QAT.replace(**{k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items()
                                  if v is not None})
-    config = PipelineConfig(data=data, output=output, model=model, train=DEFAULT_TRAIN.replace(**train_changes),
-                            qat=qat, backbone_weights=backbone_weights, labels=labels,
+    config = PipelineConfig(data=data, output=output, model=model, train=base_train.replace(**train_changes),
+                            qat=qat, backbone_weights=backbone_weights, labels=labels, init_from=start,
                             from_model=None if from_model is None else str(presets.resolve(from_model, "keras")),
                             formats=parse_formats(formats),
                             calibration_images=calibration_images, peers=peers, bench_runs=bench_runs,
                             serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps,
-                            max_int8_loss=max_int8_loss, max_qat_loss=max_qat_loss)
+                            max_int8_loss=max_int8_loss, max_qat_loss=max_qat_loss, real_photos=real_photos,
+                            min_person_iou=min_person_iou)
     report = run_pipeline(config, log=click.echo, progress=progress)
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")

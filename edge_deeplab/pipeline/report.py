@@ -13,6 +13,7 @@ from edge_deeplab.evaluate.report import LEGEND
 from edge_deeplab.converters.formats import FORMATS
 from edge_deeplab.io import write_text
 from edge_deeplab.litert.gpu import INSTALL_HINT
+from edge_deeplab.pipeline.real import real_markdown, real_rows, real_verdict
 from edge_deeplab.pipeline.results import Evaluated, Exported, HostBenched, Trained
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
@@ -35,7 +36,8 @@ def _load(path) -> Optional[dict]:
 
 
 def build_report(config, model_config, trained: Trained, exported: Exported, evaluated: Evaluated,
-                 host: HostBenched, device: Optional[dict], timings: dict, *, float_model, qat_model) -> dict:
+                 host: HostBenched, device: Optional[dict], timings: dict, *, float_model, qat_model,
+                 real=None) -> dict:
     evaluation = _load(evaluated.json)
     history = (_load(trained.history) or {}).get("epochs", [])
     bench = _load(host.json)
@@ -99,7 +101,11 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
                          "detail": "no phone: pass --serial and --benchmark-binary to measure it; host CPU "
                                    "FPS are in the table, and are not phone GPU numbers"})
 
+    real_photos = real_rows(real)
+    verdicts.append(real_verdict(real_photos, config.min_person_iou))
+
     return {"data": config.data, "output": config.output, "model_config": model_config.to_dict(),
+            "init_from": config.init_from, "real_photos": real_photos,
             "float_model": str(float_model), "qat_model": None if qat_model is None else str(qat_model),
             "training": history, "models": rows, "exports": list(exports.values()), "verdicts": verdicts,
             "host": bench.get("host"), "device": device, "stage_seconds": timings,
@@ -137,6 +143,7 @@ def render_markdown(report: dict) -> str:
     lines += ["", f"Accuracy on {dataset} at each image's own resolution; Δ against the Keras float model; host "
                   "CPU latency is the LiteRT interpreter with 2 threads (model only, median)."
               if dataset else ""]
+    lines += real_markdown(report.get("real_photos") or {})
     if report["training"]:
         lines += ["", "## Training", "", "| epoch | train loss | val mIoU % | val person IoU % | images/s |",
                   "|---|---|---|---|---|"]
@@ -234,9 +241,21 @@ def render_html(report: dict) -> str:
             f"<p>Data <code>{escape(str(report['data']))}</code>, float model "
             f"<code>{escape(report['float_model'])}</code>.</p>"
             f"<h2>Verdicts</h2><table><tr><th>gate</th><th>verdict</th><th>detail</th></tr>{verdicts}</table>"
-            f"<h2>Models</h2><table><tr>{head}</tr>{body}</table><h2>Plots</h2><div class=row>{figures}</div>"
+            f"<h2>Models</h2><table><tr>{head}</tr>{body}</table>{_real_html(report)}<h2>Plots</h2><div class=row>{figures}</div>"
             f"<h2>Best and worst images</h2><p>{escape(LEGEND)}</p>"
             f"{''.join(overlay_html)}<h2>All tables</h2><pre>{markdown_tables}</pre></body></html>\n")
+
+
+def _real_html(report: dict) -> str:
+    rows = report.get("real_photos") or {}
+    if not rows:
+        return ""
+    lines = real_markdown(rows)
+    table = [line for line in lines if line.startswith("|") and not line.startswith("|---")]
+    cells = [[html.escape(c.strip()) for c in line.strip("|").split("|")] for line in table]
+    head = "".join(f"<th>{c}</th>" for c in cells[0])
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
+    return f"<h2>{html.escape(lines[1][3:])}</h2><table><tr>{head}</tr>{body}</table><p>{html.escape(lines[-1])}</p>"
 
 
 def write_report(report: dict, out: Path) -> dict:

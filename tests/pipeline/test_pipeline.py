@@ -22,7 +22,7 @@ def tiny(tmp_path_factory):
         model=DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16),
         train=TrainConfig(epochs=1, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0),
         qat=TrainConfig(epochs=1, batch_size=4, learning_rate=0.001, warmup_epochs=0),
-        formats=("fp32", "int8", "qat-int8"), calibration_images=4, peers=False, bench_runs=2)
+        formats=("fp32", "int8", "qat-int8"), calibration_images=4, peers=False, bench_runs=2, real_photos=False)
     lines = []
     report = run_pipeline(config, log=lines.append, progress=False)
     return config, report, lines
@@ -35,8 +35,9 @@ def test_report_has_every_stage_and_a_verdict_per_gate(tiny):
         assert (Path(out) / f"report.{kind}").stat().st_size > 0
     assert [row["model"] for row in report["models"]] == ["keras", "fp32", "int8", "qat-int8"]
     gates = {verdict["gate"]: verdict["status"] for verdict in report["verdicts"]}
-    assert len(gates) == 4 and any("int8 post-training" in g for g in gates) and any("QAT" in g for g in gates)
+    assert len(gates) == 5 and any("int8 post-training" in g for g in gates) and any("QAT" in g for g in gates)
     assert gates[next(g for g in gates if "FPS" in g)] == "NOT MEASURED"  # no phone here, and it says so
+    assert gates[next(g for g in gates if "real people" in g)] == "NOT MEASURED"  # real photos not asked for
     assert all(row["host_cpu_ms"] > 0 for row in report["models"] if row["model"] != "keras")
     html = (Path(out) / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3  # accuracy/latency, per-class IoU, training curve
@@ -121,3 +122,44 @@ def test_a_limit_below_the_measured_loss_fails_the_real_verdict(tiny):
             assert verdict["status"] == ("FAIL" if lost[verdict["gate"]] > 0 else "PASS")
             assert "limit 0.0" in verdict["detail"]
     assert bool(failed_gates(retold["verdicts"])) == any(loss > 0 for loss in lost.values())
+
+
+def test_training_from_a_model_is_scored_on_held_out_real_photos(tiny, tmp_path, monkeypatch):
+    """Started from a model (here the tiny run's), the pipeline distils from it and scores the starting
+    model, the trained one and its integer exports on the held-out sets shared/ holds (a stand-in
+    shared/ with one set), with a verdict on the integer exports' person IoU."""
+    from edge_deeplab.pipeline.report import failed_gates
+
+    config, report, _ = tiny
+    shared = tmp_path / "shared"
+    write_synthetic(shared / "data" / "ccp-person", n_train=2, n_val=3, size=65, seed=11)
+    monkeypatch.setenv("EDGE_DEEPLAB_SHARED", str(shared))
+    started = dataclasses.replace(config, output=str(tmp_path / "out"), model=None, init_from=report["float_model"],
+                                  real_photos=None, min_person_iou=1.0, formats=("int8", "qat-int8"))
+    lines = []
+    report = run_pipeline(started, log=lines.append, progress=False)
+    assert any("distilling from" in line for line in lines)
+    assert list(report["real_photos"]) == ["ccp-person val"]
+    rows = report["real_photos"]["ccp-person val"]
+    assert [row["model"] for row in rows] == ["starting model", "keras", "int8", "qat-int8"]
+    verdict = next(v for v in report["verdicts"] if "real people" in v["gate"])
+    assert verdict["status"] == "FAIL" and "int8" in verdict["detail"]  # nothing tiny reaches IoU 1.0
+    assert verdict["gate"] in failed_gates(report["verdicts"])
+    assert "Real photos" in (Path(started.output) / "report.md").read_text()
+    passing = run_pipeline(dataclasses.replace(started, min_person_iou=0.0), log=lambda line: None, progress=False)
+    assert next(v for v in passing["verdicts"] if "real people" in v["gate"])["status"] == "PASS"
+
+
+def test_the_main_job_fine_tunes_preset_person_by_default(monkeypatch, tmp_path):
+    from edge_deeplab.pipeline.run import FINE_TUNE_TRAIN
+    from edge_deeplab.presets import resolve
+
+    out = ["--output", str(tmp_path / "out")]
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out)
+    assert result.exit_code == 0, result.output
+    assert config.init_from == str(resolve("preset:person")) and config.model is None
+    assert config.train == FINE_TUNE_TRAIN
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--init-from", "none", "--epochs", "3")
+    assert config.init_from is None and config.model.depth_multiplier == 0.35 and config.train.epochs == 3
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--backbone-weights", "imagenet")
+    assert result.exit_code == 2 and config is None and "--init-from none" in result.output
