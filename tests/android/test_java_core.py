@@ -27,3 +27,24 @@ def test_junit(junit_classpath, test_class):
     assert result.returncode == 0, f"{test_class} failed:\n{report}"
     ran = re.search(r"OK \((\d+) tests?\)", report)
     assert ran and int(ran.group(1)) > 0, f"{test_class} ran no test:\n{report}"
+
+
+def test_the_frame_benchmark_runs_on_the_shipped_assets(junit_classpath, tmp_path):
+    """benchmarks/android_frame_cpu.py's Java side, a few frames: it must keep compiling against the
+    core and read the shipped assets (its times are not checked here: benchmarks print numbers)."""
+    import json
+    import subprocess
+
+    from android_tools import DEMO, REPO
+
+    out = tmp_path / "bench"
+    compiled = subprocess.run(["javac", "--release", "11", "-d", str(out), "-cp", junit_classpath,
+                               str(REPO / "benchmarks/android/FrameCpuBenchmark.java")],
+                              capture_output=True, text=True, timeout=300)
+    assert compiled.returncode == 0, compiled.stderr
+    ran = subprocess.run(["java", "-cp", f"{out}:{junit_classpath}", "org.edgedeeplab.portrait.bench.FrameCpuBenchmark",
+                          str(DEMO / "app/src/main/assets"), "1", "3"], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout)
+    assert result["frame"] == [480, 640] and result["model_output"] == [321, 321, 2]
+    assert set(result["variants"]) == {"smooth+main_subject", "smooth", "nosmooth"}
