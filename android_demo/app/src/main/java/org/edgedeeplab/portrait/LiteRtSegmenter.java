@@ -85,8 +85,9 @@ final class LiteRtSegmenter implements MaskPipeline.Model, AutoCloseable {
         for (String skipped : choice.skipped) {
             Log.w(TAG, "skipped " + skipped);
         }
-        Log.i(TAG, "running on " + choice.backend.label + ": " + installed.contract + ", input " + choice.runtime.io.input
-                + ", output " + choice.runtime.io.output);
+        ModelIo io = choice.runtime.io;
+        Log.i(TAG, "running on " + choice.backend.label + ": " + installed.contract + ", input " + io.input
+                + ", output " + io.output);
         return new LiteRtSegmenter(choice);
     }
 

@@ -224,7 +224,8 @@ public final class MainActivity extends ComponentActivity implements PortraitRen
             return; // the provider, the GL texture and the permission arrive in any order
         }
         try {
-            CameraSelector selector = frontCamera ? CameraSelector.DEFAULT_FRONT_CAMERA : CameraSelector.DEFAULT_BACK_CAMERA;
+            CameraSelector selector =
+                    frontCamera ? CameraSelector.DEFAULT_FRONT_CAMERA : CameraSelector.DEFAULT_BACK_CAMERA;
             if (!cameraProvider.hasCamera(selector)) { // a device with one camera only
                 frontCamera = !frontCamera;
                 selector = frontCamera ? CameraSelector.DEFAULT_FRONT_CAMERA : CameraSelector.DEFAULT_BACK_CAMERA;
