@@ -141,6 +141,9 @@ final class PortraitRenderer implements GLSurfaceView.Renderer, SurfaceTexture.O
         linearClamp(GLES20.GL_TEXTURE_2D);
         GLES20.glGenTextures(2, blurTextures, 0);
         GLES20.glGenFramebuffers(2, blurFramebuffers, 0);
+        if (cameraTexture != null) {
+            cameraTexture.release(); // the old context (before a pause) is gone; the camera is rebound below
+        }
         cameraTexture = new SurfaceTexture(cameraTextureId);
         cameraTexture.setOnFrameAvailableListener(this);
         maskWidth = 0; // a new context has no mask texture yet
