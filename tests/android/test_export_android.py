@@ -184,3 +184,18 @@ def test_the_installed_contract_json_is_the_embedded_one(app, tiny_tflite):
     embedded = contract_text((assets(app) / GPU_ASSET).read_bytes())
     assert json.loads((assets(app) / CONTRACT_ASSET).read_text()) == json.loads(embedded)
     assert installation.contract.output_kind == "probabilities"
+
+
+def test_the_gpu_model_with_its_appended_softmax_stays_whole_on_the_gpu(app, tiny_tflite):
+    """The head export-android adds must not push the model off the GPU: the project's GPU gate, static
+    (each op's constraints) and dynamic (LiteRT's GPU accelerator alone, on the software Vulkan driver)."""
+    from edge_deeplab.converters import gpu_gate
+
+    installation = export_android(tiny_tflite["logits-f32"][0], tiny_tflite["logits-int8"][0], app)
+    assert installation.gpu.head_added
+    static = gpu_gate.static_check(installation.gpu.path)
+    assert static.status == gpu_gate.PASS, static.summary
+    dynamic = gpu_gate.dynamic_check(installation.gpu.path)
+    if dynamic.status == gpu_gate.NOT_RUN:
+        pytest.skip(f"no Vulkan device for the dynamic GPU check: {dynamic.summary}")
+    assert dynamic.status == gpu_gate.PASS, dynamic.summary
