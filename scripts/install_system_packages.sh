@@ -35,6 +35,10 @@ if [ "$group" = test ]; then
     # aapt2 with the platform's framework-res.apk to link the demo's manifest and resources.
     if ! command -v javac >/dev/null 2>&1; then need default-jdk-headless; fi
     need junit4
+    # Android ships org.json in its framework; Debian packages the same (Android's) implementation.
+    need libandroid-json-java
+    # glslangValidator (Khronos' reference compiler) checks the demo's GLSL ES shaders.
+    if ! command -v glslangValidator >/dev/null 2>&1; then need glslang-tools; fi
     need aapt
     need android-framework-res
     # -- adb: the device benchmark talks to phones through the real adb client --

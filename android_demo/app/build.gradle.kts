@@ -26,7 +26,7 @@ android {
         targetCompatibility = JavaVersion.VERSION_11
     }
 
-    // The interpreter memory-maps model.tflite straight from the APK: it must be stored uncompressed.
+    // LiteRT maps the models straight from the APK's assets: they must be stored uncompressed.
     androidResources {
         noCompress += "tflite"
     }
@@ -37,12 +37,12 @@ dependencies {
     implementation(libs.camera.core)
     implementation(libs.camera.camera2)
     implementation(libs.camera.lifecycle)
-    implementation(libs.camera.view)
     implementation(libs.litert)
     implementation(libs.litert.gpu)
-    implementation(libs.litert.gpu.api)
 
     // The core/ package is plain Java: its tests run here with `./gradlew test` and, without Gradle,
     // from the repository's pytest suite (tests/android/).
     testImplementation(libs.junit)
+    // android.jar's org.json is a stub that throws under `./gradlew test`: the real one for the JVM.
+    testImplementation(libs.json)
 }

@@ -1,14 +1,19 @@
-"""`edge-deeplab export-android MODEL`: check a .tflite and its contract, install it in the demo app.
+"""`edge-deeplab export-android GPU_MODEL CPU_MODEL`: check a model pair, install it in the demo app.
 
-The app reads everything it needs from the model itself (normalisation, input size and output kind
-from the embedded contract; quantisation from the input tensor), so installing is copying one file
-into android_demo/app/src/main/assets/model.tflite, plus contract.json beside it for people to read.
-The checks here are the ones the app makes at start-up (ModelIo.java), done on the desk instead of
-on a phone: a model the app would refuse is refused here, with the reason and the fix.
+The app runs LiteRT's CompiledModel on the GPU accelerator with the fp16 export and falls back to the
+CPU with the int8 export (fp16 is the GPU's format, int8 the CPU's), so installing writes both into
+android_demo/app/src/main/assets/ (model_fp16.tflite, model_int8.tflite), with contract.json (the
+contract both embed: normalisation, input size, labels, output kind) and models.json (each model's
+tensor types, shapes and quantisation) beside them: plain assets the app reads with Android's
+org.json, no flatbuffer parsing on the phone. The checks here are the ones the app makes at start-up
+(ModelIo.java), done on the desk instead of on a phone: a model the app would refuse is refused
+here, with the reason and the fix.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +21,23 @@ import numpy as np
 from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_bytes
-from edge_deeplab.litert.flatbuffer import contract_text, load_tflite_bytes
+from edge_deeplab.litert.flatbuffer import contract_text, load_tflite_bytes, tflite_format
+from edge_deeplab.litert.heads import with_probabilities
 from edge_deeplab.litert.interpreter import tensor_details
 
-#: Asset names the app opens (MainActivity.MODEL_ASSET / CONTRACT_ASSET).
-MODEL_ASSET = "model.tflite"
+#: Asset names the app opens (LiteRtSegmenter.java): the GPU model, the CPU model, the contract both
+#: share and what the installer found in each model's tensors.
+GPU_ASSET = "model_fp16.tflite"
+CPU_ASSET = "model_int8.tflite"
 CONTRACT_ASSET = "contract.json"
+MODELS_ASSET = "models.json"
+#: Written by earlier versions (one int8 model for every backend); removed when the pair is installed.
+STALE_ASSETS = ("model.tflite",)
 ASSETS_DIR = Path("app/src/main/assets")
 MANIFEST = Path("app/src/main/AndroidManifest.xml")
 REEXPORT = "export it again with `edge-deeplab export`"
+PAIR_FIX = "pass the fp16 and the int8 export of one model, e.g. `edge-deeplab export-android RUN_fp16.tflite " \
+           "RUN_int8.tflite`, or a preset (preset:person)"
 
 _INPUT_TYPES = {np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.int8)}
 _SCORE_TYPES = {np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.int8)}
@@ -33,29 +46,92 @@ _LABEL_TYPES = {np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.uint8), np.d
 
 @dataclasses.dataclass(frozen=True)
 class InstalledModel:
-    model_path: Path
-    contract_path: Path
+    """One of the two models as installed: where, for which accelerator, and its tensors."""
+    accelerator: str  # "gpu" or "cpu"
+    path: Path
+    source: Path
     size_bytes: int
-    contract: ModelContract
+    format: str       # e.g. "tflite fp16"
     input: str        # e.g. "float32 [1, 257, 257, 3]" or "int8 [1, 257, 257, 3] scale 0.0078 zero point -1"
     output: str
+    head_added: bool  # a softmax was appended to the model's logits
 
 
-def export_android(model, app="android_demo") -> InstalledModel:
-    """Validate `model` (a .tflite with an edge-deeplab contract, batch 1) and install it in `app`."""
-    model = Path(model)
-    assets = _assets_dir(Path(app))  # first: where the model goes must be writable before it is checked
+@dataclasses.dataclass(frozen=True)
+class Installation:
+    gpu: InstalledModel
+    cpu: InstalledModel
+    contract: ModelContract
+    contract_path: Path
+    models_path: Path
+
+
+def export_android(gpu_model, cpu_model, app="android_demo") -> Installation:
+    """Validate the GPU model (fp16 or fp32) and the CPU model (int8) of one network and install both in
+    `app` with their shared contract.
+
+    Both must carry an edge-deeplab contract that describes their tensors (batch 1, a person class) and
+    the same contract (size, normalisation, labels). A model ending in logits gets a softmax appended
+    (litert/heads.py), so the app reads probabilities and computes none. Everything is checked before
+    anything is written; each file is written to a temporary name and renamed.
+    """
+    assets = _assets_dir(Path(app))  # first: where the models go must be writable before they are checked
+    gpu = _prepare(Path(gpu_model), "gpu")
+    cpu = _prepare(Path(cpu_model), "cpu")
+    if gpu["contract"] != cpu["contract"]:
+        raise EdgeDeeplabError(f"{gpu_model} and {cpu_model}: their contracts differ (size, normalisation, labels "
+                               f"or output); {PAIR_FIX}")
+    contract = gpu["contract"]
+    models = {}
+    installed = {}
+    for prepared, asset in ((gpu, GPU_ASSET), (cpu, CPU_ASSET)):
+        models[prepared["accelerator"]] = {"file": asset, "format": prepared["format"],
+                                           "input": _tensor(prepared["input"]), "output": _tensor(prepared["output"])}
+    for prepared, asset in ((gpu, GPU_ASSET), (cpu, CPU_ASSET)):
+        write_bytes(assets / asset, prepared["data"])
+        installed[prepared["accelerator"]] = InstalledModel(
+            accelerator=prepared["accelerator"], path=assets / asset, source=prepared["source"],
+            size_bytes=len(prepared["data"]), format=prepared["format"], input=_describe(prepared["input"]),
+            output=_describe(prepared["output"]), head_added=prepared["head_added"])
+    write_bytes(assets / CONTRACT_ASSET, (contract.to_json() + "\n").encode("utf-8"))
+    write_bytes(assets / MODELS_ASSET, (json.dumps(models, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    for stale in STALE_ASSETS:
+        (assets / stale).unlink(missing_ok=True)
+    return Installation(gpu=installed["gpu"], cpu=installed["cpu"], contract=contract,
+                        contract_path=assets / CONTRACT_ASSET, models_path=assets / MODELS_ASSET)
+
+
+def _prepare(model: Path, accelerator: str) -> dict:
+    """The checked model, with probabilities out, in memory: nothing is written here."""
     data = load_tflite_bytes(model)
     contract = _contract_of(model, data)
     _require_person(model, contract)
+    fmt = tflite_format(model)
+    if accelerator == "gpu" and not fmt.startswith(("tflite fp16", "tflite fp32")):
+        raise EdgeDeeplabError(f"{model}: is {fmt}, but the GPU model must be float (fp16 is the GPU's format: "
+                               f"int8 runs dequantised there); {PAIR_FIX}")
+    if accelerator == "cpu" and not fmt.startswith("tflite int8"):
+        raise EdgeDeeplabError(f"{model}: is {fmt}, but the CPU model must be full-integer int8 (what pays on a "
+                               f"phone's CPU); {PAIR_FIX}")
     input_details, output_details = tensor_details(model, fix=REEXPORT)
     check_tensors(str(model), contract, input_details, output_details)
-    contract_text = contract.to_json() + "\n"
-    write_bytes(assets / MODEL_ASSET, data)
-    write_bytes(assets / CONTRACT_ASSET, contract_text.encode("utf-8"))
-    return InstalledModel(model_path=assets / MODEL_ASSET, contract_path=assets / CONTRACT_ASSET,
-                          size_bytes=len(data), contract=contract, input=_describe(input_details),
-                          output=_describe(output_details))
+    data, head_contract = with_probabilities(data, contract, str(model))
+    head_added = head_contract != contract
+    if head_added:
+        with tempfile.TemporaryDirectory() as folder:  # the new head's tensors, as LiteRT reports them
+            path = Path(folder) / model.name
+            path.write_bytes(data)
+            input_details, output_details = tensor_details(path, fix=REEXPORT)
+        check_tensors(str(model), head_contract, input_details, output_details)
+    return {"accelerator": accelerator, "source": model, "data": data, "contract": head_contract, "format": fmt,
+            "input": input_details, "output": output_details, "head_added": head_added}
+
+
+def _tensor(details: dict) -> dict:
+    """A tensor as the app's TensorSpec reads it from models.json."""
+    scale, zero_point = details["quantization"]
+    return {"type": np.dtype(details["dtype"]).name.upper(), "shape": [int(d) for d in details["shape"]],
+            "scale": float(scale), "zero_point": int(zero_point)}
 
 
 def _contract_of(model: Path, data: bytes) -> ModelContract:
@@ -134,15 +210,18 @@ def _describe(details: dict) -> str:
     return text
 
 
-def summary_rows(installed: InstalledModel) -> list[tuple[str, str]]:
-    c = installed.contract
+def summary_rows(installation: Installation) -> list[tuple[str, str]]:
+    c = installation.contract
     person = c.person_class if c.person_class is not None else "from labels"
-    return [
-        ("model", f"{installed.model_path} ({installed.size_bytes / 1e6:.2f} MB)"),
-        ("contract", str(installed.contract_path)),
-        ("input", installed.input),
+    rows = []
+    for model in (installation.gpu, installation.cpu):
+        head = ", softmax appended to its logits" if model.head_added else ""
+        rows += [(f"{model.accelerator} model", f"{model.path} ({model.size_bytes / 1e6:.2f} MB, {model.format}{head})"),
+                 (f"{model.accelerator} tensors", f"{model.input} -> {model.output}")]
+    return rows + [
+        ("contract", f"{installation.contract_path}, {installation.models_path}"),
         ("normalisation", f"(x - {list(c.mean)}) / {list(c.std)}"),
-        ("output", f"{installed.output} ({c.output_kind})"),
+        ("output", c.output_kind),
         ("labels", f"{c.num_classes}: {', '.join(c.labels[:6])}{' ...' if c.num_classes > 6 else ''}"),
         ("person class", str(person)),
     ]

@@ -102,7 +102,9 @@ def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, nam
     out.seek(0, io.SEEK_END)
     with zipfile.ZipFile(out, "a") as archive:
         for file_name, content in {**packed, LABELS_FILE: labels_file(contract)}.items():
-            archive.writestr(file_name, content)
+            # A fixed date: the same model and contract give the same bytes (the demo's shipped assets are
+            # compared with a fresh install), whatever the clock.
+            archive.writestr(zipfile.ZipInfo(file_name, date_time=(1980, 1, 1, 0, 0, 0)), content)
     return out.getvalue()
 
 

@@ -1,9 +1,10 @@
 """A model's raw output -> what an app shows, for each output kind of the contract: the one decoder
 that export checks, evaluation, the host benchmark, deployment and the Android parity fixtures use.
 
-The Android demo does the same in Java (android_demo/.../core/OutputDecoder.java); the parity test
-(tests/android/test_parity.py) checks the two agree on real TFLite outputs, so this is the reference
-a phone app is held to.
+The Android demo reads the person alpha in Java (android_demo/.../core/OutputDecoder.java, for the
+probabilities and person-alpha outputs it runs; a logits model gets its softmax appended by
+export-android, litert/heads.py); the parity test (tests/android/test_parity.py) checks the two agree
+on real TFLite outputs, so this is the reference a phone app is held to.
 
 `raw` is the output tensor without its batch axis, dequantised to float32 where it was quantised
 (interpreter.invoke gives exactly that): [h, w, C] scores for logits / probabilities, [h, w] or

@@ -19,10 +19,15 @@ from edge_deeplab.segment.predict import DEFAULT_BLUR  # numpy only: --help stil
               help="Also write STEM.portrait.jpg: portrait mode, the background blurred, the person sharp.")
 @click.option("--blur", type=float, default=DEFAULT_BLUR, show_default=True,
               help="Portrait-mode blur: Gaussian sigma as a fraction of the photo's longer side.")
+@click.option("--smooth", is_flag=True,
+              help="Take the photos as video frames in the order given and smooth the person mask across them "
+                   "(as the Android demo does).")
+@click.option("--main-subject", is_flag=True, help="Keep only the largest person region (drop passers-by).")
 @refine_options
 @click.option("--threads", type=int, default=2, show_default=True, help="LiteRT CPU threads for a .tflite.")
 @progress_option()
-def predict(model, images, output, probability, portrait, blur, refine, threads, progress, **crf_options):
+def predict(model, images, output, probability, portrait, blur, smooth, main_subject, refine, threads, progress,
+            **crf_options):
     """Segment photos with MODEL: a .tflite, a saved Keras model folder, preset:NAME or peer:NAME.
 
     Writes STEM.mask.png per photo: each pixel's class id (0 background, 1 person for a person model;
@@ -32,6 +37,7 @@ def predict(model, images, output, probability, portrait, blur, refine, threads,
 
     crf = crf_from_options(crf_options, refine)
     written = predict_files(model, images, output, probability=probability, portrait=portrait, blur=blur,
-                            threads=threads, refine=refine, crf=crf, progress=progress)
+                            threads=threads, refine=refine, crf=crf, smooth=smooth,
+                            main_subject=main_subject, progress=progress)
     for files in written:
         click.echo("  ".join(path for kind, path in files.items() if kind != "image"))

@@ -151,9 +151,13 @@ def _checked_rgb(image) -> np.ndarray:
 
 def predict_files(model, images, output, *, probability: bool = False, portrait: bool = False,
                   blur: float = DEFAULT_BLUR, threads: int = 2, refine: str = "none", crf=None,
-                  progress: bool = True) -> list:
+                  smooth: bool = False, main_subject: bool = False, progress: bool = True) -> list:
     """Segment photo files into `output`: per photo STEM.mask.png (class ids), and on request
     STEM.person.png (person probability x 255) and STEM.portrait.jpg (background blurred).
+
+    `smooth` takes the photos as consecutive video frames, in the order given, and smooths the person
+    probability across them (segment/masks.py TemporalSmoother, as the Android demo does); `main_subject`
+    keeps only the largest person region. Both change the mask, the probability and the portrait alike.
 
     Every photo is read and the model opened before anything is written, so a missing or corrupt photo,
     or a file that is not a model, leaves `output` untouched; each file is written to a temporary name
@@ -176,24 +180,38 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
 
     require(refine)
     runner = open_model(model, threads)
-    if (probability or portrait) and _person_class(runner.contract) is None:
-        raise EdgeDeeplabError(f"{model}: its labels {list(runner.contract.labels)} name no person; --probability and "
-                               "--portrait need a person segmentation model, e.g. preset:person")
+    if (probability or portrait or smooth or main_subject) and _person_class(runner.contract) is None:
+        raise EdgeDeeplabError(f"{model}: its labels {list(runner.contract.labels)} name no person; --probability, "
+                               "--portrait, --smooth and --main-subject need a person segmentation model, e.g. "
+                               "preset:person")
+    from edge_deeplab.segment import masks
+
+    smoother = masks.TemporalSmoother() if smooth else None
     output = Path(output)
     written = []
     with progress_bar(total=len(images), desc="predict", unit="photo", enabled=progress) as bar:
         for image in images:
             result = predict(runner, image, refine=refine, crf=crf)
-            files = {"image": str(image), "mask": _write_image(output / f"{image.stem}.mask.png", result.labels)}
+            labels, alpha = result.labels, result.person_probability
+            if smoother is not None or main_subject:
+                alpha = smoother.apply(alpha) if smoother is not None else alpha
+                alpha = masks.main_subject(alpha) if main_subject else alpha
+                labels = masks.relabel(labels, alpha, result.person_class, _background_class(result))
+            files = {"image": str(image), "mask": _write_image(output / f"{image.stem}.mask.png", labels)}
             if probability:
-                levels = np.round(result.person_probability * 255.0).astype(np.uint8)
+                levels = np.round(alpha * 255.0).astype(np.uint8)
                 files["person_probability"] = _write_image(output / f"{image.stem}.person.png", levels)
             if portrait:
-                composite = blur_background(result.image, result.person_probability, blur)
+                composite = blur_background(result.image, alpha, blur)
                 files["portrait"] = _write_image(output / f"{image.stem}.portrait.jpg", composite)
             written.append(files)
             bar.update(1)
     return written
+
+
+def _background_class(result: Segmentation) -> int:
+    """Where a pixel that stops being person goes: the first other class (background in our models)."""
+    return 1 if result.person_class == 0 else 0
 
 
 def _check_distinct_stems(images: list) -> None:

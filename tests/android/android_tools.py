@@ -17,9 +17,10 @@ CORE_PACKAGE = "org.edgedeeplab.portrait.core"
 CORE_MAIN = APP / "src/main/java/org/edgedeeplab/portrait/core"
 CORE_TESTS = APP / "src/test/java/org/edgedeeplab/portrait/core"
 JAVA_SHARE = Path("/usr/share/java")
-JUNIT_JARS = ("junit4.jar", "hamcrest-core.jar")
+# com.android.json.jar: Android's own org.json (libandroid-json-java), which the phone ships in its framework.
+JUNIT_JARS = ("junit4.jar", "hamcrest-core.jar", "com.android.json.jar")
 FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")
-FIX = "run scripts/install_system_packages.sh (as root) to install the JDK, junit4, aapt and android-framework-res"
+FIX = "run scripts/install_system_packages.sh (as root) to install the JDK, junit4, libandroid-json-java, glslang-tools, aapt and android-framework-res"
 
 
 def require_tool(name: str) -> str:

@@ -51,9 +51,11 @@ def test_a_broken_resource_fails_the_check(tmp_path):
     broken = tmp_path / "res"
     shutil.copytree(RES, broken)
     layout = broken / "layout/activity_main.xml"
-    layout.write_text(layout.read_text().replace('android:scaleType="centerCrop"', 'android:scaleTyp="centerCrop"'))
+    text = layout.read_text()
+    assert 'android:fontFamily="monospace"' in text
+    layout.write_text(text.replace('android:fontFamily="monospace"', 'android:fontFamly="monospace"'))
     result = aapt2_link(broken, tmp_path)
-    assert result.returncode != 0 and "scaleTyp" in result.stderr
+    assert result.returncode != 0 and "fontFamly" in result.stderr
 
     shutil.rmtree(broken)
     shutil.copytree(RES, broken)
@@ -63,9 +65,10 @@ def test_a_broken_resource_fails_the_check(tmp_path):
     assert result.returncode != 0 and "app_name" in result.stderr
 
 
-def test_min_sdk_is_24_and_the_model_asset_name_matches_the_exporter():
-    from edge_deeplab.deploy.android import MODEL_ASSET
+def test_min_sdk_is_24_and_the_asset_names_match_the_exporter():
+    from edge_deeplab.deploy.android import CONTRACT_ASSET, MODELS_ASSET
 
     assert gradle_setting("minSdk") == "24"
-    activity = (JAVA_SOURCES / "org/edgedeeplab/portrait/MainActivity.java").read_text()
-    assert f'MODEL_ASSET = "{MODEL_ASSET}"' in activity
+    segmenter = (JAVA_SOURCES / "org/edgedeeplab/portrait/LiteRtSegmenter.java").read_text()
+    # The model files themselves are named in models.json, which the exporter writes.
+    assert f'CONTRACT_ASSET = "{CONTRACT_ASSET}"' in segmenter and f'MODELS_ASSET = "{MODELS_ASSET}"' in segmenter

@@ -10,7 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from android_tools import CORE_MAIN, JAVA_SOURCES, RES, aapt2_link, require_tool
+from android_tools import CORE_MAIN, JAVA_SHARE, JAVA_SOURCES, RES, aapt2_link, require_tool
 
 STUBS = Path(__file__).with_name("android_api_stubs.java.txt")
 ANDROID_SOURCES = sorted((JAVA_SOURCES / "org/edgedeeplab/portrait").glob("*.java"))
@@ -36,7 +36,9 @@ def test_android_classes_compile_against_core_and_resources(tmp_path):
     assert ANDROID_SOURCES, "no Android sources found"
     sources = stubs + [str(tmp_path / "gen/org/edgedeeplab/portrait/R.java")] + \
         [str(p) for p in ANDROID_SOURCES] + [str(p) for p in sorted(CORE_MAIN.glob("*.java"))]
+    # org.json is part of the Android framework; Debian's libandroid-json-java is the same implementation.
     result = subprocess.run([javac, "--release", "11", "-encoding", "UTF-8", "-d", str(tmp_path / "classes"),
-                             *sources], capture_output=True, text=True, timeout=300)
+                             "-cp", str(JAVA_SHARE / "com.android.json.jar"), *sources],
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"javac failed:\n{result.stdout}{result.stderr}"
     assert (tmp_path / "classes/org/edgedeeplab/portrait/MainActivity.class").is_file()

@@ -1,96 +1,124 @@
 package org.edgedeeplab.portrait;
 
-import android.content.res.AssetFileDescriptor;
 import android.content.res.AssetManager;
-import android.os.Build;
 import android.util.Log;
 
-import java.io.FileInputStream;
+import com.google.ai.edge.litert.Accelerator;
+import com.google.ai.edge.litert.CompiledModel;
+import com.google.ai.edge.litert.LiteRtException;
+import com.google.ai.edge.litert.TensorBuffer;
+
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import org.edgedeeplab.portrait.core.BackendLadder;
 import org.edgedeeplab.portrait.core.BackendLadder.Backend;
-import org.edgedeeplab.portrait.core.ContractException;
-import org.edgedeeplab.portrait.core.ModelContract;
+import org.edgedeeplab.portrait.core.MaskPipeline;
+import org.edgedeeplab.portrait.core.ModelAssets;
 import org.edgedeeplab.portrait.core.ModelIo;
-import org.edgedeeplab.portrait.core.PortraitPipeline;
-import org.edgedeeplab.portrait.core.TensorSpec;
-import org.edgedeeplab.portrait.core.TfliteMetadata;
-import org.tensorflow.lite.Delegate;
-import org.tensorflow.lite.Interpreter;
-import org.tensorflow.lite.Tensor;
-import org.tensorflow.lite.gpu.CompatibilityList;
-import org.tensorflow.lite.gpu.GpuDelegate;
-import org.tensorflow.lite.gpu.GpuDelegateFactory;
-import org.tensorflow.lite.nnapi.NnApiDelegate;
+import org.edgedeeplab.portrait.core.TensorData;
 
 /**
- * The LiteRT interpreter on the best backend this phone offers, and the model's contract.
+ * The person model compiled by LiteRT's CompiledModel API on the best accelerator this phone offers,
+ * with the model file made for it: the GPU accelerator with the fp16 export (fp16 is the GPU's format),
+ * else the CPU accelerator (XNNPACK) with the int8 export. Both files, their shared contract and their
+ * tensors are installed by `edge-deeplab export-android` (contract.json, models.json).
  *
- * <p>Backends, in order (BackendLadder): the GPU delegate when the device is on LiteRT's GPU
- * compatibility list and the delegate accepts the model; NNAPI (Android 9+, without NNAPI's slow CPU
- * reference path); LiteRT's XNNPACK CPU kernels, which always work. Create, use and close it on one
- * thread: the GPU delegate is bound to the thread that created it.
+ * <p>The GPU is asked for alone, {@code Options(Accelerator.GPU)}: with the CPU listed as well LiteRT
+ * would quietly run the fp16 model on the CPU when the GPU accelerator cannot load, and the overlay
+ * would claim the GPU. A failure here moves down the ladder instead, and the overlay says why.
+ * Create, use and close it on one thread (the analysis thread).
  */
-final class LiteRtSegmenter implements PortraitPipeline.Model, AutoCloseable {
+final class LiteRtSegmenter implements MaskPipeline.Model, AutoCloseable {
     private static final String TAG = "LiteRtSegmenter";
-    private static final int CPU_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    /** Written by `edge-deeplab export-android` (edge_deeplab/deploy/android.py). */
+    static final String CONTRACT_ASSET = "contract.json";
+    static final String MODELS_ASSET = "models.json";
 
     final ModelIo io;
-    final BackendLadder.Choice<Session> choice;
+    final BackendLadder.Choice<Compiled> choice;
 
-    /** An interpreter and the delegate it owns (closed after it). */
-    static final class Session implements AutoCloseable {
-        final Interpreter interpreter;
-        private final Delegate delegate;
+    /** A compiled model and the buffers it was compiled with, made once and reused every frame. */
+    static final class Compiled implements AutoCloseable {
+        final CompiledModel model;
+        final List<TensorBuffer> inputs;
+        final List<TensorBuffer> outputs;
+        final ModelIo io;
 
-        Session(Interpreter interpreter, Delegate delegate) {
-            this.interpreter = interpreter;
-            this.delegate = delegate;
+        Compiled(CompiledModel model, ModelIo io) throws LiteRtException {
+            this.model = model;
+            this.io = io;
+            try {
+                inputs = model.createInputBuffers();
+                outputs = model.createOutputBuffers();
+            } catch (LiteRtException | RuntimeException e) {
+                model.close();
+                throw e;
+            }
         }
 
         @Override
         public void close() {
-            interpreter.close();
-            closeDelegate(delegate);
+            for (TensorBuffer buffer : inputs) buffer.close();
+            for (TensorBuffer buffer : outputs) buffer.close();
+            model.close();
         }
     }
 
-    private LiteRtSegmenter(ModelIo io, BackendLadder.Choice<Session> choice) {
-        this.io = io;
+    private LiteRtSegmenter(BackendLadder.Choice<Compiled> choice) {
         this.choice = choice;
+        this.io = choice.runtime.io;
     }
 
     /**
-     * Loads {@code asset}, reads its contract, picks a backend starting from {@code start} and checks
-     * the contract against the interpreter's tensors. IOException: no such asset. ContractException:
-     * the model and the app disagree (the message says how to fix it).
+     * Reads the installed assets and compiles the model for the first accelerator, from {@code start}
+     * down, that takes it. IOException: the assets are missing. ContractException: the models and the
+     * app disagree (the message says how to fix it). IllegalStateException: no accelerator runs it.
      */
-    static LiteRtSegmenter open(AssetManager assets, String asset, Backend start) throws IOException {
-        MappedByteBuffer model = map(assets, asset);
-        ModelContract contract = TfliteMetadata.readContract(model);
-        BackendLadder.Choice<Session> choice = BackendLadder.choose(start.andBelow(), backend -> create(model, backend));
+    static LiteRtSegmenter open(AssetManager assets, Backend start) throws IOException {
+        ModelAssets installed = ModelAssets.parse(text(assets, CONTRACT_ASSET), text(assets, MODELS_ASSET));
+        BackendLadder.Choice<Compiled> choice = BackendLadder.choose(start.andBelow(),
+                backend -> compile(assets, installed.forBackend(backend), backend));
         for (String skipped : choice.skipped) {
             Log.w(TAG, "skipped " + skipped);
         }
-        Interpreter interpreter = choice.runtime.interpreter;
-        try {
-            ModelIo io = ModelIo.check(contract, spec(interpreter.getInputTensor(0)), spec(interpreter.getOutputTensor(0)));
-            Log.i(TAG, "running on " + choice.backend.label + ": " + contract + ", input " + io.input
-                    + ", output " + io.output);
-            return new LiteRtSegmenter(io, choice);
-        } catch (ContractException e) {
-            choice.runtime.close();
-            throw e;
-        }
+        ModelIo io = choice.runtime.io;
+        Log.i(TAG, "running on " + choice.backend.label + ": " + installed.contract + ", input " + io.input
+                + ", output " + io.output);
+        return new LiteRtSegmenter(choice);
     }
 
+    private static Compiled compile(AssetManager assets, ModelAssets.Entry entry, Backend backend) throws Exception {
+        Accelerator accelerator = backend == Backend.GPU ? Accelerator.GPU : Accelerator.CPU;
+        CompiledModel model = CompiledModel.create(assets, entry.file, new CompiledModel.Options(accelerator));
+        return new Compiled(model, entry.io);
+    }
+
+    /** One inference: the input written, the model run, the output read (see TensorData). */
     @Override
-    public void run(ByteBuffer input, ByteBuffer output) {
-        choice.runtime.interpreter.run(input, output);
+    public void run(TensorData input, TensorData output) {
+        Compiled compiled = choice.runtime;
+        try {
+            TensorBuffer in = compiled.inputs.get(0);
+            if (input.floats != null) {
+                in.writeFloat(input.floats);
+            } else {
+                in.writeInt8(input.bytes); // uint8 inputs too: the same bits
+            }
+            compiled.model.run(compiled.inputs, compiled.outputs);
+            // LiteRT's read returns a new array each time (its Kotlin API has no read-into); everything
+            // else on this path reuses its buffers.
+            if (output.floats != null) {
+                output.floats = compiled.outputs.get(0).readFloat();
+            } else {
+                output.bytes = compiled.outputs.get(0).readInt8();
+            }
+        } catch (LiteRtException e) {
+            throw new IllegalStateException("LiteRT failed on " + choice.backend.label + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -98,72 +126,13 @@ final class LiteRtSegmenter implements PortraitPipeline.Model, AutoCloseable {
         choice.runtime.close();
     }
 
-    private static Session create(ByteBuffer model, Backend backend) throws Exception {
-        Interpreter.Options options = new Interpreter.Options();
-        switch (backend) {
-            case GPU: {
-                // The compatibility list is LiteRT's record of GPUs and drivers the delegate is known to
-                // run correctly on; off the list the delegate may crash or give wrong results.
-                try (CompatibilityList compatibility = new CompatibilityList()) {
-                    if (!compatibility.isDelegateSupportedOnThisDevice()) {
-                        throw new BackendLadder.Unsupported("this GPU is not on LiteRT's compatibility list");
-                    }
-                    GpuDelegateFactory.Options gpuOptions = compatibility.getBestOptionsForThisDevice();
-                    GpuDelegate delegate = new GpuDelegate(gpuOptions);
-                    options.addDelegate(delegate);
-                    return new Session(interpreter(model, options, delegate), delegate);
-                }
+    private static String text(AssetManager assets, String name) throws IOException {
+        try (InputStream in = assets.open(name); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            byte[] chunk = new byte[8192];
+            for (int n; (n = in.read(chunk)) > 0; ) {
+                out.write(chunk, 0, n);
             }
-            case NNAPI: {
-                if (Build.VERSION.SDK_INT < Build.VERSION_CODES.P) {
-                    throw new BackendLadder.Unsupported("needs Android 9 or newer");
-                }
-                NnApiDelegate.Options nnapiOptions = new NnApiDelegate.Options();
-                // NNAPI's own CPU fallback is a slow reference implementation: XNNPACK is the better CPU.
-                nnapiOptions.setUseNnapiCpu(false);
-                NnApiDelegate delegate = new NnApiDelegate(nnapiOptions);
-                options.addDelegate(delegate);
-                return new Session(interpreter(model, options, delegate), delegate);
-            }
-            case CPU:
-            default:
-                options.setNumThreads(CPU_THREADS);
-                options.setUseXNNPACK(true);
-                return new Session(new Interpreter(model, options), null);
-        }
-    }
-
-    private static Interpreter interpreter(ByteBuffer model, Interpreter.Options options, Delegate delegate) {
-        try {
-            return new Interpreter(model, options);
-        } catch (RuntimeException e) {
-            closeDelegate(delegate);
-            throw e;
-        }
-    }
-
-    private static void closeDelegate(Delegate delegate) {
-        if (delegate instanceof AutoCloseable) {
-            try {
-                ((AutoCloseable) delegate).close();
-            } catch (Exception e) {
-                Log.w(TAG, "closing the delegate", e);
-            }
-        }
-    }
-
-    private static TensorSpec spec(Tensor tensor) {
-        Tensor.QuantizationParams q = tensor.quantizationParams();
-        return new TensorSpec(TensorSpec.Type.fromName(tensor.dataType().name()), tensor.shape(), q.getScale(),
-                q.getZeroPoint());
-    }
-
-    /** The model straight from the APK, without a copy (it is stored uncompressed: build.gradle.kts). */
-    private static MappedByteBuffer map(AssetManager assets, String asset) throws IOException {
-        try (AssetFileDescriptor fd = assets.openFd(asset);
-             FileInputStream in = new FileInputStream(fd.getFileDescriptor());
-             FileChannel channel = in.getChannel()) {
-            return channel.map(FileChannel.MapMode.READ_ONLY, fd.getStartOffset(), fd.getDeclaredLength());
+            return new String(out.toByteArray(), StandardCharsets.UTF_8);
         }
     }
 }

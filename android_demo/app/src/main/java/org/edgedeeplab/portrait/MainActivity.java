@@ -2,14 +2,13 @@ package org.edgedeeplab.portrait;
 
 import android.Manifest;
 import android.content.pm.PackageManager;
-import android.graphics.Bitmap;
-import android.graphics.Matrix;
+import android.graphics.SurfaceTexture;
+import android.opengl.GLSurfaceView;
 import android.os.Bundle;
 import android.os.SystemClock;
 import android.util.Log;
-import android.view.View;
+import android.view.Surface;
 import android.widget.Button;
-import android.widget.ImageView;
 import android.widget.TextView;
 
 import androidx.activity.ComponentActivity;
@@ -19,57 +18,63 @@ import androidx.camera.core.CameraSelector;
 import androidx.camera.core.ImageAnalysis;
 import androidx.camera.core.ImageProxy;
 import androidx.camera.core.Preview;
+import androidx.camera.core.SurfaceRequest;
 import androidx.camera.core.resolutionselector.AspectRatioStrategy;
 import androidx.camera.core.resolutionselector.ResolutionSelector;
 import androidx.camera.core.resolutionselector.ResolutionStrategy;
 import androidx.camera.lifecycle.ProcessCameraProvider;
-import androidx.camera.view.PreviewView;
 import androidx.core.content.ContextCompat;
 
 import com.google.common.util.concurrent.ListenableFuture;
 
 import java.io.IOException;
 import java.util.Locale;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import org.edgedeeplab.portrait.core.BackendLadder.Backend;
 import org.edgedeeplab.portrait.core.ContractException;
 import org.edgedeeplab.portrait.core.FpsMeter;
+import org.edgedeeplab.portrait.core.MaskPipeline;
 import org.edgedeeplab.portrait.core.ModelIo;
-import org.edgedeeplab.portrait.core.PortraitPipeline;
 
 /**
- * Portrait mode on the camera: CameraX preview underneath, and on top of it each analysed frame with
- * the background blurred or replaced behind the person the model finds.
+ * Portrait mode on the camera. The preview is drawn by {@link PortraitRenderer} on the GPU at the
+ * camera's rate (the camera texture, the latest mask as a texture, blur and blend in shaders); the
+ * analysis frames go through {@link MaskPipeline} (the model on LiteRT's GPU or CPU accelerator, then
+ * the person alpha, optionally smoothed over time and cut to the main subject) on one analysis thread.
  *
- * <p>Threads: the UI thread owns the views and the camera binding; one analysis thread owns the
- * interpreter (the GPU delegate must be used on the thread that created it), the pipeline and the
- * frame buffers. They talk through the volatile fields below and {@code runOnUiThread}.
+ * <p>Threads: the UI thread owns the views and the camera binding; the GL thread owns the renderer's GL
+ * objects; the analysis thread owns the compiled model, the pipeline and its buffers. They talk through
+ * the volatile fields below, the renderer's setters and {@code runOnUiThread}.
  */
-public final class MainActivity extends ComponentActivity {
+public final class MainActivity extends ComponentActivity implements PortraitRenderer.Listener {
     private static final String TAG = "Portrait";
-    /** Installed by `edge-deeplab export-android MODEL` (edge_deeplab/deploy/android.py MODEL_ASSET). */
-    static final String MODEL_ASSET = "model.tflite";
-    /** Analysis frames: 640x480 is plenty for a 257 px model and keeps the Java per-pixel work small. */
+    /** Analysis frames: 640x480 is plenty for a 321 px model and keeps the sampling cheap. */
     private static final android.util.Size ANALYSIS_SIZE = new android.util.Size(640, 480);
-    private static final int OUTPUT_BUFFERS = 3;
+    /** The overlay's text is rebuilt every this many frames: a string a frame would be garbage a frame. */
+    private static final int STATS_EVERY = 15;
 
-    private enum Mode { BLUR, REPLACE, MASK, OFF }
-
-    private PreviewView previewView;
-    private ImageView portraitView;
+    private GLSurfaceView glView;
+    private PortraitRenderer renderer;
     private TextView statsView;
     private Button effectButton;
     private Button backendButton;
+    private Button smoothButton;
+    private Button subjectButton;
 
     private final ExecutorService analysisExecutor = Executors.newSingleThreadExecutor();
     private ProcessCameraProvider cameraProvider;
+    private SurfaceTexture cameraTexture;
     private boolean frontCamera = true;
+    private boolean cameraPermitted = false;
 
     // Set on the UI thread, read on the analysis thread.
-    private volatile Mode mode = Mode.BLUR;
+    private volatile PortraitRenderer.Mode mode = PortraitRenderer.Mode.BLUR;
     private volatile Backend startBackend = Backend.GPU;
+    private volatile boolean smoothing = true;
+    private volatile boolean mainSubject = false;
     private volatile boolean frontForAnalysis = true;
     private volatile boolean reloadRequested = false;
     private volatile boolean resetRequested = false;
@@ -77,17 +82,15 @@ public final class MainActivity extends ComponentActivity {
 
     // Analysis thread only.
     private LiteRtSegmenter segmenter;
-    private PortraitPipeline pipeline;
+    private MaskPipeline pipeline;
     private String fatalMessage;
     private final FpsMeter meter = new FpsMeter(30);
-    private int[] framePixels = new int[0];
-    private int[] portraitPixels = new int[0];
-    private final Bitmap[] outputs = new Bitmap[OUTPUT_BUFFERS];
-    private int nextOutput = 0;
+    private int framesSinceStats = 0;
 
     private final ActivityResultLauncher<String> cameraPermission =
             registerForActivityResult(new ActivityResultContracts.RequestPermission(), granted -> {
                 if (granted) {
+                    cameraPermitted = true;
                     startCamera();
                 } else {
                     statsView.setText(R.string.camera_permission_denied);
@@ -98,22 +101,36 @@ public final class MainActivity extends ComponentActivity {
     protected void onCreate(Bundle savedInstanceState) {
         super.onCreate(savedInstanceState);
         setContentView(R.layout.activity_main);
-        previewView = findViewById(R.id.preview);
-        portraitView = findViewById(R.id.portrait);
+        glView = findViewById(R.id.preview);
         statsView = findViewById(R.id.stats);
         effectButton = findViewById(R.id.effect);
         backendButton = findViewById(R.id.backend);
+        smoothButton = findViewById(R.id.smooth);
+        subjectButton = findViewById(R.id.main_subject);
         Button switchButton = findViewById(R.id.switch_camera);
 
-        // FILL_CENTER crops like the portrait view's centerCrop, so the two line up.
-        previewView.setScaleType(PreviewView.ScaleType.FILL_CENTER);
+        renderer = new PortraitRenderer(getAssets(), glView, this);
+        glView.setEGLContextClientVersion(2);
+        glView.setRenderer(renderer);
+        glView.setRenderMode(GLSurfaceView.RENDERMODE_WHEN_DIRTY); // drawn when the camera or the mask has news
+
         effectButton.setOnClickListener(v -> cycleMode());
         backendButton.setOnClickListener(v -> cycleBackend());
+        smoothButton.setOnClickListener(v -> {
+            smoothing = !smoothing;
+            showToggles();
+        });
+        subjectButton.setOnClickListener(v -> {
+            mainSubject = !mainSubject;
+            showToggles();
+        });
         switchButton.setOnClickListener(v -> switchCamera());
         showMode();
         showBackend();
+        showToggles();
 
         if (ContextCompat.checkSelfPermission(this, Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED) {
+            cameraPermitted = true;
             startCamera();
         } else {
             cameraPermission.launch(Manifest.permission.CAMERA);
@@ -121,30 +138,44 @@ public final class MainActivity extends ComponentActivity {
     }
 
     @Override
+    protected void onResume() {
+        super.onResume();
+        glView.onResume();
+    }
+
+    @Override
+    protected void onPause() {
+        glView.onPause();
+        super.onPause();
+    }
+
+    @Override
     protected void onDestroy() {
         super.onDestroy();
-        destroyed = true; // a frame still in flight must not open the interpreter again
+        destroyed = true; // a frame still in flight must not compile the model again
         analysisExecutor.execute(this::closeSegmenter); // on the thread that created it
         analysisExecutor.shutdown();
+        renderer.release();
     }
 
     // ---- controls (UI thread) ----
 
     private void cycleMode() {
-        mode = Mode.values()[(mode.ordinal() + 1) % Mode.values().length];
+        PortraitRenderer.Mode[] modes = PortraitRenderer.Mode.values();
+        mode = modes[(mode.ordinal() + 1) % modes.length];
+        renderer.setMode(mode);
         showMode();
     }
 
     private void showMode() {
         int[] labels = {R.string.effect_blur, R.string.effect_replace, R.string.effect_mask, R.string.effect_off};
         effectButton.setText(labels[mode.ordinal()]);
-        portraitView.setVisibility(mode == Mode.OFF ? View.INVISIBLE : View.VISIBLE);
-        if (mode == Mode.OFF) {
+        if (mode == PortraitRenderer.Mode.OFF) {
             statsView.setText(R.string.effect_is_off);
         }
     }
 
-    /** Start the backend ladder lower down (GPU -> NNAPI -> CPU), e.g. to compare their speed. */
+    /** Start from the CPU instead of the GPU, e.g. to compare their speed on this phone. */
     private void cycleBackend() {
         startBackend = Backend.values()[(startBackend.ordinal() + 1) % Backend.values().length];
         reloadRequested = true;
@@ -152,7 +183,12 @@ public final class MainActivity extends ComponentActivity {
     }
 
     private void showBackend() {
-        backendButton.setText(getString(R.string.backend_start, startBackend.name()));
+        backendButton.setText(getString(R.string.backend_start, startBackend.label));
+    }
+
+    private void showToggles() {
+        smoothButton.setText(smoothing ? R.string.smoothing_on : R.string.smoothing_off);
+        subjectButton.setText(mainSubject ? R.string.main_subject_on : R.string.main_subject_off);
     }
 
     private void switchCamera() {
@@ -161,7 +197,15 @@ public final class MainActivity extends ComponentActivity {
         bindCamera();
     }
 
-    // ---- camera (UI thread) ----
+    // ---- camera (UI thread; the texture arrives from the GL thread) ----
+
+    @Override
+    public void onCameraTextureReady(SurfaceTexture texture) {
+        runOnUiThread(() -> {
+            cameraTexture = texture;
+            bindCamera(); // a new GL context (e.g. after a pause) means a new texture: rebind
+        });
+    }
 
     private void startCamera() {
         ListenableFuture<ProcessCameraProvider> future = ProcessCameraProvider.getInstance(this);
@@ -176,16 +220,17 @@ public final class MainActivity extends ComponentActivity {
     }
 
     private void bindCamera() {
-        if (cameraProvider == null) {
-            return;
+        if (cameraProvider == null || cameraTexture == null || !cameraPermitted) {
+            return; // the provider, the GL texture and the permission arrive in any order
         }
         try {
-            CameraSelector selector = frontCamera ? CameraSelector.DEFAULT_FRONT_CAMERA : CameraSelector.DEFAULT_BACK_CAMERA;
+            CameraSelector selector =
+                    frontCamera ? CameraSelector.DEFAULT_FRONT_CAMERA : CameraSelector.DEFAULT_BACK_CAMERA;
             if (!cameraProvider.hasCamera(selector)) { // a device with one camera only
                 frontCamera = !frontCamera;
                 selector = frontCamera ? CameraSelector.DEFAULT_FRONT_CAMERA : CameraSelector.DEFAULT_BACK_CAMERA;
             }
-            // The same 4:3 aspect for preview and analysis, so the portrait frame covers the preview exactly.
+            // The same 4:3 aspect for preview and analysis, so the mask covers the preview exactly.
             ResolutionSelector fourByThree = new ResolutionSelector.Builder()
                     .setAspectRatioStrategy(AspectRatioStrategy.RATIO_4_3_FALLBACK_AUTO_STRATEGY)
                     .build();
@@ -195,7 +240,10 @@ public final class MainActivity extends ComponentActivity {
                             ResolutionStrategy.FALLBACK_RULE_CLOSEST_HIGHER_THEN_LOWER))
                     .build();
             Preview preview = new Preview.Builder().setResolutionSelector(fourByThree).build();
-            preview.setSurfaceProvider(previewView.getSurfaceProvider());
+            Executor main = ContextCompat.getMainExecutor(this);
+            boolean mirror = frontCamera;
+            SurfaceTexture texture = cameraTexture;
+            preview.setSurfaceProvider(main, request -> provideSurface(request, texture, mirror, main));
             ImageAnalysis analysis = new ImageAnalysis.Builder()
                     .setResolutionSelector(analysisResolution)
                     .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST) // drop frames, never queue
@@ -211,11 +259,20 @@ public final class MainActivity extends ComponentActivity {
         }
     }
 
+    /** CameraX writes the preview into the renderer's SurfaceTexture, at the size it chose. */
+    private void provideSurface(SurfaceRequest request, SurfaceTexture texture, boolean mirror, Executor main) {
+        texture.setDefaultBufferSize(request.getResolution().getWidth(), request.getResolution().getHeight());
+        Surface surface = new Surface(texture);
+        request.setTransformationInfoListener(main,
+                info -> renderer.setCameraOrientation(info.getRotationDegrees(), mirror));
+        request.provideSurface(surface, main, result -> surface.release());
+    }
+
     // ---- analysis thread ----
 
     private void analyze(ImageProxy image) {
         try {
-            if (destroyed || mode == Mode.OFF || !ensurePipeline()) {
+            if (destroyed || mode == PortraitRenderer.Mode.OFF || !ensurePipeline()) {
                 return;
             }
             if (resetRequested) {
@@ -223,27 +280,22 @@ public final class MainActivity extends ComponentActivity {
                 pipeline.reset();
                 meter.reset();
             }
-            Bitmap frame = upright(image, frontForAnalysis);
-            int w = frame.getWidth();
-            int h = frame.getHeight();
-            if (framePixels.length != w * h) {
-                framePixels = new int[w * h];
-                portraitPixels = new int[w * h];
-            }
-            frame.getPixels(framePixels, 0, w, 0, 0, w, h);
-            pipeline.setEffect(mode == Mode.REPLACE ? PortraitPipeline.Effect.REPLACE
-                    : mode == Mode.MASK ? PortraitPipeline.Effect.MASK : PortraitPipeline.Effect.BLUR);
-            PortraitPipeline.Timing timing = pipeline.process(framePixels, w, h, portraitPixels);
-            Bitmap out = outputBitmap(w, h);
-            out.setPixels(portraitPixels, 0, w, 0, 0, w, h);
+            pipeline.setSmoothing(smoothing);
+            pipeline.setMainSubject(mainSubject);
+            ImageProxy.PlaneProxy plane = image.getPlanes()[0];
+            MaskPipeline.Timing timing = pipeline.process(plane.getBuffer(), image.getWidth(), image.getHeight(),
+                    plane.getRowStride(), image.getImageInfo().getRotationDegrees(), frontForAnalysis);
+            renderer.publishMask(pipeline.mask(), pipeline.maskWidth(), pipeline.maskHeight());
             meter.frame(SystemClock.elapsedRealtimeNanos(), timing.inferenceMs);
-            String stats = meter.overlay(segmenter.choice.describe()) + "\n" + describe(segmenter.io, w, h, timing);
-            runOnUiThread(() -> {
-                if (mode != Mode.OFF) {
-                    portraitView.setImageBitmap(out);
-                    statsView.setText(stats);
-                }
-            });
+            if (++framesSinceStats >= STATS_EVERY) {
+                framesSinceStats = 0;
+                String stats = meter.overlay(segmenter.choice.describe()) + "\n" + describe(segmenter.io, timing);
+                runOnUiThread(() -> {
+                    if (mode != PortraitRenderer.Mode.OFF) {
+                        statsView.setText(stats);
+                    }
+                });
+            }
         } catch (RuntimeException e) {
             Log.e(TAG, "frame failed", e);
             String message = e.getMessage();
@@ -253,7 +305,7 @@ public final class MainActivity extends ComponentActivity {
         }
     }
 
-    /** Creates (or re-creates, after a backend change) the interpreter and pipeline. */
+    /** Compiles (or recompiles, after a backend change) the model and makes the pipeline. */
     private boolean ensurePipeline() {
         if (reloadRequested) {
             reloadRequested = false;
@@ -267,14 +319,14 @@ public final class MainActivity extends ComponentActivity {
             return false;
         }
         try {
-            segmenter = LiteRtSegmenter.open(getAssets(), MODEL_ASSET, startBackend);
-            pipeline = new PortraitPipeline(segmenter.io, segmenter);
+            segmenter = LiteRtSegmenter.open(getAssets(), startBackend);
+            pipeline = new MaskPipeline(segmenter.io, segmenter);
             meter.reset();
             return true;
         } catch (IOException e) {
             fatalMessage = getString(R.string.no_model);
         } catch (ContractException | IllegalStateException e) {
-            fatalMessage = e.getMessage(); // the model and the app disagree, or no backend runs it
+            fatalMessage = e.getMessage(); // the models and the app disagree, or no accelerator runs them
         }
         closeSegmenter();
         Log.e(TAG, fatalMessage);
@@ -291,36 +343,9 @@ public final class MainActivity extends ComponentActivity {
         pipeline = null;
     }
 
-    /** The camera frame turned upright, and mirrored for the front camera as the preview shows it. */
-    private static Bitmap upright(ImageProxy image, boolean mirror) {
-        Bitmap raw = image.toBitmap();
-        int rotation = image.getImageInfo().getRotationDegrees();
-        if (rotation == 0 && !mirror) {
-            return raw;
-        }
-        Matrix matrix = new Matrix();
-        matrix.postRotate(rotation);
-        if (mirror) {
-            matrix.postScale(-1f, 1f);
-        }
-        return Bitmap.createBitmap(raw, 0, 0, raw.getWidth(), raw.getHeight(), matrix, false);
-    }
-
-    /** A few bitmaps in turn, so the view never shows one while the next frame is written into it. */
-    private Bitmap outputBitmap(int w, int h) {
-        Bitmap bitmap = outputs[nextOutput];
-        if (bitmap == null || bitmap.getWidth() != w || bitmap.getHeight() != h) {
-            bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888);
-            outputs[nextOutput] = bitmap;
-        }
-        nextOutput = (nextOutput + 1) % OUTPUT_BUFFERS;
-        return bitmap;
-    }
-
-    private static String describe(ModelIo io, int w, int h, PortraitPipeline.Timing timing) {
-        return String.format(Locale.US, "model %dx%d %s %s -> %s\nframe %dx%d  total %.1f ms",
+    private static String describe(ModelIo io, MaskPipeline.Timing timing) {
+        return String.format(Locale.US, "model %dx%d %s %s\nCPU: sample %.1f ms, mask %.1f ms",
                 io.contract.inputWidth, io.contract.inputHeight, io.contract.outputKind.jsonName,
-                io.input.type.name().toLowerCase(Locale.ROOT), io.output.type.name().toLowerCase(Locale.ROOT),
-                w, h, timing.totalMs);
+                io.input.type.name().toLowerCase(Locale.ROOT), timing.sampleMs, timing.maskMs);
     }
 }

@@ -6,16 +6,17 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Which hardware runs the model: the GPU delegate if the device passes its compatibility check and
- * the delegate accepts the model, else NNAPI, else LiteRT's XNNPACK CPU path, which always works.
+ * Which accelerator runs the model: LiteRT's GPU accelerator with the fp16 model when it compiles the
+ * model, else the CPU accelerator (XNNPACK) with the int8 model, which always works. NNAPI is not on
+ * the ladder: Android 15 deprecates it and CompiledModel reaches NPUs through its own NPU accelerator.
  *
- * <p>The Android-specific part (creating an interpreter with a given delegate) is a {@link Factory};
+ * <p>The Android-specific part (compiling the model for an accelerator) is a {@link Factory};
  * the order, the fall-through on failure and the record of why each step was skipped are here, so
  * they run the same on a phone and under test.
  */
 public final class BackendLadder {
     public enum Backend {
-        GPU("GPU"), NNAPI("NNAPI"), CPU("CPU (XNNPACK)");
+        GPU("GPU fp16"), CPU("CPU int8");
 
         public final String label;
 
@@ -30,12 +31,12 @@ public final class BackendLadder {
         }
     }
 
-    /** Builds the runtime (an interpreter) on one backend, or throws why it cannot. */
+    /** Builds the runtime (a compiled model) on one backend, or throws why it cannot. */
     public interface Factory<T> {
         T create(Backend backend) throws Exception;
     }
 
-    /** Thrown by a factory when a backend's own check says no (e.g. not on the GPU compatibility list). */
+    /** Thrown by a factory when a backend's own check says no (e.g. no OpenCL / OpenGL ES 3.1 GPU). */
     public static final class Unsupported extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -77,7 +78,7 @@ public final class BackendLadder {
             } catch (Unsupported e) {
                 skipped.add(backend.label + ": " + e.getMessage());
             } catch (Exception | LinkageError e) {
-                // A delegate that rejects the model or whose native library is missing: try the next.
+                // An accelerator that rejects the model or whose native library is missing: try the next.
                 skipped.add(backend.label + ": failed (" + firstLine(e) + ")");
             }
         }

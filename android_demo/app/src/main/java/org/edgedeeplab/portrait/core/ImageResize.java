@@ -4,7 +4,8 @@ package org.edgedeeplab.portrait.core;
  * Bilinear resizing with half-pixel centres: OpenCV's INTER_LINEAR and tf.image.resize's convention,
  * the one edge_deeplab's evaluator uses (evaluate/inference.py), so the app feeds the model what the
  * evaluator measured. Source sample for destination x: {@code (x + 0.5) * srcW / dstW - 0.5}, clamped
- * to the edge pixels.
+ * to the edge pixels. The app samples camera frames with {@link FrameSampler}, which shares the taps
+ * and the arithmetic; this whole-image form is the reference the tests hold both to.
  */
 public final class ImageResize {
     private ImageResize() {
@@ -35,30 +36,6 @@ public final class ImageResize {
                 int g = mix(a >> 8 & 0xFF, b >> 8 & 0xFF, c >> 8 & 0xFF, d >> 8 & 0xFF, wx, wy);
                 int bl = mix(a & 0xFF, b & 0xFF, c & 0xFF, d & 0xFF, wx, wy);
                 dst[out + x] = 0xFF000000 | r << 16 | g << 8 | bl;
-            }
-        }
-    }
-
-    /** One float per pixel (a mask or alpha). */
-    public static void plane(float[] src, int srcW, int srcH, float[] dst, int dstW, int dstH) {
-        int[] x0 = new int[dstW];
-        int[] x1 = new int[dstW];
-        float[] fx = new float[dstW];
-        taps(srcW, dstW, x0, x1, fx);
-        int[] y0 = new int[dstH];
-        int[] y1 = new int[dstH];
-        float[] fy = new float[dstH];
-        taps(srcH, dstH, y0, y1, fy);
-        for (int y = 0; y < dstH; y++) {
-            int row0 = y0[y] * srcW;
-            int row1 = y1[y] * srcW;
-            float wy = fy[y];
-            int out = y * dstW;
-            for (int x = 0; x < dstW; x++) {
-                float wx = fx[x];
-                float top = src[row0 + x0[x]] + (src[row0 + x1[x]] - src[row0 + x0[x]]) * wx;
-                float bottom = src[row1 + x0[x]] + (src[row1 + x1[x]] - src[row1 + x0[x]]) * wx;
-                dst[out + x] = top + (bottom - top) * wy;
             }
         }
     }

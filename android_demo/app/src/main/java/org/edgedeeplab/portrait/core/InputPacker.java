@@ -17,7 +17,7 @@ public final class InputPacker {
     private InputPacker() {
     }
 
-    /** A direct, native-order buffer the interpreter accepts for this tensor. */
+    /** A direct, native-order buffer for this tensor (the parity test compares its bytes with Python's). */
     public static ByteBuffer allocate(TensorSpec spec) {
         return ByteBuffer.allocateDirect(spec.byteSize()).order(ByteOrder.nativeOrder());
     }

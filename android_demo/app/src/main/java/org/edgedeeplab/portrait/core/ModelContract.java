@@ -4,11 +4,15 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /**
- * The numbers the app must agree with the model on, read from the model itself (the JSON in the
- * .tflite's "edge_deeplab_contract" metadata buffer, see edge_deeplab/contract.py).
+ * The numbers the app must agree with the model on, read from the contract.json asset that
+ * `edge-deeplab export-android` writes (the contract embedded in both models, edge_deeplab/contract.py),
+ * with the org.json parser Android ships.
  *
  * <p>Normalisation is {@code (pixel - mean) / std} per RGB channel with pixels in 0..255. Google's
  * DeepLab models take mean = std = 127.5, MediaPipe's selfie model mean 0 and std 255: a wrong choice
@@ -70,30 +74,26 @@ public final class ModelContract {
         this.version = version;
     }
 
-    /** Parses ModelContract.to_json() of edge_deeplab/contract.py. */
+    /** Parses ModelContract.to_json() of edge_deeplab/contract.py (the contract.json asset). */
     public static ModelContract fromJson(String json) {
-        Object parsed;
+        JSONObject map;
         try {
-            parsed = Json.parse(json);
-        } catch (IllegalArgumentException e) {
-            throw new ContractException("the model's contract is not valid JSON (" + e.getMessage()
+            map = new JSONObject(json);
+        } catch (JSONException e) {
+            throw new ContractException("the model's contract is not a JSON object (" + e.getMessage()
                     + "): re-export the model");
         }
-        if (!(parsed instanceof Map)) {
-            throw new ContractException("the model's contract is not a JSON object: re-export the model");
-        }
-        Map<?, ?> map = (Map<?, ?>) parsed;
         List<String> labels = new ArrayList<>();
-        for (Object label : list(map, "labels")) {
-            if (!(label instanceof String)) {
+        JSONArray names = list(map, "labels");
+        for (int i = 0; i < names.length(); i++) {
+            if (!(names.opt(i) instanceof String)) {
                 throw new ContractException("the contract's labels must be strings: re-export the model");
             }
-            labels.add((String) label);
+            labels.add(names.optString(i));
         }
-        Object person = map.get("person_class");
-        int personClass = person == null ? -1 : integer(map, "person_class");
-        int version = map.containsKey("version") ? integer(map, "version") : 1;
-        String kind = map.containsKey("output_kind") ? text(map, "output_kind") : "logits";
+        int personClass = map.isNull("person_class") ? -1 : integer(map, "person_class");
+        int version = map.has("version") ? integer(map, "version") : 1;
+        String kind = map.has("output_kind") ? text(map, "output_kind") : "logits";
         return new ModelContract(labels, integer(map, "input_height"), integer(map, "input_width"),
                 rgb(map, "mean"), rgb(map, "std"), OutputKind.fromJsonName(kind), personClass, version);
     }
@@ -135,24 +135,24 @@ public final class ModelContract {
         return String.format(Locale.US, "(%g, %g, %g)", values[0], values[1], values[2]);
     }
 
-    // ---- typed access to the parsed JSON, each failure naming the key ----
+    // ---- typed access to the parsed JSON (Android's org.json), each failure naming the key ----
 
-    private static Object required(Map<?, ?> map, String key) {
-        if (!map.containsKey(key) || map.get(key) == null) {
+    private static Object required(JSONObject map, String key) {
+        if (map.isNull(key)) {
             throw new ContractException("the model's contract has no '" + key + "': re-export the model");
         }
-        return map.get(key);
+        return map.opt(key);
     }
 
-    private static List<?> list(Map<?, ?> map, String key) {
+    private static JSONArray list(JSONObject map, String key) {
         Object value = required(map, key);
-        if (!(value instanceof List)) {
+        if (!(value instanceof JSONArray)) {
             throw new ContractException("the contract's '" + key + "' must be a list: re-export the model");
         }
-        return (List<?>) value;
+        return (JSONArray) value;
     }
 
-    private static String text(Map<?, ?> map, String key) {
+    private static String text(JSONObject map, String key) {
         Object value = required(map, key);
         if (!(value instanceof String)) {
             throw new ContractException("the contract's '" + key + "' must be a string: re-export the model");
@@ -160,27 +160,28 @@ public final class ModelContract {
         return (String) value;
     }
 
-    private static int integer(Map<?, ?> map, String key) {
+    static int integer(JSONObject map, String key) {
         Object value = required(map, key);
-        if (!(value instanceof Double) || ((Double) value) != Math.rint((Double) value)
-                || Math.abs((Double) value) > Integer.MAX_VALUE) {
+        // org.json gives Integer, Long or Double: 257.0 is an integer, 257.5 and "257" are not.
+        if (!(value instanceof Number) || ((Number) value).doubleValue() != Math.rint(((Number) value).doubleValue())
+                || Math.abs(((Number) value).doubleValue()) > Integer.MAX_VALUE) {
             throw new ContractException("the contract's '" + key + "' must be an integer: re-export the model");
         }
-        return ((Double) value).intValue();
+        return ((Number) value).intValue();
     }
 
-    private static float[] rgb(Map<?, ?> map, String key) {
-        List<?> values = list(map, key);
-        if (values.size() != 3) {
+    private static float[] rgb(JSONObject map, String key) {
+        JSONArray values = list(map, key);
+        if (values.length() != 3) {
             throw new ContractException("the contract's '" + key + "' needs 3 values (R, G, B), not "
-                    + values.size() + ": re-export the model");
+                    + values.length() + ": re-export the model");
         }
         float[] out = new float[3];
         for (int i = 0; i < 3; i++) {
-            if (!(values.get(i) instanceof Double)) {
+            if (!(values.opt(i) instanceof Number)) {
                 throw new ContractException("the contract's '" + key + "' must hold numbers: re-export the model");
             }
-            out[i] = ((Double) values.get(i)).floatValue();
+            out[i] = ((Number) values.opt(i)).floatValue();
         }
         return out;
     }

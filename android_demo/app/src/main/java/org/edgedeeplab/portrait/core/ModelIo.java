@@ -3,11 +3,12 @@ package org.edgedeeplab.portrait.core;
 import java.util.Arrays;
 
 /**
- * The contract checked against the interpreter's real input and output tensors.
+ * The contract checked against the model's real input and output tensors (models.json).
  *
  * <p>A contract that does not describe its tensors means silent garbage (a 21-class output read as a
  * person alpha, a 256 px input fed 257 px), so the app stops at start-up with a message instead. The
- * same checks as edge_deeplab/evaluate/runners.py, plus batch 1 and the types this app can read.
+ * same checks as edge_deeplab/evaluate/runners.py and edge-deeplab export-android, plus batch 1 and the
+ * kinds this app reads: class probabilities or a person alpha, never logits (no softmax runs here).
  */
 public final class ModelIo {
     public final ModelContract contract;
@@ -54,9 +55,14 @@ public final class ModelIo {
         if (out.length > 4) {
             throw new ContractException("the model's output " + Arrays.toString(out) + " has too many axes");
         }
-        boolean integer = output.type != TensorSpec.Type.FLOAT32;
         switch (contract.outputKind) {
             case LOGITS:
+                // A softmax per pixel in Java cost more than the whole frame budget: the model does it.
+                throw new ContractException("the model outputs logits; install it with `edge-deeplab export-android`, "
+                        + "which appends the softmax, or export it with --output-kind probabilities");
+            case LABEL_MAP:
+                throw new ContractException("the model outputs a label map, whose hard edges a portrait cannot "
+                        + "feather: export it with --output-kind probabilities");
             case PROBABILITIES:
                 if (out.length != 4 || channels != contract.numClasses()) {
                     throw new ContractException("the model's output " + Arrays.toString(out) + " does not hold "
@@ -70,12 +76,6 @@ public final class ModelIo {
                             + "alpha [1, h, w, 1]: fix the contract's output_kind");
                 }
                 requireScores(output);
-                break;
-            case LABEL_MAP:
-                if (!integer || output.isQuantized() || channels != 1) {
-                    throw new ContractException("the model's output " + output + " is not a label map of class "
-                            + "ids [1, h, w]: fix the contract's output_kind");
-                }
                 break;
             default:
                 throw new IllegalStateException();

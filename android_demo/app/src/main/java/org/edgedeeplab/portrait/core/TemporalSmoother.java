@@ -8,7 +8,8 @@ package org.edgedeeplab.portrait.core;
  * at each pixel: a small change (noise) gets {@code baseGain} and is damped; a large one (the person
  * moved) gets up to 1 and is followed at once, so moving edges do not leave a ghost.
  * {@code k = min(1, baseGain + motionGain * |alpha - s|)}. The state resets when the size changes or
- * on {@link #reset()} (e.g. a camera switch, where the previous frame means nothing).
+ * on {@link #reset()} (e.g. a camera switch, where the previous frame means nothing). The Java twin of
+ * edge_deeplab/segment/masks.py TemporalSmoother, float for float; the parity test holds them equal.
  */
 public final class TemporalSmoother {
     private final float baseGain;

@@ -3,8 +3,7 @@ package org.edgedeeplab.portrait.core;
 import java.util.Arrays;
 
 /**
- * A tensor's type, shape and quantisation, as the interpreter reports them
- * ({@code Tensor.dataType()}, {@code shape()}, {@code quantizationParams()}).
+ * A tensor's type, shape and quantisation, as LiteRT reported them to export-android (models.json)
  *
  * <p>Quantised values relate to real ones by {@code real = (q - zeroPoint) * scale}; a scale of 0
  * means the tensor is not quantised.
@@ -20,7 +19,7 @@ public final class TensorSpec {
             this.bytes = bytes;
         }
 
-        /** LiteRT's DataType name (e.g. "FLOAT32"), for the wrapper around org.tensorflow.lite.Tensor. */
+        /** The type's name as models.json writes it (numpy's dtype name in capitals, e.g. "FLOAT32"). */
         public static Type fromName(String name) {
             for (Type type : values()) {
                 if (type.name().equals(name)) {
@@ -42,6 +41,22 @@ public final class TensorSpec {
         this.shape = shape.clone();
         this.scale = scale;
         this.zeroPoint = zeroPoint;
+    }
+
+    /** A tensor of models.json, as edge_deeplab/deploy/android.py writes it: type, shape, scale, zero_point. */
+    public static TensorSpec fromJson(org.json.JSONObject tensor) {
+        try {
+            org.json.JSONArray dims = tensor.getJSONArray("shape");
+            int[] shape = new int[dims.length()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = dims.getInt(i);
+            }
+            return new TensorSpec(Type.fromName(tensor.getString("type")), shape, (float) tensor.getDouble("scale"),
+                    tensor.getInt("zero_point"));
+        } catch (org.json.JSONException e) {
+            throw new ContractException("models.json describes a tensor without its " + e.getMessage()
+                    + ": install the models again with `edge-deeplab export-android`");
+        }
     }
 
     public static TensorSpec float32(int... shape) {

@@ -22,37 +22,39 @@ public class BackendLadderTest {
         assertEquals(Backend.GPU, c.backend);
         assertEquals("interpreter on GPU", c.runtime);
         assertEquals(Arrays.asList(Backend.GPU), tried);
-        assertEquals("GPU", c.describe());
+        assertEquals("GPU fp16", c.describe());
     }
 
     @Test
-    public void aFailedCompatibilityCheckFallsBackToNnapi() {
-        BackendLadder.Choice<String> c = BackendLadder.choose(Backend.GPU.andBelow(), b -> {
-            if (b == Backend.GPU) throw new BackendLadder.Unsupported("not on the GPU compatibility list");
-            return b.name();
-        });
-        assertEquals(Backend.NNAPI, c.backend);
-        assertEquals("NNAPI (GPU: not on the GPU compatibility list)", c.describe());
-    }
-
-    @Test
-    public void delegateErrorsAndMissingLibrariesFallThroughToTheCpu() {
+    public void aGpuThatCannotCompileTheModelFallsBackToTheCpu() {
         BackendLadder.Choice<String> c = BackendLadder.choose(Backend.GPU.andBelow(), b -> {
             tried.add(b);
-            if (b == Backend.GPU) throw new IllegalArgumentException("Internal error: Failed to apply delegate\nmore");
-            if (b == Backend.NNAPI) throw new UnsatisfiedLinkError("no libneuralnetworks");
+            if (b == Backend.GPU) throw new IllegalStateException("Failed to compile model on GPU\nmore");
             return "cpu";
         });
         assertEquals(Backend.CPU, c.backend);
-        assertEquals(Arrays.asList(Backend.GPU, Backend.NNAPI, Backend.CPU), tried);
-        assertEquals(Arrays.asList("GPU: failed (Internal error: Failed to apply delegate)",
-                "NNAPI: failed (no libneuralnetworks)"), c.skipped);
-        assertEquals("CPU (XNNPACK)", Backend.CPU.label);
+        assertEquals(Arrays.asList(Backend.GPU, Backend.CPU), tried);
+        assertEquals(Arrays.asList("GPU fp16: failed (Failed to compile model on GPU)"), c.skipped);
+        assertEquals("CPU int8 (GPU fp16: failed (Failed to compile model on GPU))", c.describe());
     }
 
     @Test
-    public void startingLowerSkipsTheHigherBackends() {
-        assertEquals(Arrays.asList(Backend.NNAPI, Backend.CPU), Backend.NNAPI.andBelow());
+    public void aMissingNativeLibraryOrAnUnsupportedGpuIsSkippedToo() {
+        BackendLadder.Choice<String> c = BackendLadder.choose(Backend.GPU.andBelow(), b -> {
+            if (b == Backend.GPU) throw new UnsatisfiedLinkError("no libLiteRtGpuAccelerator");
+            return b.name();
+        });
+        assertEquals(Arrays.asList("GPU fp16: failed (no libLiteRtGpuAccelerator)"), c.skipped);
+        BackendLadder.Choice<String> d = BackendLadder.choose(Backend.GPU.andBelow(), b -> {
+            if (b == Backend.GPU) throw new BackendLadder.Unsupported("no OpenGL ES 3.1");
+            return b.name();
+        });
+        assertEquals("CPU int8 (GPU fp16: no OpenGL ES 3.1)", d.describe());
+    }
+
+    @Test
+    public void startingLowerSkipsTheGpu() {
+        assertEquals(Arrays.asList(Backend.CPU), Backend.CPU.andBelow());
         BackendLadder.Choice<String> c = BackendLadder.choose(Backend.CPU.andBelow(), b -> {
             tried.add(b);
             return "cpu";

@@ -18,9 +18,6 @@ public class ImageResizeTest {
     @Test
     public void upscalingUsesHalfPixelCentresAndClampsAtTheEdges() {
         // cv2.resize(np.array([[0, 100]], np.float32), (4, 1), interpolation=cv2.INTER_LINEAR) = [0, 25, 75, 100]
-        float[] dst = new float[4];
-        ImageResize.plane(new float[] {0f, 100f}, 2, 1, dst, 4, 1);
-        assertArrayEquals(new float[] {0f, 25f, 75f, 100f}, dst, 1e-5f);
         int[] argb = new int[4];
         ImageResize.argb(new int[] {gray(0), gray(100)}, 2, 1, argb, 4, 1);
         assertArrayEquals(new int[] {0, 25, 75, 100}, red(argb));
@@ -28,12 +25,12 @@ public class ImageResizeTest {
 
     @Test
     public void downscalingByTwoAveragesPairs() {
-        float[] dst = new float[2];
-        ImageResize.plane(new float[] {0f, 10f, 20f, 40f}, 4, 1, dst, 2, 1);
-        assertArrayEquals(new float[] {5f, 30f}, dst, 1e-5f);
-        float[] column = new float[2];
-        ImageResize.plane(new float[] {0f, 10f, 20f, 40f}, 1, 4, column, 1, 2);
-        assertArrayEquals(new float[] {5f, 30f}, column, 1e-5f);
+        int[] row = new int[2];
+        ImageResize.argb(new int[] {gray(0), gray(10), gray(20), gray(40)}, 4, 1, row, 2, 1);
+        assertArrayEquals(new int[] {5, 30}, red(row));
+        int[] column = new int[2];
+        ImageResize.argb(new int[] {gray(0), gray(10), gray(20), gray(40)}, 1, 4, column, 1, 2);
+        assertArrayEquals(new int[] {5, 30}, red(column));
     }
 
     @Test
@@ -52,8 +49,8 @@ public class ImageResizeTest {
     public void twoDimensionalInterpolationMatchesOpenCv() {
         // cv2.resize(np.array([[0, 10], [20, 30]], np.float32), (3, 3), interpolation=cv2.INTER_LINEAR)
         // = [[0, 5, 10], [10, 15, 20], [20, 25, 30]]
-        float[] dst = new float[9];
-        ImageResize.plane(new float[] {0f, 10f, 20f, 30f}, 2, 2, dst, 3, 3);
-        assertArrayEquals(new float[] {0f, 5f, 10f, 10f, 15f, 20f, 20f, 25f, 30f}, dst, 1e-4f);
+        int[] dst = new int[9];
+        ImageResize.argb(new int[] {gray(0), gray(10), gray(20), gray(30)}, 2, 2, dst, 3, 3);
+        assertArrayEquals(new int[] {0, 5, 10, 10, 15, 20, 20, 25, 30}, red(dst));
     }
 }

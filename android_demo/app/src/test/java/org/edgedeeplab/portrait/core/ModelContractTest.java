@@ -86,7 +86,8 @@ public class ModelContractTest {
                         "has no 'input_height'"},
                 {PYTHON_JSON.replace("\"version\": 1", "\"version\": 2"), "update the app"},
                 {"[1, 2]", "not a JSON object"},
-                {"{\"labels\": ", "not valid JSON"},
+                {"{\"labels\": ", "not a JSON object"},
+                {json("[\"bg\", \"person\"]", "logits", "\"1\"", "[1, 1, 1]", ""), "must be an integer"},
         };
         for (String[] c : cases) {
             ContractException e = assertThrows(c[1], ContractException.class, () -> ModelContract.fromJson(c[0]));

@@ -16,13 +16,11 @@ public class ModelIoTest {
 
     @Test
     public void acceptsWhatTheContractDescribes() {
-        ModelIo io = ModelIo.check(Contracts.deeplab(257, 257, OutputKind.LOGITS), INPUT, TensorSpec.float32(1, 65, 65, 3));
+        ModelIo io = ModelIo.check(Contracts.deeplab(257, 257, OutputKind.PROBABILITIES), INPUT,
+                TensorSpec.float32(1, 65, 65, 3));
         assertEquals(65, io.outputHeight);
         assertEquals(65, io.outputWidth);
         assertEquals(3, io.outputChannels);
-        ModelIo labels = ModelIo.check(Contracts.deeplab(257, 257, OutputKind.LABEL_MAP), INPUT,
-                new TensorSpec(TensorSpec.Type.INT32, new int[] {1, 257, 257}, 0f, 0));
-        assertEquals(1, labels.outputChannels);
         ModelIo alpha = ModelIo.check(Contracts.deeplab(257, 257, OutputKind.PERSON_ALPHA),
                 new TensorSpec(TensorSpec.Type.UINT8, new int[] {1, 257, 257, 3}, 0.0078f, 128),
                 new TensorSpec(TensorSpec.Type.UINT8, new int[] {1, 257, 257, 1}, 1f / 256f, 0));
@@ -31,7 +29,7 @@ public class ModelIoTest {
 
     @Test
     public void rejectsTensorsTheContractDoesNotDescribe() {
-        ModelContract logits = Contracts.deeplab(257, 257, OutputKind.LOGITS);
+        ModelContract logits = Contracts.deeplab(257, 257, OutputKind.PROBABILITIES);
         TensorSpec out3 = TensorSpec.float32(1, 257, 257, 3);
         rejects(logits, TensorSpec.float32(1, 256, 256, 3), out3, "input is 256x256 but its contract says 257x257");
         rejects(logits, TensorSpec.float32(2, 257, 257, 3), out3, "re-export it with batch 1");
@@ -42,6 +40,14 @@ public class ModelIoTest {
         rejects(logits, INPUT, new TensorSpec(TensorSpec.Type.INT8, new int[] {1, 257, 257, 3}, 0f, 0),
                 "neither float nor quantised");
         rejects(Contracts.deeplab(257, 257, OutputKind.PERSON_ALPHA), INPUT, out3, "not a person alpha");
-        rejects(Contracts.deeplab(257, 257, OutputKind.LABEL_MAP), INPUT, TensorSpec.float32(1, 257, 257), "not a label map");
+    }
+
+    @Test
+    public void refusesLogitsAndLabelMapsWithTheFix() {
+        // No softmax runs in the app: export-android appends it to the model.
+        rejects(Contracts.deeplab(257, 257, OutputKind.LOGITS), INPUT, TensorSpec.float32(1, 257, 257, 3),
+                "outputs logits; install it with `edge-deeplab export-android`");
+        rejects(Contracts.deeplab(257, 257, OutputKind.LABEL_MAP), INPUT,
+                new TensorSpec(TensorSpec.Type.INT32, new int[] {1, 257, 257}, 0f, 0), "--output-kind probabilities");
     }
 }

@@ -15,13 +15,16 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
 import org.junit.Test;
 
 /**
  * Java against Python on real TFLite models: the same image packed into the same input bytes, and
- * the same raw output (saved by Python after LiteRT ran the model) turned into the same label map and
- * person alpha as edge_deeplab/deploy/postprocess.py makes of it.
+ * the same raw output (saved by Python after LiteRT ran the model) turned into the same person alpha
+ * as edge_deeplab/litert/outputs.py makes of it. Logits models run with the softmax export-android
+ * appends (litert/heads.py), as the app receives them.
  *
  * <p>The data comes from tests/android/test_parity.py, which passes its folder as the system property
  * {@code edgedeeplab.parity.dir}; without it (e.g. `./gradlew test`) the test is skipped.
@@ -30,50 +33,40 @@ public class ParityTest {
     private static final float ALPHA_TOLERANCE = 1e-6f;
 
     @Test
-    public void javaPostProcessingEqualsPythons() throws IOException {
+    public void javaPostProcessingEqualsPythons() throws IOException, JSONException {
         String dir = System.getProperty("edgedeeplab.parity.dir");
         assumeTrue("run from tests/android/test_parity.py, which makes the data", dir != null);
         Path root = Paths.get(dir);
-        Map<?, ?> index = (Map<?, ?>) Json.parse(read(root.resolve("cases.json")));
-        List<?> cases = (List<?>) index.get("cases");
-        assertTrue("no cases in " + root, !cases.isEmpty());
+        JSONArray cases = new JSONObject(read(root.resolve("cases.json"))).getJSONArray("cases");
+        assertTrue("no cases in " + root, cases.length() > 0);
         List<String> report = new ArrayList<>();
-        for (Object entry : cases) {
-            report.add(check(root, (Map<?, ?>) entry));
+        for (int i = 0; i < cases.length(); i++) {
+            report.add(check(root, cases.getJSONObject(i)));
         }
         for (String line : report) {
             System.out.println("parity ok: " + line);
         }
     }
 
-    private static String check(Path root, Map<?, ?> c) throws IOException {
-        String name = (String) c.get("name");
-        // 1. The contract, read by the app's own reader from the model file, is Python's contract.
-        ByteBuffer modelFile = ByteBuffer.wrap(Files.readAllBytes(root.resolve((String) c.get("model"))));
-        ModelContract contract = TfliteMetadata.readContract(modelFile);
-        ModelContract python = ModelContract.fromJson((String) c.get("contract_json"));
-        assertEquals(name, python.labels, contract.labels);
-        assertEquals(name, python.inputHeight, contract.inputHeight);
-        assertEquals(name, python.inputWidth, contract.inputWidth);
-        assertArrayEquals(name, python.mean, contract.mean, 0f);
-        assertArrayEquals(name, python.std, contract.std, 0f);
-        assertEquals(name, python.outputKind, contract.outputKind);
-        assertEquals(name, python.personClass, contract.personClass);
+    private static String check(Path root, JSONObject c) throws IOException, JSONException {
+        String name = c.getString("name");
+        // 1. The contract, as contract.json holds it, read by the app's own reader.
+        ModelContract contract = ModelContract.fromJson(c.getString("contract_json"));
 
-        // 2. The interpreter's tensors, as LiteRT reported them in Python, pass the app's checks.
-        TensorSpec input = spec((Map<?, ?>) c.get("input"));
-        TensorSpec output = spec((Map<?, ?>) c.get("output"));
+        // 2. The model's tensors, as LiteRT reported them in Python (models.json's form), pass the app's checks.
+        TensorSpec input = TensorSpec.fromJson(c.getJSONObject("input"));
+        TensorSpec output = TensorSpec.fromJson(c.getJSONObject("output"));
         ModelIo io = ModelIo.check(contract, input, output);
 
         // 3. Input packing: the same bytes LiteRT was given.
         int w = contract.inputWidth;
         int h = contract.inputHeight;
-        int[] pixels = rgbToArgb(Files.readAllBytes(root.resolve((String) c.get("rgb"))), w * h);
+        int[] pixels = rgbToArgb(Files.readAllBytes(root.resolve(c.getString("rgb"))), w * h);
         ByteBuffer packed = InputPacker.allocate(input);
         InputPacker.pack(pixels, w, h, contract, input, packed);
         byte[] javaBytes = new byte[input.byteSize()];
         packed.get(javaBytes); // native order, as Python saved it (little-endian hosts)
-        byte[] pythonBytes = Files.readAllBytes(root.resolve((String) c.get("packed")));
+        byte[] pythonBytes = Files.readAllBytes(root.resolve(c.getString("packed")));
         assertEquals(name + ": packed size", pythonBytes.length, javaBytes.length);
         int packedDiffer = 0;
         for (int i = 0; i < javaBytes.length; i++) {
@@ -81,40 +74,39 @@ public class ParityTest {
         }
         assertEquals(name + ": input bytes that differ from Python's", 0, packedDiffer);
 
-        // 4. Post-processing of the raw output LiteRT produced.
-        ByteBuffer raw = ByteBuffer.wrap(Files.readAllBytes(root.resolve((String) c.get("raw"))))
+        // 4. The raw output LiteRT produced, as TensorBuffer.readFloat() / readInt8() hands it over.
+        ByteBuffer raw = ByteBuffer.wrap(Files.readAllBytes(root.resolve(c.getString("raw"))))
                 .order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(name + ": raw output size", output.byteSize(), raw.capacity());
+        TensorData data = new TensorData(output);
+        if (data.floats != null) {
+            raw.asFloatBuffer().get(data.floats);
+        } else {
+            raw.get(data.bytes);
+        }
         int pixelsOut = io.outputHeight * io.outputWidth;
-        int[] labels = new int[pixelsOut];
         float[] alpha = new float[pixelsOut];
-        OutputDecoder.labelMap(raw, io, labels);
-        OutputDecoder.personAlpha(raw, io, alpha);
-        ByteBuffer expectedLabels = ByteBuffer.wrap(Files.readAllBytes(root.resolve((String) c.get("labels"))))
+        OutputDecoder.personAlpha(data, io, alpha);
+        ByteBuffer expectedAlpha = ByteBuffer.wrap(Files.readAllBytes(root.resolve(c.getString("alpha"))))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer expectedAlpha = ByteBuffer.wrap(Files.readAllBytes(root.resolve((String) c.get("alpha"))))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals(name, pixelsOut * 4, expectedLabels.capacity());
-        int labelsDiffer = 0;
+        assertEquals(name, pixelsOut * 4, expectedAlpha.capacity());
         float maxAlphaDiff = 0f;
         int personPixels = 0;
         for (int i = 0; i < pixelsOut; i++) {
-            if (labels[i] != expectedLabels.getInt(i * 4)) labelsDiffer++;
             maxAlphaDiff = Math.max(maxAlphaDiff, Math.abs(alpha[i] - expectedAlpha.getFloat(i * 4)));
-            if (labels[i] == contract.portraitClass()) personPixels++;
+            if (alpha[i] >= MaskPipeline.PERSON_THRESHOLD) personPixels++;
         }
-        assertEquals(name + ": label-map pixels that differ from Python's", 0, labelsDiffer);
         assertTrue(name + ": alpha differs from Python's by " + maxAlphaDiff, maxAlphaDiff <= ALPHA_TOLERANCE);
 
-        String line = String.format(Locale.US, "%s: input %d bytes equal, labels %d/%d equal (%d person), "
-                + "alpha max diff %.2g", name, javaBytes.length, pixelsOut, pixelsOut, personPixels, maxAlphaDiff);
+        String line = String.format(Locale.US, "%s: input %d bytes equal, alpha max diff %.2g (%d person pixels)",
+                name, javaBytes.length, maxAlphaDiff, personPixels);
 
         // 5. Resizing a camera-sized frame to the model's input, against OpenCV's INTER_LINEAR.
-        if (c.containsKey("resize_source")) {
-            Map<?, ?> src = (Map<?, ?>) c.get("resize_source");
-            int sw = ((Double) src.get("width")).intValue();
-            int sh = ((Double) src.get("height")).intValue();
-            int[] source = rgbToArgb(Files.readAllBytes(root.resolve((String) src.get("file"))), sw * sh);
+        if (c.has("resize_source")) {
+            JSONObject src = c.getJSONObject("resize_source");
+            int sw = src.getInt("width");
+            int sh = src.getInt("height");
+            int[] source = rgbToArgb(Files.readAllBytes(root.resolve(src.getString("file"))), sw * sh);
             int[] resized = new int[w * h];
             ImageResize.argb(source, sw, sh, resized, w, h);
             int maxDiff = 0;
@@ -133,14 +125,6 @@ public class ParityTest {
                     sw, sh, w, h, maxDiff, 100.0 * exact / (w * h));
         }
         return line;
-    }
-
-    private static TensorSpec spec(Map<?, ?> t) {
-        List<?> dims = (List<?>) t.get("shape");
-        int[] shape = new int[dims.size()];
-        for (int i = 0; i < shape.length; i++) shape[i] = ((Double) dims.get(i)).intValue();
-        return new TensorSpec(TensorSpec.Type.fromName((String) t.get("type")), shape,
-                ((Double) t.get("scale")).floatValue(), ((Double) t.get("zero_point")).intValue());
     }
 
     private static int[] rgbToArgb(byte[] rgb, int pixels) {
