@@ -36,7 +36,7 @@ from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import mapping as class_map
 from edge_deeplab.evaluate import open_eval_dataset
 from edge_deeplab.evaluate.inference import predict_probabilities
-from edge_deeplab.evaluate.refine import CRFConfig, dense_crf
+from edge_deeplab.refine import CRFConfig, dense_crf
 from edge_deeplab.evaluate.runners import open_runner
 from edge_deeplab.io import write_text
 from edge_deeplab.metrics import SegmentationMetrics

@@ -5,7 +5,7 @@ import click
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate.evaluator import EvalConfig
-from edge_deeplab.evaluate.refine import REFINEMENTS, CRFConfig
+from edge_deeplab.refine import REFINEMENTS, CRFConfig
 from edge_deeplab.options import example, json_option, output_option, progress_option, shown, with_default
 
 #: The evaluation defaults, shown in --help from EvalConfig (the one place they are set).

@@ -19,7 +19,7 @@ from edge_deeplab.contract import IGNORE_LABEL, person_class_of
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate import mapping as class_map
 from edge_deeplab.evaluate.inference import predict_probabilities
-from edge_deeplab.evaluate.refine import CRFConfig, require
+from edge_deeplab.refine import CRFConfig, require
 from edge_deeplab.metrics import BOUNDARY_TOLERANCE, SegmentationMetrics, per_class_iou
 from edge_deeplab.evaluate.runners import median_latency_ms, timed_samples
 

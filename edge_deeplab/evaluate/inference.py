@@ -17,7 +17,7 @@ normalisation, as DeepLab pads), above 1 the model slides over the larger image 
 input size overlapping by a third, and overlapping scores are averaged.
 
 Optional refinement of the averaged probabilities with a dense CRF over the photo (DeepLab v1/v2,
-edge_deeplab.evaluate.refine), at the photo's own resolution, where its edges are.
+edge_deeplab.refine), at the photo's own resolution, where its edges are.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from edge_deeplab.contract import ModelContract
-from edge_deeplab.evaluate.refine import CRFConfig, refine as refined
+from edge_deeplab.refine import CRFConfig, refine as refined
 from edge_deeplab.litert.outputs import resizable_scores
 
 CV2_MAX_CHANNELS = 128  # cv2.resize (opencv-python 5.0) refuses more channels per call: measured

@@ -85,7 +85,7 @@ def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2, refine
         threads: LiteRT CPU threads for a .tflite.
         refine: "none", or "crf" to sharpen the edges with a dense CRF over the photo (DeepLab v1/v2;
             about half a second a photo; pip install 'edge-deeplab[crf]').
-        crf: the CRF's parameters (edge_deeplab.evaluate.refine.CRFConfig; its defaults when None).
+        crf: the CRF's parameters (edge_deeplab.refine.CRFConfig; its defaults when None).
 
     Returns:
         A Segmentation at the photo's own resolution (.labels, .person_probability, .probabilities).
@@ -96,7 +96,7 @@ def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2, refine
         >>> result.labels.shape, float(result.person_probability.mean())
     """
     from edge_deeplab.evaluate.inference import predict_probabilities
-    from edge_deeplab.evaluate.refine import CRFConfig, require
+    from edge_deeplab.refine import CRFConfig, require
 
     require(refine)  # an unknown method or a missing CRF package: one line, before the model is opened
     rgb = read_photo(image) if isinstance(image, (str, Path)) else _checked_rgb(image)
@@ -176,7 +176,7 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
         read_photo(image)  # decoded now only to find a bad photo before any output exists
     if portrait:
         _check_blur(blur)
-    from edge_deeplab.evaluate.refine import require
+    from edge_deeplab.refine import require
 
     require(refine)
     runner = open_model(model, threads)

@@ -86,6 +86,9 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
                    "against everything else the student matches. :weight=W overrides --distill-weight for it.")
 @click.option("--distill-weight", type=float, help=with_default("Weight of the --distill-from term.", TRAIN,
                                                                 "distill_weight"))
+@click.option("--distill-refine", type=click.Choice(["none", "crf"]),
+              help="crf: refine each TFLite teacher's person probability with a dense CRF over the training crop "
+                   "(DeepLab v1/v2) before the student learns it; needs the crf extra.  [default: none]")
 @config_options
 @click.option("--epochs", type=int, help=with_default("Passes over the training data.", TRAIN, "epochs"))
 @click.option("--batch-size", type=int, help=with_default("Global batch size.", TRAIN, "batch_size"))

@@ -12,6 +12,7 @@ from typing import Optional
 
 from edge_deeplab.data.augmentation import AugmentKnobs
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.refine import require as require_refinement
 from edge_deeplab.settings import Settings
 
 OPTIMIZERS = ("sgd", "adamw")
@@ -21,7 +22,8 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 DEFAULT_WEIGHT_DECAY = {"sgd": 4e-5, "adamw": 1e-2}
 
 
-_LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0, "distill_weight": 1.0}
+_LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0, "distill_weight": 1.0,
+                      "distill_refine": "none"}
 
 
 #: Named sets of augmentation knobs (`--augment-preset NAME`); options given explicitly win.
@@ -77,6 +79,9 @@ class TrainConfig(Settings, AugmentKnobs):
     export calibrates on (edge_deeplab.data.representative); 0 keeps tfmot's [-6, 6] start.
     distill_weight: with a teacher (`train --distill-from`), the weight of its distillation term
     (edge_deeplab/train/distill.py) next to the loss on the labels.
+    distill_refine: 'crf' refines each TFLite teacher's person probability with the dense CRF of
+    DeepLab v1/v2 (edge_deeplab/refine.py) over the training crop itself before the student learns it,
+    so soft teacher edges snap to the photo's edges; 'none' uses them as they are.
     """
 
     _OPTION, _SOURCE = "training option", "training config"
@@ -104,6 +109,7 @@ class TrainConfig(Settings, AugmentKnobs):
     freeze_batch_norm_after_epochs: Optional[float] = None
     qat_range_images: int = 0
     distill_weight: float = 1.0
+    distill_refine: str = "none"
 
     def __post_init__(self):
         for field in dataclasses.fields(self):  # first: NaN passes every comparison below
@@ -133,6 +139,7 @@ class TrainConfig(Settings, AugmentKnobs):
             raise EdgeDeeplabError(f"seed {self.seed} must be 0 to {2 ** 32 - 1}")
         if self.distill_weight < 0:
             raise EdgeDeeplabError(f"distill_weight {self.distill_weight} must not be negative")
+        require_refinement(self.distill_refine)  # a missing CRF package stops the run before it starts
         if self.qat_range_images < 0:
             raise EdgeDeeplabError(f"qat_range_images {self.qat_range_images} must not be negative")
         if self.warmup_epochs < 0 or self.checkpoint_every_steps < 0:

@@ -360,7 +360,11 @@ def _load_teachers(teacher, model_config, contract, train_config, log):
 
         teacher_model = load_teacher(keras_specs[0].model, model_config, contract, log)
         weight = keras_specs[0].weight if keras_specs[0].weight is not None else weight
-    tflite = TfliteTeachers(tflite_specs, train_config.distill_weight, contract, log) if tflite_specs else None
+    if train_config.distill_refine != "none" and not tflite_specs:
+        raise EdgeDeeplabError(f"--distill-refine {train_config.distill_refine} refines TFLite teachers' targets: add "
+                               "--distill-from peer:NAME or a .tflite teacher")
+    tflite = TfliteTeachers(tflite_specs, train_config.distill_weight, contract, log,
+                            refine=train_config.distill_refine) if tflite_specs else None
     return teacher_model, tflite, weight
 
 

@@ -152,13 +152,18 @@ class TfliteTeachers:
     """The TFLite teachers of a run and their weights: targets(images) -> [B, h, w, K] person probabilities."""
 
     def __init__(self, specs: Sequence[TeacherSpec], default_weight: float, student_contract: ModelContract,
-                 log=print):
+                 log=print, refine: str = "none"):
+        from edge_deeplab.refine import require
+
+        require(refine)
+        self.refine = refine
         self.teachers = [TfliteTeacher(spec) for spec in specs]
         self.weights = [spec.weight if spec.weight is not None else default_weight for spec in specs]
         self.student_contract = student_contract
         self.person = student_person_class(student_contract, specs[0].model) if specs else None
         for teacher, weight in zip(self.teachers, self.weights):
-            log(f"distilling from {teacher.describe()}, weight {weight:g}")
+            log(f"distilling from {teacher.describe()}, weight {weight:g}"
+                + (", refined by a dense CRF over each crop" if refine == "crf" else ""))
 
     def __len__(self):
         return len(self.teachers)
@@ -168,7 +173,25 @@ class TfliteTeachers:
         mean = np.asarray(self.student_contract.mean, np.float32)
         std = np.asarray(self.student_contract.std, np.float32)
         pixels = np.asarray(normalised_images, np.float32) * std + mean
-        return np.stack([teacher.person_probability(pixels) for teacher in self.teachers], axis=-1)
+        targets = np.stack([teacher.person_probability(pixels) for teacher in self.teachers], axis=-1)
+        if self.refine == "crf":
+            targets = refine_targets(pixels, targets)
+        return targets
+
+
+def refine_targets(pixels: np.ndarray, targets: np.ndarray, config=None) -> np.ndarray:
+    """Each teacher's person probability [B, h, w, K] refined by the dense CRF over its crop's pixels
+    [B, h, w, 3] (0..255): two classes, person and not, as the teachers speak."""
+    from edge_deeplab.refine import CRFConfig, dense_crf
+
+    config = config or CRFConfig()
+    rgb = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    refined = np.empty_like(targets, dtype=np.float32)
+    for b in range(targets.shape[0]):
+        for k in range(targets.shape[-1]):
+            person = targets[b, ..., k]
+            refined[b, ..., k] = dense_crf(rgb[b], np.stack([1.0 - person, person], axis=-1), config)[..., 1]
+    return refined
 
 
 def person_distillation(targets, weights, logits, person: int):

@@ -10,7 +10,7 @@ from edge_deeplab.cli import main
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.evaluate.evaluator import EvalConfig, evaluate_models
 from edge_deeplab.evaluate.inference import predict_probabilities
-from edge_deeplab.evaluate.refine import CRFConfig, dense_crf, refine
+from edge_deeplab.refine import CRFConfig, dense_crf, refine
 from fakes import FakeRunner, ListDataset, Sample, person_contract, red_is_person
 
 HEIGHT, WIDTH, EDGE = 48, 64, 40

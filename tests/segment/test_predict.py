@@ -154,7 +154,7 @@ def test_refine_crf_for_still_photos_and_crf_options_need_it(tmp_path):
     result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(out), "--refine", "crf",
                                        "--crf-iterations", "3", "--no-progress"])
     assert result.exit_code == 0, result.output
-    from edge_deeplab.evaluate.refine import CRFConfig
+    from edge_deeplab.refine import CRFConfig
 
     refined = edge_deeplab.predict("preset:person", photo, refine="crf", crf=CRFConfig(iterations=3))
     plain = edge_deeplab.predict("preset:person", photo)

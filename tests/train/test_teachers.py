@@ -157,3 +157,42 @@ def test_train_with_two_tflite_teachers_records_them_and_keeps_them_on_resume(sh
                                        "--batch-size", "4", "--no-progress"])
     assert result.exit_code == 0, result.output
     assert json.loads((qat / "run.json").read_text())["teacher"] == [str(run / "best"), *recorded]
+
+
+def test_crf_refined_targets_snap_a_blurred_teacher_edge_to_the_crop_s_edge():
+    """A teacher whose person probability is a soft ramp across a sharp photo edge: refined, its targets
+    fall on the photo's edge (as the dense CRF does for evaluation); a confident teacher stays put."""
+    pytest.importorskip("pydensecrf")
+    from edge_deeplab.train.teachers import refine_targets
+
+    size = 48
+    pixels = np.full((1, size, size, 3), 30.0, np.float32)
+    pixels[:, :, 24:] = 220.0                               # the photo's edge at column 24
+    ramp = np.clip((np.arange(size) - 4) / 24.0, 0, 1)      # the teacher's edge: a ramp over columns 4-28
+    soft = np.broadcast_to(ramp, (size, size))[None, ..., None].astype(np.float32)
+    sharp = np.zeros_like(soft)
+    sharp[:, :, 24:] = 1.0
+    refined = refine_targets(pixels, np.concatenate([soft, np.clip(sharp, 0.02, 0.98)], axis=-1))
+    first_person_column = (lambda p: int(np.argmax((p > 0.5).all(axis=0))))
+    assert first_person_column(soft[0, ..., 0]) == 17       # unrefined: 7 columns early
+    assert first_person_column(refined[0, ..., 0]) == 24    # refined: on the photo's edge
+    assert ((refined[0, ..., 1] > 0.5) == (sharp[0, ..., 0] > 0.5)).all()
+
+
+def test_distill_refine_needs_a_tflite_teacher_and_is_recorded(shared, tmp_path):
+    pytest.importorskip("pydensecrf")
+    from edge_deeplab.data.synthetic import write_synthetic
+
+    data = tmp_path / "syn"
+    write_synthetic(data, n_train=4, n_val=2, size=65, seed=0)
+    tiny = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65",
+            "--batch-size", "4", "--no-progress", "--epochs", "1", "--data", str(data)]
+    result = CliRunner().invoke(main, ["train", "--output", str(tmp_path / "alone"), "--distill-refine", "crf", *tiny])
+    assert result.exit_code != 0 and "--distill-refine" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "alone" / "run.json").exists()
+    run = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", "--output", str(run), "--distill-from", "peer:mediapipe-selfie",
+                                       "--distill-refine", "crf", *tiny])
+    assert result.exit_code == 0, result.output
+    assert "refined by a dense CRF" in result.output
+    assert json.loads((run / "run.json").read_text())["train"]["distill_refine"] == "crf"
