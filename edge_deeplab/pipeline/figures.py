@@ -117,8 +117,8 @@ def _place_labels(figure, axes, points: list[tuple]):
                     ha="left" if dx > 0 else "right" if dx < 0 else "center",
                     va="bottom" if dy > 0 else "top" if dy < 0 else "center",
                     arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=3)
-                    if distance > 14 else None)
-                box = candidate.get_window_extent(renderer)
+                    if distance > _DISTANCES[0] else None)
+                box = _text_box(candidate, renderer)
                 corners = (box.x0 - 1, box.y0 - 1, box.x1 + 1, box.y1 + 1)
                 inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
                 if inside and not any(_overlap(corners, other) for other in taken):
@@ -133,6 +133,15 @@ def _place_labels(figure, axes, points: list[tuple]):
                           va="center")
 
 
+def _text_box(text, renderer):
+    """The box of the words alone: an annotation's own extent also spans its leader line to the point."""
+    from matplotlib.text import Annotation, Text
+
+    if isinstance(text, Annotation):
+        text.update_positions(renderer)  # where its offset puts it (its own extent would do this too)
+    return Text.get_window_extent(text, renderer)
+
+
 def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -142,7 +151,7 @@ def overlapping_texts(figure) -> list[tuple[str, str]]:
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     texts = [t for axes in figure.axes for t in axes.texts if t.get_visible() and t.get_text()]
-    boxes = [t.get_window_extent(renderer) for t in texts]
+    boxes = [_text_box(t, renderer) for t in texts]
     return [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts)) for j in range(i + 1, len(texts))
             if _overlap(boxes[i].extents, boxes[j].extents)]
 
@@ -155,7 +164,7 @@ def texts_outside(figure) -> list[str]:
     for axes in figure.axes:
         frame = axes.get_window_extent(renderer)
         for text in axes.texts:
-            box = text.get_window_extent(renderer)
+            box = _text_box(text, renderer)
             if box.x0 < frame.x0 or box.x1 > frame.x1 or box.y0 < frame.y0 or box.y1 > frame.y1:
                 outside.append(text.get_text())
     return outside
@@ -220,7 +229,10 @@ def training_curves(training: list[dict], qat: list[dict]):
     loss_axes.set_ylabel("loss")
     val_axes.set_title("validation per epoch (QAT: fake-quantized Keras model)", fontsize=10)
     val_axes.set_ylabel("%")
+    from matplotlib.ticker import MaxNLocator
+
     for axes in (loss_axes, val_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch" + (" (QAT continues the count)" if qat and training else ""))
         axes.grid(alpha=0.3)
         axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
