@@ -67,9 +67,12 @@ class Check:
 
 
 def run_checks(adb_path: Optional[str] = None, benchmark_binary: Optional[str] = None,
-               strict: bool = False, timeout: float = 20.0) -> list[Check]:
-    """Every check, in the order of the table."""
-    checks = [check_python(), *check_packages(), *check_vulkan(timeout),
+               strict: bool = False, timeout: float = 20.0, gpu_compile: bool = False) -> list[Check]:
+    """Every check, in the order of the table; `gpu_compile` adds the GPU gate itself on the shipped model."""
+    vulkan = check_vulkan(timeout)
+    if gpu_compile:
+        vulkan.append(check_gpu_compile())
+    checks = [check_python(), *check_packages(), *vulkan,
               *check_adb(adb_path, timeout), check_benchmark_binary(benchmark_binary), *check_shared()]
     return [dataclasses.replace(c, required=True) for c in checks] if strict else checks
 
@@ -218,6 +221,36 @@ def check_vulkan(timeout: float = 20.0) -> list[Check]:
         return [loader, Check("GPU gate", "Vulkan adapter", PROBLEM, "; ".join(described) +
                               f": LiteRT finds no adapter on Mesa before {MIN_MESA}", INSTALL_HINT)]
     return [loader, Check("GPU gate", "Vulkan adapter", OK, "; ".join(described))]
+
+
+def check_gpu_compile(timeout: float = 300.0) -> Check:
+    """The dynamic gate itself on the shipped preset:person fp16 model: LiteRT's GPU accelerator alone
+    compiles and runs it (in a child process, as the gate does), or says why not."""
+    from edge_deeplab import presets
+    from edge_deeplab.litert.gpu import INSTALL_HINT, run_on_gpu
+
+    from edge_deeplab.errors import EdgeDeeplabError
+
+    item = "LiteRT GPU compile (preset:person)"
+    try:
+        path = presets.resolve("preset:person", "fp16")
+    except EdgeDeeplabError as error:
+        path, reason = None, str(error)
+    if path is None or not Path(path).is_file():  # an install without the package data
+        return Check("GPU gate", item, PROBLEM, reason if path is None else f"{path}: not found",
+                     "reinstall edge-deeplab (pip install -e . in the clone)")
+    run = run_on_gpu(path, timeout_s=timeout)
+    if run.died:
+        return Check("GPU gate", item, PROBLEM, f"the LiteRT child {run.died}", INSTALL_HINT)
+    if run.no_adapter_reason:
+        return Check("GPU gate", item, MISSING, run.no_adapter_reason, INSTALL_HINT)
+    measured = run.measured or {}
+    if not measured.get("fully_accelerated"):
+        reason = measured.get("error") or ", ".join(f"{op}: {why}" for op, why in run.fallbacks) or "not fully accelerated"
+        return Check("GPU gate", item, PROBLEM, f"{run.adapter}: {reason}",
+                     "report it with the model: the shipped model should run whole on the GPU")
+    return Check("GPU gate", item, OK, f"fully accelerated on {run.adapter}; max |GPU - CPU| "
+                                       f"{measured.get('max_abs_diff', float('nan')):.1e}")
 
 
 # ---- phones: adb, devices, benchmark_model --------------------------------------------------------

@@ -16,11 +16,14 @@ COLUMNS = [("area", "area"), ("item", "item"), ("status", "status"), ("needed", 
 @click.option("--benchmark-binary", type=click.Path(),
               help="benchmark_model to check (default: benchmark_model or android_aarch64_benchmark_model on PATH "
                    "or in this folder).")
+@click.option("--gpu-compile", is_flag=True,
+              help="Also run the GPU gate itself: compile the shipped preset:person model with LiteRT's GPU "
+                   "accelerator alone (about 10 s on a software Vulkan driver).")
 @click.option("--strict", is_flag=True,
               help="Require every part (GPU gate, adb, a phone, benchmark_model, the shared assets), "
                    "not only Python and the packages.")
 @json_option()
-def doctor(adb_path, benchmark_binary, strict, json_path):
+def doctor(adb_path, benchmark_binary, gpu_compile, strict, json_path):
     """Check this machine before a long run: package versions, the GPU-delegate gate (Vulkan), adb and
     phones, benchmark_model and the ../shared assets; one row each, with the fix for what is missing.
 
@@ -33,7 +36,8 @@ def doctor(adb_path, benchmark_binary, strict, json_path):
     from edge_deeplab.doctor.checks import failed_required, run_checks
     from edge_deeplab.io import write_json
 
-    checks = run_checks(adb_path=adb_path, benchmark_binary=benchmark_binary, strict=strict)
+    checks = run_checks(adb_path=adb_path, benchmark_binary=benchmark_binary, strict=strict,
+                        gpu_compile=gpu_compile)
     rows = [{**dataclasses.asdict(c), "needed": "required" if c.required else "optional",
              "fix": c.fix or "-"} for c in checks]
     click.echo(render_table(rows, COLUMNS))

@@ -160,3 +160,21 @@ def test_doctor_loads_no_tensorflow(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["False", "False"], done.stdout
     assert json.loads((tmp_path / "d.json").read_text())["checks"]
+
+
+def test_gpu_compile_says_why_there_is_no_gpu(monkeypatch):
+    from edge_deeplab.litert import gpu
+
+    log = "E0000 webgpu.cc:12] No adapters found\n"
+    monkeypatch.setattr(gpu, "run_on_gpu", lambda path, timeout_s: gpu.GpuRun(
+        measured={"error": "No adapters found"}, log=log, adapter=None, fallbacks=()))
+    row = checks.check_gpu_compile()
+    assert row.status == checks.MISSING and "No adapters found" in row.found and row.fix == INSTALL_HINT
+
+
+def test_the_adapter_check_agrees_with_the_gpu_gate_on_this_machine():
+    """Where the quick Vulkan check says the gate can run, LiteRT's GPU accelerator compiles the shipped model
+    whole (and where LiteRT finds no adapter, the quick check does not say it can)."""
+    adapter = _row(checks.check_vulkan(timeout=60), "Vulkan adapter")
+    compiled = checks.check_gpu_compile()
+    assert (adapter.status == checks.OK) == (compiled.status == checks.OK), (adapter, compiled)
