@@ -138,7 +138,8 @@ def render_html(result: dict, overlays: dict) -> str:
                 f'{escape(score_caption(str(image_id), score, score_name, without_person))}</figcaption></figure>'
                 for image_id, score, jpeg in kept.get(which, []))
             if figures:
-                sections.append(f"<h3>{escape(model['name'])}: {which} images</h3><div class=row>{figures}</div>")
+                sections.append(f"<h3>{escape(model['name'])} ({escape(model['format'])}): {which} images</h3>"
+                                f"<div class=row>{figures}</div>")
     notes = "".join(f"<li>{escape(n)}</li>" for n in _notes(result))
     style = ("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
              "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child,th:first-child,"

@@ -142,3 +142,4 @@ def test_a_photo_without_a_person_is_named_and_its_caption_says_why_it_scores_0(
     page = report.render_html(evaluation.result, evaluation.overlays)
     assert "c: person IoU 0.0 % (no person in this photo: every red pixel is a false positive)" in page
     assert "b: person IoU 50.0 %</figcaption>" in page  # a photo with a person keeps the plain caption
+    assert "<h3>everywhere (tflite fp32): worst images</h3>" in page  # a model folder called best/ reads as a format
