@@ -266,7 +266,8 @@ def render_markdown(report: dict) -> str:
               for r in report["models"]]
     lines += [""] + [f"- {note}" for note in _model_notes(report)]
     for title, header, rows, note in _tables(report):
-        lines += ["", f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["", f"## {title}", "", "| " + " | ".join(_escape_cell(h) for h in header) + " |",
+                  "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(_escape_cell(c) for c in cells) + " |" for cells in rows]
         lines += ["", note]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """The main job end to end on a tiny configuration: report, verdicts, skipping unchanged stages, bad input."""
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,11 @@ def test_the_report_says_what_its_numbers_mean(tiny):
     assert "max |TFLite − Keras|, probability (0-1)" in html and "argmax agreement %" in html
     assert "cpu_count" in html and "tensorflow" in html and "Machine" in markdown
     assert "<pre>" not in html and "overflow-x:auto" in html
+    # Every Markdown table row has as many cells as its header (a | inside a cell is escaped).
+    for table in markdown.split("\n\n"):
+        rows = [line for line in table.splitlines() if line.startswith("|")]
+        cells = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
+        assert len(cells) <= 1, table
 
 
 def test_rerun_skips_unchanged_stages_and_redoes_changed_ones(tiny):
