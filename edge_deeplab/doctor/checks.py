@@ -40,8 +40,8 @@ MIN_PYTHON = (3, 10)
 MIN_MESA = 25
 VK_VENDOR_ID_MESA = 0x10005
 BENCHMARK_BINARY_NAMES = ("benchmark_model", "android_aarch64_benchmark_model")
-BENCHMARK_FIX = ("download TFLite's android_aarch64_benchmark_model (it is in no package registry) and pass "
-                 "its path: edge-deeplab pipeline --benchmark-binary PATH (or bench device --benchmark-binary PATH)")
+BENCHMARK_FIX = ("download TFLite's android_aarch64_benchmark_model (in no package registry); pass it to "
+                 "pipeline or bench device as --benchmark-binary PATH")
 #: The offline assets the tests and the peer comparison use, relative to the shared folder.
 SHARED_ASSETS = (
     ("real photos: ccp-person", "data/ccp-person"),
