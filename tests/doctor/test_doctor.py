@@ -96,7 +96,8 @@ def test_benchmark_model_is_checked_for_the_phone_abi(tmp_path, monkeypatch):
     assert checks.check_benchmark_binary().found.startswith("benchmark_model")
 
 
-def test_a_missing_package_is_required_and_fails_the_doctor(monkeypatch):
+def test_a_missing_package_is_required_and_fails_the_doctor(monkeypatch, tmp_path):
+    monkeypatch.setenv("EDGE_DEEPLAB_ADB", str(_fake_adb(tmp_path, [])))  # no real adb server started by a test
     real = metadata.version
 
     def version(name):
