@@ -114,7 +114,7 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
         from edge_deeplab.io import write_json
 
         write_json(json_path, [r.to_dict() for r in results])
-    click.echo(format_table(results))
+    click.echo(format_table(results, output_kind))
     failed = [r.format for r in results if r.static_gate == "fail" or r.dynamic_gate == "fail"]
     if failed:
         raise EdgeDeeplabError(f"GPU-delegate gate failed for {', '.join(failed)}: see the ops named above")

@@ -193,8 +193,8 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
         result = _gate(path, fmt, differences, gpu_check)
         results.append(result)
         log(f"{fmt}: {path.name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, GPU {result.static_gate}/"
-            f"{result.dynamic_gate}, max diff {_fmt(result.max_abs_diff)}, argmax agreement "
-            f"{_fmt(result.argmax_agreement)}")
+            f"{result.dynamic_gate}, max |TFLite - Keras| {_fmt(result.max_abs_diff)} ({output_kind}), "
+            f"argmax agreement {_fmt(result.argmax_agreement)}")
     report = {"model": str(model_path), "qat_model": None if qat_model_path is None else str(qat_model_path),
               "io_type": io_type, "output_kind": output_kind, "calibration": manifest,
               "results": [r.to_dict() for r in results]}
@@ -225,11 +225,15 @@ def _fmt(value):
     return "-" if value is None else f"{value:.4g}"
 
 
-def format_table(results: list[ExportResult]) -> str:
+def format_table(results: list[ExportResult], output_kind: Optional[str] = None) -> str:
+    """The results, one line each; `output_kind` names the unit of "max diff" (|TFLite - Keras| of that output)."""
     header = f"{'format':<9} {'size':>9} {'ops':>5} {'static gate':>12} {'dynamic gate':>13} {'max diff':>9} " \
              f"{'argmax agree':>13}"
     lines = [header]
     for r in results:
         lines.append(f"{r.format:<9} {r.size_bytes / 1e6:>7.2f}MB {r.op_count or 0:>5} {r.static_gate:>12} "
                      f"{r.dynamic_gate:>13} {_fmt(r.max_abs_diff):>9} {_fmt(r.argmax_agreement):>13}")
+    if output_kind:
+        lines.append(f"max diff: the largest |TFLite - Keras| of the output ({output_kind}); argmax agree: the share "
+                     f"of pixels whose class matches the Keras model's")
     return "\n".join(lines)

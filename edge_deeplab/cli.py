@@ -45,6 +45,7 @@ def _register_commands():
     from edge_deeplab.evaluate.cli import evaluate, quant_report, relabel; [main.add_command(c) for c in (evaluate, quant_report, relabel)]  # noqa: E702
     from edge_deeplab.deploy.cli import export_android; main.add_command(export_android)  # noqa: E702
     from edge_deeplab.segment.cli import predict; main.add_command(predict)  # noqa: E702
+    from edge_deeplab.doctor.cli import doctor; main.add_command(doctor)  # noqa: E702
 
 
 _register_commands()

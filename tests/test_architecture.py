@@ -9,7 +9,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 HELPS = [[], ["model"], ["model", "build"], ["model", "summary"], ["train"], ["qat"], ["export"], ["gpu-check"],
          ["quant-report"], ["evaluate"], ["bench"], ["bench", "host"], ["bench", "device"], ["bench", "devices"],
-         ["bench", "history"], ["export-android"], ["pipeline"], ["predict"]]
+         ["bench", "history"], ["export-android"], ["pipeline"], ["predict"], ["doctor"]]
 
 
 def test_imports_follow_the_data_flow():

@@ -65,6 +65,11 @@ class _ModelState:
     scores: dict          # image id -> per-image score (person IoU, or mIoU without a person class)
     best: list            # [(score, id, overlay JPEG)]
     worst: list
+    # Against the reference model (the float one): pixels whose label differs, and the photos where
+    # the most differ [(fraction, id, difference JPEG)].
+    differing_pixels: int = 0
+    compared_pixels: int = 0
+    differs: list = dataclasses.field(default_factory=list)
 
 
 def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(), progress: bool = True,
@@ -82,6 +87,8 @@ def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(
                           mapping=class_map.class_mapping(runner.contract.labels, class_names, runner.name),
                           metrics=SegmentationMetrics(class_names, boundary_tolerance=config.boundary_tolerance),
                           image_ms=[], scores={}, best=[], worst=[]) for runner in runners]
+    reference = _reference_index(runners, config.reference)
+    without_person = []
     # A log file gets one line per evaluated model (the bar would be one line of redraws).
     with progress_bar(total=images * len(states), desc="evaluate", unit="pass", enabled=progress,
                       summary=False) as bar:
@@ -89,14 +96,46 @@ def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(
             if index >= images:
                 break
             rgb, truth = _checked_sample(sample, len(class_names), dataset_name)
+            if person is not None and not np.any(truth == person):
+                without_person.append(str(sample.id))  # a person IoU of 0 there means false positives
+            predictions = []
             for state in states:
                 bar.set_postfix_str(state.runner.name[-40:])
-                _evaluate_one(state, sample.id, rgb, truth, person, config)
+                predictions.append(_evaluate_one(state, sample.id, rgb, truth, person, config))
+            if reference is not None:
+                for state, prediction in zip(states, predictions):
+                    if state is not states[reference]:
+                        _count_differences(state, str(sample.id), rgb, predictions[reference], prediction,
+                                           config.overlays)
                 bar.update(1)
         for state in states:
             bar.note(f"evaluated {state.runner.name}: {images} images, median {np.median(state.image_ms):.1f} ms "
                      f"per image")
-    return _collect(states, class_names, person, images, config, dataset_name)
+    return _collect(states, class_names, person, images, config, dataset_name, without_person)
+
+
+def _reference_index(runners, name: Optional[str]) -> Optional[int]:
+    """Which runner the others are compared with pixel by pixel: as _reference picks it from the results."""
+    for index, runner in enumerate(runners):
+        if name is not None and (runner.name == name or str(getattr(runner, "path", None) or "") == name):
+            return index
+        if name is None and runner.kind == "ours" and runner.format in FLOAT_FORMATS:
+            return index
+    return None
+
+
+def _count_differences(state: _ModelState, image_id: str, rgb, reference, prediction, keep: int):
+    """Count the pixels whose label differs from the reference model's; keep the photos where most differ."""
+    differing = int(np.count_nonzero(prediction != reference))
+    state.differing_pixels += differing
+    state.compared_pixels += prediction.size
+    fraction = differing / prediction.size
+    if keep <= 0 or differing == 0 or (len(state.differs) >= keep and fraction <= state.differs[-1][0]):
+        return
+    from edge_deeplab.evaluate.report import difference_jpeg
+
+    entry = (fraction, image_id, difference_jpeg(rgb, reference, prediction))
+    state.differs = sorted(state.differs + [entry], key=lambda e: -e[0])[:keep]
 
 
 def _checked_sample(sample, num_classes: int, dataset_name: str):
@@ -123,10 +162,10 @@ def _evaluate_one(state: _ModelState, image_id, rgb, truth, person, config: Eval
     image_iou = per_class_iou(state.metrics.add(truth, prediction))
     score = image_iou[person] if person is not None else (
         np.nanmean(image_iou) if np.any(~np.isnan(image_iou)) else np.nan)
-    if np.isnan(score):  # no person in the image nor in the prediction: nothing to rank it by
-        return
-    state.scores[str(image_id)] = float(score)
-    _keep_if_extreme(state, float(score), str(image_id), rgb, truth, prediction, config.overlays)
+    if not np.isnan(score):  # NaN: no person in the image nor in the prediction, nothing to rank it by
+        state.scores[str(image_id)] = float(score)
+        _keep_if_extreme(state, float(score), str(image_id), rgb, truth, prediction, config.overlays)
+    return prediction
 
 
 def _keep_if_extreme(state: _ModelState, score, image_id, rgb, truth, prediction, keep: int):
@@ -146,7 +185,8 @@ def _keep_if_extreme(state: _ModelState, score, image_id, rgb, truth, prediction
         state.worst = sorted(state.worst + [(score, image_id, jpeg)], key=lambda e: e[0])[:keep]
 
 
-def _collect(states, class_names, person, images, config: EvalConfig, dataset_name) -> Evaluation:
+def _collect(states, class_names, person, images, config: EvalConfig, dataset_name,
+             without_person: Sequence[str] = ()) -> Evaluation:
     models, overlays = [], {}
     for state in states:
         runner = state.runner
@@ -170,16 +210,20 @@ def _collect(states, class_names, person, images, config: EvalConfig, dataset_na
             "best": [{"id": i, "score": s} for s, i, _ in state.best],
             "worst": [{"id": i, "score": s} for s, i, _ in state.worst],
             "per_image_score": state.scores,
+            # None for the reference itself (and without one); else the fraction of pixels labelled otherwise.
+            "label_disagreement": state.differing_pixels / state.compared_pixels if state.compared_pixels else None,
+            "most_different": [{"id": i, "fraction": f} for f, i, _ in state.differs],
         })
         overlays[runner.name] = {"best": [(i, s, jpeg) for s, i, jpeg in state.best],
-                                 "worst": [(i, s, jpeg) for s, i, jpeg in state.worst]}
+                                 "worst": [(i, s, jpeg) for s, i, jpeg in state.worst],
+                                 "differs": [(i, f, jpeg) for f, i, jpeg in state.differs]}
     reference = _reference(models, config.reference)
     for model in models:
         model["delta_mIoU"] = _difference(model, reference, "mIoU")
         model["delta_person_IoU"] = _difference(model, reference, "person_IoU")
     result = {
         "dataset": {"name": dataset_name, "class_names": list(class_names), "images": images,
-                    "person_class": person},
+                    "person_class": person, "images_without_person": list(without_person)},
         "settings": {"scales": list(config.scales), "flip": config.flip, "refine": config.refine,
                      "crf": config.crf.to_dict() if config.refine == "crf" else None,
                      "boundary_tolerance_of_diagonal": config.boundary_tolerance,

@@ -21,6 +21,10 @@ OVERLAY_MAX_SIDE = 320
 CORRECT, WRONG, MISSED, IGNORED = (40, 200, 80), (230, 40, 40), (40, 90, 240), (128, 128, 128)
 LEGEND = ("green: foreground predicted correctly; red: predicted foreground where the truth differs "
           "(false positive); blue: foreground predicted as background (missed); grey: unlabelled")
+# Where a model's labels differ from the reference (float) model's.
+ADDED, DROPPED, SWAPPED = (255, 140, 0), (0, 200, 230), (230, 230, 0)
+DIFFERENCE_LEGEND = ("orange: foreground only this model predicts; cyan: foreground only the float model "
+                     "predicts; yellow: both foreground, different classes; elsewhere the two agree")
 
 TABLE_COLUMNS = [("name", "model"), ("format", "format"), ("size_mb", "size MB"), ("mIoU", "mIoU %"),
                  ("person_IoU", "person IoU %"), ("boundary_F", "boundary F %"), ("delta_mIoU", "Δ mIoU"),
@@ -108,6 +112,14 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def score_caption(image_id: str, score: float, score_name: str, without_person=()) -> str:
+    """'photo_3: person IoU 81.2 %', and for a photo with nobody in it the reason its score is 0 %."""
+    caption = f"{image_id}: {score_name} {score * 100:.1f} %"
+    if image_id in without_person and score_name == "person IoU":
+        caption += " (no person in this photo: every red pixel is a false positive)"
+    return caption
+
+
 def render_html(result: dict, overlays: dict) -> str:
     escape = html.escape
     rows = table_rows(result)
@@ -115,16 +127,19 @@ def render_html(result: dict, overlays: dict) -> str:
     body = "".join("<tr>" + "".join(f"<td>{escape(_cell(k, row.get(k)))}</td>" for k, _ in TABLE_COLUMNS) + "</tr>"
                    for row in rows)
     score_name = result["settings"]["per_image_score"]
+    without_person = set(result["dataset"].get("images_without_person", ()))
     sections = []
     for model in result["models"]:
         kept = overlays.get(model["name"], {})
         for which in ("best", "worst"):
             figures = "".join(
                 f'<figure><img alt="{escape(str(image_id))}" src="data:image/jpeg;base64,'
-                f'{base64.b64encode(jpeg).decode()}"><figcaption>{escape(str(image_id))}: {score_name} '
-                f'{score * 100:.1f} %</figcaption></figure>' for image_id, score, jpeg in kept.get(which, []))
+                f'{base64.b64encode(jpeg).decode()}"><figcaption>'
+                f'{escape(score_caption(str(image_id), score, score_name, without_person))}</figcaption></figure>'
+                for image_id, score, jpeg in kept.get(which, []))
             if figures:
-                sections.append(f"<h3>{escape(model['name'])}: {which} images</h3><div class=row>{figures}</div>")
+                sections.append(f"<h3>{escape(model['name'])} ({escape(model['format'])}): {which} images</h3>"
+                                f"<div class=row>{figures}</div>")
     notes = "".join(f"<li>{escape(n)}</li>" for n in _notes(result))
     style = ("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
              "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child,th:first-child,"
@@ -162,6 +177,26 @@ def overlay_jpeg(rgb: np.ndarray, truth: np.ndarray, prediction: np.ndarray,
     return encoded.tobytes()
 
 
+
+
+def difference_jpeg(rgb: np.ndarray, reference: np.ndarray, prediction: np.ndarray,
+                    max_side: int = OVERLAY_MAX_SIDE) -> bytes:
+    """The photo, dimmed where two models agree and painted where their labels differ (DIFFERENCE_LEGEND)."""
+    import cv2
+
+    blended = rgb.astype(np.float32) * 0.6
+    for where, colour in (((prediction != 0) & (reference == 0), ADDED), ((prediction == 0) & (reference != 0), DROPPED),
+                          ((prediction != 0) & (reference != 0) & (prediction != reference), SWAPPED)):
+        blended[where] = colour
+    blended = blended.astype(np.uint8)
+    scale = max_side / max(rgb.shape[:2])
+    if scale < 1:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        # Nearest: a thin band of changed pixels must stay visible, not be averaged away.
+        blended = cv2.resize(blended, size, interpolation=cv2.INTER_NEAREST)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(blended, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok, "OpenCV failed to encode a JPEG"
+    return encoded.tobytes()
 
 
 def write_reports(evaluation, out_dir, stem: str = "evaluation") -> dict:

@@ -77,10 +77,10 @@ def real_verdict(rows: dict, min_person_iou: float) -> dict:
             "detail": f"below: {'; '.join(low)}" if low else detail or "no integer export was scored"}
 
 
-def real_markdown(rows: dict) -> list:
-    """The report's section: one row per model, person IoU / boundary F per set."""
+def real_table(rows: dict) -> Optional[tuple]:
+    """The report's table (title, header, rows, note): one row per model, person IoU / boundary F per set."""
     if not rows:
-        return []
+        return None
     names = list(rows)
     models = list(dict.fromkeys(r["model"] for set_rows in rows.values() for r in set_rows))
 
@@ -91,9 +91,8 @@ def real_markdown(rows: dict) -> list:
         boundary = "-" if row["boundary_F"] is None else f"{row['boundary_F']:.3f}"
         return f"{row['person_IoU'] * 100:.2f} / {boundary}"
 
-    lines = ["", "## Real photos (held out: never trained or selected on)", "",
-             "| model | " + " | ".join(f"{n} person IoU % / boundary F" for n in names) + " |",
-             "|---|" + "---|" * len(names)]
-    lines += [f"| {model} | " + " | ".join(cell(n, model) for n in names) + " |" for model in models]
-    lines += ["", f"'{START}' is where training began; each photo at its own resolution."]
-    return lines
+    return ("Real photos (held out: never trained or selected on)",
+            ["model"] + [f"{name}: person IoU % / boundary F" for name in names],
+            [[model] + [cell(name, model) for name in names] for model in models],
+            f"'{START}' is where training began; each photo at its own resolution; the verdict asks every "
+            "integer export for the person IoU limit on every set.")

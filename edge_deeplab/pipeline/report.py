@@ -1,19 +1,20 @@
-"""The deployment report: JSON (everything), Markdown (the tables and verdicts) and HTML (plus plots
-of accuracy against latency, per-class IoU, the training curve, and overlays of best/worst images)."""
+"""The deployment report: JSON (everything), Markdown (the tables and verdicts) and HTML (the same tables,
+plots of accuracy against latency, per-class IoU, the loss and QAT curves, the float model's best and
+worst photos once, and where each export's labels differ from the float model's)."""
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
-from edge_deeplab.evaluate.report import LEGEND
 from edge_deeplab.converters.formats import FORMATS
+from edge_deeplab.evaluate.report import DIFFERENCE_LEGEND, LEGEND, score_caption
 from edge_deeplab.io import write_text
 from edge_deeplab.litert.gpu import INSTALL_HINT
-from edge_deeplab.pipeline.real import real_markdown, real_rows, real_verdict
+from edge_deeplab.pipeline.real import real_rows, real_table, real_verdict
 from edge_deeplab.pipeline.results import Evaluated, Exported, HostBenched, Trained
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
@@ -22,6 +23,17 @@ PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 #: path) and 2 (a bad option, click's), so a CI job can tell "the model is not good enough" from "the job
 #: was set up wrong".
 GATE_FAILED_EXIT = 3
+
+#: Shown beside the peers' numbers when the data is the embedded synthetic scenes.
+OUT_OF_DOMAIN = ("The peers (peer:...) were trained on real photos; on the synthetic cartoon scenes they are out of "
+                 "their domain, so their scores and Δ here say nothing about how they segment real people (the "
+                 "README's model table compares them on real photos).")
+#: What the "max |Δ|" of an export is measured on, by the export's output kind.
+OUTPUT_UNITS = {"probabilities": "probability (0-1)", "logits": "logit", "person_alpha": "person probability (0-1)",
+                "label_map": "class id"}
+#: The packages whose versions make a run reproducible (their import names differ; metadata needs no import).
+PACKAGES = ("tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert", "numpy",
+            "opencv-python-headless")
 
 
 def failed_gates(verdicts, strict: bool = False) -> list:
@@ -35,24 +47,61 @@ def _load(path) -> Optional[dict]:
     return json.loads(Path(path).read_text()) if path and Path(path).is_file() else None
 
 
+def _is_synthetic(data) -> bool:
+    """The embedded scenes, by name or as a folder write_synthetic made."""
+    if str(data) == "synthetic":
+        return True
+    readme = Path(str(data)) / "README.md"
+    return readme.is_file() and readme.read_text(errors="replace").startswith("# Synthetic portrait scenes")
+
+
+def _versions(known: dict) -> dict:
+    """The packages' versions, except those the benchmark already recorded (ai_edge_litert, numpy)."""
+    versions = {}
+    for name in PACKAGES:
+        if name.replace("-", "_") in known or name in known:
+            continue
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def loss_verdict(fmt: str, name: str, miou: float, float_miou: float, limit: float) -> dict:
+    """A quantized model's mIoU against the float model's. delta_points has the table's sign (export minus
+    float: negative is a loss); the limit is on the points lost."""
+    delta = (miou - float_miou) * 100
+    lost = -delta
+    outcome = f"{lost:.2f} lost" if lost > 0 else f"{-lost:.2f} gained" if lost < 0 else "none lost"
+    return {"gate": name, "status": PASS if lost <= limit else FAIL, "delta_points": delta, "lost_points": lost,
+            "detail": f"{fmt} mIoU {miou * 100:.2f} % vs float {float_miou * 100:.2f} %: Δ {delta:+.2f} points, "
+                      f"{outcome} (limit {limit} lost)"}
+
+
 def build_report(config, model_config, trained: Trained, exported: Exported, evaluated: Evaluated,
                  host: HostBenched, device: Optional[dict], timings: dict, *, float_model, qat_model,
                  real=None) -> dict:
     evaluation = _load(evaluated.json)
     history = (_load(trained.history) or {}).get("epochs", [])
+    # QAT's run folder holds its own history beside its best model.
+    qat_history = (_load(Path(qat_model).parent / "history.json") or {}).get("epochs", []) if qat_model else []
     bench = _load(host.json)
 
     # One row per model: accuracy from the evaluator, size and gates from the export, speed from the bench.
     exports = {e.format: e.to_dict() for e in exported.exports}
+    export_json = _load(Path(exported.exports[0].path).parent / "export.json") if exported.exports else None
+    output_kind = (export_json or {}).get("output_kind")
     speed = {}
     for model in bench["models"]:
         for entry in model["results"]:
             if entry["backend"] == "cpu" and entry["mode"] == "model" and entry.get("status") == "ok" \
                     and entry.get("variant", "").endswith("2 threads"):
                 speed[str(Path(model["path"]))] = entry["stats"]
-    rows = []
+    rows, names = [], {}
     for model in evaluation["models"]:
         key = (evaluated.name_of(model["path"]) if model.get("path") else None) or model["name"]
+        names[model["name"]] = key
         metrics = model["metrics"]
         export = exports.get(key, {})
         stats = speed.get(str(Path(model["path"]))) if model.get("path") else None
@@ -61,6 +110,7 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
                      "mIoU": metrics["mIoU"], "person_IoU": metrics.get("person_IoU"),
                      "boundary_F": metrics.get("boundary_F"), "per_class_IoU": metrics.get("per_class_IoU"),
                      "delta_mIoU_points": None if model.get("delta_mIoU") is None else model["delta_mIoU"] * 100,
+                     "label_disagreement": model.get("label_disagreement"),
                      "host_cpu_ms": stats["median_ms"] if stats else None,
                      "host_cpu_fps": stats["fps"] if stats else None,
                      "static_gate": export.get("static_gate"), "dynamic_gate": export.get("dynamic_gate"),
@@ -69,22 +119,13 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
     float_miou = row["keras"]["mIoU"] if "keras" in row else None
 
     verdicts = []
-
-    def loss_verdict(fmt, limit, name):
-        if fmt not in row or float_miou is None:
-            return
-        lost = (float_miou - row[fmt]["mIoU"]) * 100
-        verdicts.append({"gate": name, "status": PASS if lost <= limit else FAIL,
-                         "detail": f"{fmt} mIoU {row[fmt]['mIoU'] * 100:.2f} vs float {float_miou * 100:.2f}: "
-                                   f"{lost:+.2f} points lost (limit {limit})"})
-
     for fmt in (f for f in FORMATS if f.integer):
-        if fmt.needs_qat:
-            loss_verdict(fmt.name, config.max_qat_loss, "mIoU lost by int8 from QAT")
-        else:
-            loss_verdict(fmt.name, config.max_int8_loss, "mIoU lost by int8 post-training quantization")
+        if fmt.name in row and float_miou is not None:
+            name = "mIoU lost by int8 from QAT" if fmt.needs_qat else "mIoU lost by int8 post-training quantization"
+            verdicts.append(loss_verdict(fmt.name, name, row[fmt.name]["mIoU"], float_miou,
+                                         config.max_qat_loss if fmt.needs_qat else config.max_int8_loss))
     gate_rows = [(fmt, r) for fmt, r in exports.items()]
-    failed = [fmt for fmt, r in gate_rows if "fail" in (r["static_gate"], r["dynamic_gate"])]
+    failed = [f"{fmt} ({r['gate_summary']})" for fmt, r in gate_rows if "fail" in (r["static_gate"], r["dynamic_gate"])]
     unproven = [fmt for fmt, r in gate_rows if r["dynamic_gate"] == "not run"]
     verdicts.append({"gate": "full GPU-delegate compatibility (static rules + LiteRT GPU compile)",
                      "status": FAIL if failed else NOT_MEASURED if unproven else PASS,
@@ -104,158 +145,240 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
     real_photos = real_rows(real)
     verdicts.append(real_verdict(real_photos, config.min_person_iou))
 
+    # The photos: the float model's best and worst once (the exports' are near-identical; every model's are in
+    # evaluate/evaluation.html), then where each export's labels differ from the float model's.
+    overlays = {names.get(model, model): images for model, images in (_load(evaluated.overlays) or {}).items()}
+    reference = "keras" if "keras" in overlays else next(iter(overlays), None)
+    photos = {"reference": reference,
+              "shown": [i for i in overlays.get(reference, []) if i["which"] in ("best", "worst")],
+              "differences": {model: [i for i in images if i["which"] == "differs"]
+                              for model, images in overlays.items()
+                              if model != reference and row.get(model, {}).get("kind") == "ours"},
+              "without_person": evaluation["dataset"].get("images_without_person", []),
+              "score_name": evaluation.get("settings", {}).get("per_image_score", "score")}
+
     return {"data": config.data, "output": config.output, "model_config": model_config.to_dict(),
             "init_from": config.init_from, "real_photos": real_photos,
             "float_model": str(float_model), "qat_model": None if qat_model is None else str(qat_model),
-            "training": history, "models": rows, "exports": list(exports.values()), "verdicts": verdicts,
-            "host": bench.get("host"), "device": device, "stage_seconds": timings,
+            "training": history, "qat_training": qat_history, "models": rows, "exports": list(exports.values()),
+            "output_kind": output_kind, "verdicts": verdicts, "out_of_domain_peers": _is_synthetic(config.data)
+            and any(r["kind"] == "peer" for r in rows), "host": bench.get("host"),
+            "machine": {**(bench.get("host") or {}), **_versions(bench.get("host") or {})}, "device": device, "stage_seconds": timings,
+            "photos": photos,
             "evaluation": {"json": evaluated.json, "html": evaluated.html, "overlays": evaluated.overlays,
                            "dataset": evaluation.get("dataset")}}
 
 
-def _num(value, digits=2, scale=1.0):
-    return "-" if value is None else f"{value * scale:.{digits}f}"
+# ---- tables, shared by the Markdown and the HTML ------------------------------------------------------
+
+def _num(value, digits=2, scale=1.0, sign=False):
+    return "-" if value is None else f"{value * scale:{'+' if sign else ''}.{digits}f}"
 
 
 TABLE = [("model", "model"), ("format", "format"), ("size_mb", "size MB"), ("mIoU", "mIoU %"),
-         ("person_IoU", "person IoU %"), ("boundary_F", "boundary F %"), ("delta_mIoU_points", "Δ mIoU pts"),
+         ("person_IoU", "person IoU %"), ("boundary_F", "boundary F %"),
+         ("delta_mIoU_points", "Δ mIoU vs float, points"), ("label_disagreement", "pixels labelled unlike float %"),
          ("host_cpu_ms", "host CPU ms"), ("static_gate", "GPU static"), ("dynamic_gate", "GPU dynamic")]
 
 
 def _cell(key, value):
     if key in ("mIoU", "person_IoU", "boundary_F"):
         return _num(value, 2, 100.0)
-    if key in ("size_mb", "host_cpu_ms", "delta_mIoU_points"):
+    if key == "label_disagreement":
+        return _num(value, 3, 100.0)
+    if key == "delta_mIoU_points":
+        return _num(value, 2, sign=True)
+    if key in ("size_mb", "host_cpu_ms"):
         return _num(value, 2)
     return "-" if value is None else str(value)
 
 
+def _model_label(row, out_of_domain: bool = False) -> str:
+    """The Keras model by what it is (its folder is called best/, which is not a verdict)."""
+    if row["model"] == "keras":
+        return "keras (float, the reference)"
+    return row["model"] + (" (out of domain)" if row["kind"] == "peer" and out_of_domain else "")
+
+
+def _dataset_text(report) -> Optional[str]:
+    dataset = (report.get("evaluation") or {}).get("dataset")
+    if isinstance(dataset, dict):
+        return f"{dataset.get('name')} ({dataset.get('images')} images)"
+    return dataset
+
+
+def _model_notes(report) -> list[str]:
+    notes = []
+    dataset = _dataset_text(report)
+    if dataset:
+        notes.append(f"Accuracy on {dataset} at each image's own resolution. Δ: the model's mIoU minus the Keras "
+                     "float model's, in points (negative: it lost accuracy). Pixels labelled unlike float: the share "
+                     "of all pixels whose class differs from the float model's. Host CPU: the LiteRT interpreter, "
+                     "2 threads, model only, median; not a phone's speed.")
+    if report.get("out_of_domain_peers"):
+        notes.append(OUT_OF_DOMAIN)
+    return notes
+
+
+def _tables(report: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """(title, header, rows, note) of every table below the models table, in the order shown."""
+    tables = [table for table in [real_table(report.get("real_photos") or {})] if table]
+    for key, title, note in (
+            ("training", "Training (float)", "The float model kept is the epoch with the best val mIoU."),
+            ("qat_training", "Quantization-aware training",
+             "QAT starts from the float model kept and distils from it; its val mIoU is the fake-quantized Keras "
+             "model's, the int8 export's is in the models table.")):
+        epochs = report.get(key) or []
+        if epochs:
+            # "best" marks each epoch that was the best so far: the model kept is the last of them.
+            kept = max((e["epoch"] for e in epochs if e.get("best")), default=None)
+            tables.append((title, ["epoch", "train loss", "val mIoU %", "val person IoU %", "images/s", "kept"],
+                           [[str(e["epoch"]), f"{e['train_loss']:.4f}", f"{e['val_miou'] * 100:.2f}",
+                             _num(e.get("val_person_iou"), 2, 100.0), f"{e['images_per_second']:.1f}",
+                             "yes" if e["epoch"] == kept else ""] for e in epochs], note))
+    unit = OUTPUT_UNITS.get(report.get("output_kind"), "the output's own units")
+    tables.append(("Exports", ["format", "size MB", "ops", "GPU static", "GPU dynamic",
+                               f"max |TFLite − Keras|, {unit}", "max |Δ probability|", "argmax agreement %"],
+                   [[e["format"], f"{e['size_bytes'] / 1e6:.2f}", str(e["op_count"]), e["static_gate"],
+                     e["dynamic_gate"], _num(e["max_abs_diff"], 5), _num(e.get("max_probability_diff"), 5),
+                     _num(e["argmax_agreement"], 2, 100.0)] for e in report["exports"]],
+                   f"Differences on the export's check images: the output the app receives "
+                   f"({report.get('output_kind') or 'unknown kind'}) and the softmax probabilities, largest over "
+                   "all pixels and classes; argmax agreement: pixels whose class matches the Keras model's."))
+    machine = report.get("machine") or report.get("host") or {}
+    if machine:
+        tables.append(("Machine", ["what", "value"], [[k, "-" if v is None else str(v)] for k, v in machine.items()],
+                       "Where this report's numbers were measured."))
+    if report.get("stage_seconds"):
+        tables.append(("Stage times (this run)", ["stage", "seconds"],
+                       [[k, f"{v:.0f}"] for k, v in report["stage_seconds"].items()],
+                       "Stages skipped as up to date take no time here."))
+    return tables
+
+
+def _escape_cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
 def render_markdown(report: dict) -> str:
+    out_of_domain = bool(report.get("out_of_domain_peers"))
     lines = ["# edge-deeplab deployment report", "",
              f"Data: `{report['data']}`; float model: `{report['float_model']}`.", "", "## Verdicts", "",
              "| gate | verdict | detail |", "|---|---|---|"]
-    lines += [f"| {v['gate']} | **{v['status']}** | {v['detail']} |" for v in report["verdicts"]]
+    lines += [f"| {v['gate']} | **{v['status']}** | {_escape_cell(v['detail'])} |" for v in report["verdicts"]]
     lines += ["", "## Models", "", "| " + " | ".join(h for _, h in TABLE) + " |", "|" + "---|" * len(TABLE)]
-    lines += ["| " + " | ".join(_cell(k, r.get(k)) for k, _ in TABLE) + " |" for r in report["models"]]
-    dataset = (report.get("evaluation") or {}).get("dataset")
-    if isinstance(dataset, dict):
-        dataset = f"{dataset.get('name')} ({dataset.get('images')} images)"
-    lines += ["", f"Accuracy on {dataset} at each image's own resolution; Δ against the Keras float model; host "
-                  "CPU latency is the LiteRT interpreter with 2 threads (model only, median)."
-              if dataset else ""]
-    lines += real_markdown(report.get("real_photos") or {})
-    if report["training"]:
-        lines += ["", "## Training", "", "| epoch | train loss | val mIoU % | val person IoU % | images/s |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {e['epoch']} | {e['train_loss']:.4f} | {e['val_miou'] * 100:.2f} | "
-                  f"{_num(e.get('val_person_iou'), 2, 100.0)} | {e['images_per_second']:.1f} |"
-                  for e in report["training"]]
-    lines += ["", "## Exports", "", "| format | size MB | ops | static gate | dynamic gate | max diff | argmax agreement |",
-              "|---|---|---|---|---|---|---|"]
-    lines += [f"| {e['format']} | {e['size_bytes'] / 1e6:.2f} | {e['op_count']} | {e['static_gate']} | "
-              f"{e['dynamic_gate']} | {_num(e['max_abs_diff'], 5)} | {_num(e['argmax_agreement'], 4)} |"
-              for e in report["exports"]]
-    if report.get("stage_seconds"):
-        lines += ["", "Stage times (this run): " + ", ".join(f"{k} {v:.0f} s" for k, v in report["stage_seconds"].items())]
+    lines += ["| " + " | ".join(_model_label(r, out_of_domain) if k == "model" else _cell(k, r.get(k))
+                                for k, _ in TABLE) + " |"
+              for r in report["models"]]
+    lines += [""] + [f"- {note}" for note in _model_notes(report)]
+    for title, header, rows, note in _tables(report):
+        lines += ["", f"## {title}", "", "| " + " | ".join(_escape_cell(h) for h in header) + " |",
+                  "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(_escape_cell(c) for c in cells) + " |" for cells in rows]
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
-def _figure_png(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode()
-
+# ---- HTML ----------------------------------------------------------------------------------------------
 
 def plots(report: dict) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display here, and none needed
-    import matplotlib.pyplot as plt
+    from edge_deeplab.pipeline import figures
 
     images = {}
-    points = [r for r in report["models"] if r["host_cpu_ms"] is not None]
+    points = [{"name": r["model"], "ms": r["host_cpu_ms"], "miou": r["mIoU"], "peer": r["kind"] == "peer"}
+              for r in report["models"] if r["host_cpu_ms"] is not None]
     if points:
-        figure, axes = plt.subplots(figsize=(6, 4))
-        for r in points:
-            axes.scatter(r["host_cpu_ms"], r["mIoU"] * 100, marker="s" if r["kind"] == "peer" else "o")
-            axes.annotate(r["model"], (r["host_cpu_ms"], r["mIoU"] * 100), fontsize=8, xytext=(4, 4),
-                          textcoords="offset points")
-        axes.set_xlabel("host CPU latency, ms (LiteRT, 2 threads)")
-        axes.set_ylabel("mIoU %")
-        axes.set_title("accuracy against latency")
-        axes.grid(alpha=0.3)
-        images["accuracy_latency"] = _figure_png(figure)
-        plt.close(figure)
-    with_classes = [r for r in report["models"] if r.get("per_class_IoU")]
+        title = "accuracy against latency" + (" (peers out of domain on synthetic scenes)"
+                                              if report.get("out_of_domain_peers") else "")
+        images["accuracy against latency"] = figures.png_base64(figures.accuracy_latency(points, title))
+    with_classes = [{"name": r["model"], "per_class_IoU": r["per_class_IoU"]} for r in report["models"]
+                    if r.get("per_class_IoU")]
     if with_classes:
-        classes = sorted({c for r in with_classes for c in r["per_class_IoU"]})
-        figure, axes = plt.subplots(figsize=(7, 4))
-        width = 0.8 / len(with_classes)
-        for i, r in enumerate(with_classes):
-            values = [(r["per_class_IoU"].get(c) or 0) * 100 for c in classes]
-            axes.bar([x + i * width for x in range(len(classes))], values, width, label=r["model"])
-        axes.set_xticks([x + 0.4 - width / 2 for x in range(len(classes))], classes)
-        axes.set_ylabel("IoU %")
-        axes.set_title("per-class IoU")
-        axes.legend(fontsize=7)
-        images["per_class_iou"] = _figure_png(figure)
-        plt.close(figure)
-    if report["training"]:
-        figure, axes = plt.subplots(figsize=(6, 3.5))
-        epochs = [e["epoch"] for e in report["training"]]
-        axes.plot(epochs, [e["val_miou"] * 100 for e in report["training"]], label="val mIoU")
-        if report["training"][0].get("val_person_iou") is not None:
-            axes.plot(epochs, [e["val_person_iou"] * 100 for e in report["training"]], label="val person IoU")
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("%")
-        axes.legend()
-        axes.set_title("training")
-        images["training"] = _figure_png(figure)
-        plt.close(figure)
+        images["per-class IoU"] = figures.png_base64(figures.per_class_iou(with_classes))
+    if report["training"] or report.get("qat_training"):
+        images["loss and QAT curves"] = figures.png_base64(
+            figures.training_curves(report["training"], report.get("qat_training") or []))
     return images
+
+
+def _html_table(header, rows, classes="") -> str:
+    escape = html.escape
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in rows)
+    return f"<div class=scroll><table class='{classes}'><tr>{head}</tr>{body}</table></div>"
+
+
+def _jpeg(path) -> str:
+    return base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def _photos_html(report: dict) -> str:
+    escape = html.escape
+    photos = report.get("photos") or {}
+    reference = photos.get("reference")
+    if not reference:
+        return ""
+    without_person = set(photos.get("without_person", []))
+    label = "the Keras float model" if reference == "keras" else reference
+    cells = "".join(
+        f"<figure><img src='data:image/jpeg;base64,{_jpeg(i['path'])}'><figcaption>{escape(i['which'])}: "
+        f"{escape(score_caption(i['id'], i['score'], photos.get('score_name', 'score'), without_person))}"
+        f"</figcaption></figure>" for i in photos.get("shown", []) if Path(i["path"]).is_file())
+    parts = [f"<h2>Photos</h2><h3>Best and worst photos of {escape(label)}</h3><p>{escape(LEGEND)}. "
+             f"Shown once, for the float model; where each export labels pixels otherwise is shown below, and every "
+             f"model's own best and worst photos are in "
+             f"<code>{escape(str((report.get('evaluation') or {}).get('html')))}</code>.</p>"
+             f"<div class=row>{cells}</div>"]
+    differences = photos.get("differences") or {}
+    if differences:
+        rows = {r["model"]: r for r in report["models"]}
+        parts.append(f"<h3>Where each export's labels differ from the float model's</h3><p>{escape(DIFFERENCE_LEGEND)}. "
+                     "The photos where the most pixels differ, per export.</p>")
+        for model, images in differences.items():
+            share = rows.get(model, {}).get("label_disagreement")
+            summary = (f"{model}: labels differ from the float model on {share * 100:.3f} % of all pixels"
+                       if share is not None else f"{model}: not compared")
+            figures = "".join(
+                f"<figure><img src='data:image/jpeg;base64,{_jpeg(i['path'])}'><figcaption>{escape(i['id'])}: "
+                f"{i['score'] * 100:.2f} % of its pixels differ</figcaption></figure>"
+                for i in images if Path(i["path"]).is_file())
+            if share == 0:
+                summary += " (identical on every pixel)"
+            parts.append(f"<h4>{escape(summary)}</h4>" + (f"<div class=row>{figures}</div>" if figures else ""))
+    return "".join(parts)
 
 
 def render_html(report: dict) -> str:
     escape = html.escape
     colour = {PASS: "#1a7f37", FAIL: "#cf222e", NOT_MEASURED: "#9a6700"}
-    verdicts = "".join(f"<tr><td>{escape(v['gate'])}</td><td style='color:{colour[v['status']]}'><b>"
-                       f"{v['status']}</b></td><td>{escape(v['detail'])}</td></tr>" for v in report["verdicts"])
-    head = "".join(f"<th>{escape(h)}</th>" for _, h in TABLE)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(k, r.get(k)))}</td>" for k, _ in TABLE) + "</tr>"
-                   for r in report["models"])
-    figures = "".join(f"<img alt='{name}' src='data:image/png;base64,{png}'>" for name, png in plots(report).items())
-    overlays = _load(report["evaluation"].get("overlays")) or {}
-    overlay_html = []
-    for model, images in overlays.items():
-        cells = "".join(
-            f"<figure><img src='data:image/jpeg;base64,{base64.b64encode(Path(i['path']).read_bytes()).decode()}'>"
-            f"<figcaption>{escape(i['which'])} {escape(i['id'])}: {i['score'] * 100:.1f} %</figcaption></figure>"
-            for i in images if Path(i["path"]).is_file())
-        overlay_html.append(f"<h3>{escape(model)}</h3><div class=row>{cells}</div>")
-    markdown_tables = escape(render_markdown(report))
-    style = ("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #bbb;padding:4px 8px}.row{display:flex;flex-wrap:wrap;gap:10px}"
-             "figure{margin:0}figcaption{font-size:12px}img{max-width:100%}")
+    verdicts = _html_table(["gate", "verdict", "detail"],
+                           [[escape(v["gate"]), f"<b style='color:{colour[v['status']]}'>{v['status']}</b>",
+                             escape(v["detail"])] for v in report["verdicts"]], "wrap")
+    out_of_domain = bool(report.get("out_of_domain_peers"))
+    models = _html_table([h for _, h in TABLE],
+                         [[escape(_model_label(r, out_of_domain) if k == "model" else _cell(k, r.get(k)))
+                           for k, _ in TABLE] for r in report["models"]], "numbers")
+    notes = "".join(f"<li>{escape(n)}</li>" for n in _model_notes(report))
+    figures = "".join(f"<figure><img class=plot alt='{escape(name)}' src='data:image/png;base64,{png}'></figure>"
+                      for name, png in plots(report).items())
+    details = "".join(f"<h3>{escape(title)}</h3>"
+                      + _html_table([escape(h) for h in header], [[escape(c) for c in cells] for cells in rows], "numbers")
+                      + f"<p class=note>{escape(note)}</p>" for title, header, rows, note in _tables(report))
+    style = ("body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}table{border-collapse:collapse;"
+             "margin:0.5em 0}td,th{border:1px solid #bbb;padding:4px 8px;vertical-align:top}"
+             "table.numbers td{white-space:nowrap}table.wrap td:last-child{min-width:30em}"
+             ".scroll{overflow-x:auto;max-width:100%}.row{display:flex;flex-wrap:wrap;gap:10px}"
+             "figure{margin:0}figcaption{font-size:12px;max-width:280px}img{max-width:100%}.row figure img:not(.plot)"
+             "{width:280px}.note{font-size:13px;"
+             "color:#555}")
     return (f"<!DOCTYPE html><html><head><meta charset=utf-8><title>edge-deeplab deployment report</title>"
             f"<style>{style}</style></head><body><h1>Deployment report</h1>"
             f"<p>Data <code>{escape(str(report['data']))}</code>, float model "
             f"<code>{escape(report['float_model'])}</code>.</p>"
-            f"<h2>Verdicts</h2><table><tr><th>gate</th><th>verdict</th><th>detail</th></tr>{verdicts}</table>"
-            f"<h2>Models</h2><table><tr>{head}</tr>{body}</table>{_real_html(report)}<h2>Plots</h2><div class=row>{figures}</div>"
-            f"<h2>Best and worst images</h2><p>{escape(LEGEND)}</p>"
-            f"{''.join(overlay_html)}<h2>All tables</h2><pre>{markdown_tables}</pre></body></html>\n")
-
-
-def _real_html(report: dict) -> str:
-    rows = report.get("real_photos") or {}
-    if not rows:
-        return ""
-    lines = real_markdown(rows)
-    table = [line for line in lines if line.startswith("|") and not line.startswith("|---")]
-    cells = [[html.escape(c.strip()) for c in line.strip("|").split("|")] for line in table]
-    head = "".join(f"<th>{c}</th>" for c in cells[0])
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
-    return f"<h2>{html.escape(lines[1][3:])}</h2><table><tr>{head}</tr>{body}</table><p>{html.escape(lines[-1])}</p>"
+            f"<h2>Verdicts</h2>{verdicts}<h2>Models</h2>{models}<ul class=note>{notes}</ul>"
+            f"<h2>Plots</h2><div class=row>{figures}</div>{_photos_html(report)}"
+            f"<h2>Training, exports and machine</h2>{details}"
+            f"<p class=note>The same tables as Markdown: report.md; every number: report.json.</p></body></html>\n")
 
 
 def write_report(report: dict, out: Path) -> dict:

@@ -143,3 +143,14 @@ def test_export_of_a_non_model_stops_with_one_line(tmp_path):
     result = CliRunner().invoke(main, ["export", str(tmp_path / "notes.txt"), "--formats", "fp32"])
     assert result.exit_code != 0 and "not an edge-deeplab model folder" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_export_table_says_what_max_diff_measures():
+    from edge_deeplab.converters.export import ExportResult, format_table
+
+    result = ExportResult(format="int8", path="m_int8.tflite", size_bytes=3_300_000, op_count=85, static_gate="pass",
+                          dynamic_gate="pass", gate_summary="", max_abs_diff=0.009, max_probability_diff=0.009,
+                          argmax_agreement=0.9993, tolerance=0.25, within_tolerance=True)
+    table = format_table([result], "probabilities")
+    assert "|TFLite - Keras| of the output (probabilities)" in table.splitlines()[-1]
+    assert "0.009" in table.splitlines()[1]

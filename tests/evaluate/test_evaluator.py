@@ -114,3 +114,32 @@ def test_limit_and_reference_options():
         evaluate_models(_runners(), _dataset(), EvalConfig(reference="nope"), progress=False)
     with pytest.raises(EdgeDeeplabError, match="--scales"):
         EvalConfig(scales=(0.0,))
+
+
+def _everything_is_person(rgb):
+    return np.stack([np.zeros(rgb.shape[:2]), np.full(rgb.shape[:2], 5.0)], -1).astype(np.float32)
+
+
+def test_labels_are_compared_with_the_float_model_pixel_by_pixel():
+    """The share of pixels an export labels otherwise than the float model, and the photos where most differ."""
+    perfect, broken = _runners()
+    evaluation = evaluate_models([perfect, broken], _dataset(), EvalConfig(overlays=1), progress=False)
+    good, bad = evaluation.result["models"]
+    assert good["label_disagreement"] is None  # the reference itself
+    # broken calls every pixel background: it differs on the 4 + 8 person columns of 3 x 16 columns
+    assert bad["label_disagreement"] == pytest.approx(12 / 48)
+    assert bad["most_different"] == [{"id": "b", "fraction": 0.5}]
+    (image_id, fraction, jpeg), = evaluation.overlays["broken"]["differs"]
+    assert (image_id, fraction) == ("b", 0.5) and jpeg.startswith(b"\xff\xd8")
+
+
+def test_a_photo_without_a_person_is_named_and_its_caption_says_why_it_scores_0():
+    """Image c has nobody in it: a model that calls everything person scores 0 % there, on false positives."""
+    everywhere = FakeRunner(person_contract(SIZE), _everything_is_person, name="everywhere")
+    evaluation = evaluate_models([everywhere], _dataset(), EvalConfig(overlays=1), progress=False)
+    assert evaluation.result["dataset"]["images_without_person"] == ["c"]
+    assert evaluation.result["models"][0]["worst"] == [{"id": "c", "score": 0.0}]
+    page = report.render_html(evaluation.result, evaluation.overlays)
+    assert "c: person IoU 0.0 % (no person in this photo: every red pixel is a false positive)" in page
+    assert "b: person IoU 50.0 %</figcaption>" in page  # a photo with a person keeps the plain caption
+    assert "<h3>everywhere (tflite fp32): worst images</h3>" in page  # a model folder called best/ reads as a format

@@ -1,5 +1,6 @@
 """The main job end to end on a tiny configuration: report, verdicts, skipping unchanged stages, bad input."""
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,35 @@ def test_report_has_every_stage_and_a_verdict_per_gate(tiny):
     assert gates[next(g for g in gates if "real people" in g)] == "NOT MEASURED"  # real photos not asked for
     assert all(row["host_cpu_ms"] > 0 for row in report["models"] if row["model"] != "keras")
     html = (Path(out) / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3  # accuracy/latency, per-class IoU, training curve
+    assert html.count("data:image/png;base64,") == 3  # accuracy/latency, per-class IoU, loss and QAT curves
+    assert report["training"] and report["qat_training"]  # both curves have their epochs
+
+
+def test_the_report_says_what_its_numbers_mean(tiny):
+    config, report, _ = tiny
+    html = (Path(config.output) / "report.html").read_text()
+    markdown = (Path(config.output) / "report.md").read_text()
+    # The float model is named by what it is, not by its folder best/; its photos are shown once.
+    assert "<h3>best</h3>" not in html and "Best and worst photos of the Keras float model" in html
+    assert "keras (float, the reference)" in markdown
+    shown = report["photos"]["shown"]
+    assert shown and all(photo["which"] in ("best", "worst") for photo in shown)
+    assert set(report["photos"]["differences"]) == {"fp32", "int8", "qat-int8"}
+    # One sign for Δ: the verdict's equals the models table's (export minus float).
+    rows = {row["model"]: row for row in report["models"]}
+    for verdict in (v for v in report["verdicts"] if "mIoU lost" in v["gate"]):
+        fmt = verdict["detail"].split()[0]
+        assert verdict["delta_points"] == pytest.approx(rows[fmt]["delta_mIoU_points"], abs=1e-9)
+        assert f"Δ {verdict['delta_points']:+.2f} points" in verdict["detail"]
+    # Units, the machine, and tables as tables (not raw Markdown in a <pre> cut at the page's edge).
+    assert "max |TFLite − Keras|, probability (0-1)" in html and "argmax agreement %" in html
+    assert "cpu_count" in html and "tensorflow" in html and "Machine" in markdown
+    assert "<pre>" not in html and "overflow-x:auto" in html
+    # Every Markdown table row has as many cells as its header (a | inside a cell is escaped).
+    for table in markdown.split("\n\n"):
+        rows = [line for line in table.splitlines() if line.startswith("|")]
+        cells = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
+        assert len(cells) <= 1, table
 
 
 def test_rerun_skips_unchanged_stages_and_redoes_changed_ones(tiny):
@@ -113,8 +142,7 @@ def test_a_limit_below_the_measured_loss_fails_the_real_verdict(tiny):
     from edge_deeplab.pipeline.report import failed_gates
 
     config, report, _ = tiny
-    lost = {v["gate"]: float(v["detail"].split(":")[-1].split()[0])
-            for v in report["verdicts"] if "mIoU lost" in v["gate"]}
+    lost = {v["gate"]: v["lost_points"] for v in report["verdicts"] if "mIoU lost" in v["gate"]}
     retold = run_pipeline(dataclasses.replace(config, max_int8_loss=0.0, max_qat_loss=0.0), log=lambda line: None,
                           progress=False)
     for verdict in retold["verdicts"]:
@@ -163,3 +191,27 @@ def test_the_main_job_fine_tunes_preset_person_by_default(monkeypatch, tmp_path)
     assert config.init_from is None and config.model.depth_multiplier == 0.35 and config.train.epochs == 3
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--backbone-weights", "imagenet")
     assert result.exit_code == 2 and config is None and "--init-from none" in result.output
+
+
+def test_a_loss_verdict_reads_like_the_table():
+    from edge_deeplab.pipeline.report import loss_verdict
+
+    gained = loss_verdict("int8", "gate", 0.8638, 0.8628, limit=0.0)
+    assert gained["status"] == "PASS" and gained["delta_points"] == pytest.approx(0.10)
+    assert "Δ +0.10 points, 0.10 gained (limit 0.0 lost)" in gained["detail"]
+    lost = loss_verdict("qat-int8", "gate", 0.8480, 0.8628, limit=0.3)
+    assert lost["status"] == "FAIL" and "Δ -1.48 points, 1.48 lost (limit 0.3 lost)" in lost["detail"]
+
+
+def test_peers_on_synthetic_scenes_carry_the_out_of_domain_caveat(tiny):
+    """The tiny run's data was written by write_synthetic: a peer scored there is out of its domain."""
+    from edge_deeplab.pipeline.report import OUT_OF_DOMAIN, _is_synthetic, render_html, render_markdown
+
+    config, report, _ = tiny
+    assert _is_synthetic(config.data) and _is_synthetic("synthetic") and not _is_synthetic(config.output)
+    peer = dict(report["models"][-1], model="peer:deeplabv3-voc", kind="peer", mIoU=0.0002, delta_mIoU_points=-49.65)
+    with_peer = dict(report, models=report["models"] + [peer], out_of_domain_peers=True)
+    markdown = render_markdown(with_peer)
+    assert "| peer:deeplabv3-voc (out of domain) |" in markdown and OUT_OF_DOMAIN in markdown
+    page = render_html(with_peer)
+    assert "peer:deeplabv3-voc (out of domain)" in page and "on the synthetic cartoon scenes they are out of" in page

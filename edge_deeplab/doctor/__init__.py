@@ -1,0 +1,1 @@
+"""`edge-deeplab doctor`: is this machine ready for the main job, the GPU gate and a phone? (checks.py)"""
