@@ -6,7 +6,7 @@ from edge_deeplab.model.cli import config_from_options, config_options
 from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
 from edge_deeplab.pipeline.report import GATE_FAILED_EXIT, failed_gates
 from edge_deeplab.pipeline.run import DEFAULT_INIT, DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, FINE_TUNE_TRAIN, \
-    PipelineConfig
+    SYNTHETIC_QAT, PipelineConfig
 from edge_deeplab.train.config import TrainConfig
 
 #: The pipeline's defaults, shown in --help from its config dataclasses (the one place they are set).
@@ -95,8 +95,13 @@ def pipeline(data, output, from_model, init_from, backbone_weights, labels, epoc
     if optimizer and optimizer != base_train.optimizer and learning_rate is None:
         # The default learning rate is the default optimizer's; another optimizer starts from TrainConfig's.
         train_changes["learning_rate"] = TrainConfig.learning_rate
-    qat = DEFAULT_QAT.replace(**{k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items()
-                                 if v is not None})
+    qat_base = DEFAULT_QAT
+    if start and data == "synthetic" and epochs is None:
+        # A model that knows real people is not taught the cartoon scenes' labels (run.py says what they
+        # did to it): it is the float model as it is, and QAT distils from it on the scenes.
+        from_model, start, qat_base = start, None, SYNTHETIC_QAT
+    qat = qat_base.replace(**{k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items()
+                              if v is not None})
     config = PipelineConfig(data=data, output=output, model=model, train=base_train.replace(**train_changes),
                             qat=qat, backbone_weights=backbone_weights, labels=labels, init_from=start,
                             from_model=None if from_model is None else str(presets.resolve(from_model, "keras")),
@@ -105,6 +110,9 @@ def pipeline(data, output, from_model, init_from, backbone_weights, labels, epoc
                             serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps,
                             max_int8_loss=max_int8_loss, max_qat_loss=max_qat_loss, real_photos=real_photos,
                             min_person_iou=min_person_iou)
+    if qat_base is SYNTHETIC_QAT:  # said once the options are known to be good
+        click.echo(f"pipeline: {init_from} is the float model; the synthetic scenes only calibrate and carry QAT's "
+                   "distillation (--epochs N trains on them)")
     report = run_pipeline(config, log=click.echo, progress=progress)
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")

@@ -23,7 +23,7 @@ DEFAULT_WEIGHT_DECAY = {"sgd": 4e-5, "adamw": 1e-2}
 
 
 _LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0, "distill_weight": 1.0,
-                      "distill_refine": "none"}
+                      "distill_refine": "none", "label_weight": 1.0}
 
 
 #: Named sets of augmentation knobs (`--augment-preset NAME`); options given explicitly win.
@@ -79,6 +79,8 @@ class TrainConfig(Settings, AugmentKnobs):
     export calibrates on (edge_deeplab.data.representative); 0 keeps tfmot's [-6, 6] start.
     distill_weight: with a teacher (`train --distill-from`), the weight of its distillation term
     (edge_deeplab/train/distill.py) next to the loss on the labels.
+    label_weight: the weight of the loss on the labels; 0 learns from the teachers alone, e.g. QAT of a
+    real-photo model on the embedded synthetic scenes, whose cartoon labels it should not follow.
     distill_refine: 'crf' refines each TFLite teacher's person probability with the dense CRF of
     DeepLab v1/v2 (edge_deeplab/refine.py) over the training crop itself before the student learns it,
     so soft teacher edges snap to the photo's edges; 'none' uses them as they are.
@@ -110,6 +112,7 @@ class TrainConfig(Settings, AugmentKnobs):
     qat_range_images: int = 0
     distill_weight: float = 1.0
     distill_refine: str = "none"
+    label_weight: float = 1.0
 
     def __post_init__(self):
         for field in dataclasses.fields(self):  # first: NaN passes every comparison below
@@ -137,6 +140,8 @@ class TrainConfig(Settings, AugmentKnobs):
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} must not be negative")
         if not 0 <= self.seed < 2 ** 32:
             raise EdgeDeeplabError(f"seed {self.seed} must be 0 to {2 ** 32 - 1}")
+        if self.label_weight < 0:
+            raise EdgeDeeplabError(f"label_weight {self.label_weight} must not be negative")
         if self.distill_weight < 0:
             raise EdgeDeeplabError(f"distill_weight {self.distill_weight} must not be negative")
         require_refinement(self.distill_refine)  # a missing CRF package stops the run before it starts

@@ -255,7 +255,7 @@ def train(data, output, model_config: Optional[DeepLabConfig] = None, train_conf
 
     def make_step():
         return make_train_step(model, optimizer, strategy, loss_fn, global_batch, teacher_model, teacher_weight,
-                               tflite_teachers)
+                               tflite_teachers, label_weight=train_config.label_weight)
 
     train_step = make_step()
     batch_norm_freeze = QatBatchNormFreeze(model, train_config.freeze_batch_norm_after_epochs, steps_per_epoch, log)
@@ -360,6 +360,8 @@ def _load_teachers(teacher, model_config, contract, train_config, log):
 
         teacher_model = load_teacher(keras_specs[0].model, model_config, contract, log)
         weight = keras_specs[0].weight if keras_specs[0].weight is not None else weight
+    if train_config.label_weight == 0 and not specs:
+        raise EdgeDeeplabError("label_weight 0 leaves nothing to learn from: add a teacher (--distill-from)")
     if train_config.distill_refine != "none" and not tflite_specs:
         raise EdgeDeeplabError(f"--distill-refine {train_config.distill_refine} refines TFLite teachers' targets: add "
                                "--distill-from peer:NAME or a .tflite teacher")

@@ -67,11 +67,12 @@ def freeze_batch_norm(model, names) -> None:
 
 
 def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int, teacher=None, distill_weight=0.0,
-                    tflite_teachers=None):
+                    tflite_teachers=None, label_weight: float = 1.0):
     """One (distributed) optimisation step as a tf.function; the sum of the replicas' losses. With a
     Keras teacher, distill_weight times its distillation term (train/distill.py) is added to each
     example's loss; with TFLite teachers (train/teachers.py), their weighted person distillation, from
-    the targets they computed on the batch (the step's third argument)."""
+    the targets they computed on the batch (the step's third argument). label_weight scales the loss on
+    the labels (0: the teachers alone)."""
     import tensorflow as tf
 
     from edge_deeplab.train.distill import distillation
@@ -80,7 +81,7 @@ def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int, teac
     def step_fn(images, masks, targets=None):
         with tf.GradientTape() as tape:
             logits = model(images, training=True)
-            per_example = loss_fn(masks, logits)
+            per_example = label_weight * loss_fn(masks, logits)
             if teacher is not None:
                 per_example += distill_weight * distillation(teacher(images, training=False), logits)
             if targets is not None:

@@ -183,10 +183,17 @@ def test_the_main_job_fine_tunes_preset_person_by_default(monkeypatch, tmp_path)
     from edge_deeplab.presets import resolve
 
     out = ["--output", str(tmp_path / "out")]
+    # On the embedded scenes the preset is the float model; QAT distils from it without the cartoon labels.
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out)
     assert result.exit_code == 0, result.output
+    assert config.from_model == str(resolve("preset:person")) and config.init_from is None
+    assert config.qat.label_weight == 0 and "only calibrate" in result.output
+    # On real data (a folder) it is fine-tuned, distilling from itself.
+    data = tmp_path / "data"
+    data.mkdir()
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--data", str(data))
     assert config.init_from == str(resolve("preset:person")) and config.model is None
-    assert config.train == FINE_TUNE_TRAIN
+    assert config.train == FINE_TUNE_TRAIN and config.qat.label_weight == 1
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--init-from", "none", "--epochs", "3")
     assert config.init_from is None and config.model.depth_multiplier == 0.35 and config.train.epochs == 3
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--backbone-weights", "imagenet")

@@ -196,3 +196,31 @@ def test_distill_refine_needs_a_tflite_teacher_and_is_recorded(shared, tmp_path)
     assert result.exit_code == 0, result.output
     assert "refined by a dense CRF" in result.output
     assert json.loads((run / "run.json").read_text())["train"]["distill_refine"] == "crf"
+
+
+def test_label_weight_zero_learns_from_the_teacher_alone(tmp_path):
+    """label_weight 0: labels that contradict the teacher do not move the student (the teacher is the
+    student's own starting model, so the loss starts at zero and stays there); without a teacher it is
+    refused before any run folder is written."""
+    from edge_deeplab.data.synthetic import write_synthetic
+
+    data = tmp_path / "syn"
+    write_synthetic(data, n_train=4, n_val=2, size=65, seed=0)
+    tiny = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65",
+            "--batch-size", "4", "--no-progress", "--data", str(data)]
+    result = CliRunner().invoke(main, ["train", "--output", str(tmp_path / "base"), "--epochs", "1", *tiny])
+    assert result.exit_code == 0, result.output
+    from edge_deeplab.train import TrainConfig
+    from edge_deeplab.train.loop import train
+
+    with pytest.raises(EdgeDeeplabError, match="label_weight 0"):
+        train(str(data), tmp_path / "alone", train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0),
+              init_from=tmp_path / "base" / "best", progress=False, log=lambda _: None)
+    assert not (tmp_path / "alone" / "run.json").exists()
+    summary = train(str(data), tmp_path / "self", train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0,
+                                                                            augment=False, fine_tune_batch_norm=False,
+                                                                            learning_rate=0.01),
+                    init_from=tmp_path / "base" / "best", teacher=str(tmp_path / "base" / "best"), progress=False,
+                    log=lambda _: None)
+    history = json.loads((tmp_path / "self" / "history.json").read_text())["epochs"]
+    assert history[0]["train_loss"] < 1e-3, history  # with the labels it would be the cross-entropy, ~0.3+
