@@ -42,7 +42,7 @@ FINE_TUNE_TRAIN = TrainConfig(epochs=2, batch_size=8, optimizer="sgd", learning_
 #: On the embedded synthetic scenes a model that knows real people is not trained on their labels:
 #: measured (2026-12-02, main job), 2 epochs took preset:person from 92.55 to 22.38 person IoU on
 #: eg1800 test, and one QAT epoch with the labels to 82.41. So the scenes only calibrate and carry
-#: QAT's distillation from the float model (label_weight 0): int8 93 kept it at 92.63.
+#: QAT's distillation from the float model (label_weight 0); int8 calibrated on them kept it at 92.63.
 SYNTHETIC_QAT = QAT_DEFAULTS.replace(label_weight=0.0)
 #: From scratch (`--init-from none`): a small, fast model trained on --data alone.
 DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64,
