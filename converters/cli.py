@@ -38,18 +38,15 @@ from edge_deeplab.train.config import QAT_DEFAULTS
 @progress_option()
 def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,
         distill, distill_weight, teachers, progress):
-    """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder)."""
-    import json
-
+    """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder or preset:NAME)."""
     from edge_deeplab.model.saving import read_model_json
     from edge_deeplab.train.loop import train
     from edge_deeplab.train.teachers import teacher_specs
 
     labels, teacher = None, None
     if not resume:
-        _, _, document = read_model_json(model)
-        run_json = Path(model).parent / "run.json"
-        run = json.loads(run_json.read_text()) if run_json.is_file() else {}
+        read_model_json(model)  # a one-line error unless it is a model folder or a preset
+        run = _run_beside(model)
         if data is None:  # the float run's data, when the model came out of `edge-deeplab train`
             if not run:
                 raise EdgeDeeplabError(f"{model}: no training run beside it to take the data from: pass --data")
@@ -91,22 +88,21 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @progress_option("One line per exported format as it is done; --no-progress: only the table.")
 def export(model, formats, qat_model, output, data, calibration_images, io_type, output_kind, no_gpu_check,
            json_path, progress):
-    """Export a saved MODEL to TFLite formats and check each against the GPU delegate."""
-    import json
-
+    """Export a saved MODEL (a model folder or preset:NAME) to TFLite formats and check each against the GPU
+    delegate."""
     from edge_deeplab.converters.export import export as run_export
     from edge_deeplab.converters.export import format_table
     from edge_deeplab.io import check_distinct_outputs
+    from edge_deeplab.presets import is_preset
 
-    model_path = Path(model)
-    folder = Path(output) if output else model_path.parent / "export"
+    if output is None and is_preset(model):
+        raise EdgeDeeplabError(f"{model}: a preset's folder is part of the installed package: pass --output")
+    folder = Path(output) if output else Path(model).parent / "export"
     check_distinct_outputs({"--output": [folder / "export.json", folder / "calibration_manifest.json"],
                             "--json": json_path}, {"MODEL": model, "--qat-model": qat_model})
     if data is None:
-        run_json = model_path.parent / "run.json"
-        if run_json.is_file():
-            data = json.loads(run_json.read_text())["data"]["train"]
-    results = run_export(model_path, folder,
+        data = _run_beside(model).get("data", {}).get("train")
+    results = run_export(model, folder,
                          parse_formats(formats), qat_model_path=qat_model,
                          io_type=io_type, output_kind=output_kind, data=data, num_calibration=calibration_images,
                          gpu_check=not no_gpu_check, log=click.echo if progress else (lambda line: None))
@@ -135,3 +131,15 @@ def gpu_check(tflite):
         failed += [path] if report.status == "fail" else []
     if failed:
         raise EdgeDeeplabError(f"{len(failed)} model(s) would not run whole on the GPU delegate: {', '.join(failed)}")
+
+
+def _run_beside(model) -> dict:
+    """The run.json of the training run MODEL came out of (`edge-deeplab train` writes it beside best/ and
+    last/); {} for a preset or a model folder from elsewhere."""
+    from edge_deeplab.presets import is_preset
+    from edge_deeplab.settings import read_json_object
+
+    run_json = Path(model).parent / "run.json"
+    if is_preset(model) or not run_json.is_file():
+        return {}
+    return read_json_object(run_json, "training run", "the options the model was trained with")

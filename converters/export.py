@@ -23,6 +23,7 @@ from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
 from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
+from edge_deeplab.presets import model_name
 
 IO_TYPES = ("float", "uint8", "int8")
 
@@ -156,7 +157,7 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
                                "(from `edge-deeplab qat`)")
     output_dir = check_writable_output(output_dir)  # before any conversion: a bad folder is found now
     output_dir.mkdir(parents=True, exist_ok=True)
-    name = name or Path(model_path).name
+    name = name or model_name(model_path)
     head_contract = contract.with_output_kind(output_kind)
 
     representative, manifest = None, None

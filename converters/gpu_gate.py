@@ -77,7 +77,16 @@ class GpuGateReport:
 
 
 def check_gpu(path, tolerance: Optional[float] = None, seed: int = 0) -> GpuGateReport:
-    """Both checks on one .tflite (see the module docstring)."""
+    """Both checks on one .tflite (see the module docstring).
+
+    Args:
+        path: a .tflite file or `preset:NAME[:int8|fp16]` (the preset's int8 model unless named).
+        tolerance: the largest |GPU - CPU| output difference the dynamic check accepts (None: its default).
+        seed: of the random input both runs are given.
+    """
+    from edge_deeplab.presets import resolve
+
+    path = resolve(path, "int8")
     return GpuGateReport(static=static_check(path), dynamic=dynamic_check(path, tolerance=tolerance, seed=seed))
 
 

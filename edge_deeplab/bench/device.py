@@ -220,8 +220,11 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
     """Run every (model, configuration) on one phone; returns the report (facts, results, gate).
 
     save(report), when given, is called with the finished results before the phone is cleaned up, so an
-    interrupted cleanup or a lost phone keeps them; it returns where it saved them."""
-    model_paths = [Path(path) for path in model_paths]
+    interrupted cleanup or a lost phone keeps them; it returns where it saved them. A model may be
+    `preset:NAME[:int8|fp16]` (its int8 unless named)."""
+    from edge_deeplab.presets import resolve
+
+    model_paths = [resolve(path, "int8") for path in model_paths]
     for path in model_paths:
         check_tflite(path)
     names = [path.name for path in model_paths]

@@ -144,10 +144,12 @@ def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
 def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConfig(),
                       normalisations: Optional[dict] = None, progress: bool = True) -> dict:
     """Benchmark every model; `normalisations` maps a model path to mean/std/output_kind/person_class
-    for models that carry no contract."""
+    for models that carry no contract. A model may be `preset:NAME[:int8|fp16]` (its int8 unless named)."""
+    from edge_deeplab.presets import resolve
     from edge_deeplab.progress import progress_bar
 
-    model_paths = [Path(path) for path in model_paths]
+    given = [str(Path(path)) for path in model_paths]
+    model_paths = [resolve(path, "int8") for path in model_paths]
     for path in model_paths:
         if not path.is_file():
             raise EdgeDeeplabError(f"{path}: model file not found; pass .tflite files")
@@ -159,8 +161,8 @@ def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConf
             bar.set_postfix_str(description[-60:])
             bar.update(1)
 
-        for path in model_paths:
-            normalisation = (normalisations or {}).get(str(path))
+        for spec, path in zip(given, model_paths):
+            normalisation = (normalisations or {}).get(spec)
             models.append(benchmark_model_on_host(path, config, jpeg, normalisation, step))
     return {"kind": "host", "host": host_facts(), "config": dataclasses.asdict(config),
             "image": config.image or "synthetic 640x480 JPEG", "models": models}

@@ -15,6 +15,7 @@ from edge_deeplab.evaluate import evaluate
 from edge_deeplab.evaluate.evaluator import EvalConfig
 from edge_deeplab.evaluate.runners import TfliteRunner
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
+from edge_deeplab.presets import model_name
 
 
 def quant_report(model_path, data, split: str = "val", num_calibration: int = 100, top: int = 10,
@@ -50,7 +51,7 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
     folder, temporary = (Path(output_dir), False) if output_dir else (Path(tempfile.mkdtemp(prefix="quant-report-")),
                                                                      True)
     folder.mkdir(parents=True, exist_ok=True)
-    name = Path(model_path).name
+    name = model_name(model_path)
     try:
         variants = [("float", [], [], None)]
         for k in ks:

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from edge_deeplab import presets
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.config import DeepLabConfig
@@ -81,7 +82,16 @@ def save_model(model, config: DeepLabConfig, contract: ModelContract, directory,
 
 
 def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
-    path = Path(path)
+    """The config, the contract and the whole model.json of a saved model folder (or of `preset:NAME`).
+
+    Args:
+        path: a model folder, its model.json, or `preset:NAME` (edge_deeplab.presets.resolve).
+
+    Returns:
+        (DeepLabConfig, ModelContract, the model.json document); a one-line EdgeDeeplabError when the
+        folder is not a model folder or its model.json is damaged.
+    """
+    path = presets.resolve(path, "keras")
     directory = path.parent if path.name == MODEL_JSON else path
     document_path = directory / MODEL_JSON
     if not document_path.is_file():
@@ -108,9 +118,10 @@ def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
 def load_model(path, batch_size=None, **config_changes):
     """(tf_keras.Model, ModelContract) from a saved folder, optionally at another output_stride or
     input_size: the weights are the same because an atrous convolution has exactly the parameters
-    of a plain one."""
+    of a plain one. `path` may be `preset:NAME` (edge_deeplab.presets.resolve)."""
+    path = presets.resolve(path, "keras")
     config, contract, document = read_model_json(path)
-    directory = Path(path).parent if Path(path).name == MODEL_JSON else Path(path)
+    directory = path.parent if path.name == MODEL_JSON else path
     if config_changes:
         config = config.replace(**config_changes)
         if "input_size" in config_changes:

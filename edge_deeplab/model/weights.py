@@ -111,11 +111,19 @@ def load_matching_weights(model, folder) -> InitReport:
 
     The way to start a model from another of a different head: a v3+ from an imported v3 takes the
     backbone, the ASPP and (with the same classes) the logits, while its decoder starts fresh.
+
+    Args:
+        model: the tf_keras model to copy into (changed in place).
+        folder: a saved model folder or `preset:NAME`.
+
+    Returns:
+        An InitReport naming the layers copied, new, of another shape, and unused in the source.
     """
     from edge_deeplab.model.saving import WEIGHTS_H5, read_model_json
+    from edge_deeplab.presets import resolve
 
     read_model_json(folder)  # a one-line error unless it is a model folder
-    path = Path(folder) / WEIGHTS_H5
+    path = resolve(folder, "keras") / WEIGHTS_H5
     if not path.is_file():
         raise EdgeDeeplabError(f"{path} is missing: the model folder is incomplete; save or train it again")
     with h5py.File(path, "r") as handle:

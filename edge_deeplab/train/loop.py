@@ -378,4 +378,6 @@ def _scores(entry: dict) -> dict:
 
 def _batch_norm_frozen_in(model_folder) -> bool:
     """Whether the saved model was trained with (some of) its batch norm frozen (model.json)."""
-    return bool(json.loads((Path(model_folder) / "model.json").read_text()).get("frozen_batch_norm"))
+    from edge_deeplab.model.saving import read_model_json
+
+    return bool(read_model_json(model_folder)[2].get("frozen_batch_norm"))

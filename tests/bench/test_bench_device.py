@@ -189,3 +189,9 @@ def test_gate_needs_a_gpu_configuration():
     assert device.DeviceBenchConfig(configs=("cpu",), gate=False).runs() == [("cpu", 4)]
     assert device.DeviceBenchConfig(threads=(1, 4)).runs() == [
         ("cpu", 1), ("cpu", 4), ("gpu-fp16", 4), ("gpu-fp32", 4), ("nnapi", 4)]
+
+
+def test_a_preset_is_pushed_as_its_int8_model(phones, arm64_binary):
+    phones(by_flags(gpu=replay(FULL_GPU), cpu=replay(CPU), nnapi=replay(NNAPI_PARTIAL)))
+    report = run("preset:person", arm64_binary, configs=("cpu", "gpu-fp16"))
+    assert report["models"][0]["name"] == "int8.tflite" and result(report, "cpu")["status"] == device.OK
