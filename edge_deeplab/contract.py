@@ -69,8 +69,13 @@ class ModelContract:
         rgb = np.asarray(rgb_uint8, dtype=np.float32)
         return (rgb - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
 
+    def to_dict(self) -> dict:
+        """The contract as the JSON object to_json writes (model.json and run.json embed it)."""
+        return dataclasses.asdict(self)
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        """The contract as JSON text (the metadata a .tflite carries, contract.json)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, source: str = "contract") -> "ModelContract":

@@ -65,7 +65,7 @@ def save_model(model, config: DeepLabConfig, contract: ModelContract, directory,
     try:
         model.save_weights(str(staging / WEIGHTS_H5))
         document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
-                    "contract": json.loads(contract.to_json()), **(extra or {})}
+                    "contract": contract.to_dict(), **(extra or {})}
         (staging / MODEL_JSON).write_text(json.dumps(document, indent=2, sort_keys=True))
         if directory.exists():
             old = directory.with_name(f".{directory.name}.old")
