@@ -41,6 +41,7 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder or preset:NAME)."""
     from edge_deeplab.model.saving import read_model_json
     from edge_deeplab.train.loop import train
+    from edge_deeplab.train.spec import TrainSpec
     from edge_deeplab.train.teachers import teacher_specs
 
     labels, teacher = None, None
@@ -61,9 +62,9 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
     if resume and epochs is None:  # the run's own epochs (run.json), not QAT_DEFAULTS' 1
         config = None
-    result = train(data, output, None, config, init_from=None if resume else model,
-                   teacher=teacher, qat=True, resume=resume,
-                   labels_config=labels, progress=progress, log=click.echo)
+    spec = TrainSpec(data, None, config, labels_config=labels, init_from=None if resume else model, teacher=teacher,
+                     qat=True)
+    result = train(spec, output, resume=resume, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 
 

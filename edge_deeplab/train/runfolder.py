@@ -54,11 +54,11 @@ def run_lock(output: Path):
 
 
 def locked_run(train):
-    """train(data, output, ...) with the run folder locked (run_lock) while it runs."""
+    """train(spec, output, ...) with the run folder locked (run_lock) while it runs."""
     @functools.wraps(train)
-    def locked(data, output, *args, **kwargs):
+    def locked(spec, output, *args, **kwargs):
         with run_lock(check_writable_output(output)):
-            return train(data, output, *args, **kwargs)
+            return train(spec, output, *args, **kwargs)
     return locked
 
 

@@ -17,7 +17,7 @@ from edge_deeplab.data.synthetic import write_synthetic
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model import DeepLabConfig, build_deeplab, load_model, save_model
 from edge_deeplab.model.saving import default_contract
-from edge_deeplab.train import TrainConfig, train
+from edge_deeplab.train import TrainConfig, TrainSpec, train
 
 CONFIG = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16,
                        low_level_channels=8)
@@ -29,9 +29,9 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     data = write_synthetic(root / "scenes", n_train=16, n_val=4, size=65, seed=5)
     quick = TrainConfig(epochs=2, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0)
-    train(data, root / "float", CONFIG, quick, progress=False, log=lambda line: None)
-    train(data, root / "qat", None, quick.replace(epochs=1, learning_rate=0.001), init_from=root / "float" / "last",
-          qat=True, progress=False, log=lambda line: None)
+    train(TrainSpec(data, CONFIG, quick), root / "float", progress=False, log=lambda line: None)
+    train(TrainSpec(data, None, quick.replace(epochs=1, learning_rate=0.001), init_from=root / "float" / "last",
+                    qat=True), root / "qat", progress=False, log=lambda line: None)
     return root, data
 
 
