@@ -64,3 +64,16 @@ def test_every_verb_shows_an_example_and_helps_every_option():
         bare = [b for b in re.findall(r"(?<=\s)\[([^\]|]+)\]\s*$", options, flags=re.MULTILINE)
                 if not b.startswith(("default:", "required"))]
         assert not bare, f"{' '.join(words)}: defaults shown as [X]: {bare}"
+
+
+def test_no_module_imports_itself_through_others():
+    """No import circle, module by module (imports inside functions too): pyproject.toml's acyclic_siblings
+    contract sees circles between packages, this one every circle of modules."""
+    import grimp
+
+    graph = grimp.build_graph("edge_deeplab")
+    circles = sorted((module, imported) for module in graph.modules
+                     for imported in graph.find_modules_directly_imported_by(module)
+                     if graph.chain_exists(importer=imported, imported=module))
+    assert not circles, f"{circles[0][0]} imports {circles[0][1]}, which imports it back: " + " -> ".join(
+        graph.find_shortest_chain(importer=circles[0][1], imported=circles[0][0]))

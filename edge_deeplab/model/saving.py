@@ -7,6 +7,7 @@ output stride 16 and evaluate at 8), and a QAT model can be rebuilt around them
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -149,3 +150,65 @@ def load_model(path, batch_size=None, **config_changes):
                                "written together, or save or train the model again") from None
     model.deeplab_config = config
     return model, contract
+
+
+@dataclasses.dataclass
+class InitReport:
+    """Which layers of a new model took their weights from a saved one (same name, same shapes)."""
+    source: str
+    matched: list         # layer names copied
+    new: list             # our layers with weights that kept their fresh initialisation
+    mismatched: list      # (name, our shapes, saved shapes): same name, other shapes (e.g. other classes)
+    unused: list          # saved layers with no namesake here
+
+    def __str__(self):
+        new = ", ".join(self.new + [name for name, _, _ in self.mismatched]) or "none"
+        unused = f"; unused in the source: {', '.join(self.unused)}" if self.unused else ""
+        return (f"initialised from {self.source}: {len(self.matched)} layers copied, "
+                f"{len(self.new) + len(self.mismatched)} new ({new}){unused}")
+
+
+def load_matching_weights(model, folder) -> InitReport:
+    """Copy into `model` every layer of a saved model folder whose name and weight shapes match.
+
+    The way to start a model from another of a different head: a v3+ from an imported v3 takes the
+    backbone, the ASPP and (with the same classes) the logits, while its decoder starts fresh.
+
+    Args:
+        model: the tf_keras model to copy into (changed in place).
+        folder: a saved model folder or `preset:NAME`.
+
+    Returns:
+        An InitReport naming the layers copied, new, of another shape, and unused in the source.
+    """
+    import h5py
+    import numpy as np
+
+    read_model_json(folder)  # a one-line error unless it is a model folder
+    path = presets.resolve(folder, "keras") / WEIGHTS_H5
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{path} is missing: the model folder is incomplete; save or train it again")
+    with h5py.File(path, "r") as handle:
+        group = handle["model_weights"] if "model_weights" in handle else handle
+        saved = {}
+        for name in group.attrs["layer_names"]:
+            name = name.decode() if isinstance(name, bytes) else name
+            names = [n.decode() if isinstance(n, bytes) else n for n in group[name].attrs["weight_names"]]
+            if names:
+                saved[name] = [np.asarray(group[name][n]) for n in names]
+    matched, new, mismatched = [], [], []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        values = saved.get(layer.name)
+        if values is None:
+            new.append(layer.name)
+            continue
+        ours = [tuple(w.shape) for w in layer.weights]
+        if [v.shape for v in values] != ours:
+            mismatched.append((layer.name, ours, [v.shape for v in values]))
+            continue
+        layer.set_weights(values)
+        matched.append(layer.name)
+    used = set(matched) | {name for name, _, _ in mismatched}
+    return InitReport(str(folder), matched, new, mismatched, [name for name in saved if name not in used])

@@ -20,7 +20,7 @@ class PreparedModel:
         model: the tf_keras model to train.
         optimizer: its optimizer, built (its slots exist, so a checkpoint restores them too).
         frozen_batch_norm: names of the batch-norm layers kept frozen (run.json records them).
-        init_report: what init_from copied (edge_deeplab.model.weights.InitReport), or None.
+        init_report: what init_from copied (edge_deeplab.model.saving.InitReport), or None.
         teacher_model: the Keras teacher (train/distill.py), or None.
         tflite_teachers: the TFLite teachers (train/teachers.py TfliteTeachers), or None.
         teacher_weight: the weight of the Keras teacher's distillation term.
@@ -73,8 +73,8 @@ def _start_model(spec: TrainSpec, log):
     """(model, names of its pretrained layers, InitReport or None): the init_from model itself when the
     configs agree, else a new model with the backbone weights and whatever of init_from fits."""
     from edge_deeplab.model.deeplab import build_deeplab
-    from edge_deeplab.model.saving import load_model, read_model_json
-    from edge_deeplab.model.weights import backbone_layers, load_matching_weights
+    from edge_deeplab.model.saving import load_matching_weights, load_model, read_model_json
+    from edge_deeplab.model.weights import backbone_layers
 
     if spec.init_from is not None and spec.model_config == read_model_json(spec.init_from)[0]:
         model, _ = load_model(spec.init_from)

@@ -25,7 +25,7 @@ class TrainSpec:
         backbone_weights: 'imagenet' or a Keras no-top MobileNet-v2 .h5 to start the backbone from.
         init_from: a saved model folder or preset:NAME to start from. Without model_config the model is
             that one; with another (e.g. a v3+ decoder on an imported v3) every layer whose name and shapes
-            match is copied and the rest start fresh (edge_deeplab.model.weights.load_matching_weights).
+            match is copied and the rest start fresh (edge_deeplab.model.saving.load_matching_weights).
         teacher: one or a list of models to distil from (train/distill.py, train/teachers.py).
         qat: quantization-aware training (edge_deeplab/model/qat.py) of that model; its saved models are
             QAT models.

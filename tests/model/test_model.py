@@ -171,7 +171,7 @@ def test_summary_command_writes_json_and_prints_the_table(tmp_path):
 def test_encoder_logits_start_the_v3_plus_model_as_the_v3_model_it_comes_from(tmp_path):
     """--encoder-logits: the decoder's logits start at zero and are added to the encoder's, so a v3+
     model initialised from a v3 one predicts what it predicted (up to the two-step upsampling)."""
-    from edge_deeplab.model.weights import load_matching_weights
+    from edge_deeplab.model.saving import load_matching_weights
 
     tf_keras.utils.set_random_seed(3)
     v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, use_decoder=False,
