@@ -79,11 +79,21 @@ class ModelContract:
 
     @classmethod
     def from_json(cls, text: str, source: str = "contract") -> "ModelContract":
+        """The contract in JSON text; a one-line EdgeDeeplabError naming `source` when it is not one."""
         try:
             data = json.loads(text)
+        except ValueError as error:
+            raise EdgeDeeplabError(f"{source}: not a valid edge-deeplab model contract ({error})") from None
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "contract") -> "ModelContract":
+        """The contract in a JSON object (keys it does not know are ignored); a one-line EdgeDeeplabError
+        naming `source` when it is not one."""
+        try:
             known = {f.name for f in dataclasses.fields(cls)}
             return cls(**{k: v for k, v in data.items() if k in known})
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, AttributeError) as error:
             raise EdgeDeeplabError(f"{source}: not a valid edge-deeplab model contract ({error})") from None
 
 

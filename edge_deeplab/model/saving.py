@@ -18,6 +18,7 @@ from edge_deeplab import presets
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.settings import read_json_object
 
 MODEL_JSON, WEIGHTS_H5 = "model.json", "weights.h5"
 FORMAT = "edge-deeplab-model"
@@ -51,10 +52,10 @@ def check_model_output(directory) -> Path:
 
 def _written_by_us(document_path: Path) -> bool:
     try:
-        document = json.loads(document_path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
+        document = read_json_object(document_path, "model description", "a model's config and contract")
+    except (OSError, EdgeDeeplabError):
         return False
-    return isinstance(document, dict) and document.get("format") == FORMAT
+    return document.get("format") == FORMAT
 
 
 def save_model(model, config: DeepLabConfig, contract: ModelContract, directory, extra=None) -> Path:
@@ -98,18 +99,17 @@ def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
     if not document_path.is_file():
         raise EdgeDeeplabError(f"{path} is not an edge-deeplab model folder (no {MODEL_JSON}): give the folder "
                                "written by `edge-deeplab train` or `save_model`")
-    try:
-        document = json.loads(document_path.read_text())
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(f"format is {document.get('format') if isinstance(document, dict) else None!r}")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description ({error})") from None
+    document = read_json_object(document_path, "model description", "an edge-deeplab model's config and contract",
+                                fix="restore the model.json written with weights.h5, or save the model again")
+    if document.get("format") != FORMAT:
+        raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description (format is "
+                               f"{document.get('format')!r})")
     for key, what in (("config", "the DeepLabConfig"), ("contract", "the preprocessing contract")):
         if not isinstance(document.get(key), dict):
             raise EdgeDeeplabError(f"{document_path} has no {key!r} object ({what} the weights were saved with): "
                                    "restore the model.json written with weights.h5, or save the model again")
     config = DeepLabConfig.from_dict(document["config"], source=str(document_path))
-    contract = ModelContract.from_json(json.dumps(document["contract"]), source=str(document_path))
+    contract = ModelContract.from_dict(document["contract"], source=str(document_path))
     if len(contract.labels) != config.num_classes:
         raise EdgeDeeplabError(f"{document_path}: num_classes is {config.num_classes} but the contract names "
                                f"{len(contract.labels)} labels; restore the model.json written with the weights")

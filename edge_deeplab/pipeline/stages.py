@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.io import write_json
+from edge_deeplab.settings import read_json_object
 
 STAGES_JSON = "stages.json"
 
@@ -38,7 +39,8 @@ class StageStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.path = self.root / STAGES_JSON
-        self.records = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.records = read_json_object(self.path, "pipeline stage record", "the finished stages", fix="delete it to "
+                                        "run every stage again") if self.path.is_file() else {}
 
     def done(self, name: str, print_: str) -> Optional[dict]:
         """The outputs of `name` if it finished with this fingerprint and its files are still there."""

@@ -14,7 +14,6 @@ seed and the epoch), skipping the batches already seen, so a resumed run continu
 from __future__ import annotations
 
 import dataclasses
-import json
 import signal
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any, Callable
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_json
 from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.settings import read_json_object
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.prepare import PreparedModel, prepare_model
 from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, locked_run,
@@ -213,7 +213,7 @@ def _restore(run: _Run, restore_from: str, log) -> list:
     epoch, epochs = int(run.state["epoch"]), run.spec.train_config.epochs
     history = []
     if (run.output / HISTORY_JSON).is_file():
-        history = json.loads((run.output / HISTORY_JSON).read_text())["epochs"]
+        history = read_json_object(run.output / HISTORY_JSON, "training history", "the finished epochs")["epochs"]
         history = [entry for entry in history if entry["epoch"] <= epoch]
     if epoch >= epochs:
         log(f"{run.output} already trained {epoch} of {epochs} epochs: nothing to do; "

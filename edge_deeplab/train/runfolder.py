@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_error
+from edge_deeplab.settings import read_json_object
 
 RUN_JSON, HISTORY_JSON, LOCK = "run.json", "history.json", ".lock"
 
@@ -67,8 +67,9 @@ def read_run(output) -> dict:
     run_path = Path(output) / RUN_JSON
     if not run_path.is_file():
         raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
+    run = read_json_object(run_path, "training run", "the options the run was started with",
+                           fix="start the run again without --resume in a new --output")
     try:
-        run = json.loads(run_path.read_text())
         for key in ("model", "train", "data"):
             if not isinstance(run[key], dict):
                 raise TypeError(f"{key!r} is not an object")
