@@ -18,9 +18,6 @@ SeedSequence, never on how many scenes are asked for. Splits draw from disjoint 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Union
@@ -31,6 +28,7 @@ import numpy as np
 from edge_deeplab.data.dataset import ArrayDataset
 from edge_deeplab.data.labels import PERSON_CLASSES
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import staged_folder
 
 DEFAULT_SIZE = 257
 DEFAULT_SEED = 0
@@ -70,9 +68,7 @@ def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = D
     root = Path(root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise EdgeDeeplabError(f"{root}: already exists and is not empty; choose a new folder or delete it")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
+    with staged_folder(root) as staging:
         (staging / "images").mkdir()
         (staging / "masks").mkdir()
         for split, count in (("train", n_train), ("val", n_val)):
@@ -85,12 +81,6 @@ def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = D
         (staging / "README.md").write_text(
             f"# Synthetic portrait scenes (edge-deeplab)\n\nwrite_synthetic(n_train={n_train}, n_val={n_val}, "
             f"size={_size(size)}, seed={seed}). masks/*.png: 0 = background, 1 = person.\n")
-        if root.is_dir():
-            root.rmdir()
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return root
 
 

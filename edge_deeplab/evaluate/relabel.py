@@ -13,14 +13,13 @@ evaluator's, hence this module's place in the data flow.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from edge_deeplab.contract import IGNORE_LABEL
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_bytes, write_json
+from edge_deeplab.io import staged_folder, write_bytes, write_json
 
 
 def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: str = "train",
@@ -43,18 +42,9 @@ def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: s
     if person is None:
         raise EdgeDeeplabError(f"{teacher}: the teacher has no 'person' class")
     dataset = open_dataset(data, split)
-    # Built in a hidden sibling and renamed at the end: a failure or a kill leaves no half dataset.
-    final, output = output, output.with_name(f".{output.name}.partial")
-    shutil.rmtree(output, ignore_errors=True)
-    try:
-        manifest = _write_relabelled(data, dataset, runner, person, output, teacher, threshold, split, progress)
-        if final.exists():
-            final.rmdir()  # checked empty above
-        output.rename(final)
-    except BaseException:
-        shutil.rmtree(output, ignore_errors=True)
-        raise
-    return manifest
+    # A failure or a kill leaves no half dataset.
+    with staged_folder(output) as staging:
+        return _write_relabelled(data, dataset, runner, person, staging, teacher, threshold, split, progress)
 
 
 def _write_relabelled(data, dataset, runner, person, output, teacher, threshold, split, progress) -> dict:

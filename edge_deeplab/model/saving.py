@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from edge_deeplab import presets
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import staged_folder
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.settings import read_json_object
 
@@ -62,24 +60,11 @@ def save_model(model, config: DeepLabConfig, contract: ModelContract, directory,
     """Write atomically: a killed save leaves the previous folder (or none), never half of one. An existing
     folder is replaced only when it is a model folder (check_model_output)."""
     directory = check_model_output(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
+    with staged_folder(directory, replace=True) as staging:
         model.save_weights(str(staging / WEIGHTS_H5))
         document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
                     "contract": contract.to_dict(), **(extra or {})}
         (staging / MODEL_JSON).write_text(json.dumps(document, indent=2, sort_keys=True))
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-            os.replace(staging, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return directory
 
 
