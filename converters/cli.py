@@ -4,7 +4,8 @@ from pathlib import Path
 import click
 
 from edge_deeplab.contract import OUTPUT_KINDS
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, parse_formats
+from edge_deeplab.converters.formats import (DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, IO_TYPES,
+                                             parse_formats)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.options import OPTIMIZER_HELP, example, json_option, output_option, progress_option, with_default
 from edge_deeplab.train.config import QAT_DEFAULTS
@@ -78,7 +79,7 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @click.option("--data", help="Dataset for int8 calibration.  [default: the model's training data]")
 @click.option("--calibration-images", type=int, default=100, show_default=True,
               help="Training images int8 quantization measures activation ranges on.")
-@click.option("--io", "io_type", type=click.Choice(["float", "uint8", "int8"]), default="float", show_default=True,
+@click.option("--io", "io_type", type=click.Choice(IO_TYPES), default="float", show_default=True,
               help="Input/output type (integer I/O for int8 and qat-int8 only).")
 @click.option("--output-kind", type=click.Choice(OUTPUT_KINDS), default=DEFAULT_OUTPUT_KIND, show_default=True,
               help="What the model outputs: class probabilities (softmax; MediaPipe Tasks' confidence masks), "

@@ -17,7 +17,8 @@ from typing import Optional
 import numpy as np
 
 from edge_deeplab.contract import OUTPUT_KINDS, ModelContract
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMATS, export_format
+from edge_deeplab.converters.formats import (DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMATS, IO_TYPES,
+                                             export_format)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
@@ -25,7 +26,6 @@ from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 from edge_deeplab.presets import model_name
 
-IO_TYPES = ("float", "uint8", "int8")
 
 
 @dataclasses.dataclass
@@ -78,17 +78,17 @@ def batch_one(model, config, qat: bool = False):
 
 def make_converter(model_b1, fmt: str, io_type: str = "float", representative: Optional[np.ndarray] = None,
                    output_is_float: bool = True):
-    """A tf.lite.TFLiteConverter set up for `fmt` (calibration/ uses it for its debugger too)."""
+    """A tf.lite.TFLiteConverter set up for `fmt` as its row of the format table says (calibration/ uses it
+    for its debugger too)."""
     import tensorflow as tf
 
+    row = export_format(fmt)
     converter = tf.lite.TFLiteConverter.from_keras_model(model_b1)
-    if fmt == "fp16":
+    if row.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif fmt == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif export_format(fmt).integer:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if row.weight_type is not None:
+        converter.target_spec.supported_types = [tf.as_dtype(row.weight_type)]
+    if row.integer:
         if representative is None:
             raise EdgeDeeplabError(f"{fmt} needs representative images (int8 calibrates every activation; "
                                    "qat-int8 the few ops QAT leaves unquantized, such as resizes): pass --data")

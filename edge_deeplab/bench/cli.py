@@ -7,6 +7,7 @@ import click
 
 from edge_deeplab.bench.device import DeviceBenchConfig
 from edge_deeplab.bench.host import HostBenchConfig
+from edge_deeplab.contract import OUTPUT_KINDS
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_distinct_outputs, write_json
 from edge_deeplab.options import example, json_option, progress_option, shown, writable
@@ -72,7 +73,7 @@ def bench():
 @click.option("--image", type=click.Path(), help="JPEG for end-to-end runs (default: synthetic 640x480 frame).")
 @click.option("--mean", help="Normalisation mean (0..255, R,G,B or one value) for models without a contract.")
 @click.option("--std", help="Normalisation std for models without a contract, e.g. 127.5 (DeepLab) or 255 (MediaPipe).")
-@click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
+@click.option("--output-kind", type=click.Choice(OUTPUT_KINDS),
               help="Meaning of the output for models without a contract (default: guessed from its shape).")
 @click.option("--person-class", type=int, help="Label id of 'person' for models without a contract.")
 @report_options("reports/bench_host.json")

@@ -143,3 +143,17 @@ def test_export_of_a_non_model_stops_with_one_line(tmp_path):
     result = CliRunner().invoke(main, ["export", str(tmp_path / "notes.txt"), "--formats", "fp32"])
     assert result.exit_code != 0 and "not an edge-deeplab model folder" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", FORMAT_NAMES)
+def test_the_format_table_sets_the_converter(fmt):
+    from edge_deeplab.converters.export import make_converter
+
+    model = build_deeplab(DeepLabConfig(input_size=(33, 33), depth_multiplier=0.35, aspp_channels=8,
+                                        decoder_channels=8, low_level_channels=8), batch_size=1)
+    row = export_format(fmt)
+    converter = make_converter(model, fmt, "uint8" if row.integer else "float", np.zeros((2, 33, 33, 3), np.float32))
+    assert bool(converter.optimizations) == row.optimize == (fmt != "fp32")
+    assert converter.target_spec.supported_types == ([tf.float16] if fmt == "fp16" else set())
+    assert (tf.lite.OpsSet.TFLITE_BUILTINS_INT8 in converter.target_spec.supported_ops) == row.integer
+    assert converter.inference_input_type == (tf.uint8 if row.integer else tf.float32)
