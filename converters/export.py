@@ -141,7 +141,26 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
            io_type: str = "float", output_kind: str = DEFAULT_OUTPUT_KIND, data=None, num_calibration: int = 100,
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
            log=print) -> list[ExportResult]:
-    """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format."""
+    """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format, each checked
+    against the Keras model and the GPU delegate; export.json (and calibration_manifest.json) go beside them.
+
+    Args:
+        model_path: a saved model folder or preset:NAME.
+        output_dir: where the .tflite files go.
+        formats: names from converters/formats.py's FORMATS.
+        qat_model_path: the QAT model folder (from `edge-deeplab qat`), needed for qat-int8.
+        io_type: float, uint8 or int8 input and output (integer I/O for integer formats only).
+        output_kind: what the model outputs (edge_deeplab.contract.OUTPUT_KINDS).
+        data: the dataset (or mix) whose training images calibrate integer formats.
+        num_calibration: representative images to calibrate on.
+        check_images: images the exports are compared on (default: 4 calibration images, or random ones).
+        gpu_check: also compile each export with LiteRT's GPU accelerator (the dynamic gate).
+        name: the files' stem (default: the model's name, edge_deeplab.presets.model_name).
+        log: receives one line per exported format.
+
+    Returns:
+        One ExportResult per format.
+    """
     from edge_deeplab.model.heads import with_head
     from edge_deeplab.model.saving import load_model, read_model_json
 

@@ -217,11 +217,21 @@ def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) ->
 
 def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Optional[str] = None,
                         config: DeviceBenchConfig = DeviceBenchConfig(), progress=None, save=None) -> dict:
-    """Run every (model, configuration) on one phone; returns the report (facts, results, gate).
+    """Run every (model, configuration) on one phone with benchmark_model.
 
-    save(report), when given, is called with the finished results before the phone is cleaned up, so an
-    interrupted cleanup or a lost phone keeps them; it returns where it saved them. A model may be
-    `preset:NAME[:int8|fp16]` (its int8 unless named)."""
+    Args:
+        model_paths: .tflite files, or `preset:NAME[:int8|fp16]` (its int8 unless named).
+        binary_path: TFLite's benchmark_model built for the phone's ABI.
+        adb: the Adb client.
+        serial: the phone's serial; None: the one phone connected.
+        config: the DeviceBenchConfig (configurations, threads, runs, timeout, gate).
+        progress: progress(row), when given, is called after each run.
+        save: save(report), when given, is called with the finished results before the phone is cleaned
+            up, so an interrupted cleanup or a lost phone keeps them; it returns where it saved them.
+
+    Returns:
+        The report: device facts, one row per run, the cleanup done, and the gate's verdict.
+    """
     model_paths = _local_models(model_paths)
     names = [path.name for path in model_paths]
     if not Path(binary_path).is_file():

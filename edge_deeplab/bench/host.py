@@ -143,8 +143,17 @@ def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
 
 def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConfig(),
                       normalisations: Optional[dict] = None, progress: bool = True) -> dict:
-    """Benchmark every model; `normalisations` maps a model path to mean/std/output_kind/person_class
-    for models that carry no contract. A model may be `preset:NAME[:int8|fp16]` (its int8 unless named)."""
+    """Benchmark every model on this computer with LiteRT.
+
+    Args:
+        model_paths: .tflite files, or `preset:NAME[:int8|fp16]` (its int8 unless named).
+        config: the HostBenchConfig (runs, warm-up, threads, XNNPACK, end to end, GPU).
+        normalisations: a model path -> mean/std/output_kind/person_class, for models that carry no contract.
+        progress: a progress bar on a terminal.
+
+    Returns:
+        The report: host facts, the config, the image, one entry per model.
+    """
     from edge_deeplab.presets import resolve
     from edge_deeplab.progress import progress_bar
 

@@ -38,7 +38,13 @@ LABELS_FILE = "labels.json"
 
 
 class LabelConfig:
-    """Class names plus a 256-entry lookup table from stored mask values to class indices."""
+    """Class names plus a 256-entry lookup table from stored mask values to class indices.
+
+    Args:
+        classes: the class names, in label-id order.
+        lookup: 256 class indices, one per stored mask value; None: stored values are the class indices.
+        source: where it came from, for messages (a file, a preset name).
+    """
 
     def __init__(self, classes, lookup: Optional[np.ndarray] = None, source: str = "labels"):
         self.classes = tuple(str(c) for c in classes)
@@ -73,7 +79,8 @@ def default_labels(classes) -> LabelConfig:
 
 
 def load_labels_config(config: Union[str, Path, dict, LabelConfig, None]) -> Optional[LabelConfig]:
-    """A LabelConfig from a preset name, a JSON file path, a dict, or None."""
+    """A LabelConfig from `config`: a preset name, a JSON file path, a dict, a LabelConfig (unchanged), or
+    None (returned as None)."""
     if config is None or isinstance(config, LabelConfig):
         return config
     if isinstance(config, dict):

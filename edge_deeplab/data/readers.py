@@ -43,7 +43,18 @@ ALL_SPLIT = "all"
 
 def open_dataset(root, split: str = "train", *, labels_config=None, on_error: str = "raise",
                  verify: bool = True) -> Dataset:
-    """Open one split of a dataset folder (PASCAL VOC or images/ + masks/), or "synthetic"."""
+    """Open one split of a dataset folder (PASCAL VOC or images/ + masks/), or "synthetic".
+
+    Args:
+        root: the dataset folder, or "synthetic" (the embedded default).
+        split: the split to read (train.txt, val.txt, ...).
+        labels_config: how stored mask values map onto classes (edge_deeplab.data.labels), or None.
+        on_error: 'raise' or 'skip' (with a warning) for an unreadable or inconsistent sample.
+        verify: read every sample once now to check it (else only that its files exist).
+
+    Returns:
+        The Dataset; a one-line EdgeDeeplabError for a missing folder or an unknown layout.
+    """
     if on_error not in ("raise", "skip"):
         raise EdgeDeeplabError(f"on_error={on_error!r}: choose 'raise' or 'skip'")
     if str(root) == SYNTHETIC:

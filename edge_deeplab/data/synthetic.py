@@ -42,7 +42,8 @@ HAIR_COLOURS = np.array([[20, 16, 14], [55, 38, 26], [100, 70, 40], [180, 140, 8
 
 def synthetic_dataset(num_images: int, size: Union[int, tuple] = DEFAULT_SIZE, seed: int = DEFAULT_SEED,
                       split: str = "train") -> ArrayDataset:
-    """`num_images` scenes of `size` (an int for square, or (height, width)) as a Dataset."""
+    """`num_images` scenes of `size` (an int for square, or (height, width)) as a Dataset; the same `seed`
+    and `split` give the same scenes."""
     height, width = _size(size)
     if num_images < 1:
         raise EdgeDeeplabError(f"synthetic dataset: num_images must be at least 1, got {num_images}")
@@ -62,6 +63,12 @@ def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = D
     """Write the scenes as an images/ + masks/ dataset folder; `root` must not exist yet (or be empty).
 
     Written into a temporary folder beside `root` and renamed, so `root` is complete or absent.
+
+    Args:
+        root: the dataset folder to write.
+        n_train, n_val: scenes in the train and val splits.
+        size: an int for square scenes, or (height, width).
+        seed: the same seed writes the same scenes.
     """
     from PIL import Image
 

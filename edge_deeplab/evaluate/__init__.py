@@ -12,7 +12,8 @@ import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports 
 
 
 def open_eval_dataset(root, split: str = "val"):
-    """The dataset reader of edge_deeplab.data (images with masks, class names)."""
+    """The `split` of the dataset folder `root` (or "synthetic"), through edge_deeplab.data's reader (images
+    with masks, class names); a one-line error for a missing folder."""
     from pathlib import Path
 
     from edge_deeplab.errors import EdgeDeeplabError
@@ -26,10 +27,18 @@ def open_eval_dataset(root, split: str = "val"):
 
 
 def evaluate(models, data, split: str = "val", config=None, threads: int = 2, progress: bool = True):
-    """Evaluate `models` ('peer:NAME', .tflite paths, saved Keras models, or runners) on a dataset.
+    """Evaluate `models` on a dataset.
 
-    `data` is a dataset folder or an already opened dataset. Returns an Evaluation (result JSON +
-    overlays); write it with edge_deeplab.evaluate.report.write_reports.
+    Args:
+        models: 'peer:NAME', 'preset:NAME', .tflite paths, saved Keras models, or runners.
+        data: a dataset folder or an already opened dataset.
+        split: the split scored.
+        config: an EvalConfig (scales, flips, refinement, overlays, limit, reference), or None for its defaults.
+        threads: LiteRT CPU threads.
+        progress: a progress bar on a terminal.
+
+    Returns:
+        An Evaluation (result JSON + overlays); write it with edge_deeplab.evaluate.report.write_reports.
     """
     from pathlib import Path
 

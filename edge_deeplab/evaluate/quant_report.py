@@ -27,6 +27,19 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
     Calibration images come from the dataset's train split (as `edge-deeplab export` takes them); mIoU
     is measured on `split`. The .tflite files and quant_report.json go to `output_dir` (kept), or to a
     temporary folder (removed). `gpu_check` also compiles each model with LiteRT's GPU accelerator.
+
+    Args:
+        model_path: a saved model folder or preset:NAME.
+        data: the dataset folder (calibration from its train split, mIoU on `split`).
+        num_calibration: representative images to calibrate int8 and run the debug model on.
+        top: the most damaged layers reported.
+        ks: numbers of most damaged layers kept in float, one selective model each (0: full int8).
+        keep_float: also a model with these layers in float (Keras layer names or TFLite op types).
+        debug_images: run the debug model on only the first N calibration images (None: all).
+        limit: score on only the first N images of `split` (None: all).
+        seed: of the calibration images' choice.
+        progress: progress bars on a terminal.
+        log: receives progress messages, one line each.
     """
     from edge_deeplab.calibration.debugger import analyse
     from edge_deeplab.calibration.selective import resolve_layers, selective_model

@@ -26,7 +26,8 @@ def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: s
                     progress=None) -> dict:
     """Write a copy of the images/ + masks/ dataset `data` to `output` in which, on `split`, every
     background pixel that `teacher` calls person with probability >= threshold is ignored (255).
-    Images are linked, not copied. Returns the manifest (also output/relabel.json)."""
+    Images are linked, not copied. progress(done, total), when given, is called after each image. Returns
+    the manifest (also output/relabel.json)."""
     from edge_deeplab.data import open_dataset
     from edge_deeplab.evaluate.runners import open_runner
 

@@ -57,8 +57,20 @@ def _written_by_us(document_path: Path) -> bool:
 
 
 def save_model(model, config: DeepLabConfig, contract: ModelContract, directory, extra=None) -> Path:
-    """Write atomically: a killed save leaves the previous folder (or none), never half of one. An existing
-    folder is replaced only when it is a model folder (check_model_output)."""
+    """Save a model as a folder (model.json + weights.h5), atomically: a killed save leaves the previous
+    folder (or none), never half of one. An existing folder is replaced only when it is a model folder
+    (check_model_output).
+
+    Args:
+        model: the tf_keras model (its weights are saved).
+        config: the DeepLabConfig it was built from (load_model rebuilds it from that).
+        contract: its ModelContract (labels, input size, normalisation, output).
+        directory: the model folder to write.
+        extra: more entries for model.json (e.g. the epoch and val mIoU of a training run).
+
+    Returns:
+        The folder.
+    """
     directory = check_model_output(directory)
     with staged_folder(directory, replace=True) as staging:
         model.save_weights(str(staging / WEIGHTS_H5))
@@ -104,7 +116,13 @@ def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
 def load_model(path, batch_size=None, **config_changes):
     """(tf_keras.Model, ModelContract) from a saved folder, optionally at another output_stride or
     input_size: the weights are the same because an atrous convolution has exactly the parameters
-    of a plain one. `path` may be `preset:NAME` (edge_deeplab.presets.resolve)."""
+    of a plain one.
+
+    Args:
+        path: a saved model folder (or its model.json), or `preset:NAME` (edge_deeplab.presets.resolve).
+        batch_size: a fixed batch size for the model's input, or None (any).
+        **config_changes: DeepLabConfig fields to change, e.g. output_stride=8 or input_size=(513, 513).
+    """
     path = presets.resolve(path, "keras")
     config, contract, document = read_model_json(path)
     directory = path.parent if path.name == MODEL_JSON else path

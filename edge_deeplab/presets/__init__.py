@@ -22,7 +22,8 @@ def is_preset(spec) -> bool:
 
 
 def model_name(spec) -> str:
-    """What files made from a model are named after: a preset's name, or the model file or folder's name."""
+    """What files made from the model `spec` are named after: a preset's name, or the model file or folder's
+    name."""
     if is_preset(spec):
         return str(spec)[len(PRESET_PREFIX):].partition(":")[0]
     return Path(spec).name

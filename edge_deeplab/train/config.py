@@ -47,14 +47,15 @@ class TrainConfig(Settings, AugmentKnobs):
     norm and biases are exempt. loss: cross-entropy ignoring label 255, optionally plus a Dice or
     Lovasz-softmax term (region losses suited to binary person masks), weighted by aux_loss_weight.
     seed: data order, augmentation and initialisation. strategy: tf.distribute strategy.
-    checkpoint_every_steps: a checkpoint every N steps as well as each epoch (0: epochs only).
+    checkpoint_every_steps: a checkpoint every N steps as well as each epoch (0: epochs only). cache: keep the
+    decoded images in memory after the first epoch.
     min_scale, max_scale: the range of random rescaling (0.5 to 2.0 in the papers). augment: False
     trains on the plain images (no rescaling, flips or colour jitter), e.g. to check that a model fits.
     resize_to_input: resize each image to the model input before the random scale, as inference
     resizes the whole frame: a phone photo shows a person at the scale the model will see.
     Beyond one dataset's framing (edge_deeplab.data.pipeline.Augmentation says how each works; all
     off by default): edge_crop (probability of a crop through an object), copy_paste (max objects
-    pasted per image, Simple Copy-Paste) with copy_paste_min_scale/max_scale (object height / crop),
+    pasted per image, Simple Copy-Paste) with copy_paste_min_scale and copy_paste_max_scale (object height / crop),
     copy_paste_background (probability of a plain/noise background under the pasted objects),
     copy_paste_edge_blur (sigma px), color_jitter (strength of the colour jitter, 1 = the default
     brightness 0.1, contrast 0.15, saturation 0.15, hue 0.02), blur (probability), noise (max std /
