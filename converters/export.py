@@ -6,7 +6,7 @@ Every export goes through a batch-1 copy of the model: with a free batch, each d
 conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
 (../shared/FIELD_NOTES.md). The model's contract (labels, normalisation, size, output kind) is
 embedded in each .tflite, beside the standard TFLite metadata that MediaPipe Tasks and the TFLite Task
-Library read (converters/metadata.py). Then both GPU gates run and the output is compared with Keras.
+Library read (edge_deeplab/litert/metadata.py). Then both GPU gates run and the output is compared with Keras.
 """
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """Evaluate segmentation models: what quantization cost, and how a model compares with its peers.
 
-metrics (confusion matrix -> IoU, mIoU, pixel accuracy, frequency-weighted IoU, boundary F),
 runners (a .tflite in LiteRT, a tf_keras model, the peers with their own preprocessing),
-inference (each photo at its own resolution, optional flips and scales), mapping (a model's
-classes onto the dataset's), evaluator (all models over one dataset) and report (table, JSON,
-Markdown, HTML). `edge-deeplab evaluate` is the command; `evaluate()` the same from Python.
+inference (each photo at its own resolution, optional flips and scales), refine (the dense CRF),
+mapping (a model's classes onto the dataset's), evaluator (all models over one dataset, scored with
+edge_deeplab.metrics: IoU, mIoU, boundary F) and report (table, JSON, Markdown, HTML); quant_report
+(what int8 costs per layer) and relabel (masks disputed by a teacher). `edge-deeplab evaluate` is the
+command; `evaluate()` the same from Python.
 """
 from __future__ import annotations
 

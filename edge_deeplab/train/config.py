@@ -163,7 +163,7 @@ class TrainConfig(Settings, AugmentKnobs):
 #: stage both start from here. SGD, no warm-up of the rate, 1 epoch at 0.0005; activation ranges start
 #: from the float activations on the 100 representative images int8 export calibrates on; batch norm
 #: updates for a quarter epoch, then its statistics freeze (TF-DeepLab / whitepaper recipe).
-#: Chosen by benchmarks/qat_sweep.py on the synthetic default (results/qat_sweep.md): QAT-int8 86.02
+#: Chosen by benchmarks/qat_sweep.py on the synthetic default (benchmarks/results/qat_sweep.md): QAT-int8 86.02
 #: mIoU vs float 85.59 and post-training int8 85.73; without the freeze (lr 0.0005, 1 epoch) 85.19.
 #: The recipe before (2 epochs at 0.002, no freeze, tfmot's [-6, 6] start) lost 0.57-3 points there.
 #: Both also distil from the float model (distill_weight 1; `qat --no-distill` turns it off): QAT of
