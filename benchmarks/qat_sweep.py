@@ -159,7 +159,8 @@ def _table(doc) -> str:
              "| pass | QAT s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["rows"]:
-        freeze = "never" if r["freeze_batch_norm_after_epochs"] is None else f"{r['freeze_batch_norm_after_epochs']:g} ep"
+        after = r["freeze_batch_norm_after_epochs"]
+        freeze = "never" if after is None else f"{after:g} ep"
         lines.append(f"| {r['learning_rate']:g} | {freeze} | {r['epochs']} | {r['qat_range_images']} | "
                      f"{r['qat_keras_val_miou'] * 100:.2f} ({r['best_epoch']}) | {r['qat_int8_miou'] * 100:.2f} | "
                      f"{-r['loss_vs_float_points']:+.2f} | {r['vs_ptq_points']:+.2f} | "

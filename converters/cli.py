@@ -34,7 +34,8 @@ from edge_deeplab.train.config import QAT_DEFAULTS
 @click.option("--distill-weight", type=float, help=with_default("Weight of the distillation term.", QAT_DEFAULTS,
                                                                 "distill_weight"))
 @click.option("--distill-from", "teachers", metavar="MODEL[:weight=W]", multiple=True,
-              help="More teachers besides the float model, as in `train --distill-from` (e.g. peer:coral-voc:weight=1.5)"
+              help="More teachers besides the float model, as in `train --distill-from` "
+                   "(e.g. peer:coral-voc:weight=1.5)"
                    " [the float run's own TFLite teachers, from its run.json].")
 @progress_option()
 def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,

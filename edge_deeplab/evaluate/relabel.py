@@ -76,7 +76,8 @@ def _write_relabelled(data, dataset, runner, person, output, teacher, threshold,
     for extra in ("train.txt", "val.txt", "labels.json", "LICENSE"):
         if (data / extra).is_file():
             write_bytes(output / extra, (data / extra).read_bytes())
-    manifest = {"source": str(data), "teacher": getattr(runner, "name", str(teacher)), "threshold": threshold, "split": split,
+    manifest = {"source": str(data), "teacher": getattr(runner, "name", str(teacher)), "threshold": threshold,
+                "split": split,
                 "images": len(dataset), "ignored_pixels": ignored,
                 "ignored_fraction": ignored / max(labelled, 1)}
     write_json(output / "relabel.json", manifest)

@@ -55,7 +55,8 @@ def test_full_delegation_facts_flags_numbers_gate_and_cleanup(phones, tiny_model
     runs = benchmark_runs(phone)
     assert len(runs) == 4
     remote = report["remote_dir"]
-    assert remote.startswith("/data/local/tmp/edge-deeplab-") and len(remote) == len("/data/local/tmp/edge-deeplab-") + 8
+    prefix = "/data/local/tmp/edge-deeplab-"
+    assert remote.startswith(prefix) and len(remote) == len(prefix) + 8
     assert all(command.startswith(f"{remote}/benchmark_model ") for command in runs)
     assert all(f"--graph={remote}/person.tflite" in command for command in runs)
     assert any("--use_gpu=true --gpu_precision_loss_allowed=true" in command for command in runs)

@@ -88,7 +88,8 @@ def test_rebuild_from_saved_config_and_weights_is_identical(tmp_path):
     dense, _ = load_model(folder, output_stride=8, input_size=(97, 97))
     assert dense.output_shape == (None, 97, 97, 3)
     assert dense.get_layer("aspp1_depthwise").dilation_rate == (12, 12)
-    np.testing.assert_array_equal(dense.get_layer("logits").get_weights()[0], model.get_layer("logits").get_weights()[0])
+    np.testing.assert_array_equal(dense.get_layer("logits").get_weights()[0],
+                                  model.get_layer("logits").get_weights()[0])
 
 
 def test_model_is_flat_and_free_of_lambda():

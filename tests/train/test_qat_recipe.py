@@ -1,7 +1,6 @@
 """The QAT recipe: batch norm frozen after a warm-up (and still frozen after a resume), activation
 ranges initialised from representative images."""
 import numpy as np
-import pytest
 
 from edge_deeplab.data.synthetic import write_synthetic
 from edge_deeplab.model import DeepLabConfig, build_deeplab, load_model
