@@ -25,6 +25,7 @@ from edge_deeplab.litert.flatbuffer import embed_contract
 from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 from edge_deeplab.presets import model_name
+from edge_deeplab.tables import text_table
 
 
 
@@ -246,10 +247,7 @@ def _fmt(value):
 
 
 def format_table(results: list[ExportResult]) -> str:
-    header = f"{'format':<9} {'size':>9} {'ops':>5} {'static gate':>12} {'dynamic gate':>13} {'max diff':>9} " \
-             f"{'argmax agree':>13}"
-    lines = [header]
-    for r in results:
-        lines.append(f"{r.format:<9} {r.size_bytes / 1e6:>7.2f}MB {r.op_count or 0:>5} {r.static_gate:>12} "
-                     f"{r.dynamic_gate:>13} {_fmt(r.max_abs_diff):>9} {_fmt(r.argmax_agreement):>13}")
-    return "\n".join(lines)
+    """The exports as a table: format, size, ops, both GPU gates, and how close each is to Keras."""
+    return text_table(["format", "size", "ops", "static gate", "dynamic gate", "max diff", "argmax agree"],
+                      [[r.format, f"{r.size_bytes / 1e6:.2f}MB", str(r.op_count or 0), r.static_gate, r.dynamic_gate,
+                        _fmt(r.max_abs_diff), _fmt(r.argmax_agreement)] for r in results], right=range(1, 7))
