@@ -25,6 +25,7 @@ from edge_deeplab.litert.flatbuffer import embed_contract
 from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 from edge_deeplab.presets import model_name
+from edge_deeplab.progress import say
 from edge_deeplab.tables import text_table
 
 
@@ -141,7 +142,7 @@ def _softmax(logits):
 def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_path=None,
            io_type: str = "float", output_kind: str = DEFAULT_OUTPUT_KIND, data=None, num_calibration: int = 100,
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
-           log=print) -> list[ExportResult]:
+           log=say) -> list[ExportResult]:
     """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format, each checked
     against the Keras model and the GPU delegate; export.json (and calibration_manifest.json) go beside them.
 

@@ -16,12 +16,13 @@ from edge_deeplab.evaluate.evaluator import EvalConfig
 from edge_deeplab.evaluate.runners import TfliteRunner
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.presets import model_name
+from edge_deeplab.progress import say
 
 
 def quant_report(model_path, data, split: str = "val", num_calibration: int = 100, top: int = 10,
                  ks: Sequence[int] = DEFAULT_KS, keep_float: Sequence[str] = (), output_dir=None,
                  debug_images: Optional[int] = None, limit: Optional[int] = None, gpu_check: bool = False,
-                 seed: int = 0, progress: bool = True, log=print) -> dict:
+                 seed: int = 0, progress: bool = True, log=say) -> dict:
     """The per-layer report and the selective-quantization table for a saved model folder.
 
     Calibration images come from the dataset's train split (as `edge-deeplab export` takes them); mIoU

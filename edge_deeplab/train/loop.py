@@ -23,6 +23,7 @@ from typing import Any, Callable
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_json
 from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.progress import say
 from edge_deeplab.settings import read_json_object
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.prepare import PreparedModel, prepare_model
@@ -61,7 +62,7 @@ class _StopRequest:
 
 @locked_run
 def train(spec: TrainSpec, output, *, resume: bool = False, progress: bool = True,
-          log: Callable[[str], None] = print) -> dict:
+          log: Callable[[str], None] = say) -> dict:
     """Train the model `spec` describes, validating every epoch; the run's summary is returned (and kept in
     run.json and history.json).
 
