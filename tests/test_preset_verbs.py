@@ -1,6 +1,7 @@
 """Every verb that takes a model takes `preset:NAME` (README: "presets work wherever a command takes a
 model"): one case per verb, each run for real on tiny data. export-android and predict have theirs in
 test_presets.py and segment/test_predict.py, `bench device` in bench/test_bench_device.py."""
+
 import json
 
 import pytest
@@ -26,8 +27,24 @@ def invoke(*args):
 @pytest.mark.slow
 def test_train_starts_from_and_distils_from_a_preset(scenes, tmp_path):
     # At 65 px, not the preset's 321 (a quick test): every layer's weights are copied all the same.
-    invoke("train", "--data", scenes, "--output", tmp_path / "run", "--init-from", "preset:person", "--input-size",
-           "65", "--distill-from", "preset:person", "--epochs", "1", "--batch-size", "2", "--no-progress")
+    invoke(
+        "train",
+        "--data",
+        scenes,
+        "--output",
+        tmp_path / "run",
+        "--init-from",
+        "preset:person",
+        "--input-size",
+        "65",
+        "--distill-from",
+        "preset:person",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-progress",
+    )
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["init_from"] == "preset:person" and run["teacher"] == "preset:person"
     assert run["model"]["depth_multiplier"] == 0.5 and run["init_layers"]["new"] == []  # the preset's model
@@ -35,8 +52,19 @@ def test_train_starts_from_and_distils_from_a_preset(scenes, tmp_path):
 
 @pytest.mark.slow
 def test_qat_fine_tunes_a_preset(scenes, tmp_path):
-    invoke("qat", "preset:person", "--data", scenes, "--output", tmp_path / "qat", "--epochs", "1", "--batch-size", "2",
-           "--no-progress")
+    invoke(
+        "qat",
+        "preset:person",
+        "--data",
+        scenes,
+        "--output",
+        tmp_path / "qat",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-progress",
+    )
     run = json.loads((tmp_path / "qat" / "run.json").read_text())
     assert run["init_from"] == "preset:person" and run["qat"]
 
@@ -50,8 +78,16 @@ def test_qat_of_a_preset_without_data_asks_for_it(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_export_converts_a_preset_named_after_it(tmp_path):
-    invoke("export", "preset:person", "--formats", "fp32", "--output", tmp_path / "export", "--no-gpu-check",
-           "--no-progress")
+    invoke(
+        "export",
+        "preset:person",
+        "--formats",
+        "fp32",
+        "--output",
+        tmp_path / "export",
+        "--no-gpu-check",
+        "--no-progress",
+    )
     assert (tmp_path / "export" / "person_fp32.tflite").is_file()
 
 
@@ -66,8 +102,24 @@ def test_gpu_check_checks_a_preset():
 
 
 def test_bench_host_times_a_preset(tmp_path):
-    invoke("bench", "host", "preset:person", "--runs", "1", "--warmup", "0", "--threads", "1", "--no-e2e",
-           "--no-gpu", "--json", tmp_path / "bench.json", "--history", tmp_path / "history.jsonl", "--no-progress")
+    invoke(
+        "bench",
+        "host",
+        "preset:person",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+        "--no-e2e",
+        "--no-gpu",
+        "--json",
+        tmp_path / "bench.json",
+        "--history",
+        tmp_path / "history.jsonl",
+        "--no-progress",
+    )
     report = json.loads((tmp_path / "bench.json").read_text())
     assert report["models"][0]["path"] == str(presets.resolve("preset:person", "int8"))
 
@@ -80,11 +132,23 @@ def test_evaluate_scores_a_preset(scenes, tmp_path):
 
 @pytest.mark.slow
 def test_quant_report_analyses_a_preset(scenes, tmp_path):
-    invoke("quant-report", "preset:person", "--data", scenes, "--calibration-images", "2", "--selective", "0",
-           "--limit", "1", "--no-progress")
+    invoke(
+        "quant-report",
+        "preset:person",
+        "--data",
+        scenes,
+        "--calibration-images",
+        "2",
+        "--selective",
+        "0",
+        "--limit",
+        "1",
+        "--no-progress",
+    )
 
 
 def test_relabel_disputes_masks_with_a_preset(scenes, tmp_path):
-    invoke("relabel", "--data", scenes, "--teacher", "preset:person", "--output", tmp_path / "relabelled",
-           "--no-progress")
+    invoke(
+        "relabel", "--data", scenes, "--teacher", "preset:person", "--output", tmp_path / "relabelled", "--no-progress"
+    )
     assert "preset:person" in (tmp_path / "relabelled" / "relabel.json").read_text()

@@ -1,6 +1,7 @@
 """A run's model, made ready inside the distribution strategy: built or started from a saved model
 (init_from), its batch norm and backbone frozen as asked, made quantization-aware for QAT, with its
 optimizer and the teachers it distils from."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,8 +37,15 @@ class PreparedModel:
     teacher_weight: float
 
 
-def prepare_model(spec: TrainSpec, contract, train_set, steps_per_epoch: int, saved_frozen: Optional[list],
-                  restore_from: Optional[str], log) -> PreparedModel:
+def prepare_model(
+    spec: TrainSpec,
+    contract,
+    train_set,
+    steps_per_epoch: int,
+    saved_frozen: Optional[list],
+    restore_from: Optional[str],
+    log,
+) -> PreparedModel:
     """The model, its optimizer and teachers, to be called inside the strategy's scope.
 
     Args:
@@ -52,8 +60,13 @@ def prepare_model(spec: TrainSpec, contract, train_set, steps_per_epoch: int, sa
     """
     config = spec.train_config
     model, pretrained, init_report = _start_model(spec, log)
-    frozen = (saved_frozen if saved_frozen is not None else
-              [] if config.fine_tune_batch_norm or spec.qat else freezable_batch_norm(model, pretrained))
+    frozen = (
+        saved_frozen
+        if saved_frozen is not None
+        else []
+        if config.fine_tune_batch_norm or spec.qat
+        else freezable_batch_norm(model, pretrained)
+    )
     freeze_batch_norm(model, frozen)
     if config.freeze_backbone and not spec.qat:
         from edge_deeplab.model.weights import backbone_layers
@@ -97,8 +110,11 @@ def _quantization_aware(model, spec: TrainSpec, contract, train_set, restore_fro
 
     model = quantize_deeplab(model)
     config = spec.train_config
-    if spec.init_from is not None and _batch_norm_frozen_in(spec.init_from) and \
-            config.freeze_batch_norm_after_epochs != 0:
+    if (
+        spec.init_from is not None
+        and _batch_norm_frozen_in(spec.init_from)
+        and config.freeze_batch_norm_after_epochs != 0
+    ):
         # Its statistics are folded or pretrained ones that training mode would overwrite at the
         # first step (measured: a warm-up with batch norm updating took preset:person's QAT
         # model to 0 person IoU on ccp-person).
@@ -119,9 +135,11 @@ def _load_teachers(spec: TrainSpec, contract, log):
     keras_specs = [teacher for teacher in specs if not teacher.is_tflite]
     tflite_specs = [teacher for teacher in specs if teacher.is_tflite]
     if len(keras_specs) > 1:
-        raise EdgeDeeplabError(f"--distill-from: {len(keras_specs)} Keras teachers "
-                               f"({', '.join(map(str, keras_specs))}); give one Keras model and any number of "
-                               ".tflite or peer:NAME teachers")
+        raise EdgeDeeplabError(
+            f"--distill-from: {len(keras_specs)} Keras teachers "
+            f"({', '.join(map(str, keras_specs))}); give one Keras model and any number of "
+            ".tflite or peer:NAME teachers"
+        )
     weight = spec.train_config.distill_weight
     teacher_model = None
     if keras_specs:

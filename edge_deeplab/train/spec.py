@@ -1,4 +1,5 @@
 """What a training run is asked to do (TrainSpec), and run.json: the record of it that --resume reads back."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -63,33 +64,50 @@ def resumed_spec(spec: TrainSpec, run: dict, source: str) -> TrainSpec:
     stays the caller's."""
     saved_train = TrainConfig.from_dict(run["train"], source=source)
     epochs = spec.train_config.epochs if spec.train_config is not None else saved_train.epochs
-    return spec.replace(model_config=DeepLabConfig.from_dict(run["model"], source=source),
-                        train_config=saved_train.replace(epochs=epochs), data=run["data"]["train"],
-                        val_data=run["data"]["val"], labels_config=run["data"].get("labels"),
-                        backbone_weights=run.get("backbone_weights"), init_from=run.get("init_from"),
-                        qat=bool(run.get("qat")), teacher=run.get("teacher"))
+    return spec.replace(
+        model_config=DeepLabConfig.from_dict(run["model"], source=source),
+        train_config=saved_train.replace(epochs=epochs),
+        data=run["data"]["train"],
+        val_data=run["data"]["val"],
+        labels_config=run["data"].get("labels"),
+        backbone_weights=run.get("backbone_weights"),
+        init_from=run.get("init_from"),
+        qat=bool(run.get("qat")),
+        teacher=run.get("teacher"),
+    )
 
 
-def run_record(spec: TrainSpec, contract, train_set, val_sets, frozen_batch_norm: list, init_report,
-               replicas: int) -> dict:
+def run_record(
+    spec: TrainSpec, contract, train_set, val_sets, frozen_batch_norm: list, init_report, replicas: int
+) -> dict:
     """run.json: what was trained on what (model config, training config, data, contract), so that
     --resume, `qat` and `export` read the run back."""
     from edge_deeplab.train.teachers import teacher_text
 
     labels = spec.labels_config
-    return {"model": spec.model_config.to_dict(), "train": spec.train_config.to_dict(), "contract": contract.to_dict(),
-            "data": {"train": _spec_text(spec.data), "val": _spec_text(spec.validation_data),
-                     "labels": labels if isinstance(labels, (str, dict)) or labels is None else str(labels),
-                     "class_names": list(train_set.class_names), "train_images": len(train_set),
-                     "val_images": sum(len(v) for v in val_sets), **_mix_record(spec.data, train_set)},
-            "backbone_weights": None if spec.backbone_weights is None else str(spec.backbone_weights),
-            "init_from": None if spec.init_from is None else str(spec.init_from), "qat": spec.qat,
-            **({"teacher": teacher_text(spec.teacher)} if spec.teacher is not None else {}),
-            "frozen_batch_norm": frozen_batch_norm,
-            "init_layers": None if init_report is None else {
-                "copied": init_report.matched,
-                "new": init_report.new + [name for name, _, _ in init_report.mismatched]},
-            "replicas": replicas}
+    return {
+        "model": spec.model_config.to_dict(),
+        "train": spec.train_config.to_dict(),
+        "contract": contract.to_dict(),
+        "data": {
+            "train": _spec_text(spec.data),
+            "val": _spec_text(spec.validation_data),
+            "labels": labels if isinstance(labels, (str, dict)) or labels is None else str(labels),
+            "class_names": list(train_set.class_names),
+            "train_images": len(train_set),
+            "val_images": sum(len(v) for v in val_sets),
+            **_mix_record(spec.data, train_set),
+        },
+        "backbone_weights": None if spec.backbone_weights is None else str(spec.backbone_weights),
+        "init_from": None if spec.init_from is None else str(spec.init_from),
+        "qat": spec.qat,
+        **({"teacher": teacher_text(spec.teacher)} if spec.teacher is not None else {}),
+        "frozen_batch_norm": frozen_batch_norm,
+        "init_layers": None
+        if init_report is None
+        else {"copied": init_report.matched, "new": init_report.new + [name for name, _, _ in init_report.mismatched]},
+        "replicas": replicas,
+    }
 
 
 def _mix_record(data, train_set) -> dict:
@@ -98,8 +116,12 @@ def _mix_record(data, train_set) -> dict:
 
     if not hasattr(train_set, "parts"):
         return {}
-    return {"mix": [{"data": str(spec), "train_images": len(part), "share": float(share)}
-                    for spec, part, share in zip(data_specs(data), train_set.parts, train_set.shares())]}
+    return {
+        "mix": [
+            {"data": str(spec), "train_images": len(part), "share": float(share)}
+            for spec, part, share in zip(data_specs(data), train_set.parts, train_set.shares())
+        ]
+    }
 
 
 def _spec_text(data):
