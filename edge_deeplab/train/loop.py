@@ -25,12 +25,10 @@ from edge_deeplab.io import check_writable_output, write_json
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.progress import say
 from edge_deeplab.settings import read_json_object
-from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.prepare import PreparedModel, prepare_model
-from edge_deeplab.train.runfolder import (HISTORY_JSON, RUN_JSON, checkpoint_prefixes, locked_run,
-                                         newest_intact_checkpoint, read_run, refuse_restart_over_results)
+from edge_deeplab.train.runfolder import HISTORY_JSON, RUN_JSON, locked_run, open_run_folder
 from edge_deeplab.train.setup import TrainStep, make_strategy
-from edge_deeplab.train.spec import TrainSpec, resumed_spec, run_record
+from edge_deeplab.train.spec import TrainSpec, run_record
 from edge_deeplab.train.validation import label_predictor, validate_each
 
 
@@ -78,7 +76,7 @@ def train(spec: TrainSpec, output, *, resume: bool = False, progress: bool = Tru
         {"output", "epochs" (the history), "best_val_miou", "global_step", "replicas"}.
     """
     output = check_writable_output(output)  # before the data is read: a run must not fail at its first write
-    spec, restore_from, saved_frozen = _open_run_folder(spec, output, resume, log)
+    spec, restore_from, saved_frozen = open_run_folder(spec, output, resume, log)
     spec, train_set, val_sets = _open_data(spec)
     run = _build_run(spec, output, train_set, val_sets, saved_frozen, restore_from, log)
     if restore_from is not None:
@@ -93,36 +91,6 @@ def train(spec: TrainSpec, output, *, resume: bool = False, progress: bool = Tru
     history, best = _epoch_loop(run, history, progress, log)
     return {"output": str(output), "epochs": history, "best_val_miou": best,
             "global_step": int(run.optimizer.iterations.numpy()), "replicas": run.replicas}
-
-
-def _open_run_folder(spec: TrainSpec, output: Path, resume: bool, log):
-    """(spec, checkpoint to restore or None, the batch norm the first start froze or None): on resume the
-    spec run.json recorded; a first start refuses a folder that holds another run's results."""
-    run_path = output / RUN_JSON
-    if resume:
-        run = read_run(output)
-        spec = resumed_spec(spec, run, str(run_path))
-        restore_from = newest_intact_checkpoint(output, log)
-        if restore_from is None:
-            refuse_restart_over_results(output)
-            what = "no intact checkpoint" if checkpoint_prefixes(output) else \
-                "no checkpoint (it stopped before its first one)"
-            log(f"{output} holds {what}: starting the run from scratch with its saved options")
-        else:
-            spec = spec.replace(backbone_weights=None)  # the checkpoint holds every weight
-        return spec, restore_from, run.get("frozen_batch_norm", [])
-    if run_path.is_file():
-        if checkpoint_prefixes(output):
-            raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or "
-                                   "choose another --output")
-        refuse_restart_over_results(output)
-        log(f"{output} holds a run with no checkpoint (it stopped before its first one): starting it again")
-    spec = spec.replace(train_config=spec.train_config or TrainConfig())
-    if spec.init_from is not None and spec.model_config is None:
-        from edge_deeplab.model.saving import read_model_json
-
-        spec = spec.replace(model_config=read_model_json(spec.init_from)[0])
-    return spec, None, None
 
 
 def _open_data(spec: TrainSpec):
