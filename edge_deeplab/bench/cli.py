@@ -84,7 +84,7 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
     check_distinct_outputs({"--json": json_path, "--history": history_path}, {"MODELS": models, "--image": image})
     from edge_deeplab.bench import host as host_bench
     from edge_deeplab.bench import report
-    from edge_deeplab.bench.gpu import GPU_NOTE
+    from edge_deeplab.bench.host_gpu import GPU_NOTE
     from edge_deeplab.bench.rows import HOST_COLUMNS, host_history_entries, host_rows, mark_regressions
 
     config = host_bench.HostBenchConfig(runs=runs, warmup=warmup, threads=_numbers(threads, int, "--threads"),

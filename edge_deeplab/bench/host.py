@@ -9,7 +9,7 @@ Two measurements per model and CPU configuration:
 CPU configurations: the LiteRT interpreter with XNNPACK (its default) at each thread count, and
 optionally without XNNPACK (the reference kernels) to see what XNNPACK buys.
 
-The GPU row: bench/gpu.py. Frames: bench/frames.py. The end-to-end pipeline: bench/e2e.py.
+The GPU row: bench/host_gpu.py. Frames: bench/frames.py. The end-to-end pipeline: bench/e2e.py.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 from edge_deeplab.bench.e2e import preprocessing_for, time_e2e
 from edge_deeplab.bench.frames import load_jpeg, synthetic_jpeg
-from edge_deeplab.bench.gpu import gpu_row
+from edge_deeplab.bench.host_gpu import gpu_row
 from edge_deeplab.bench.report import sha256_of
 from edge_deeplab.bench.stats import latency_stats
 from edge_deeplab.errors import EdgeDeeplabError
