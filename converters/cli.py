@@ -122,7 +122,8 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
 @click.command("gpu-check", epilog=example("edge-deeplab gpu-check runs/ccp/export/best_fp16.tflite"))
 @click.argument("tflite", nargs=-1, required=True, type=click.Path())
 def gpu_check(tflite):
-    """Check .tflite files against the mobile GPU delegate (static rules + LiteRT GPU compile)."""
+    """Check .tflite files (or preset:NAME) against the mobile GPU delegate (static rules + LiteRT GPU
+    compile)."""
     from edge_deeplab.converters.gpu_gate import check_gpu
 
     failed = []

@@ -80,7 +80,8 @@ def bench():
 @progress_option()
 def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, image, mean, std, output_kind,
          person_class, json_path, history_path, regression_threshold, progress):
-    """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
+    """Benchmark .tflite MODELS (or preset:NAME) on this computer with LiteRT (CPU threads, XNNPACK, GPU
+    accelerator)."""
     check_distinct_outputs({"--json": json_path, "--history": history_path}, {"MODELS": models, "--image": image})
     from edge_deeplab.bench import host as host_bench
     from edge_deeplab.bench import report
@@ -150,7 +151,8 @@ def _save_then_append_history(result: dict, json_path, history_path, entries: li
 @progress_option()
 def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, warmup, remote_dir, timeout,
            min_fps, gate, extra_flag, json_path, history_path, regression_threshold, progress):
-    """Benchmark .tflite MODELS on an Android phone with benchmark_model: FPS per delegate and a GPU gate."""
+    """Benchmark .tflite MODELS (or preset:NAME) on an Android phone with benchmark_model: FPS per delegate
+    and a GPU gate."""
     check_distinct_outputs({"--json": json_path, "--history": history_path},
                            {"MODELS": models, "--benchmark-binary": benchmark_binary})
     from edge_deeplab.bench import device as device_bench
