@@ -1,5 +1,6 @@
 """Every verb that takes a model takes `preset:NAME` (README: "presets work wherever a command takes a
-model"): one case per verb, each run for real on tiny data. export-android and predict have theirs in
+model"): one case per verb, each run for real on tiny data but the pipeline's, which checks that
+--from-model hands the pipeline the preset's model folder. export-android and predict have theirs in
 test_presets.py and segment/test_predict.py, `bench device` in bench/test_bench_device.py."""
 
 import json
@@ -152,3 +153,12 @@ def test_relabel_disputes_masks_with_a_preset(scenes, tmp_path):
         "relabel", "--data", scenes, "--teacher", "preset:person", "--output", tmp_path / "relabelled", "--no-progress"
     )
     assert "preset:person" in (tmp_path / "relabelled" / "relabel.json").read_text()
+
+
+def test_pipeline_starts_from_a_preset(monkeypatch, tmp_path):
+    import edge_deeplab.pipeline.run as pipeline_run
+
+    started = []
+    monkeypatch.setattr(pipeline_run, "run_pipeline", lambda config, **_: started.append(config) or {"verdicts": []})
+    invoke("pipeline", "--from-model", "preset:person", "--output", tmp_path / "pipeline", "--no-progress")
+    assert started[0].from_model == str(presets.resolve("preset:person", "keras"))
