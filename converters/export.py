@@ -181,19 +181,8 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     name = name or model_name(model_path)
     head_contract = contract.with_output_kind(output_kind)
 
-    representative, manifest = None, None
-    integer = [fmt for fmt in formats if export_format(fmt).integer]
-    if integer or check_images is None:
-        if data is None and integer:
-            raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
-        if data is not None:
-            from edge_deeplab.data.mix import open_mix
-            from edge_deeplab.data.representative import representative_images
-
-            # The whole training mix (every --data of the run), not its first set: int8 ranges fitted to
-            # one dataset clip the others' activations.
-            representative, manifest = representative_images(open_mix(data, "train"), contract, num_calibration)
-            write_json(output_dir / "calibration_manifest.json", manifest)
+    representative, manifest = _representative(formats, data, contract, num_calibration, output_dir,
+                                               needed=check_images is None)
     if check_images is None:
         check_images = representative[:4] if representative is not None else \
             np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
@@ -222,6 +211,26 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
               "results": [r.to_dict() for r in results]}
     write_json(output_dir / "export.json", report)
     return results
+
+
+def _representative(formats, data, contract: ModelContract, num_calibration: int, output_dir: Path, needed: bool):
+    """(representative images or None, their manifest or None): the training images integer formats calibrate
+    on (and the exports are checked on, when `needed`), written down in calibration_manifest.json."""
+    integer = [fmt for fmt in formats if export_format(fmt).integer]
+    if not (integer or needed):
+        return None, None
+    if data is None:
+        if integer:
+            raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
+        return None, None
+    from edge_deeplab.data.mix import open_mix
+    from edge_deeplab.data.representative import representative_images
+
+    # The whole training mix (every --data of the run), not its first set: int8 ranges fitted to one dataset
+    # clip the others' activations.
+    representative, manifest = representative_images(open_mix(data, "train"), contract, num_calibration)
+    write_json(output_dir / "calibration_manifest.json", manifest)
+    return representative, manifest
 
 
 def _gate(path: Path, fmt: str, differences: dict, gpu_check: bool) -> ExportResult:

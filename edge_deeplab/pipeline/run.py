@@ -78,17 +78,9 @@ class PipelineConfig:
 
 def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
                  progress: bool = True) -> dict:
-    """Run every stage (train, QAT, export with GPU gates, evaluate, benchmark, report) into config.output,
-    skipping the stages whose inputs have not changed since they last finished (pipeline/stages.py).
-
-    Args:
-        config: the PipelineConfig (data, model and training configs, formats, gates' limits, phone).
-        log: receives one line per message.
-        progress: progress bars on a terminal.
-
-    Returns:
-        The report (also report.json beside report.md and report.html), with each gate's verdict.
-    """
+    """Run every stage of `config` (train, QAT, export and GPU gates, evaluate, benchmark, report) into
+    config.output, skipping stages whose inputs are unchanged; `log` takes the messages, `progress` shows
+    bars. Returns the report (also report.json, .md and .html), with each gate's verdict."""
     from edge_deeplab.data import open_dataset
 
     out = check_writable_output(config.output)  # before the data is read or anything is trained
