@@ -77,3 +77,22 @@ def test_no_module_imports_itself_through_others():
                      if graph.chain_exists(importer=imported, imported=module))
     assert not circles, f"{circles[0][0]} imports {circles[0][1]}, which imports it back: " + " -> ".join(
         graph.find_shortest_chain(importer=circles[0][1], imported=circles[0][0]))
+
+
+#: Functions still over the limit, and why. run_pipeline (pipeline/run.py) is being rewritten on main
+#: (real-photo verdicts, --init-from); it is split after that lands rather than in a conflicting copy.
+LONG_FUNCTIONS_LEFT = {"edge_deeplab/pipeline/run.py:run_pipeline"}
+
+
+def test_no_function_is_over_80_lines():
+    import ast
+
+    long = set()
+    for folder in ("edge_deeplab", "converters", "calibration"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if folder == "edge_deeplab" and path.relative_to(REPO / folder).parts[0] in ("converters", "calibration"):
+                continue  # links to the root folders, read there
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                    long.add(f"{path.relative_to(REPO)}:{node.name}")
+    assert long <= LONG_FUNCTIONS_LEFT, f"over 80 lines: {sorted(long - LONG_FUNCTIONS_LEFT)}"
