@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as classes:
         subprocess.run(["javac", "--release", "11", "-encoding", "UTF-8", "-d", classes, "-cp", str(ORG_JSON),
                         *map(str, sorted(CORE.glob("*.java"))), str(BENCH)], check=True)
-        out = subprocess.run(["java", "-cp", f"{classes}:{ORG_JSON}", "org.edgedeeplab.portrait.bench.FrameCpuBenchmark",
+        main_class = "org.edgedeeplab.portrait.bench.FrameCpuBenchmark"
+        out = subprocess.run(["java", "-cp", f"{classes}:{ORG_JSON}", main_class,
                               str(ASSETS), str(args.warmup), str(args.frames)],
                              check=True, capture_output=True, text=True).stdout
     result = json.loads(out)

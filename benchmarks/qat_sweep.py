@@ -68,6 +68,7 @@ def main(argv=None):
     from edge_deeplab.pipeline.run import DEFAULT_MODEL, DEFAULT_TRAIN
     from edge_deeplab.train.config import QAT_DEFAULTS
     from edge_deeplab.train.loop import train
+    from edge_deeplab.train.spec import TrainSpec
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -83,7 +84,7 @@ def main(argv=None):
         if not float_model.is_dir():
             resume = (work / "float" / "run.json").is_file()
             log("training the default float model" + (" (resuming)" if resume else ""))
-            train(DATA, work / "float", None if resume else DEFAULT_MODEL, None if resume else DEFAULT_TRAIN,
+            train(TrainSpec(DATA, None if resume else DEFAULT_MODEL, None if resume else DEFAULT_TRAIN), work / "float",
                   resume=resume, progress=False, log=lambda line: log("  " + line))
     float_miou, float_person = _miou(float_model, log)
 
@@ -115,7 +116,7 @@ def main(argv=None):
         config = QAT_DEFAULTS.replace(checkpoint_every_steps=0, **knobs)
         log(f"{name}: QAT")
         qat_started = time.time()
-        result = train(DATA, folder / "run", None, config, init_from=float_model, qat=True, progress=False,
+        result = train(TrainSpec(DATA, None, config, init_from=float_model, qat=True), folder / "run", progress=False,
                        log=lambda line: log("  " + line))
         qat_seconds = time.time() - qat_started
         export(float_model, folder / "export", ["qat-int8"], qat_model_path=folder / "run" / "best", data=DATA,
@@ -158,7 +159,8 @@ def _table(doc) -> str:
              "| pass | QAT s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["rows"]:
-        freeze = "never" if r["freeze_batch_norm_after_epochs"] is None else f"{r['freeze_batch_norm_after_epochs']:g} ep"
+        after = r["freeze_batch_norm_after_epochs"]
+        freeze = "never" if after is None else f"{after:g} ep"
         lines.append(f"| {r['learning_rate']:g} | {freeze} | {r['epochs']} | {r['qat_range_images']} | "
                      f"{r['qat_keras_val_miou'] * 100:.2f} ({r['best_epoch']}) | {r['qat_int8_miou'] * 100:.2f} | "
                      f"{-r['loss_vs_float_points']:+.2f} | {r['vs_ptq_points']:+.2f} | "

@@ -19,7 +19,7 @@ from pathlib import Path
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.shared import shared_dir
-from edge_deeplab.train import TrainConfig, train
+from edge_deeplab.train import TrainConfig, TrainSpec, train
 
 RESULTS = Path(__file__).resolve().parent / "results" / "train_ccp_person.json"
 TARGET_PERSON_IOU = 0.90
@@ -55,8 +55,8 @@ def main() -> int:
         # ImageNet weights only exist for width 1.0 here; narrower backbones start from random weights
         # unless a file of their width is given (Keras' download needs the internet).
         backbone = weights if width == 1.0 else None
-        summary = train(data, output, None if resume else model, config, resume=resume,
-                        backbone_weights=None if resume else backbone, progress=False)
+        spec = TrainSpec(data, None if resume else model, config, backbone_weights=None if resume else backbone)
+        summary = train(spec, output, resume=resume, progress=False)
         epochs = summary["epochs"]
         best = max(epochs, key=lambda e: e["val_miou"])
         reached = [e for e in epochs if (e.get("val_person_iou") or 0) >= TARGET_PERSON_IOU]

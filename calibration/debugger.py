@@ -203,13 +203,13 @@ def analyse(model_path, data, top: int = DEFAULT_TOP, num_images: int = 100, see
 
 def format_report(report: dict, rows: Optional[int] = None) -> str:
     """The most damaged layers as a table, from QuantReport.to_dict() (`rows` of them, default all)."""
-    layers = report["layers"][:rows]
-    lines = [f"{'rank':>4}  {'layer':<30} {'op':<18} {'rmse/scale':>10} {'mean|err|':>10} {'max|err|':>10} "
-             f"{'range':>9}"]
-    for r in layers:
-        lines.append(f"{r['rank']:>4}  {r['layer'][:30]:<30} {r['op'][:18]:<18} {r['rmse_over_scale']:>10.3f} "
-                     f"{r['mean_abs_error']:>10.3g} {r['max_abs_error']:>10.3g} {r['range']:>9.3g}"
-                     f"{' !' if r['suspicious'] else ''}")
+    from edge_deeplab.tables import text_table
+
+    lines = [text_table(["rank", "layer", "op", "rmse/scale", "mean|err|", "max|err|", "range", "!"],
+                        [[str(r["rank"]), r["layer"][:30], r["op"][:18], f"{r['rmse_over_scale']:.3f}",
+                          f"{r['mean_abs_error']:.3g}", f"{r['max_abs_error']:.3g}", f"{r['range']:.3g}",
+                          "!" if r["suspicious"] else ""] for r in report["layers"][:rows]],
+                        right={0, 3, 4, 5, 6})]
     lines.append(f"{len(report['layers'])} quantized ops, debug model run on {report['num_images']} images; "
                  f"rmse/scale = RMS error in quantization steps (rounding alone {ROUNDING_NOISE:.2f}; '!' above "
                  f"{SUSPICIOUS_RMSE_OVER_SCALE})")

@@ -121,16 +121,19 @@ def format_selective(rows: list) -> str:
     def number(value, spec, scale=1.0):
         return "-" if value is None else format(scale * value, spec)
 
+    from edge_deeplab.tables import text_table
+
     int8_bytes = next((r["size_bytes"] for r in rows if r["name"] == "int8"), None)
-    lines = [f"{'model':<20} {'size':>8} {'vs int8':>9} {'ops':>4} {'Q/DQ':>5} {'float ops':>9} {'GPU static':>10} "
-             f"{'dynamic':>8} {'mIoU':>6} {'d int8':>7} {'d float':>7} {'person':>6} {'d int8':>7}"]
+    cells = []
     for r in rows:
         extra = None if int8_bytes is None else (r["size_bytes"] - int8_bytes) / 1e3
-        lines.append(f"{r['name'][:20]:<20} {r['size_bytes'] / 1e6:>6.2f}MB {number(extra, '+.1f'):>7}kB "
-                     f"{r['op_count']:>4} {r['quantize_ops']:>5} {len(r['float_ops']):>9} {r['static_gate']:>10} "
-                     f"{r['dynamic_gate']:>8} {number(r['miou'], '.2f', 100):>6} "
-                     f"{number(r['delta_miou_vs_int8'], '+.2f'):>7} {number(r['delta_miou_vs_float'], '+.2f'):>7} "
-                     f"{number(r['person_iou'], '.2f', 100):>6} {number(r['delta_person_iou_vs_int8'], '+.2f'):>7}")
+        cells.append([r["name"][:20], f"{r['size_bytes'] / 1e6:.2f}MB", number(extra, "+.1f") + "kB",
+                      str(r["op_count"]), str(r["quantize_ops"]), str(len(r["float_ops"])), r["static_gate"],
+                      r["dynamic_gate"], number(r["miou"], ".2f", 100), number(r["delta_miou_vs_int8"], "+.2f"),
+                      number(r["delta_miou_vs_float"], "+.2f"), number(r["person_iou"], ".2f", 100),
+                      number(r["delta_person_iou_vs_int8"], "+.2f")])
+    lines = [text_table(["model", "size", "vs int8", "ops", "Q/DQ", "float ops", "GPU static", "dynamic", "mIoU",
+                         "d int8", "d float", "person", "d int8"], cells, right=set(range(1, 13)) - {6, 7})]
     lines.append("mIoU and person IoU in points (x100); d = difference in points; Q/DQ = QUANTIZE + DEQUANTIZE ops")
     for r in rows:
         if r["kept_float"]:

@@ -4,7 +4,8 @@ from pathlib import Path
 import click
 
 from edge_deeplab.contract import OUTPUT_KINDS
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, parse_formats
+from edge_deeplab.converters.formats import (DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, IO_TYPES,
+                                             parse_formats)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.options import OPTIMIZER_HELP, example, json_option, output_option, progress_option, with_default
 from edge_deeplab.train.config import QAT_DEFAULTS
@@ -33,23 +34,22 @@ from edge_deeplab.train.config import QAT_DEFAULTS
 @click.option("--distill-weight", type=float, help=with_default("Weight of the distillation term.", QAT_DEFAULTS,
                                                                 "distill_weight"))
 @click.option("--distill-from", "teachers", metavar="MODEL[:weight=W]", multiple=True,
-              help="More teachers besides the float model, as in `train --distill-from` (e.g. peer:coral-voc:weight=1.5)"
+              help="More teachers besides the float model, as in `train --distill-from` "
+                   "(e.g. peer:coral-voc:weight=1.5)"
                    " [the float run's own TFLite teachers, from its run.json].")
 @progress_option()
 def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,
         distill, distill_weight, teachers, progress):
-    """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder)."""
-    import json
-
+    """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder or preset:NAME)."""
     from edge_deeplab.model.saving import read_model_json
     from edge_deeplab.train.loop import train
+    from edge_deeplab.train.spec import TrainSpec
     from edge_deeplab.train.teachers import teacher_specs
 
     labels, teacher = None, None
     if not resume:
-        _, _, document = read_model_json(model)
-        run_json = Path(model).parent / "run.json"
-        run = json.loads(run_json.read_text()) if run_json.is_file() else {}
+        read_model_json(model)  # a one-line error unless it is a model folder or a preset
+        run = _run_beside(model)
         if data is None:  # the float run's data, when the model came out of `edge-deeplab train`
             if not run:
                 raise EdgeDeeplabError(f"{model}: no training run beside it to take the data from: pass --data")
@@ -64,9 +64,9 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
     if resume and epochs is None:  # the run's own epochs (run.json), not QAT_DEFAULTS' 1
         config = None
-    result = train(data, output, None, config, init_from=None if resume else model,
-                   teacher=teacher, qat=True, resume=resume,
-                   labels_config=labels, progress=progress, log=click.echo)
+    spec = TrainSpec(data, None, config, labels_config=labels, init_from=None if resume else model, teacher=teacher,
+                     qat=True)
+    result = train(spec, output, resume=resume, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 
 
@@ -80,7 +80,7 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @click.option("--data", help="Dataset for int8 calibration.  [default: the model's training data]")
 @click.option("--calibration-images", type=int, default=100, show_default=True,
               help="Training images int8 quantization measures activation ranges on.")
-@click.option("--io", "io_type", type=click.Choice(["float", "uint8", "int8"]), default="float", show_default=True,
+@click.option("--io", "io_type", type=click.Choice(IO_TYPES), default="float", show_default=True,
               help="Input/output type (integer I/O for int8 and qat-int8 only).")
 @click.option("--output-kind", type=click.Choice(OUTPUT_KINDS), default=DEFAULT_OUTPUT_KIND, show_default=True,
               help="What the model outputs: class probabilities (softmax; MediaPipe Tasks' confidence masks), "
@@ -91,22 +91,21 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
 @progress_option("One line per exported format as it is done; --no-progress: only the table.")
 def export(model, formats, qat_model, output, data, calibration_images, io_type, output_kind, no_gpu_check,
            json_path, progress):
-    """Export a saved MODEL to TFLite formats and check each against the GPU delegate."""
-    import json
-
+    """Export a saved MODEL (a model folder or preset:NAME) to TFLite formats and check each against the GPU
+    delegate."""
     from edge_deeplab.converters.export import export as run_export
     from edge_deeplab.converters.export import format_table
     from edge_deeplab.io import check_distinct_outputs
+    from edge_deeplab.presets import is_preset
 
-    model_path = Path(model)
-    folder = Path(output) if output else model_path.parent / "export"
+    if output is None and is_preset(model):
+        raise EdgeDeeplabError(f"{model}: a preset's folder is part of the installed package: pass --output")
+    folder = Path(output) if output else Path(model).parent / "export"
     check_distinct_outputs({"--output": [folder / "export.json", folder / "calibration_manifest.json"],
                             "--json": json_path}, {"MODEL": model, "--qat-model": qat_model})
     if data is None:
-        run_json = model_path.parent / "run.json"
-        if run_json.is_file():
-            data = json.loads(run_json.read_text())["data"]["train"]
-    results = run_export(model_path, folder,
+        data = _run_beside(model).get("data", {}).get("train")
+    results = run_export(model, folder,
                          parse_formats(formats), qat_model_path=qat_model,
                          io_type=io_type, output_kind=output_kind, data=data, num_calibration=calibration_images,
                          gpu_check=not no_gpu_check, log=click.echo if progress else (lambda line: None))
@@ -123,7 +122,8 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
 @click.command("gpu-check", epilog=example("edge-deeplab gpu-check runs/ccp/export/best_fp16.tflite"))
 @click.argument("tflite", nargs=-1, required=True, type=click.Path())
 def gpu_check(tflite):
-    """Check .tflite files against the mobile GPU delegate (static rules + LiteRT GPU compile)."""
+    """Check .tflite files (or preset:NAME) against the mobile GPU delegate (static rules + LiteRT GPU
+    compile)."""
     from edge_deeplab.converters.gpu_gate import check_gpu
 
     failed = []
@@ -135,3 +135,15 @@ def gpu_check(tflite):
         failed += [path] if report.status == "fail" else []
     if failed:
         raise EdgeDeeplabError(f"{len(failed)} model(s) would not run whole on the GPU delegate: {', '.join(failed)}")
+
+
+def _run_beside(model) -> dict:
+    """The run.json of the training run MODEL came out of (`edge-deeplab train` writes it beside best/ and
+    last/); {} for a preset or a model folder from elsewhere."""
+    from edge_deeplab.presets import is_preset
+    from edge_deeplab.settings import read_json_object
+
+    run_json = Path(model).parent / "run.json"
+    if is_preset(model) or not run_json.is_file():
+        return {}
+    return read_json_object(run_json, "training run", "the options the model was trained with")

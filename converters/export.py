@@ -6,7 +6,7 @@ Every export goes through a batch-1 copy of the model: with a free batch, each d
 conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which GPU delegates reject
 (../shared/FIELD_NOTES.md). The model's contract (labels, normalisation, size, output kind) is
 embedded in each .tflite, beside the standard TFLite metadata that MediaPipe Tasks and the TFLite Task
-Library read (converters/metadata.py). Then both GPU gates run and the output is compared with Keras.
+Library read (edge_deeplab/litert/metadata.py). Then both GPU gates run and the output is compared with Keras.
 """
 from __future__ import annotations
 
@@ -17,14 +17,17 @@ from typing import Optional
 import numpy as np
 
 from edge_deeplab.contract import OUTPUT_KINDS, ModelContract
-from edge_deeplab.converters.formats import DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMATS, export_format
+from edge_deeplab.converters.formats import (DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMATS, IO_TYPES,
+                                             export_format)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
 from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
+from edge_deeplab.presets import model_name
+from edge_deeplab.progress import say
+from edge_deeplab.tables import text_table
 
-IO_TYPES = ("float", "uint8", "int8")
 
 
 @dataclasses.dataclass
@@ -77,17 +80,17 @@ def batch_one(model, config, qat: bool = False):
 
 def make_converter(model_b1, fmt: str, io_type: str = "float", representative: Optional[np.ndarray] = None,
                    output_is_float: bool = True):
-    """A tf.lite.TFLiteConverter set up for `fmt` (calibration/ uses it for its debugger too)."""
+    """A tf.lite.TFLiteConverter set up for `fmt` as its row of the format table says (calibration/ uses it
+    for its debugger too)."""
     import tensorflow as tf
 
+    row = export_format(fmt)
     converter = tf.lite.TFLiteConverter.from_keras_model(model_b1)
-    if fmt == "fp16":
+    if row.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif fmt == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif export_format(fmt).integer:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if row.weight_type is not None:
+        converter.target_spec.supported_types = [tf.as_dtype(row.weight_type)]
+    if row.integer:
         if representative is None:
             raise EdgeDeeplabError(f"{fmt} needs representative images (int8 calibrates every activation; "
                                    "qat-int8 the few ops QAT leaves unquantized, such as resizes): pass --data")
@@ -139,8 +142,27 @@ def _softmax(logits):
 def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_path=None,
            io_type: str = "float", output_kind: str = DEFAULT_OUTPUT_KIND, data=None, num_calibration: int = 100,
            check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
-           log=print) -> list[ExportResult]:
-    """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format."""
+           log=say) -> list[ExportResult]:
+    """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format, each checked
+    against the Keras model and the GPU delegate; export.json (and calibration_manifest.json) go beside them.
+
+    Args:
+        model_path: a saved model folder or preset:NAME.
+        output_dir: where the .tflite files go.
+        formats: names from converters/formats.py's FORMATS.
+        qat_model_path: the QAT model folder (from `edge-deeplab qat`), needed for qat-int8.
+        io_type: float, uint8 or int8 input and output (integer I/O for integer formats only).
+        output_kind: what the model outputs (edge_deeplab.contract.OUTPUT_KINDS).
+        data: the dataset (or mix) whose training images calibrate integer formats.
+        num_calibration: representative images to calibrate on.
+        check_images: images the exports are compared on (default: 4 calibration images, or random ones).
+        gpu_check: also compile each export with LiteRT's GPU accelerator (the dynamic gate).
+        name: the files' stem (default: the model's name, edge_deeplab.presets.model_name).
+        log: receives one line per exported format.
+
+    Returns:
+        One ExportResult per format.
+    """
     from edge_deeplab.model.heads import with_head
     from edge_deeplab.model.saving import load_model, read_model_json
 
@@ -156,22 +178,11 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
                                "(from `edge-deeplab qat`)")
     output_dir = check_writable_output(output_dir)  # before any conversion: a bad folder is found now
     output_dir.mkdir(parents=True, exist_ok=True)
-    name = name or Path(model_path).name
+    name = name or model_name(model_path)
     head_contract = contract.with_output_kind(output_kind)
 
-    representative, manifest = None, None
-    integer = [fmt for fmt in formats if export_format(fmt).integer]
-    if integer or check_images is None:
-        if data is None and integer:
-            raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
-        if data is not None:
-            from edge_deeplab.data.mix import open_mix
-            from edge_deeplab.data.representative import representative_images
-
-            # The whole training mix (every --data of the run), not its first set: int8 ranges fitted to
-            # one dataset clip the others' activations.
-            representative, manifest = representative_images(open_mix(data, "train"), contract, num_calibration)
-            write_json(output_dir / "calibration_manifest.json", manifest)
+    representative, manifest = _representative(formats, data, contract, num_calibration, output_dir,
+                                               needed=check_images is None)
     if check_images is None:
         check_images = representative[:4] if representative is not None else \
             np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
@@ -202,6 +213,26 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     return results
 
 
+def _representative(formats, data, contract: ModelContract, num_calibration: int, output_dir: Path, needed: bool):
+    """(representative images or None, their manifest or None): the training images integer formats calibrate
+    on (and the exports are checked on, when `needed`), written down in calibration_manifest.json."""
+    integer = [fmt for fmt in formats if export_format(fmt).integer]
+    if not (integer or needed):
+        return None, None
+    if data is None:
+        if integer:
+            raise EdgeDeeplabError(f"{integer[0]} needs representative images to calibrate with: pass --data")
+        return None, None
+    from edge_deeplab.data.mix import open_mix
+    from edge_deeplab.data.representative import representative_images
+
+    # The whole training mix (every --data of the run), not its first set: int8 ranges fitted to one dataset
+    # clip the others' activations.
+    representative, manifest = representative_images(open_mix(data, "train"), contract, num_calibration)
+    write_json(output_dir / "calibration_manifest.json", manifest)
+    return representative, manifest
+
+
 def _gate(path: Path, fmt: str, differences: dict, gpu_check: bool) -> ExportResult:
     from edge_deeplab.converters.gpu_gate import check_gpu, static_check
 
@@ -226,14 +257,12 @@ def _fmt(value):
 
 
 def format_table(results: list[ExportResult], output_kind: Optional[str] = None) -> str:
-    """The results, one line each; `output_kind` names the unit of "max diff" (|TFLite - Keras| of that output)."""
-    header = f"{'format':<9} {'size':>9} {'ops':>5} {'static gate':>12} {'dynamic gate':>13} {'max diff':>9} " \
-             f"{'argmax agree':>13}"
-    lines = [header]
-    for r in results:
-        lines.append(f"{r.format:<9} {r.size_bytes / 1e6:>7.2f}MB {r.op_count or 0:>5} {r.static_gate:>12} "
-                     f"{r.dynamic_gate:>13} {_fmt(r.max_abs_diff):>9} {_fmt(r.argmax_agreement):>13}")
+    """The exports as a table: format, size, ops, both GPU gates, and how close each is to Keras;
+    `output_kind` names the unit of "max diff" (|TFLite - Keras| of that output)."""
+    table = text_table(["format", "size", "ops", "static gate", "dynamic gate", "max diff", "argmax agree"],
+                       [[r.format, f"{r.size_bytes / 1e6:.2f}MB", str(r.op_count or 0), r.static_gate, r.dynamic_gate,
+                         _fmt(r.max_abs_diff), _fmt(r.argmax_agreement)] for r in results], right=range(1, 7))
     if output_kind:
-        lines.append(f"max diff: the largest |TFLite - Keras| of the output ({output_kind}); argmax agree: the share "
-                     f"of pixels whose class matches the Keras model's")
-    return "\n".join(lines)
+        table += (f"\nmax diff: the largest |TFLite - Keras| of the output ({output_kind}); argmax agree: the share "
+                  f"of pixels whose class matches the Keras model's")
+    return table

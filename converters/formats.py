@@ -6,6 +6,7 @@ here without importing TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
 
@@ -15,6 +16,8 @@ from edge_deeplab.errors import EdgeDeeplabError
 #: and the standard metadata names no activation, so logits reached apps as scores of 5-22 instead of
 #: probabilities that sum to 1 (issue 19). The softmax costs one op, which the GPU delegate runs.
 DEFAULT_OUTPUT_KIND = "probabilities"
+#: Input/output types of an export; integer ones only for full-integer formats.
+IO_TYPES = ("float", "uint8", "int8")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,17 +26,22 @@ class ExportFormat:
     representative images and alone may take integer I/O. needs_qat: converted from the
     quantization-aware-trained model instead of the float one. tolerance: the largest |TFLite - Keras| of
     the softmax probabilities on the check images that the export is held to (float formats tight;
-    integer formats within a few quantization steps of a probability in 0..1)."""
+    integer formats within a few quantization steps of a probability in 0..1). optimize: the converter
+    quantizes (tf.lite.Optimize.DEFAULT). weight_type: the type weights are stored in when not int8
+    (a tf dtype's name, e.g. float16), or None."""
     name: str
     description: str
     tolerance: float
     integer: bool = False
     needs_qat: bool = False
+    optimize: bool = True
+    weight_type: Optional[str] = None
 
 
 FORMATS = (
-    ExportFormat("fp32", "float weights and activations (the reference)", 1e-4),
-    ExportFormat("fp16", "float16 weights, dequantized on load (the GPU delegate's native precision)", 2e-2),
+    ExportFormat("fp32", "float weights and activations (the reference)", 1e-4, optimize=False),
+    ExportFormat("fp16", "float16 weights, dequantized on load (the GPU delegate's native precision)", 2e-2,
+                 weight_type="float16"),
     ExportFormat("dynamic", 'int8 weights, float activations ("dynamic range")', 0.15),
     ExportFormat("int8", "full-integer post-training quantization, calibrated on representative images", 0.25,
                  integer=True),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from edge_deeplab.converters.gpu_rules import _Graph, _ints, _op_reasons
+from edge_deeplab.converters.gpu_rules import Graph, int_list, op_reasons
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.litert.flatbuffer import builtin_op_name, load_tflite_bytes, model_object
 from edge_deeplab.litert.gpu import GPU_TIMEOUT_S, INSTALL_HINT, GpuRun, last_line, run_on_gpu
@@ -77,7 +77,16 @@ class GpuGateReport:
 
 
 def check_gpu(path, tolerance: Optional[float] = None, seed: int = 0) -> GpuGateReport:
-    """Both checks on one .tflite (see the module docstring)."""
+    """Both checks on one .tflite (see the module docstring).
+
+    Args:
+        path: a .tflite file or `preset:NAME[:int8|fp16]` (the preset's int8 model unless named).
+        tolerance: the largest |GPU - CPU| output difference the dynamic check accepts (None: its default).
+        seed: of the random input both runs are given.
+    """
+    from edge_deeplab.presets import resolve
+
+    path = resolve(path, "int8")
     return GpuGateReport(static=static_check(path), dynamic=dynamic_check(path, tolerance=tolerance, seed=seed))
 
 
@@ -94,9 +103,9 @@ def static_check(path) -> GateResult:
                                f"export the model again") from None
     offenders, notes, op_count = [], [], 0
     for subgraph_index, subgraph in enumerate(model.subgraphs or []):
-        graph = _Graph(model, subgraph)
+        graph = Graph(model, subgraph)
         if subgraph_index == 0:
-            offenders += _batch_issues(graph, _ints(subgraph.inputs))
+            offenders += _batch_issues(graph, int_list(subgraph.inputs))
         for op_index, op in enumerate(subgraph.operators or []):
             op_count += 1
             name = builtin_op_name(model, op)
@@ -105,7 +114,7 @@ def static_check(path) -> GateResult:
                 custom = code.customCode.decode("utf-8", "replace") if isinstance(code.customCode, bytes) \
                     else str(code.customCode)
                 name = f"CUSTOM({custom})"
-            reasons = _op_reasons(name, op, graph, notes)
+            reasons = op_reasons(name, op, graph, notes)
             if reasons:
                 offenders.append(OpIssue(op=name, reason="; ".join(reasons), index=op_index,
                                          subgraph=subgraph_index))
@@ -118,12 +127,12 @@ def static_check(path) -> GateResult:
                       (), tuple(notes), op_count)
 
 
-def _batch_issues(graph: _Graph, inputs) -> list[OpIssue]:
+def _batch_issues(graph: Graph, inputs) -> list[OpIssue]:
     """The GPU delegate needs static shapes and runs batch 1 (FIELD_NOTES: batch-1 export)."""
     issues = []
     for index in inputs:
         tensor = graph.tensor(index)
-        signature = _ints(tensor.shapeSignature)
+        signature = int_list(tensor.shapeSignature)
         dims = graph.dims(index)
         if signature and -1 in signature:
             issues.append(OpIssue(op="model input", reason=f"'{graph.name(index)}' has shape signature {signature} "

@@ -21,7 +21,7 @@ _ACCEPTED_AS_IS = {"BATCH_MATMUL", "CONCATENATION", "DENSIFY", "DYNAMIC_UPDATE_S
 _CUSTOM_OPS = ("Convolution2DTransposeBias", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "Resampler")
 
 
-class _Graph:
+class Graph:
     """Names, types and shapes of one subgraph's tensors, as the op rules need them."""
 
     def __init__(self, model, subgraph):
@@ -34,8 +34,8 @@ class _Graph:
         for op in subgraph.operators or []:
             code = model.operatorCodes[op.opcodeIndex]
             if max(code.builtinCode, code.deprecatedBuiltinCode) == schema().BuiltinOperator.DEQUANTIZE \
-                    and len(_ints(op.inputs)) == 1 and self._has_data(_ints(op.inputs)[0]):
-                self._dequantized_constants.update(_ints(op.outputs))
+                    and len(int_list(op.inputs)) == 1 and self._has_data(int_list(op.inputs)[0]):
+                self._dequantized_constants.update(int_list(op.outputs))
 
     def tensor(self, index):
         return None if index is None or index < 0 else self.tensors[index]
@@ -44,7 +44,7 @@ class _Graph:
         return self._type_names.get(self.tensors[index].type, str(self.tensors[index].type))
 
     def dims(self, index) -> list[int]:
-        return _ints(self.tensors[index].shape)
+        return int_list(self.tensors[index].shape)
 
     def is_const(self, index) -> bool:
         return self._has_data(index) or index in self._dequantized_constants
@@ -71,7 +71,7 @@ class _Op:
     runtime: list
     consts: list
     options: object   # the op's builtin options (object API), or None
-    graph: _Graph
+    graph: Graph
     notes: list       # remarks for the report that do not fail the op
 
 
@@ -308,9 +308,9 @@ for _ops, _rules in RULES:
         _RULES_BY_OP[_name] = _RULES_BY_OP.get(_name, ()) + _rules
 
 
-def _op_reasons(name: str, op, graph: _Graph, notes: list) -> list[str]:
+def op_reasons(name: str, op, graph: Graph, notes: list) -> list[str]:
     """Why the GPU delegate rejects this op (empty when it accepts it)."""
-    raw_inputs, outputs = _ints(op.inputs), _ints(op.outputs)
+    raw_inputs, outputs = int_list(op.inputs), int_list(op.outputs)
     inputs = [i for i in raw_inputs if i >= 0]
     view = _Op(name, raw_inputs, inputs, outputs, runtime=[i for i in inputs if not graph.is_const(i)],
                consts=[i for i in inputs if graph.is_const(i)], options=op.builtinOptions, graph=graph, notes=notes)
@@ -331,7 +331,7 @@ def _op_reasons(name: str, op, graph: _Graph, notes: list) -> list[str]:
     return reasons
 
 
-def _ints(values) -> list[int]:
+def int_list(values) -> list[int]:
     """The object API gives numpy arrays or None for int vectors."""
     return [] if values is None else [int(v) for v in values]
 

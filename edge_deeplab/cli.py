@@ -42,7 +42,7 @@ def _register_commands():
     from edge_deeplab.train.cli import train; main.add_command(train)  # noqa: E702
     from edge_deeplab.converters.cli import export, gpu_check, qat; [main.add_command(c) for c in (qat, export, gpu_check)]  # noqa: E702,E501
     from edge_deeplab.bench.cli import bench; main.add_command(bench)  # noqa: E702
-    from edge_deeplab.evaluate.cli import evaluate, quant_report, relabel; [main.add_command(c) for c in (evaluate, quant_report, relabel)]  # noqa: E702
+    from edge_deeplab.evaluate.cli import evaluate, quant_report, relabel; [main.add_command(c) for c in (evaluate, quant_report, relabel)]  # noqa: E702,E501
     from edge_deeplab.deploy.cli import export_android; main.add_command(export_android)  # noqa: E702
     from edge_deeplab.segment.cli import predict; main.add_command(predict)  # noqa: E702
     from edge_deeplab.doctor.cli import doctor; main.add_command(doctor)  # noqa: E702

@@ -69,16 +69,31 @@ class ModelContract:
         rgb = np.asarray(rgb_uint8, dtype=np.float32)
         return (rgb - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
 
+    def to_dict(self) -> dict:
+        """The contract as the JSON object to_json writes (model.json and run.json embed it)."""
+        return dataclasses.asdict(self)
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        """The contract as JSON text (the metadata a .tflite carries, contract.json)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, source: str = "contract") -> "ModelContract":
+        """The contract in JSON text; a one-line EdgeDeeplabError naming `source` when it is not one."""
         try:
             data = json.loads(text)
+        except ValueError as error:
+            raise EdgeDeeplabError(f"{source}: not a valid edge-deeplab model contract ({error})") from None
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "contract") -> "ModelContract":
+        """The contract in a JSON object (keys it does not know are ignored); a one-line EdgeDeeplabError
+        naming `source` when it is not one."""
+        try:
             known = {f.name for f in dataclasses.fields(cls)}
             return cls(**{k: v for k, v in data.items() if k in known})
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, AttributeError) as error:
             raise EdgeDeeplabError(f"{source}: not a valid edge-deeplab model contract ({error})") from None
 
 

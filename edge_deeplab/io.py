@@ -7,9 +7,11 @@ same questions of an output before a command starts its work, so a long run cann
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,6 +52,43 @@ def write_bytes(path, data: bytes, mode: int = 0o644) -> Path:
             Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextlib.contextmanager
+def staged_folder(folder, replace: bool = False):
+    """Build a folder under a temporary name beside it, then rename it into place: a failure or a kill
+    leaves the previous folder (or none), never half of one. The one way this package writes a folder.
+
+    Args:
+        folder: the folder to write.
+        replace: replace an existing `folder` (the caller has checked that it may); without it `folder`
+            must be absent or an empty folder.
+
+    Yields:
+        The staging folder (a Path) to write the contents into.
+    """
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are ordinary folders
+    except OSError as error:
+        raise write_error(folder, error) from None
+    try:
+        yield staging
+        if replace and folder.exists():
+            old = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            if folder.is_dir():
+                folder.rmdir()  # empty: checked by the caller
+            os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def write_error(path, error: OSError) -> EdgeDeeplabError:

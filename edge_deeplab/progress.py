@@ -1,4 +1,5 @@
-"""Progress that fits where the console output goes.
+"""The console: progress that fits where the output goes, and the one way messages and warnings reach
+the user (say: stdout, the default `log` of the library functions; warn: stderr, beside the progress).
 
 On a terminal: a live tqdm bar (rate and time left). Anywhere else (CI, nohup, `| tee`, a log file):
 no carriage-return updates at all, which turn a log into one unreadable line, but one line when a
@@ -9,6 +10,16 @@ from __future__ import annotations
 import sys
 import time
 from typing import Callable, Optional
+
+
+def say(text: str) -> None:
+    """A message for the user: one line on stdout."""
+    print(text, flush=True)
+
+
+def warn(text: str) -> None:
+    """A warning: one line on stderr, where progress lines go, starting with 'warning: '."""
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def interactive() -> bool:

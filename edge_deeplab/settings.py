@@ -10,17 +10,29 @@ from typing import Optional
 from edge_deeplab.errors import EdgeDeeplabError
 
 
-def read_json_object(path, what: str, expected: str) -> dict:
-    """The JSON object in `path`; `what` names the file for the user, `expected` says what belongs in it."""
+def read_json_object(path, what: str, expected: str, fix: Optional[str] = None) -> dict:
+    """The JSON object in a file: every JSON file the package reads back comes through here (ultralytics'
+    checked settings reader), so a missing or damaged one is a one-line EdgeDeeplabError.
+
+    Args:
+        path: the JSON file.
+        what: names the file for the user, e.g. "training run".
+        expected: what belongs in it, e.g. "'model' and 'train' sections".
+        fix: what to do about a damaged file, ending its message (default: none beyond `expected`).
+
+    Returns:
+        The object, as a dict.
+    """
     path = Path(path)
     if not path.is_file():
         raise EdgeDeeplabError(f"{what} {path} does not exist: give a JSON file of {expected}")
+    ending = f"; {fix}" if fix else ""
     try:
         data = json.loads(path.read_text())
-    except ValueError as error:
-        raise EdgeDeeplabError(f"{what} {path} is not valid JSON ({error})") from None
+    except ValueError as error:  # UnicodeDecodeError too
+        raise EdgeDeeplabError(f"{what} {path} is not valid JSON ({error}){ending}") from None
     if not isinstance(data, dict):
-        raise EdgeDeeplabError(f"{what} {path} must hold a JSON object of {expected}")
+        raise EdgeDeeplabError(f"{what} {path} must hold a JSON object of {expected}{ending}")
     return data
 
 

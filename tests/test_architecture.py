@@ -64,3 +64,35 @@ def test_every_verb_shows_an_example_and_helps_every_option():
         bare = [b for b in re.findall(r"(?<=\s)\[([^\]|]+)\]\s*$", options, flags=re.MULTILINE)
                 if not b.startswith(("default:", "required"))]
         assert not bare, f"{' '.join(words)}: defaults shown as [X]: {bare}"
+
+
+def test_no_module_imports_itself_through_others():
+    """No import circle, module by module (imports inside functions too): pyproject.toml's acyclic_siblings
+    contract sees circles between packages, this one every circle of modules."""
+    import grimp
+
+    graph = grimp.build_graph("edge_deeplab")
+    circles = sorted((module, imported) for module in graph.modules
+                     for imported in graph.find_modules_directly_imported_by(module)
+                     if graph.chain_exists(importer=imported, imported=module))
+    assert not circles, f"{circles[0][0]} imports {circles[0][1]}, which imports it back: " + " -> ".join(
+        graph.find_shortest_chain(importer=circles[0][1], imported=circles[0][0]))
+
+
+#: Functions still over the limit, and why. run_pipeline (pipeline/run.py) is being rewritten on main
+#: (real-photo verdicts, --init-from); it is split after that lands rather than in a conflicting copy.
+LONG_FUNCTIONS_LEFT = {"edge_deeplab/pipeline/run.py:run_pipeline"}
+
+
+def test_no_function_is_over_80_lines():
+    import ast
+
+    long = set()
+    for folder in ("edge_deeplab", "converters", "calibration"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if folder == "edge_deeplab" and path.relative_to(REPO / folder).parts[0] in ("converters", "calibration"):
+                continue  # links to the root folders, read there
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                    long.add(f"{path.relative_to(REPO)}:{node.name}")
+    assert long <= LONG_FUNCTIONS_LEFT, f"over 80 lines: {sorted(long - LONG_FUNCTIONS_LEFT)}"

@@ -23,24 +23,26 @@ src, data, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 model, contract = load_model(src)
 config = read_model_json(src)[0]
 images, _ = representative_images(open_mix(data, "train"), contract, n)
-bns = [l for l in model.layers if isinstance(l, tf_keras.layers.BatchNormalization)
-       and np.allclose(l.get_weights()[2], 0) and np.allclose(l.get_weights()[0], 1)]
-probe = tf_keras.Model(model.input, [l.input for l in bns])
-sums = [0.0] * len(bns); sq = [0.0] * len(bns); count = 0
+bns = [layer for layer in model.layers if isinstance(layer, tf_keras.layers.BatchNormalization)
+       and np.allclose(layer.get_weights()[2], 0) and np.allclose(layer.get_weights()[0], 1)]
+probe = tf_keras.Model(model.input, [layer.input for layer in bns])
+sums, sq, count = [0.0] * len(bns), [0.0] * len(bns), 0
 for i in range(0, len(images), 4):
     outs = probe(images[i:i + 4], training=False)
     for k, o in enumerate(outs):
         o = o.numpy().astype(np.float64)
-        sums[k] = sums[k] + o.sum(axis=(0, 1, 2)); sq[k] = sq[k] + (o ** 2).sum(axis=(0, 1, 2))
+        sums[k] = sums[k] + o.sum(axis=(0, 1, 2))
+        sq[k] = sq[k] + (o ** 2).sum(axis=(0, 1, 2))
     count += outs[0].shape[0]
 before = model.predict(images[:4], verbose=0)
-for k, l in enumerate(bns):
+for k, layer in enumerate(bns):
     h, w = probe.outputs[k].shape[1:3]
     pixels = count * h * w
-    mean = sums[k] / pixels; var = np.maximum(sq[k] / pixels - mean ** 2, 1e-6)
-    gamma, beta, mm, mv = l.get_weights()
-    new_gamma = np.sqrt(var + l.epsilon)
-    l.set_weights([new_gamma.astype(np.float32), (beta + mean).astype(np.float32), mean.astype(np.float32),
+    mean = sums[k] / pixels
+    var = np.maximum(sq[k] / pixels - mean ** 2, 1e-6)
+    gamma, beta, mm, mv = layer.get_weights()
+    new_gamma = np.sqrt(var + layer.epsilon)
+    layer.set_weights([new_gamma.astype(np.float32), (beta + mean).astype(np.float32), mean.astype(np.float32),
                    var.astype(np.float32)])
 after = model.predict(images[:4], verbose=0)
 print(len(bns), "batch norms unfolded; max |logit change|", float(np.abs(after - before).max()))

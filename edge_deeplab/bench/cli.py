@@ -7,6 +7,7 @@ import click
 
 from edge_deeplab.bench.device import DeviceBenchConfig
 from edge_deeplab.bench.host import HostBenchConfig
+from edge_deeplab.contract import OUTPUT_KINDS
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_distinct_outputs, write_json
 from edge_deeplab.options import example, json_option, progress_option, shown, writable
@@ -72,18 +73,19 @@ def bench():
 @click.option("--image", type=click.Path(), help="JPEG for end-to-end runs (default: synthetic 640x480 frame).")
 @click.option("--mean", help="Normalisation mean (0..255, R,G,B or one value) for models without a contract.")
 @click.option("--std", help="Normalisation std for models without a contract, e.g. 127.5 (DeepLab) or 255 (MediaPipe).")
-@click.option("--output-kind", type=click.Choice(["logits", "probabilities", "label_map", "person_alpha"]),
+@click.option("--output-kind", type=click.Choice(OUTPUT_KINDS),
               help="Meaning of the output for models without a contract (default: guessed from its shape).")
 @click.option("--person-class", type=int, help="Label id of 'person' for models without a contract.")
 @report_options("reports/bench_host.json")
 @progress_option()
 def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, image, mean, std, output_kind,
          person_class, json_path, history_path, regression_threshold, progress):
-    """Benchmark .tflite MODELS on this computer with LiteRT (CPU threads, XNNPACK, GPU accelerator)."""
+    """Benchmark .tflite MODELS (or preset:NAME) on this computer with LiteRT (CPU threads, XNNPACK, GPU
+    accelerator)."""
     check_distinct_outputs({"--json": json_path, "--history": history_path}, {"MODELS": models, "--image": image})
     from edge_deeplab.bench import host as host_bench
     from edge_deeplab.bench import report
-    from edge_deeplab.bench.gpu import GPU_NOTE
+    from edge_deeplab.bench.host_gpu import GPU_NOTE
     from edge_deeplab.bench.rows import HOST_COLUMNS, host_history_entries, host_rows, mark_regressions
 
     config = host_bench.HostBenchConfig(runs=runs, warmup=warmup, threads=_numbers(threads, int, "--threads"),
@@ -149,7 +151,8 @@ def _save_then_append_history(result: dict, json_path, history_path, entries: li
 @progress_option()
 def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, warmup, remote_dir, timeout,
            min_fps, gate, extra_flag, json_path, history_path, regression_threshold, progress):
-    """Benchmark .tflite MODELS on an Android phone with benchmark_model: FPS per delegate and a GPU gate."""
+    """Benchmark .tflite MODELS (or preset:NAME) on an Android phone with benchmark_model: FPS per delegate
+    and a GPU gate."""
     check_distinct_outputs({"--json": json_path, "--history": history_path},
                            {"MODELS": models, "--benchmark-binary": benchmark_binary})
     from edge_deeplab.bench import device as device_bench

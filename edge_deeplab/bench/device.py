@@ -217,17 +217,23 @@ def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) ->
 
 def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Optional[str] = None,
                         config: DeviceBenchConfig = DeviceBenchConfig(), progress=None, save=None) -> dict:
-    """Run every (model, configuration) on one phone; returns the report (facts, results, gate).
+    """Run every (model, configuration) on one phone with benchmark_model.
 
-    save(report), when given, is called with the finished results before the phone is cleaned up, so an
-    interrupted cleanup or a lost phone keeps them; it returns where it saved them."""
-    model_paths = [Path(path) for path in model_paths]
-    for path in model_paths:
-        check_tflite(path)
+    Args:
+        model_paths: .tflite files, or `preset:NAME[:int8|fp16]` (its int8 unless named).
+        binary_path: TFLite's benchmark_model built for the phone's ABI.
+        adb: the Adb client.
+        serial: the phone's serial; None: the one phone connected.
+        config: the DeviceBenchConfig (configurations, threads, runs, timeout, gate).
+        progress: progress(row), when given, is called after each run.
+        save: save(report), when given, is called with the finished results before the phone is cleaned
+            up, so an interrupted cleanup or a lost phone keeps them; it returns where it saved them.
+
+    Returns:
+        The report: device facts, one row per run, the cleanup done, and the gate's verdict.
+    """
+    model_paths = _local_models(model_paths)
     names = [path.name for path in model_paths]
-    if len(set(names)) != len(names) or REMOTE_BINARY_NAME in names:
-        raise EdgeDeeplabError(f"two files would share a name on the phone ({', '.join(names)} and the "
-                               f"{REMOTE_BINARY_NAME} binary): rename the model")
     if not Path(binary_path).is_file():
         check_benchmark_binary(binary_path, [])  # raises the not-found message
 
@@ -256,50 +262,10 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
         "cleanup": "pending",
     }
     try:
-        if not remote.exists(adb, config.remote_dir, "-d"):
-            remote.shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
-            created.append(config.remote_dir)
-        if remote.exists(adb, work_dir, "-e"):
-            raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
-                                   "name is random)")
-        remote.shell_ok(adb, quote("mkdir", "-p", work_dir), f"create {work_dir}")
-        created.append(work_dir)
-        for local, target in [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)):
-            pushed.append(target)  # before pushing: a push that fails midway may leave a partial file
-            adb.push(local, target, timeout=max(60.0, config.timeout_s))
+        _push(adb, config, work_dir, [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)),
+              created, pushed)
         remote.shell_ok(adb, quote("chmod", "755", remote_binary), f"make {remote_binary} executable")
-
-        for model_name, remote_model in zip(names, remote_models):
-            for config_name, threads in config.runs():
-                command = quote(remote_binary, *run_flags(config_name, threads, remote_model, config))
-                try:
-                    result = adb.shell(command, timeout=config.timeout_s)
-                    row = summarize_run(model_name, config_name, threads, result.exit_code,
-                                        result.stdout + "\n" + result.stderr)
-                    if result.exit_code in SHELL_EXIT_CODES:
-                        shell_says = remote.last_line(result.stderr) or remote.last_line(result.stdout)
-                        row["reason"] = (f"{SHELL_EXIT_CODES[result.exit_code]} (exit code {result.exit_code}): "
-                                         f"{shell_says or 'no message'}")
-                        row["shell_error"] = shell_says
-                    failed = result.exit_code != 0
-                except AdbTimeout as timeout:
-                    row = summarize_run(model_name, config_name, threads, None, timeout.output, timed_out=True)
-                    row["reason"] = f"did not finish within {config.timeout_s:g} s (raise --timeout)"
-                    failed = True
-                if failed:
-                    lost = remote.device_lost(adb)
-                    if lost is not None:
-                        row.update(status=DEVICE_LOST, reason=f"the device {lost} during the run",
-                                   latency_ms=None, fps=None)
-                    elif row["status"] == TIMED_OUT:
-                        remote.stop_remote(adb, remote_binary)
-                results.append(row)
-                if progress is not None:
-                    progress(row)
-                if lost is not None:
-                    break
-            if lost is not None:
-                break
+        lost = _run_all(adb, config, remote_binary, list(zip(names, remote_models)), results, progress)
     finally:
         if lost is not None:
             report["cleanup"] = (f"not removed: the device {lost}; once it is back, remove {work_dir} with "
@@ -317,3 +283,76 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
     if config.gate:
         report["gate"] = gate_verdict(results, names, config.min_fps)
     return report
+
+
+def _local_models(model_paths: list) -> list[Path]:
+    """The .tflite files to push (presets resolved), checked, and with names that differ on the phone."""
+    from edge_deeplab.presets import resolve
+
+    model_paths = [resolve(path, "int8") for path in model_paths]
+    for path in model_paths:
+        check_tflite(path)
+    names = [path.name for path in model_paths]
+    if len(set(names)) != len(names) or REMOTE_BINARY_NAME in names:
+        raise EdgeDeeplabError(f"two files would share a name on the phone ({', '.join(names)} and the "
+                               f"{REMOTE_BINARY_NAME} binary): rename the model")
+    return model_paths
+
+
+def _push(adb: Adb, config: DeviceBenchConfig, work_dir: str, files: list, created: list, pushed: list) -> None:
+    """Create the work folder (and --remote-dir if need be) and push (local, remote) files into it; `created`
+    and `pushed` record what cleanup removes."""
+    if not remote.exists(adb, config.remote_dir, "-d"):
+        remote.shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
+        created.append(config.remote_dir)
+    if remote.exists(adb, work_dir, "-e"):
+        raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
+                               "name is random)")
+    remote.shell_ok(adb, quote("mkdir", "-p", work_dir), f"create {work_dir}")
+    created.append(work_dir)
+    for local, target in files:
+        pushed.append(target)  # before pushing: a push that fails midway may leave a partial file
+        adb.push(local, target, timeout=max(60.0, config.timeout_s))
+
+
+def _run_all(adb: Adb, config: DeviceBenchConfig, remote_binary: str, models: list, results: list,
+             progress) -> Optional[str]:
+    """Every configuration of every (name, remote path) model, a row each into `results`; how the device was
+    lost, or None."""
+    for model_name, remote_model in models:
+        for config_name, threads in config.runs():
+            row, lost = _run_one(adb, config, remote_binary, model_name, remote_model, config_name, threads)
+            results.append(row)
+            if progress is not None:
+                progress(row)
+            if lost is not None:
+                return lost
+    return None
+
+
+def _run_one(adb: Adb, config: DeviceBenchConfig, remote_binary: str, model_name: str, remote_model: str,
+             config_name: str, threads: int):
+    """(its row, how the device was lost or None) for one benchmark_model run."""
+    command = quote(remote_binary, *run_flags(config_name, threads, remote_model, config))
+    try:
+        result = adb.shell(command, timeout=config.timeout_s)
+        row = summarize_run(model_name, config_name, threads, result.exit_code,
+                            result.stdout + "\n" + result.stderr)
+        if result.exit_code in SHELL_EXIT_CODES:
+            shell_says = remote.last_line(result.stderr) or remote.last_line(result.stdout)
+            row["reason"] = (f"{SHELL_EXIT_CODES[result.exit_code]} (exit code {result.exit_code}): "
+                             f"{shell_says or 'no message'}")
+            row["shell_error"] = shell_says
+        failed = result.exit_code != 0
+    except AdbTimeout as timeout:
+        row = summarize_run(model_name, config_name, threads, None, timeout.output, timed_out=True)
+        row["reason"] = f"did not finish within {config.timeout_s:g} s (raise --timeout)"
+        failed = True
+    lost = None
+    if failed:
+        lost = remote.device_lost(adb)
+        if lost is not None:
+            row.update(status=DEVICE_LOST, reason=f"the device {lost} during the run", latency_ms=None, fps=None)
+        elif row["status"] == TIMED_OUT:
+            remote.stop_remote(adb, remote_binary)
+    return row, lost

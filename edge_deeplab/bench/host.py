@@ -9,7 +9,7 @@ Two measurements per model and CPU configuration:
 CPU configurations: the LiteRT interpreter with XNNPACK (its default) at each thread count, and
 optionally without XNNPACK (the reference kernels) to see what XNNPACK buys.
 
-The GPU row: bench/gpu.py. Frames: bench/frames.py. The end-to-end pipeline: bench/e2e.py.
+The GPU row: bench/host_gpu.py. Frames: bench/frames.py. The end-to-end pipeline: bench/e2e.py.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 from edge_deeplab.bench.e2e import preprocessing_for, time_e2e
 from edge_deeplab.bench.frames import load_jpeg, synthetic_jpeg
-from edge_deeplab.bench.gpu import gpu_row
+from edge_deeplab.bench.host_gpu import gpu_row
 from edge_deeplab.bench.report import sha256_of
 from edge_deeplab.bench.stats import latency_stats
 from edge_deeplab.errors import EdgeDeeplabError
@@ -143,11 +143,22 @@ def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
 
 def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConfig(),
                       normalisations: Optional[dict] = None, progress: bool = True) -> dict:
-    """Benchmark every model; `normalisations` maps a model path to mean/std/output_kind/person_class
-    for models that carry no contract."""
+    """Benchmark every model on this computer with LiteRT.
+
+    Args:
+        model_paths: .tflite files, or `preset:NAME[:int8|fp16]` (its int8 unless named).
+        config: the HostBenchConfig (runs, warm-up, threads, XNNPACK, end to end, GPU).
+        normalisations: a model path -> mean/std/output_kind/person_class, for models that carry no contract.
+        progress: a progress bar on a terminal.
+
+    Returns:
+        The report: host facts, the config, the image, one entry per model.
+    """
+    from edge_deeplab.presets import resolve
     from edge_deeplab.progress import progress_bar
 
-    model_paths = [Path(path) for path in model_paths]
+    given = [str(Path(path)) for path in model_paths]
+    model_paths = [resolve(path, "int8") for path in model_paths]
     for path in model_paths:
         if not path.is_file():
             raise EdgeDeeplabError(f"{path}: model file not found; pass .tflite files")
@@ -159,8 +170,8 @@ def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConf
             bar.set_postfix_str(description[-60:])
             bar.update(1)
 
-        for path in model_paths:
-            normalisation = (normalisations or {}).get(str(path))
+        for spec, path in zip(given, model_paths):
+            normalisation = (normalisations or {}).get(spec)
             models.append(benchmark_model_on_host(path, config, jpeg, normalisation, step))
     return {"kind": "host", "host": host_facts(), "config": dataclasses.asdict(config),
             "image": config.image or "synthetic 640x480 JPEG", "models": models}

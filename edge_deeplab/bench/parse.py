@@ -187,80 +187,112 @@ def _stats(match: re.Match) -> RunStats:
 
 
 def parse_benchmark_output(text: str) -> BenchmarkOutput:
-    """Parse the text benchmark_model printed (stdout and stderr together, in any of its forms)."""
+    """Parse the text benchmark_model printed (stdout and stderr together, in any of its forms).
+
+    Args:
+        text: everything one benchmark_model run printed.
+
+    Returns:
+        A BenchmarkOutput: timings, memory, per-delegate reports, echoed parameters and error lines.
+    """
     out = BenchmarkOutput()
     stats_lines: list[RunStats] = []
     unsupported_for: Optional[DelegateReport] = None  # inside a "not supported by X delegate:" block
-
-    def report(name: str) -> DelegateReport:
-        return out.delegates.setdefault(name, DelegateReport(name=name))
-
     for raw in text.splitlines():
         line, severity = strip_prefix(raw.rstrip("\r"))
         line = line.strip()
-
         if unsupported_for is not None:
-            split = _SPLIT.match(line)
-            op = _UNSUPPORTED_OP.match(line)
-            if split:
-                unsupported_for.ops_on_delegate = int(split.group("on_delegate"))
-                unsupported_for.ops_on_cpu = int(split.group("remaining"))
-                unsupported_for = None
+            consumed, unsupported_for = _unsupported_block_line(unsupported_for, line)
+            if consumed:
                 continue
-            if op:
-                unsupported_for.unsupported_ops.append(f"{op.group('op')}: {op.group('reason')}".rstrip())
-                continue
-            if not line:
-                continue
-            unsupported_for = None  # the block ended without its summary line
-
         if severity == "ERROR" and line and not _UNSUPPORTED_HEADER.match(line) and not _SPLIT.match(line):
             out.errors.append(line)
-
         if match := _STATS_LINE.match(line):
             stats_lines.append(_stats(match))
-        elif match := _TIMINGS.match(line):
-            out.init_us = float(match.group("init"))
-            out.first_inference_us = float(match.group("first"))
-            out.warmup_avg_us = float(match.group("warmup"))
-            out.inference_avg_us = float(match.group("inference"))
-        elif match := _OLD_TIMINGS.match(line):
-            out.init_us = float(match.group("init"))
-            out.warmup_avg_us = float(match.group("warmup"))
-            out.inference_avg_us = float(match.group("inference"))
-        elif match := _INIT_SESSION.match(line):
-            if out.init_us is None:
-                out.init_us = float(match.group("ms")) * 1000.0
-        elif match := _MEMORY_DELTA.match(line):
-            out.memory_init_mb = float(match.group("init"))
-            out.memory_overall_mb = float(match.group("overall"))
-        elif match := _PEAK_MEMORY.match(line):
-            out.memory_peak_mb = float(match.group("mb"))
-        elif match := _REPLACING.match(line):
-            delegate = report(_delegate_name(match.group("delegate")))
-            delegate.nodes_delegated = int(match.group("delegated"))
-            delegate.nodes_total = int(match.group("total"))
-            delegate.partitions = int(match.group("partitions"))
-        elif match := _APPLIED.match(line):
-            delegate = report(_delegate_name(match.group("delegate")))
-            delegate.status = FULL if match.group("how") == "completely" else PARTIAL
-            if match.group("kernels"):
-                delegate.kernels = int(match.group("kernels"))
-        elif match := _NOT_APPLIED.match(line):
-            report(_delegate_name(match.group("delegate"))).status = NONE
-        elif match := _UNSUPPORTED_HEADER.match(line):
-            unsupported_for = report(_delegate_name(match.group("delegate")))
-        elif match := _SPLIT.match(line):
-            delegate = report(_delegate_name(match.group("delegate")))
-            delegate.ops_on_delegate = int(match.group("on_delegate"))
-            delegate.ops_on_cpu = int(match.group("remaining"))
+        elif _measurement_line(out, line):
+            pass
+        elif (delegate_line := _delegate_line(out, line))[0]:
+            unsupported_for = delegate_line[1]
         elif match := _PARAMETER.match(line):
             out.parameters[match.group("name").strip()] = match.group("value")
         elif severity is None and out.errors and line and raw[:1] in "( \t":
             # Continuation of a multi-line error (e.g. an OpenCL build log) printed without prefix.
             out.errors.append(line)
+    _take_stats(out, stats_lines)
+    return out
 
-    # benchmark_model prints one stats line for the warm-up phase, then one for the measured runs.
+
+def _unsupported_block_line(block: DelegateReport, line: str) -> tuple[bool, Optional[DelegateReport]]:
+    """A line inside a "not supported by X delegate:" block: (whether it was the block's, the block still
+    open or None)."""
+    if split := _SPLIT.match(line):
+        block.ops_on_delegate = int(split.group("on_delegate"))
+        block.ops_on_cpu = int(split.group("remaining"))
+        return True, None
+    if op := _UNSUPPORTED_OP.match(line):
+        block.unsupported_ops.append(f"{op.group('op')}: {op.group('reason')}".rstrip())
+        return True, block
+    if not line:
+        return True, block
+    return False, None  # the block ended without its summary line
+
+
+def _measurement_line(out: BenchmarkOutput, line: str) -> bool:
+    """Timings and memory into `out`; whether the line held them."""
+    if match := _TIMINGS.match(line):
+        out.init_us = float(match.group("init"))
+        out.first_inference_us = float(match.group("first"))
+        out.warmup_avg_us = float(match.group("warmup"))
+        out.inference_avg_us = float(match.group("inference"))
+    elif match := _OLD_TIMINGS.match(line):
+        out.init_us = float(match.group("init"))
+        out.warmup_avg_us = float(match.group("warmup"))
+        out.inference_avg_us = float(match.group("inference"))
+    elif match := _INIT_SESSION.match(line):
+        if out.init_us is None:
+            out.init_us = float(match.group("ms")) * 1000.0
+    elif match := _MEMORY_DELTA.match(line):
+        out.memory_init_mb = float(match.group("init"))
+        out.memory_overall_mb = float(match.group("overall"))
+    elif match := _PEAK_MEMORY.match(line):
+        out.memory_peak_mb = float(match.group("mb"))
+    else:
+        return False
+    return True
+
+
+def _delegate_line(out: BenchmarkOutput, line: str) -> tuple[bool, Optional[DelegateReport]]:
+    """What a line says of a delegate, into `out`: (whether it was such a line, the delegate whose
+    unsupported-op block it opens or None)."""
+    def report(name: str) -> DelegateReport:
+        return out.delegates.setdefault(_delegate_name(name), DelegateReport(name=_delegate_name(name)))
+
+    if match := _REPLACING.match(line):
+        delegate = report(match.group("delegate"))
+        delegate.nodes_delegated = int(match.group("delegated"))
+        delegate.nodes_total = int(match.group("total"))
+        delegate.partitions = int(match.group("partitions"))
+    elif match := _APPLIED.match(line):
+        delegate = report(match.group("delegate"))
+        delegate.status = FULL if match.group("how") == "completely" else PARTIAL
+        if match.group("kernels"):
+            delegate.kernels = int(match.group("kernels"))
+    elif match := _NOT_APPLIED.match(line):
+        report(match.group("delegate")).status = NONE
+    elif match := _UNSUPPORTED_HEADER.match(line):
+        return True, report(match.group("delegate"))
+    elif match := _SPLIT.match(line):
+        delegate = report(match.group("delegate"))
+        delegate.ops_on_delegate = int(match.group("on_delegate"))
+        delegate.ops_on_cpu = int(match.group("remaining"))
+    else:
+        return False, None
+    return True, None
+
+
+def _take_stats(out: BenchmarkOutput, stats_lines: list) -> None:
+    """benchmark_model prints one stats line for the warm-up phase, then one for the measured runs; they
+    fill in the timings its summary line did not give."""
     if stats_lines:
         out.warmup = stats_lines[0]
     if len(stats_lines) >= 2:
@@ -271,7 +303,6 @@ def parse_benchmark_output(text: str) -> BenchmarkOutput:
         out.warmup_avg_us = out.warmup.avg_us if out.warmup.avg_us is not None else out.warmup.curr_us
     if out.warmup is not None and out.first_inference_us is None:
         out.first_inference_us = out.warmup.first_us if out.warmup.first_us is not None else out.warmup.curr_us
-    return out
 
 
 def gpu_requested(out: BenchmarkOutput) -> bool:

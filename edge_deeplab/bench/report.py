@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import write_error
+from edge_deeplab.tables import text_table
 
 DEFAULT_REGRESSION_THRESHOLD = 0.10
 
@@ -42,11 +43,7 @@ def render_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
             return f"{value:.2f}"
         return str(value)
 
-    table = [[heading for _, heading in columns]] + [[cell(row, key) for key, _ in columns] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return text_table([heading for _, heading in columns], [[cell(row, key) for key, _ in columns] for row in rows])
 
 
 # ---- history -------------------------------------------------------------------------------------

@@ -30,7 +30,14 @@ class Sample:
 
 
 class Dataset(Sequence):
-    """Samples of one split; subclasses say how an image and a mask are read."""
+    """Samples of one split; subclasses say how an image and a mask are read.
+
+    Args:
+        name: what messages call the dataset (its folder, or 'synthetic').
+        class_names: the classes its masks' label ids stand for, in order.
+        ids: one id per sample (file stem), in the split's order.
+        skipped: (id, reason) of every sample dropped at load time with on_error="skip".
+    """
 
     image_paths: Optional[list] = None
     mask_paths: Optional[list] = None
@@ -72,7 +79,15 @@ class Dataset(Sequence):
 
 
 class FileDataset(Dataset):
-    """Images and masks on disk, read on access; masks mapped by the labels config."""
+    """Images and masks on disk, read on access; masks mapped by the labels config.
+
+    Args:
+        name, ids, skipped: as Dataset's.
+        root: the dataset folder.
+        image_paths, mask_paths: one file each per id.
+        labels: the LabelConfig mapping the stored mask values onto the classes.
+        masks_plain: every mask was checked to hold class ids as they are (see the attribute).
+    """
 
     def __init__(self, name, root, ids, image_paths, mask_paths, labels: LabelConfig, skipped=(),
                  masks_plain: bool = False):
@@ -94,7 +109,13 @@ class FileDataset(Dataset):
 
 
 class ArrayDataset(Dataset):
-    """Samples held in memory (the synthetic default, or a user's own arrays)."""
+    """Samples held in memory (the synthetic default, or a user's own arrays).
+
+    Args:
+        name, class_names, ids: as Dataset's.
+        images: RGB uint8 arrays [H, W, 3], one per id.
+        masks: label id arrays [H, W], one per id.
+    """
 
     def __init__(self, name, class_names, ids, images, masks):
         super().__init__(name, class_names, ids)

@@ -15,7 +15,6 @@ Preset "voc-person" turns PASCAL VOC's 21 classes into background/person (VOC pe
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional, Union
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from edge_deeplab.contract import IGNORE_LABEL
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.settings import read_json_object
 
 VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
                "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
@@ -38,7 +38,13 @@ LABELS_FILE = "labels.json"
 
 
 class LabelConfig:
-    """Class names plus a 256-entry lookup table from stored mask values to class indices."""
+    """Class names plus a 256-entry lookup table from stored mask values to class indices.
+
+    Args:
+        classes: the class names, in label-id order.
+        lookup: 256 class indices, one per stored mask value; None: stored values are the class indices.
+        source: where it came from, for messages (a file, a preset name).
+    """
 
     def __init__(self, classes, lookup: Optional[np.ndarray] = None, source: str = "labels"):
         self.classes = tuple(str(c) for c in classes)
@@ -73,7 +79,8 @@ def default_labels(classes) -> LabelConfig:
 
 
 def load_labels_config(config: Union[str, Path, dict, LabelConfig, None]) -> Optional[LabelConfig]:
-    """A LabelConfig from a preset name, a JSON file path, a dict, or None."""
+    """A LabelConfig from `config`: a preset name, a JSON file path, a dict, a LabelConfig (unchanged), or
+    None (returned as None)."""
     if config is None or isinstance(config, LabelConfig):
         return config
     if isinstance(config, dict):
@@ -84,10 +91,8 @@ def load_labels_config(config: Union[str, Path, dict, LabelConfig, None]) -> Opt
     if not path.is_file():
         raise EdgeDeeplabError(f"{path}: labels config not found; pass a JSON file like "
                                f'{{"classes": ["background", "person"]}} or a preset ({", ".join(PRESETS)})')
-    try:
-        data = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as error:
-        raise EdgeDeeplabError(f"{path}: not valid JSON ({error}); fix the labels config") from None
+    data = read_json_object(path, "labels config", 'class names, e.g. {"classes": ["background", "person"]}',
+                            fix="fix the labels config")
     return parse_labels_config(data, str(path))
 
 

@@ -33,7 +33,13 @@ _OPTION = re.compile(r":(labels|weight)=([^:]*)$")
 
 @dataclasses.dataclass(frozen=True)
 class DataSpec:
-    """One dataset of a training mix: its folder (or 'synthetic'), labels config, sampling weight."""
+    """One dataset of a training mix.
+
+    Args:
+        path: its folder, or 'synthetic'.
+        labels: its labels config (edge_deeplab.data.labels), or None for the mix's default.
+        weight: its sampling weight, or None (every dataset weighted by its size).
+    """
 
     path: str
     labels: Optional[str] = None
@@ -53,7 +59,8 @@ class DataSpec:
 
 
 def parse_data_spec(value) -> DataSpec:
-    """'PATH[:labels=FILE][:weight=W]' (options in any order) -> DataSpec; a DataSpec passes through."""
+    """A DataSpec from `value`: 'PATH[:labels=FILE][:weight=W]' (options in any order), a dict of its fields,
+    or a DataSpec, which passes through."""
     if isinstance(value, DataSpec):
         return value
     if isinstance(value, dict):
@@ -93,7 +100,12 @@ def data_specs(data) -> list[DataSpec]:
 
 
 class MixedDataset(Dataset):
-    """Several datasets with the same classes, read as one; `weights` set the sampling shares."""
+    """Several datasets with the same classes, read as one.
+
+    Args:
+        parts: the datasets.
+        weights: one sampling weight per part, or None (shares in proportion to their sizes).
+    """
 
     def __init__(self, parts: Sequence[Dataset], weights: Optional[Sequence[float]] = None):
         parts = list(parts)
@@ -135,7 +147,15 @@ class MixedDataset(Dataset):
 def open_mix(data, split: str = "train", *, labels_config=None, on_error: str = "raise",
              verify: bool = True) -> Dataset:
     """The datasets of `data` (specs, see data_specs) as one Dataset; a single unweighted spec gives that
-    dataset itself. `labels_config` is the default for specs without their own labels=."""
+    dataset itself.
+
+    Args:
+        data: one dataset spec or a list of them.
+        split: the split to read, e.g. train or val.
+        labels_config: the labels config of specs without their own labels=.
+        on_error: 'raise' or 'skip' for an unreadable or inconsistent sample.
+        verify: read every sample once at load time to check it (else only that the files exist).
+    """
     from edge_deeplab.data.readers import open_dataset
 
     specs = data_specs(data)

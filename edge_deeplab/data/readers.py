@@ -16,15 +16,13 @@ mapping of stored values (see edge_deeplab.data.labels).
 Checks, each a one-line EdgeDeeplabError naming the file and the fix: missing folder, split
 or split file; empty split; a dataset without masks; and per sample a missing image or mask,
 an unreadable image or mask, an image/mask size mismatch, a label outside the class set
-(255 excepted). With on_error="skip" a sample's problem is logged, the sample dropped and
-counted (a warning with the count; `dataset.skipped` lists them). verify=False checks only
+(255 excepted). With on_error="skip" a sample's problem is a warning on the console (progress.warn),
+the sample dropped and counted (a warning with the count; `dataset.skipped` lists them). verify=False checks only
 that the files exist (for very large sets); problems then surface when a sample is read.
 """
 from __future__ import annotations
 
-import logging
 import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
@@ -33,8 +31,8 @@ from edge_deeplab.data.dataset import Dataset, FileDataset, read_image_file, rea
 from edge_deeplab.data.labels import (LABELS_FILE, PERSON_CLASSES, VOC_CLASSES, LabelConfig, default_labels,
                                       load_labels_config)
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.progress import warn
 
-log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 SYNTHETIC = "synthetic"
@@ -43,7 +41,18 @@ ALL_SPLIT = "all"
 
 def open_dataset(root, split: str = "train", *, labels_config=None, on_error: str = "raise",
                  verify: bool = True) -> Dataset:
-    """Open one split of a dataset folder (PASCAL VOC or images/ + masks/), or "synthetic"."""
+    """Open one split of a dataset folder (PASCAL VOC or images/ + masks/), or "synthetic".
+
+    Args:
+        root: the dataset folder, or "synthetic" (the embedded default).
+        split: the split to read (train.txt, val.txt, ...).
+        labels_config: how stored mask values map onto classes (edge_deeplab.data.labels), or None.
+        on_error: 'raise' or 'skip' (with a warning) for an unreadable or inconsistent sample.
+        verify: read every sample once now to check it (else only that its files exist).
+
+    Returns:
+        The Dataset; a one-line EdgeDeeplabError for a missing folder or an unknown layout.
+    """
     if on_error not in ("raise", "skip"):
         raise EdgeDeeplabError(f"on_error={on_error!r}: choose 'raise' or 'skip'")
     if str(root) == SYNTHETIC:
@@ -152,11 +161,10 @@ def _checked(name, root, ids, images, masks, labels: LabelConfig, on_error, veri
             continue
         if on_error == "raise":
             raise EdgeDeeplabError(problem)
-        log.warning("skipped %s: %s", ids[index], problem)
+        warn(f"skipped {ids[index]}: {problem}")
         skipped.append((ids[index], problem))
     if skipped:
-        warnings.warn(f"{name}: skipped {len(skipped)} of {len(ids)} samples with problems "
-                      f"(first: {skipped[0][1]})", stacklevel=3)
+        warn(f"{name}: skipped {len(skipped)} of {len(ids)} samples with problems (first: {skipped[0][1]})")
     if not keep:
         raise EdgeDeeplabError(f"{root}: every sample of '{name}' has a problem (first: {skipped[0][1]})")
     plain = verify and plain and labels.is_identity and all(masks[k].suffix.lower() == ".png" for k in keep)

@@ -18,9 +18,6 @@ SeedSequence, never on how many scenes are asked for. Splits draw from disjoint 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Union
@@ -31,6 +28,7 @@ import numpy as np
 from edge_deeplab.data.dataset import ArrayDataset
 from edge_deeplab.data.labels import PERSON_CLASSES
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import staged_folder
 
 DEFAULT_SIZE = 257
 DEFAULT_SEED = 0
@@ -44,7 +42,8 @@ HAIR_COLOURS = np.array([[20, 16, 14], [55, 38, 26], [100, 70, 40], [180, 140, 8
 
 def synthetic_dataset(num_images: int, size: Union[int, tuple] = DEFAULT_SIZE, seed: int = DEFAULT_SEED,
                       split: str = "train") -> ArrayDataset:
-    """`num_images` scenes of `size` (an int for square, or (height, width)) as a Dataset."""
+    """`num_images` scenes of `size` (an int for square, or (height, width)) as a Dataset; the same `seed`
+    and `split` give the same scenes."""
     height, width = _size(size)
     if num_images < 1:
         raise EdgeDeeplabError(f"synthetic dataset: num_images must be at least 1, got {num_images}")
@@ -64,15 +63,19 @@ def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = D
     """Write the scenes as an images/ + masks/ dataset folder; `root` must not exist yet (or be empty).
 
     Written into a temporary folder beside `root` and renamed, so `root` is complete or absent.
+
+    Args:
+        root: the dataset folder to write.
+        n_train, n_val: scenes in the train and val splits.
+        size: an int for square scenes, or (height, width).
+        seed: the same seed writes the same scenes.
     """
     from PIL import Image
 
     root = Path(root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise EdgeDeeplabError(f"{root}: already exists and is not empty; choose a new folder or delete it")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
+    with staged_folder(root) as staging:
         (staging / "images").mkdir()
         (staging / "masks").mkdir()
         for split, count in (("train", n_train), ("val", n_val)):
@@ -85,12 +88,6 @@ def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = D
         (staging / "README.md").write_text(
             f"# Synthetic portrait scenes (edge-deeplab)\n\nwrite_synthetic(n_train={n_train}, n_val={n_val}, "
             f"size={_size(size)}, seed={seed}). masks/*.png: 0 = background, 1 = person.\n")
-        if root.is_dir():
-            root.rmdir()
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return root
 
 

@@ -216,7 +216,8 @@ def summary_rows(installation: Installation) -> list[tuple[str, str]]:
     rows = []
     for model in (installation.gpu, installation.cpu):
         head = ", softmax appended to its logits" if model.head_added else ""
-        rows += [(f"{model.accelerator} model", f"{model.path} ({model.size_bytes / 1e6:.2f} MB, {model.format}{head})"),
+        rows += [(f"{model.accelerator} model",
+                  f"{model.path} ({model.size_bytes / 1e6:.2f} MB, {model.format}{head})"),
                  (f"{model.accelerator} tensors", f"{model.input} -> {model.output}")]
     return rows + [
         ("contract", f"{installation.contract_path}, {installation.models_path}"),

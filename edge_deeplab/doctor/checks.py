@@ -246,7 +246,8 @@ def check_gpu_compile(timeout: float = 300.0) -> Check:
         return Check("GPU gate", item, MISSING, run.no_adapter_reason, INSTALL_HINT)
     measured = run.measured or {}
     if not measured.get("fully_accelerated"):
-        reason = measured.get("error") or ", ".join(f"{op}: {why}" for op, why in run.fallbacks) or "not fully accelerated"
+        reason = (measured.get("error") or ", ".join(f"{op}: {why}" for op, why in run.fallbacks)
+                  or "not fully accelerated")
         return Check("GPU gate", item, PROBLEM, f"{run.adapter}: {reason}",
                      "report it with the model: the shipped model should run whole on the GPU")
     return Check("GPU gate", item, OK, f"fully accelerated on {run.adapter}; max |GPU - CPU| "
@@ -265,7 +266,8 @@ def check_adb(adb_path: Optional[str] = None, timeout: float = 20.0) -> list[Che
     except EdgeDeeplabError as error:
         given = adb_path or os.environ.get("EDGE_DEEPLAB_ADB")
         found, fix = (str(error), "pass the path of a working adb with --adb (or $EDGE_DEEPLAB_ADB)") if given else \
-            ("none on PATH, none bundled by adbutils", "apt-get install adb (or Android platform-tools), or pass --adb PATH")
+            ("none on PATH, none bundled by adbutils",
+             "apt-get install adb (or Android platform-tools), or pass --adb PATH")
         return [Check("phone", "adb client", MISSING, found, fix),
                 Check("phone", "phones attached", MISSING, "no adb client", "install adb first")]
     adb = Adb(path)

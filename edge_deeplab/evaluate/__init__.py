@@ -1,10 +1,11 @@
 """Evaluate segmentation models: what quantization cost, and how a model compares with its peers.
 
-metrics (confusion matrix -> IoU, mIoU, pixel accuracy, frequency-weighted IoU, boundary F),
 runners (a .tflite in LiteRT, a tf_keras model, the peers with their own preprocessing),
-inference (each photo at its own resolution, optional flips and scales), mapping (a model's
-classes onto the dataset's), evaluator (all models over one dataset) and report (table, JSON,
-Markdown, HTML). `edge-deeplab evaluate` is the command; `evaluate()` the same from Python.
+inference (each photo at its own resolution, optional flips and scales), refine (the dense CRF),
+mapping (a model's classes onto the dataset's), evaluator (all models over one dataset, scored with
+edge_deeplab.metrics: IoU, mIoU, boundary F) and report (table, JSON, Markdown, HTML); quant_report
+(what int8 costs per layer) and relabel (masks disputed by a teacher). `edge-deeplab evaluate` is the
+command; `evaluate()` the same from Python.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports 
 
 
 def open_eval_dataset(root, split: str = "val"):
-    """The dataset reader of edge_deeplab.data (images with masks, class names)."""
+    """The `split` of the dataset folder `root` (or "synthetic"), through edge_deeplab.data's reader (images
+    with masks, class names); a one-line error for a missing folder."""
     from pathlib import Path
 
     from edge_deeplab.errors import EdgeDeeplabError
@@ -26,10 +28,18 @@ def open_eval_dataset(root, split: str = "val"):
 
 
 def evaluate(models, data, split: str = "val", config=None, threads: int = 2, progress: bool = True):
-    """Evaluate `models` ('peer:NAME', .tflite paths, saved Keras models, or runners) on a dataset.
+    """Evaluate `models` on a dataset.
 
-    `data` is a dataset folder or an already opened dataset. Returns an Evaluation (result JSON +
-    overlays); write it with edge_deeplab.evaluate.report.write_reports.
+    Args:
+        models: 'peer:NAME', 'preset:NAME', .tflite paths, saved Keras models, or runners.
+        data: a dataset folder or an already opened dataset.
+        split: the split scored.
+        config: an EvalConfig (scales, flips, refinement, overlays, limit, reference), or None for its defaults.
+        threads: LiteRT CPU threads.
+        progress: a progress bar on a terminal.
+
+    Returns:
+        An Evaluation (result JSON + overlays); write it with edge_deeplab.evaluate.report.write_reports.
     """
     from pathlib import Path
 

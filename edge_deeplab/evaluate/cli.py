@@ -124,15 +124,15 @@ def _counts(text: str) -> tuple:
 @progress_option()
 def quant_report(model, data, split, calibration_images, debug_images, top, selective, keep_float, limit, gpu_check,
                  output, json_path, progress):
-    """Per-layer int8 quantization damage of a saved MODEL folder (TensorFlow's QuantizationDebugger),
-    and selective quantization: size, ops, GPU gate and mIoU with the most damaged layers left float."""
-    from pathlib import Path
-
+    """Per-layer int8 quantization damage of a saved MODEL folder or preset:NAME (TensorFlow's
+    QuantizationDebugger), and selective quantization: size, ops, GPU gate and mIoU with the most damaged
+    layers left float."""
     from edge_deeplab.calibration.debugger import format_report
     from edge_deeplab.calibration.selective import format_selective
     from edge_deeplab.evaluate.quant_report import quant_report as run
+    from edge_deeplab.presets import resolve
 
-    if not Path(model).exists():
+    if not resolve(model, "keras").exists():
         raise EdgeDeeplabError(f"{model}: model folder not found; give a folder written by `edge-deeplab train`")
     if calibration_images < 1:
         raise EdgeDeeplabError("--calibration-images must be at least 1")

@@ -15,20 +15,34 @@ from edge_deeplab.evaluate import evaluate
 from edge_deeplab.evaluate.evaluator import EvalConfig
 from edge_deeplab.evaluate.runners import TfliteRunner
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
+from edge_deeplab.presets import model_name
+from edge_deeplab.progress import say
 
 
 def quant_report(model_path, data, split: str = "val", num_calibration: int = 100, top: int = 10,
                  ks: Sequence[int] = DEFAULT_KS, keep_float: Sequence[str] = (), output_dir=None,
                  debug_images: Optional[int] = None, limit: Optional[int] = None, gpu_check: bool = False,
-                 seed: int = 0, progress: bool = True, log=print) -> dict:
+                 seed: int = 0, progress: bool = True, log=say) -> dict:
     """The per-layer report and the selective-quantization table for a saved model folder.
 
     Calibration images come from the dataset's train split (as `edge-deeplab export` takes them); mIoU
     is measured on `split`. The .tflite files and quant_report.json go to `output_dir` (kept), or to a
     temporary folder (removed). `gpu_check` also compiles each model with LiteRT's GPU accelerator.
+
+    Args:
+        model_path: a saved model folder or preset:NAME.
+        data: the dataset folder (calibration from its train split, mIoU on `split`).
+        num_calibration: representative images to calibrate int8 and run the debug model on.
+        top: the most damaged layers reported.
+        ks: numbers of most damaged layers kept in float, one selective model each (0: full int8).
+        keep_float: also a model with these layers in float (Keras layer names or TFLite op types).
+        debug_images: run the debug model on only the first N calibration images (None: all).
+        limit: score on only the first N images of `split` (None: all).
+        seed: of the calibration images' choice. progress: progress bars on a terminal.
+        log: receives progress messages, one line each.
     """
     from edge_deeplab.calibration.debugger import analyse
-    from edge_deeplab.calibration.selective import resolve_layers, selective_model
+    from edge_deeplab.calibration.selective import selective_model
     from edge_deeplab.litert.flatbuffer import embed_contract
     from edge_deeplab.evaluate import open_eval_dataset
     from edge_deeplab.model.saving import read_model_json
@@ -47,25 +61,14 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
     debugger, report, _, _, contract = analyse(model_path, data, top=top, num_images=num_calibration, seed=seed,
                                                debug_images=debug_images)
     seconds = {"calibrate_and_debug": time.perf_counter() - started}
-    folder, temporary = (Path(output_dir), False) if output_dir else (Path(tempfile.mkdtemp(prefix="quant-report-")),
-                                                                     True)
+    temporary = not output_dir
+    folder = Path(tempfile.mkdtemp(prefix="quant-report-")) if temporary else Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = Path(model_path).name
+    name = model_name(model_path)
     try:
-        variants = [("float", [], [], None)]
-        for k in ks:
-            chosen = report.most_damaged(k)
-            variants.append(("int8" if k == 0 else f"int8 + {k} float", [r.tensor_name for r in chosen], [],
-                             [r.layer for r in chosen]))
-        if keep_float:
-            nodes, ops = resolve_layers(report, keep_float)
-            variants.append(("int8 + given float", nodes, ops, list(keep_float)))
-        if 0 not in ks:  # the deltas are taken against full int8
-            variants.insert(1, ("int8", [], [], []))
-
         results = []
         started = time.perf_counter()
-        for label, nodes, ops, kept in variants:
+        for label, nodes, ops, kept in _variants(report, ks, keep_float):
             log(f"converting {label} ...")
             # The float reference is the debugger's calibrated model: the very float graph the quantizer
             # starts from (same ops and outputs as the fp32 export, plus a few kB of min/max statistics),
@@ -96,6 +99,25 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
     finally:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _variants(report, ks, keep_float) -> list[tuple]:
+    """(label, tensor names kept float, op types kept float, what the user named) of each model measured:
+    float, full int8 (the deltas are taken against it), int8 with the k most damaged layers float, and
+    int8 with the layers given."""
+    from edge_deeplab.calibration.selective import resolve_layers
+
+    variants = [("float", [], [], None)]
+    for k in ks:
+        chosen = report.most_damaged(k)
+        variants.append(("int8" if k == 0 else f"int8 + {k} float", [r.tensor_name for r in chosen], [],
+                         [r.layer for r in chosen]))
+    if keep_float:
+        nodes, ops = resolve_layers(report, keep_float)
+        variants.append(("int8 + given float", nodes, ops, list(keep_float)))
+    if 0 not in ks:
+        variants.insert(1, ("int8", [], [], []))
+    return variants
 
 
 def _slug(label: str) -> str:

@@ -13,21 +13,21 @@ evaluator's, hence this module's place in the data flow.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from edge_deeplab.contract import IGNORE_LABEL
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import write_bytes, write_json
+from edge_deeplab.io import staged_folder, write_bytes, write_json
 
 
 def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: str = "train",
                     progress=None) -> dict:
     """Write a copy of the images/ + masks/ dataset `data` to `output` in which, on `split`, every
     background pixel that `teacher` calls person with probability >= threshold is ignored (255).
-    Images are linked, not copied. Returns the manifest (also output/relabel.json)."""
+    Images are linked, not copied. progress(done, total), when given, is called after each image. Returns
+    the manifest (also output/relabel.json)."""
     from edge_deeplab.data import open_dataset
     from edge_deeplab.evaluate.runners import open_runner
 
@@ -43,18 +43,9 @@ def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: s
     if person is None:
         raise EdgeDeeplabError(f"{teacher}: the teacher has no 'person' class")
     dataset = open_dataset(data, split)
-    # Built in a hidden sibling and renamed at the end: a failure or a kill leaves no half dataset.
-    final, output = output, output.with_name(f".{output.name}.partial")
-    shutil.rmtree(output, ignore_errors=True)
-    try:
-        manifest = _write_relabelled(data, dataset, runner, person, output, teacher, threshold, split, progress)
-        if final.exists():
-            final.rmdir()  # checked empty above
-        output.rename(final)
-    except BaseException:
-        shutil.rmtree(output, ignore_errors=True)
-        raise
-    return manifest
+    # A failure or a kill leaves no half dataset.
+    with staged_folder(output) as staging:
+        return _write_relabelled(data, dataset, runner, person, staging, teacher, threshold, split, progress)
 
 
 def _write_relabelled(data, dataset, runner, person, output, teacher, threshold, split, progress) -> dict:
@@ -85,7 +76,8 @@ def _write_relabelled(data, dataset, runner, person, output, teacher, threshold,
     for extra in ("train.txt", "val.txt", "labels.json", "LICENSE"):
         if (data / extra).is_file():
             write_bytes(output / extra, (data / extra).read_bytes())
-    manifest = {"source": str(data), "teacher": getattr(runner, "name", str(teacher)), "threshold": threshold, "split": split,
+    manifest = {"source": str(data), "teacher": getattr(runner, "name", str(teacher)), "threshold": threshold,
+                "split": split,
                 "images": len(dataset), "ignored_pixels": ignored,
                 "ignored_fraction": ignored / max(labelled, 1)}
     write_json(output / "relabel.json", manifest)

@@ -15,6 +15,7 @@ import numpy as np
 
 from edge_deeplab.contract import IGNORE_LABEL
 from edge_deeplab.io import write_text
+from edge_deeplab.tables import markdown_table, text_table
 
 OVERLAY_MAX_SIDE = 320
 # Overlay colours (RGB): correct foreground, predicted where the truth says otherwise, missed, unlabelled.
@@ -61,12 +62,9 @@ def _cell(key: str, value) -> str:
 
 
 def render_table(result: dict) -> str:
-    rows = [[heading for _, heading in TABLE_COLUMNS]]
-    rows += [[_cell(key, row.get(key)) for key, _ in TABLE_COLUMNS] for row in table_rows(result)]
-    widths = [max(len(line[i]) for line in rows) for i in range(len(TABLE_COLUMNS))]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    """The evaluation as a plain-text table, a row per model."""
+    return text_table([heading for _, heading in TABLE_COLUMNS],
+                      [[_cell(key, row.get(key)) for key, _ in TABLE_COLUMNS] for row in table_rows(result)])
 
 
 def _notes(result: dict) -> list[str]:
@@ -91,24 +89,20 @@ def _refinement(settings: dict) -> str:
 
 
 def render_markdown(result: dict) -> str:
-    rows = table_rows(result)
-    lines = ["# Evaluation", "", "| " + " | ".join(h for _, h in TABLE_COLUMNS) + " |",
-             "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"]
-    lines += ["| " + " | ".join(_cell(k, row.get(k)) for k, _ in TABLE_COLUMNS) + " |" for row in rows]
+    classes = result["dataset"]["class_names"]
+    lines = ["# Evaluation", "", markdown_table([h for _, h in TABLE_COLUMNS], [
+        [_cell(k, row.get(k)) for k, _ in TABLE_COLUMNS] for row in table_rows(result)])]
     lines += [""] + [f"- {note}" for note in _notes(result)]
-    lines += ["", "## Per class IoU %", "", "| model | " + " | ".join(result["dataset"]["class_names"]) + " |",
-              "|---|" + "|".join("---" for _ in result["dataset"]["class_names"]) + "|"]
-    for model in result["models"]:
-        values = model["metrics"]["per_class_IoU"]
-        lines.append(f"| {model['name']} | " + " | ".join(
-            _cell("", None if values[c] is None else 100 * values[c]) for c in result["dataset"]["class_names"]) + " |")
-    lines += ["", "## Other metrics %", "", "| model | pixel accuracy | frequency-weighted IoU | person boundary F |"
-              " image ms (median) |", "|---|---|---|---|---|"]
-    for model in result["models"]:
-        m = model["metrics"]
-        lines.append("| " + " | ".join([model["name"]] + [
-            _cell("", None if m[k] is None else 100 * m[k]) for k in ("pixel_accuracy", "fw_IoU", "person_boundary_F")]
-            + [_cell("", model["latency_ms"]["image_median"])]) + " |")
+    lines += ["", "## Per class IoU %", "", markdown_table(["model", *classes], [
+        [model["name"], *(_cell("", None if model["metrics"]["per_class_IoU"][c] is None
+                                else 100 * model["metrics"]["per_class_IoU"][c]) for c in classes)]
+        for model in result["models"]])]
+    other = ("pixel_accuracy", "fw_IoU", "person_boundary_F")
+    lines += ["", "## Other metrics %", "", markdown_table(
+        ["model", "pixel accuracy", "frequency-weighted IoU", "person boundary F", "image ms (median)"],
+        [[model["name"], *(_cell("", None if model["metrics"][k] is None else 100 * model["metrics"][k])
+                           for k in other), _cell("", model["latency_ms"]["image_median"])]
+         for model in result["models"]])]
     return "\n".join(lines) + "\n"
 
 
@@ -185,7 +179,8 @@ def difference_jpeg(rgb: np.ndarray, reference: np.ndarray, prediction: np.ndarr
     import cv2
 
     blended = rgb.astype(np.float32) * 0.6
-    for where, colour in (((prediction != 0) & (reference == 0), ADDED), ((prediction == 0) & (reference != 0), DROPPED),
+    for where, colour in (((prediction != 0) & (reference == 0), ADDED),
+                          ((prediction == 0) & (reference != 0), DROPPED),
                           ((prediction != 0) & (reference != 0) & (prediction != reference), SWAPPED)):
         blended[where] = colour
     blended = blended.astype(np.uint8)

@@ -29,7 +29,7 @@ from edge_deeplab.contract import ModelContract
 from edge_deeplab.litert.flatbuffer import load_tflite_bytes, metadata_buffer, set_metadata_buffer
 from edge_deeplab.errors import EdgeDeeplabError
 
-from .metadata_schema import IDENTIFIER as METADATA_IDENTIFIER, has_identifier, read_metadata, write_metadata
+from .metadata_schema import has_identifier, read_metadata, write_metadata
 
 #: Name of the Model.metadata entry that holds the standard metadata (MetadataPopulator.METADATA_FIELD_NAME).
 METADATA_NAME = "TFLITE_METADATA"

@@ -82,8 +82,8 @@ def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth
 def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.9,
                           divisible_by=8):
     """Backbone features at output_stride and the stride-4 low-level features for the decoder."""
-    x = tf_keras.layers.Conv2D(make_divisible(STEM_FILTERS * depth_multiplier, divisible_by), 3, strides=2, padding="same",
-                               use_bias=False, name="Conv1")(inputs)
+    x = tf_keras.layers.Conv2D(make_divisible(STEM_FILTERS * depth_multiplier, divisible_by), 3, strides=2,
+                               padding="same", use_bias=False, name="Conv1")(inputs)
     x = tf_keras.layers.BatchNormalization(epsilon=1e-3, momentum=momentum, name="bn_Conv1")(x)
     x = tf_keras.layers.ReLU(6.0, name="Conv1_relu")(x)
     low_level = None

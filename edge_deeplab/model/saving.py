@@ -7,15 +7,16 @@ output stride 16 and evaluate at 8), and a QAT model can be rebuilt around them
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from edge_deeplab import presets
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import staged_folder
 from edge_deeplab.model.config import DeepLabConfig
+from edge_deeplab.settings import read_json_object
 
 MODEL_JSON, WEIGHTS_H5 = "model.json", "weights.h5"
 FORMAT = "edge-deeplab-model"
@@ -49,56 +50,63 @@ def check_model_output(directory) -> Path:
 
 def _written_by_us(document_path: Path) -> bool:
     try:
-        document = json.loads(document_path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
+        document = read_json_object(document_path, "model description", "a model's config and contract")
+    except (OSError, EdgeDeeplabError):
         return False
-    return isinstance(document, dict) and document.get("format") == FORMAT
+    return document.get("format") == FORMAT
 
 
 def save_model(model, config: DeepLabConfig, contract: ModelContract, directory, extra=None) -> Path:
-    """Write atomically: a killed save leaves the previous folder (or none), never half of one. An existing
-    folder is replaced only when it is a model folder (check_model_output)."""
+    """Save a model as a folder (model.json + weights.h5), atomically: a killed save leaves the previous
+    folder (or none), never half of one. An existing folder is replaced only when it is a model folder
+    (check_model_output).
+
+    Args:
+        model: the tf_keras model (its weights are saved).
+        config: the DeepLabConfig it was built from (load_model rebuilds it from that).
+        contract: its ModelContract (labels, input size, normalisation, output).
+        directory: the model folder to write.
+        extra: more entries for model.json (e.g. the epoch and val mIoU of a training run).
+
+    Returns:
+        The folder.
+    """
     directory = check_model_output(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
+    with staged_folder(directory, replace=True) as staging:
         model.save_weights(str(staging / WEIGHTS_H5))
         document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
-                    "contract": json.loads(contract.to_json()), **(extra or {})}
+                    "contract": contract.to_dict(), **(extra or {})}
         (staging / MODEL_JSON).write_text(json.dumps(document, indent=2, sort_keys=True))
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-            os.replace(staging, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return directory
 
 
 def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
-    path = Path(path)
+    """The config, the contract and the whole model.json of a saved model folder (or of `preset:NAME`).
+
+    Args:
+        path: a model folder, its model.json, or `preset:NAME` (edge_deeplab.presets.resolve).
+
+    Returns:
+        (DeepLabConfig, ModelContract, the model.json document); a one-line EdgeDeeplabError when the
+        folder is not a model folder or its model.json is damaged.
+    """
+    path = presets.resolve(path, "keras")
     directory = path.parent if path.name == MODEL_JSON else path
     document_path = directory / MODEL_JSON
     if not document_path.is_file():
         raise EdgeDeeplabError(f"{path} is not an edge-deeplab model folder (no {MODEL_JSON}): give the folder "
                                "written by `edge-deeplab train` or `save_model`")
-    try:
-        document = json.loads(document_path.read_text())
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(f"format is {document.get('format') if isinstance(document, dict) else None!r}")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description ({error})") from None
+    document = read_json_object(document_path, "model description", "an edge-deeplab model's config and contract",
+                                fix="restore the model.json written with weights.h5, or save the model again")
+    if document.get("format") != FORMAT:
+        raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description (format is "
+                               f"{document.get('format')!r})")
     for key, what in (("config", "the DeepLabConfig"), ("contract", "the preprocessing contract")):
         if not isinstance(document.get(key), dict):
             raise EdgeDeeplabError(f"{document_path} has no {key!r} object ({what} the weights were saved with): "
                                    "restore the model.json written with weights.h5, or save the model again")
     config = DeepLabConfig.from_dict(document["config"], source=str(document_path))
-    contract = ModelContract.from_json(json.dumps(document["contract"]), source=str(document_path))
+    contract = ModelContract.from_dict(document["contract"], source=str(document_path))
     if len(contract.labels) != config.num_classes:
         raise EdgeDeeplabError(f"{document_path}: num_classes is {config.num_classes} but the contract names "
                                f"{len(contract.labels)} labels; restore the model.json written with the weights")
@@ -108,9 +116,16 @@ def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
 def load_model(path, batch_size=None, **config_changes):
     """(tf_keras.Model, ModelContract) from a saved folder, optionally at another output_stride or
     input_size: the weights are the same because an atrous convolution has exactly the parameters
-    of a plain one."""
+    of a plain one.
+
+    Args:
+        path: a saved model folder (or its model.json), or `preset:NAME` (edge_deeplab.presets.resolve).
+        batch_size: a fixed batch size for the model's input, or None (any).
+        **config_changes: DeepLabConfig fields to change, e.g. output_stride=8 or input_size=(513, 513).
+    """
+    path = presets.resolve(path, "keras")
     config, contract, document = read_model_json(path)
-    directory = Path(path).parent if Path(path).name == MODEL_JSON else Path(path)
+    directory = path.parent if path.name == MODEL_JSON else path
     if config_changes:
         config = config.replace(**config_changes)
         if "input_size" in config_changes:
@@ -138,3 +153,65 @@ def load_model(path, batch_size=None, **config_changes):
                                "written together, or save or train the model again") from None
     model.deeplab_config = config
     return model, contract
+
+
+@dataclasses.dataclass
+class InitReport:
+    """Which layers of a new model took their weights from a saved one (same name, same shapes)."""
+    source: str
+    matched: list         # layer names copied
+    new: list             # our layers with weights that kept their fresh initialisation
+    mismatched: list      # (name, our shapes, saved shapes): same name, other shapes (e.g. other classes)
+    unused: list          # saved layers with no namesake here
+
+    def __str__(self):
+        new = ", ".join(self.new + [name for name, _, _ in self.mismatched]) or "none"
+        unused = f"; unused in the source: {', '.join(self.unused)}" if self.unused else ""
+        return (f"initialised from {self.source}: {len(self.matched)} layers copied, "
+                f"{len(self.new) + len(self.mismatched)} new ({new}){unused}")
+
+
+def load_matching_weights(model, folder) -> InitReport:
+    """Copy into `model` every layer of a saved model folder whose name and weight shapes match.
+
+    The way to start a model from another of a different head: a v3+ from an imported v3 takes the
+    backbone, the ASPP and (with the same classes) the logits, while its decoder starts fresh.
+
+    Args:
+        model: the tf_keras model to copy into (changed in place).
+        folder: a saved model folder or `preset:NAME`.
+
+    Returns:
+        An InitReport naming the layers copied, new, of another shape, and unused in the source.
+    """
+    import h5py
+    import numpy as np
+
+    read_model_json(folder)  # a one-line error unless it is a model folder
+    path = presets.resolve(folder, "keras") / WEIGHTS_H5
+    if not path.is_file():
+        raise EdgeDeeplabError(f"{path} is missing: the model folder is incomplete; save or train it again")
+    with h5py.File(path, "r") as handle:
+        group = handle["model_weights"] if "model_weights" in handle else handle
+        saved = {}
+        for name in group.attrs["layer_names"]:
+            name = name.decode() if isinstance(name, bytes) else name
+            names = [n.decode() if isinstance(n, bytes) else n for n in group[name].attrs["weight_names"]]
+            if names:
+                saved[name] = [np.asarray(group[name][n]) for n in names]
+    matched, new, mismatched = [], [], []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        values = saved.get(layer.name)
+        if values is None:
+            new.append(layer.name)
+            continue
+        ours = [tuple(w.shape) for w in layer.weights]
+        if [v.shape for v in values] != ours:
+            mismatched.append((layer.name, ours, [v.shape for v in values]))
+            continue
+        layer.set_weights(values)
+        matched.append(layer.name)
+    used = set(matched) | {name for name, _, _ in mismatched}
+    return InitReport(str(folder), matched, new, mismatched, [name for name in saved if name not in used])

@@ -105,6 +105,9 @@ class PipelineConfig:
 
 def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
                  progress: bool = True) -> dict:
+    """Run every stage of `config` (train, QAT, export and GPU gates, evaluate, benchmark, report) into
+    config.output, skipping stages whose inputs are unchanged; `log` takes the messages, `progress` shows
+    bars. Returns the report (also report.json, .md and .html), with each gate's verdict."""
     from edge_deeplab.data import open_dataset
 
     out = check_writable_output(config.output)  # before the data is read or anything is trained
@@ -235,8 +238,10 @@ def _history_beside(model_folder) -> Optional[str]:
     return str(history) if history.is_file() else None
 
 
-def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, labels, log, progress, **kwargs):
+def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, labels, log, progress, **spec):
+    """Train in run_dir (`spec`: the other TrainSpec fields), resuming when its inputs are the same as last time."""
     from edge_deeplab.train.loop import train
+    from edge_deeplab.train.spec import TrainSpec
 
     marker = run_dir / ".pipeline-fingerprint"
     resume = (run_dir / "run.json").is_file() and marker.is_file() and marker.read_text() == print_
@@ -247,8 +252,9 @@ def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, l
     write_text(marker, print_)
     if resume:
         log(f"  resuming {run_dir} from its last checkpoint")
-    train(data, run_dir, model_config, train_config, resume=resume, labels_config=labels, progress=progress,
-          log=lambda line: log("  " + line), **({} if resume else kwargs))
+    # On resume the run's own spec (run.json) replaces this one but for the epochs.
+    train(TrainSpec(data, model_config, train_config, labels_config=labels, **spec), run_dir, resume=resume,
+          progress=progress, log=lambda line: log("  " + line))
     return Trained(model=str(run_dir / "best"), history=str(run_dir / "history.json"))
 
 

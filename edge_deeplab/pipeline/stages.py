@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.io import write_json
+from edge_deeplab.settings import read_json_object
 
 STAGES_JSON = "stages.json"
 
@@ -35,22 +36,32 @@ def files_signature(*paths) -> list:
 
 
 class StageStore:
+    """stages.json in a pipeline's output: each finished stage with the fingerprint of its inputs, its
+    outputs and files, so that a rerun skips what has not changed.
+
+    Args:
+        root: the pipeline's output folder.
+    """
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self.path = self.root / STAGES_JSON
-        self.records = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.records = read_json_object(self.path, "pipeline stage record", "the finished stages", fix="delete it to "
+                                        "run every stage again") if self.path.is_file() else {}
 
-    def done(self, name: str, print_: str) -> Optional[dict]:
-        """The outputs of `name` if it finished with this fingerprint and its files are still there."""
+    def done(self, name: str, inputs_fingerprint: str) -> Optional[dict]:
+        """The outputs of `name` if it finished with this fingerprint of its inputs and its files are still
+        there."""
         record = self.records.get(name)
-        if record is None or record["fingerprint"] != print_:
+        if record is None or record["fingerprint"] != inputs_fingerprint:
             return None
         if not all(Path(p).exists() for p in record.get("files", [])):
             return None
         return record["outputs"]
 
-    def record(self, name: str, print_: str, outputs: dict, files=()) -> None:
-        self.records[name] = {"fingerprint": print_, "outputs": outputs, "files": [str(f) for f in files],
+    def record(self, name: str, inputs_fingerprint: str, outputs: dict, files=()) -> None:
+        """Record that `name` finished with this fingerprint of its inputs, its outputs and its files."""
+        self.records[name] = {"fingerprint": inputs_fingerprint, "outputs": outputs, "files": [str(f) for f in files],
                               "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         self.root.mkdir(parents=True, exist_ok=True)
         write_json(self.path, self.records, sort_keys=True)

@@ -17,16 +17,34 @@ KINDS = {"keras": "keras", "int8": "int8.tflite", "fp16": "fp16.tflite"}
 
 
 def is_preset(spec) -> bool:
+    """Whether a model spec names a preset (`preset:NAME[:KIND]`)."""
     return str(spec).startswith(PRESET_PREFIX)
 
 
+def model_name(spec) -> str:
+    """What files made from the model `spec` are named after: a preset's name, or the model file or folder's
+    name."""
+    if is_preset(spec):
+        return str(spec)[len(PRESET_PREFIX):].partition(":")[0]
+    return Path(spec).name
+
+
 def available() -> list[str]:
+    """The names of the presets installed with the package."""
     return sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "keras" / "model.json").is_file())
 
 
 def resolve(spec, kind: str = "keras") -> Path:
-    """`preset:NAME[:KIND]` -> the path of its KIND (keras, int8, fp16; `kind` where the spec names none);
-    any other spec is returned as a Path."""
+    """The one resolver of model names: every loader of a model calls it, so `preset:NAME` works wherever
+    a model is taken (keras-hub's from_preset).
+
+    Args:
+        spec: `preset:NAME[:KIND]`, or any other model spec (a path), returned as a Path.
+        kind: keras, int8 or fp16: what the loader reads, where the spec names none.
+
+    Returns:
+        The path of the preset's KIND; a one-line EdgeDeeplabError for an unknown preset or kind.
+    """
     if not is_preset(spec):
         return Path(spec)
     name, _, named_kind = str(spec)[len(PRESET_PREFIX):].partition(":")

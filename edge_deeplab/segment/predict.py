@@ -57,7 +57,7 @@ class Segmentation:
 
 def open_model(model, threads: int = 2):
     """A model spec (a .tflite, a saved Keras folder, preset:NAME, peer:NAME) -> a runner that `predict`
-    takes; a runner is returned unchanged."""
+    takes, running on `threads` CPU threads; a runner is returned unchanged."""
     if hasattr(model, "forward") and hasattr(model, "contract"):
         return model
     from edge_deeplab.evaluate.runners import open_runner

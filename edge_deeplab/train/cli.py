@@ -160,6 +160,7 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     import dataclasses
 
     from edge_deeplab.train.loop import train as run_training
+    from edge_deeplab.train.spec import TrainSpec
 
     model_section, train_section, labels_from_file = _read_config_file(config_file)
     train_names = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -189,10 +190,11 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
             classes = open_mix(data, "train", labels_config=labels_config, verify=False).class_names
             model_section = {**model_section, "num_classes": len(classes)}
         model_config = config_from_options(base=model_section, **model_options)
-    result = run_training(data, output, model_config, train_config if not resume or train_options else None,
-                          val_data=val_data, backbone_weights=backbone_weights, resume=resume,
-                          init_from=init_from if not resume else None, teacher=teacher if not resume else None,
-                          labels_config=labels_config, on_error="skip" if skip_bad_samples else "raise",
-                          cpu_replicas=cpu_replicas, deterministic=deterministic, progress=progress, log=click.echo)
+    spec = TrainSpec(data, model_config, train_config if not resume or train_options else None, val_data=val_data,
+                     labels_config=labels_config, backbone_weights=backbone_weights,
+                     init_from=init_from if not resume else None, teacher=teacher if not resume else None,
+                     on_error="skip" if skip_bad_samples else "raise", cpu_replicas=cpu_replicas,
+                     deterministic=deterministic)
+    result = run_training(spec, output, resume=resume, progress=progress, log=click.echo)
     click.echo(f"best val mIoU {result['best_val_miou']:.4f}; models in {Path(output) / 'best'} and "
                f"{Path(output) / 'last'}")

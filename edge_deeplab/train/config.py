@@ -49,14 +49,15 @@ class TrainConfig(Settings, AugmentKnobs):
     norm and biases are exempt. loss: cross-entropy ignoring label 255, optionally plus a Dice or
     Lovasz-softmax term (region losses suited to binary person masks), weighted by aux_loss_weight.
     seed: data order, augmentation and initialisation. strategy: tf.distribute strategy.
-    checkpoint_every_steps: a checkpoint every N steps as well as each epoch (0: epochs only).
+    checkpoint_every_steps: a checkpoint every N steps as well as each epoch (0: epochs only). cache: keep the
+    decoded images in memory after the first epoch.
     min_scale, max_scale: the range of random rescaling (0.5 to 2.0 in the papers). augment: False
     trains on the plain images (no rescaling, flips or colour jitter), e.g. to check that a model fits.
     resize_to_input: resize each image to the model input before the random scale, as inference
     resizes the whole frame: a phone photo shows a person at the scale the model will see.
     Beyond one dataset's framing (edge_deeplab.data.pipeline.Augmentation says how each works; all
     off by default): edge_crop (probability of a crop through an object), copy_paste (max objects
-    pasted per image, Simple Copy-Paste) with copy_paste_min_scale/max_scale (object height / crop),
+    pasted per image, Simple Copy-Paste) with copy_paste_min_scale and copy_paste_max_scale (object height / crop),
     copy_paste_background (probability of a plain/noise background under the pasted objects),
     copy_paste_edge_blur (sigma px), color_jitter (strength of the colour jitter, 1 = the default
     brightness 0.1, contrast 0.15, saturation 0.15, hue 0.02), blur (probability), noise (max std /
@@ -174,7 +175,7 @@ class TrainConfig(Settings, AugmentKnobs):
 #: stage both start from here. SGD, no warm-up of the rate, 1 epoch at 0.0005; activation ranges start
 #: from the float activations on the 100 representative images int8 export calibrates on; batch norm
 #: updates for a quarter epoch, then its statistics freeze (TF-DeepLab / whitepaper recipe).
-#: Chosen by benchmarks/qat_sweep.py on the synthetic default (results/qat_sweep.md): QAT-int8 86.02
+#: Chosen by benchmarks/qat_sweep.py on the synthetic default (benchmarks/results/qat_sweep.md): QAT-int8 86.02
 #: mIoU vs float 85.59 and post-training int8 85.73; without the freeze (lr 0.0005, 1 epoch) 85.19.
 #: The recipe before (2 epochs at 0.002, no freeze, tfmot's [-6, 6] start) lost 0.57-3 points there.
 #: Both also distil from the float model (distill_weight 1; `qat --no-distill` turns it off): QAT of

@@ -16,10 +16,8 @@ def load_teacher(spec, model_config, contract, log):
     size (its weights do not depend on it), after checking it speaks the student's classes and input
     normalisation."""
     from edge_deeplab.model.saving import load_model, read_model_json
-    from edge_deeplab.presets import resolve
 
-    folder = resolve(spec, "keras")
-    teacher_config, teacher_contract, document = read_model_json(folder)
+    teacher_config, teacher_contract, document = read_model_json(spec)
     if document.get("quantization") == "qat":
         raise EdgeDeeplabError(f"{spec}: the teacher is a QAT model; distil from its float model")
     if list(teacher_contract.labels) != list(contract.labels):
@@ -31,7 +29,7 @@ def load_teacher(spec, model_config, contract, log):
         raise EdgeDeeplabError(f"{spec}: the teacher normalises its input with mean {list(teacher_contract.mean)} "
                                f"and std {list(teacher_contract.std)}, the student with {list(contract.mean)} and "
                                f"{list(contract.std)}: both must see the same pixels")
-    teacher, _ = load_model(folder, input_size=tuple(model_config.input_size))
+    teacher, _ = load_model(spec, input_size=tuple(model_config.input_size))
     teacher.trainable = False
     log(f"distilling from {spec}: DeepLab {'v3+' if teacher_config.use_decoder else 'v3'}, output stride "
         f"{teacher_config.output_stride}, width {teacher_config.depth_multiplier:g}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_error
+from edge_deeplab.settings import read_json_object
+from edge_deeplab.train.config import TrainConfig
+from edge_deeplab.train.spec import TrainSpec, resumed_spec
 
 RUN_JSON, HISTORY_JSON, LOCK = "run.json", "history.json", ".lock"
 
@@ -54,11 +56,11 @@ def run_lock(output: Path):
 
 
 def locked_run(train):
-    """train(data, output, ...) with the run folder locked (run_lock) while it runs."""
+    """train(spec, output, ...) with the run folder locked (run_lock) while it runs."""
     @functools.wraps(train)
-    def locked(data, output, *args, **kwargs):
+    def locked(spec, output, *args, **kwargs):
         with run_lock(check_writable_output(output)):
-            return train(data, output, *args, **kwargs)
+            return train(spec, output, *args, **kwargs)
     return locked
 
 
@@ -67,8 +69,9 @@ def read_run(output) -> dict:
     run_path = Path(output) / RUN_JSON
     if not run_path.is_file():
         raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
+    run = read_json_object(run_path, "training run", "the options the run was started with",
+                           fix="start the run again without --resume in a new --output")
     try:
-        run = json.loads(run_path.read_text())
         for key in ("model", "train", "data"):
             if not isinstance(run[key], dict):
                 raise TypeError(f"{key!r} is not an object")
@@ -115,3 +118,34 @@ def newest_intact_checkpoint(output: Path, log) -> Optional[str]:
             reason = " ".join(str(error).split())[:120] or type(error).__name__
             log(f"warning: checkpoint {Path(prefix).name} is damaged ({reason}); trying the previous one")
     return None
+
+
+def open_run_folder(spec: TrainSpec, output: Path, resume: bool, log):
+    """Open the run folder for train(): (spec, checkpoint to restore or None, the batch norm the first start
+    froze or None). On resume the spec is the one run.json recorded; a first start refuses a folder that
+    holds another run's results, and decides the training config and the init_from model's config."""
+    run_path = output / RUN_JSON
+    if resume:
+        run = read_run(output)
+        spec = resumed_spec(spec, run, str(run_path))
+        restore_from = newest_intact_checkpoint(output, log)
+        if restore_from is None:
+            refuse_restart_over_results(output)
+            what = "no intact checkpoint" if checkpoint_prefixes(output) else \
+                "no checkpoint (it stopped before its first one)"
+            log(f"{output} holds {what}: starting the run from scratch with its saved options")
+        else:
+            spec = spec.replace(backbone_weights=None)  # the checkpoint holds every weight
+        return spec, restore_from, run.get("frozen_batch_norm", [])
+    if run_path.is_file():
+        if checkpoint_prefixes(output):
+            raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or "
+                                   "choose another --output")
+        refuse_restart_over_results(output)
+        log(f"{output} holds a run with no checkpoint (it stopped before its first one): starting it again")
+    spec = spec.replace(train_config=spec.train_config or TrainConfig())
+    if spec.init_from is not None and spec.model_config is None:
+        from edge_deeplab.model.saving import read_model_json
+
+        spec = spec.replace(model_config=read_model_json(spec.init_from)[0])
+    return spec, None, None

@@ -44,8 +44,6 @@ def make_optimizer(config: TrainConfig, total_steps: int, steps_per_epoch: int):
     return optimizer
 
 
-
-
 def freezable_batch_norm(model, pretrained: set) -> list:
     """The batch-norm layers that came with pretrained weights (backbone file or --init-from)."""
     import tf_keras
@@ -129,3 +127,43 @@ class QatBatchNormFreeze:
         self.frozen = True
         self.log(f"batch norm frozen at step {step}: {count} layers keep their moving statistics from here on")
         return True
+
+
+class TrainStep:
+    """The traced optimisation step of a prepared model (train/prepare.py), traced again when QAT's
+    batch-norm freeze comes (batch norm then calls itself in inference mode); TFLite teachers run between
+    the steps, on the batch's pixels.
+
+    Args:
+        prepared: the PreparedModel (model, optimizer, teachers, spec).
+        strategy: the tf.distribute strategy it was built in.
+        steps_per_epoch: to count the freeze's epochs in steps.
+        log: one line per message.
+    """
+
+    def __init__(self, prepared, strategy, steps_per_epoch: int, log):
+        from edge_deeplab.train.losses import make_loss
+
+        self.prepared, self.strategy = prepared, strategy
+        config = prepared.spec.train_config
+        self.loss = make_loss(config.loss, config.aux_loss_weight)
+        self.freeze = QatBatchNormFreeze(prepared.model, config.freeze_batch_norm_after_epochs, steps_per_epoch, log)
+        self.traced = self._trace()
+
+    def _trace(self):
+        prepared = self.prepared
+        return make_train_step(prepared.model, prepared.optimizer, self.strategy, self.loss,
+                               prepared.spec.train_config.batch_size, prepared.teacher_model,
+                               prepared.teacher_weight, prepared.tflite_teachers,
+                               label_weight=prepared.spec.train_config.label_weight)
+
+    def __call__(self, images, masks) -> float:
+        """One step on the batch; its loss."""
+        import tensorflow as tf
+
+        if self.freeze.due(int(self.prepared.optimizer.iterations.numpy())):
+            self.traced = self._trace()
+        teachers = self.prepared.tflite_teachers
+        if teachers is not None:
+            return float(self.traced(images, masks, tf.constant(teachers.targets(images.numpy()))))
+        return float(self.traced(images, masks))

@@ -30,6 +30,7 @@ import numpy as np
 
 from edge_deeplab.contract import ModelContract, person_class_of
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.progress import say
 
 WEIGHT_SUFFIX = ":weight="
 #: Keeps log(t) and log(1 - t) finite for a teacher that is certain.
@@ -152,7 +153,7 @@ class TfliteTeachers:
     """The TFLite teachers of a run and their weights: targets(images) -> [B, h, w, K] person probabilities."""
 
     def __init__(self, specs: Sequence[TeacherSpec], default_weight: float, student_contract: ModelContract,
-                 log=print, refine: str = "none"):
+                 log=say, refine: str = "none"):
         from edge_deeplab.refine import require
 
         require(refine)

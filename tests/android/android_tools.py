@@ -20,7 +20,8 @@ JAVA_SHARE = Path("/usr/share/java")
 # com.android.json.jar: Android's own org.json (libandroid-json-java), which the phone ships in its framework.
 JUNIT_JARS = ("junit4.jar", "hamcrest-core.jar", "com.android.json.jar")
 FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")
-FIX = "run scripts/install_system_packages.sh (as root) to install the JDK, junit4, libandroid-json-java, glslang-tools, aapt and android-framework-res"
+FIX = ("run scripts/install_system_packages.sh (as root) to install the JDK, junit4, libandroid-json-java, "
+       "glslang-tools, aapt and android-framework-res")
 
 
 def require_tool(name: str) -> str:

@@ -12,7 +12,8 @@ WRAPPER_JAR = DEMO / "gradle/wrapper/gradle-wrapper.jar"
 
 
 def test_the_wrapper_files_are_present_and_runnable():
-    for name in ("gradlew", "gradlew.bat", "gradle/wrapper/gradle-wrapper.jar", "gradle/wrapper/gradle-wrapper.properties"):
+    for name in ("gradlew", "gradlew.bat", "gradle/wrapper/gradle-wrapper.jar",
+                 "gradle/wrapper/gradle-wrapper.properties"):
         assert (DEMO / name).is_file(), f"android_demo/{name} missing"
     assert os.access(DEMO / "gradlew", os.X_OK), "gradlew must be executable"
     assert "gradle/wrapper/gradle-wrapper.jar" in (DEMO / "gradlew").read_text()

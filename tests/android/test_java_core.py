@@ -17,7 +17,8 @@ JUNIT_CLASSES = sorted(p.stem for p in CORE_TESTS.glob("*Test.java") if p.stem n
 def test_every_core_class_has_its_junit_test():
     untested = {p.stem for p in CORE_MAIN.glob("*.java")} - {name[:-len("Test")] for name in JUNIT_CLASSES}
     # Exceptions, the output-kind enum and the tensor holders are exercised through the classes that use them.
-    assert untested <= {"ContractException", "OutputKind", "TensorSpec", "TensorData"}, f"no JUnit test for {sorted(untested)}"
+    assert untested <= {"ContractException", "OutputKind", "TensorSpec", "TensorData"}, \
+        f"no JUnit test for {sorted(untested)}"
 
 
 @pytest.mark.parametrize("test_class", JUNIT_CLASSES)

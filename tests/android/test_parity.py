@@ -149,13 +149,13 @@ def test_models_from_our_exporter(junit_classpath, tmp_path):
     from edge_deeplab.data import open_dataset
     from edge_deeplab.data.synthetic import write_synthetic
     from edge_deeplab.model import DeepLabConfig
-    from edge_deeplab.train import TrainConfig, train
+    from edge_deeplab.train import TrainConfig, TrainSpec, train
 
     data = write_synthetic(tmp_path / "scenes", n_train=16, n_val=4, size=65, seed=11)
     config = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16)
     # Fitted to its training images (no augmentation), so that it draws a real person boundary on one.
-    train(data, tmp_path / "run", config, TrainConfig(epochs=12, batch_size=4, optimizer="adamw", learning_rate=0.01,
-                                                      warmup_epochs=0, augment=False),
+    train(TrainSpec(data, config, TrainConfig(epochs=12, batch_size=4, optimizer="adamw", learning_rate=0.01,
+                                            warmup_epochs=0, augment=False)), tmp_path / "run",
           progress=False, log=lambda line: None)
     variants = [("fp32", "float", "logits"), ("fp16", "float", "probabilities"), ("int8", "uint8", "person_alpha"),
                 ("int8", "int8", "label_map")]

@@ -55,7 +55,8 @@ def test_full_delegation_facts_flags_numbers_gate_and_cleanup(phones, tiny_model
     runs = benchmark_runs(phone)
     assert len(runs) == 4
     remote = report["remote_dir"]
-    assert remote.startswith("/data/local/tmp/edge-deeplab-") and len(remote) == len("/data/local/tmp/edge-deeplab-") + 8
+    prefix = "/data/local/tmp/edge-deeplab-"
+    assert remote.startswith(prefix) and len(remote) == len(prefix) + 8
     assert all(command.startswith(f"{remote}/benchmark_model ") for command in runs)
     assert all(f"--graph={remote}/person.tflite" in command for command in runs)
     assert any("--use_gpu=true --gpu_precision_loss_allowed=true" in command for command in runs)
@@ -189,3 +190,9 @@ def test_gate_needs_a_gpu_configuration():
     assert device.DeviceBenchConfig(configs=("cpu",), gate=False).runs() == [("cpu", 4)]
     assert device.DeviceBenchConfig(threads=(1, 4)).runs() == [
         ("cpu", 1), ("cpu", 4), ("gpu-fp16", 4), ("gpu-fp32", 4), ("nnapi", 4)]
+
+
+def test_a_preset_is_pushed_as_its_int8_model(phones, arm64_binary):
+    phones(by_flags(gpu=replay(FULL_GPU), cpu=replay(CPU), nnapi=replay(NNAPI_PARTIAL)))
+    report = run("preset:person", arm64_binary, configs=("cpu", "gpu-fp16"))
+    assert report["models"][0]["name"] == "int8.tflite" and result(report, "cpu")["status"] == device.OK

@@ -14,7 +14,7 @@ def tiny_model(tmp_path_factory):
     """(saved model folder, dataset folder): input 65, alpha 0.35, 16-channel ASPP and decoder."""
     from edge_deeplab.data.synthetic import write_synthetic
     from edge_deeplab.model import DeepLabConfig
-    from edge_deeplab.train import TrainConfig, train
+    from edge_deeplab.train import TrainConfig, TrainSpec, train
 
     root = tmp_path_factory.mktemp("calibration")
     data = write_synthetic(root / "scenes", n_train=12, n_val=3, size=65, seed=7)
@@ -23,7 +23,7 @@ def tiny_model(tmp_path_factory):
     # Trained, not fresh: a fresh model's batch norms leave deep activations near zero, which
     # quantize trivially and would make the ranking meaningless.
     quick = TrainConfig(epochs=1, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0)
-    train(data, root / "float", config, quick, progress=False, log=lambda line: None)
+    train(TrainSpec(data, config, quick), root / "float", progress=False, log=lambda line: None)
     return root / "float" / "last", data
 
 

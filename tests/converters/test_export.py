@@ -17,7 +17,7 @@ from edge_deeplab.data.synthetic import write_synthetic
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model import DeepLabConfig, build_deeplab, load_model, save_model
 from edge_deeplab.model.saving import default_contract
-from edge_deeplab.train import TrainConfig, train
+from edge_deeplab.train import TrainConfig, TrainSpec, train
 
 CONFIG = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16,
                        low_level_channels=8)
@@ -29,9 +29,9 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     data = write_synthetic(root / "scenes", n_train=16, n_val=4, size=65, seed=5)
     quick = TrainConfig(epochs=2, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0)
-    train(data, root / "float", CONFIG, quick, progress=False, log=lambda line: None)
-    train(data, root / "qat", None, quick.replace(epochs=1, learning_rate=0.001), init_from=root / "float" / "last",
-          qat=True, progress=False, log=lambda line: None)
+    train(TrainSpec(data, CONFIG, quick), root / "float", progress=False, log=lambda line: None)
+    train(TrainSpec(data, None, quick.replace(epochs=1, learning_rate=0.001), init_from=root / "float" / "last",
+                    qat=True), root / "qat", progress=False, log=lambda line: None)
     return root, data
 
 
@@ -154,3 +154,17 @@ def test_the_export_table_says_what_max_diff_measures():
     table = format_table([result], "probabilities")
     assert "|TFLite - Keras| of the output (probabilities)" in table.splitlines()[-1]
     assert "0.009" in table.splitlines()[1]
+
+
+@pytest.mark.parametrize("fmt", FORMAT_NAMES)
+def test_the_format_table_sets_the_converter(fmt):
+    from edge_deeplab.converters.export import make_converter
+
+    model = build_deeplab(DeepLabConfig(input_size=(33, 33), depth_multiplier=0.35, aspp_channels=8,
+                                        decoder_channels=8, low_level_channels=8), batch_size=1)
+    row = export_format(fmt)
+    converter = make_converter(model, fmt, "uint8" if row.integer else "float", np.zeros((2, 33, 33, 3), np.float32))
+    assert bool(converter.optimizations) == row.optimize == (fmt != "fp32")
+    assert converter.target_spec.supported_types == ([tf.float16] if fmt == "fp16" else set())
+    assert (tf.lite.OpsSet.TFLITE_BUILTINS_INT8 in converter.target_spec.supported_ops) == row.integer
+    assert converter.inference_input_type == (tf.uint8 if row.integer else tf.float32)

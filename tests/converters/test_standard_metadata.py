@@ -9,7 +9,6 @@
 """
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from edge_deeplab.litert.metadata import LABELS_FILE, read_standard_metadata, st
 from edge_deeplab.litert.metadata_schema import read_metadata
 from edge_deeplab.litert.flatbuffer import read_tflite_contract
 from edge_deeplab.model import DeepLabConfig
-from edge_deeplab.train import TrainConfig, train
+from edge_deeplab.train import TrainConfig, TrainSpec, train
 
 REPO = Path(__file__).resolve().parents[2]
 SIZE = 129
@@ -44,7 +43,7 @@ def exported(tmp_path_factory, shared):
     root = tmp_path_factory.mktemp("standard_metadata")
     data = _golden_dataset(shared, root / "golden")
     quick = TrainConfig(epochs=8, batch_size=4, optimizer="adamw", learning_rate=0.01, warmup_epochs=0)
-    train(data, root / "float", CONFIG, quick, progress=False, log=lambda line: None)
+    train(TrainSpec(data, CONFIG, quick), root / "float", progress=False, log=lambda line: None)
     results = export(root / "float" / "last", root / "tflite", ["fp32", "fp16", "int8"], data=data,
                      num_calibration=8, gpu_check=False, log=lambda line: None)
     paths = {r.format: Path(r.path) for r in results}

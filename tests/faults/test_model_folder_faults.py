@@ -85,7 +85,8 @@ def test_damaged_model_via_the_cli_is_one_line(copy, tmp_path):
     assert not (tmp_path / "export").exists() or not any((tmp_path / "export").iterdir())
 
 
-@pytest.mark.parametrize("content", ['{"depth_multiplier": "wide"}', '{"input_size": 65}', '{"config": 5}', '["not", "an object"]'])
+@pytest.mark.parametrize("content", ['{"depth_multiplier": "wide"}', '{"input_size": 65}', '{"config": 5}',
+                                     '["not", "an object"]'])
 def test_config_file_with_wrong_types(tmp_path, content):
     path = tmp_path / "config.json"
     path.write_text(content)

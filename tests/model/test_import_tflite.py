@@ -144,7 +144,7 @@ def test_a_v3_plus_starts_from_the_import_with_its_aspp_and_a_new_decoder(import
     import tf_keras
 
     from edge_deeplab.model import build_deeplab, save_model
-    from edge_deeplab.model.weights import load_matching_weights
+    from edge_deeplab.model.saving import load_matching_weights
 
     model, config, contract, _ = imported
     save_model(model, config, contract, tmp_path / "voc")

@@ -88,7 +88,8 @@ def test_rebuild_from_saved_config_and_weights_is_identical(tmp_path):
     dense, _ = load_model(folder, output_stride=8, input_size=(97, 97))
     assert dense.output_shape == (None, 97, 97, 3)
     assert dense.get_layer("aspp1_depthwise").dilation_rate == (12, 12)
-    np.testing.assert_array_equal(dense.get_layer("logits").get_weights()[0], model.get_layer("logits").get_weights()[0])
+    np.testing.assert_array_equal(dense.get_layer("logits").get_weights()[0],
+                                  model.get_layer("logits").get_weights()[0])
 
 
 def test_model_is_flat_and_free_of_lambda():
@@ -171,7 +172,7 @@ def test_summary_command_writes_json_and_prints_the_table(tmp_path):
 def test_encoder_logits_start_the_v3_plus_model_as_the_v3_model_it_comes_from(tmp_path):
     """--encoder-logits: the decoder's logits start at zero and are added to the encoder's, so a v3+
     model initialised from a v3 one predicts what it predicted (up to the two-step upsampling)."""
-    from edge_deeplab.model.weights import load_matching_weights
+    from edge_deeplab.model.saving import load_matching_weights
 
     tf_keras.utils.set_random_seed(3)
     v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, use_decoder=False,

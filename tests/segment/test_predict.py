@@ -148,7 +148,8 @@ def test_preset_person_segments_real_photos(shared):
 def test_refine_crf_for_still_photos_and_crf_options_need_it(tmp_path):
     """predict --refine crf runs the dense CRF over the photo (the still-photo portrait mode it is meant
     for); the Python API gives the same mask; a --crf-* option without --refine crf is refused."""
-    pytest.importorskip("pydensecrf.densecrf", reason="the crf extra (pip install 'edge-deeplab[crf]') is not installed")
+    pytest.importorskip("pydensecrf.densecrf",
+                        reason="the crf extra (pip install 'edge-deeplab[crf]') is not installed")
     photo = _photo(tmp_path / "a.jpg", size=(64, 48))
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(out), "--refine", "crf",

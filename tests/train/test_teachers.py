@@ -173,7 +173,10 @@ def test_crf_refined_targets_snap_a_blurred_teacher_edge_to_the_crop_s_edge():
     sharp = np.zeros_like(soft)
     sharp[:, :, 24:] = 1.0
     refined = refine_targets(pixels, np.concatenate([soft, np.clip(sharp, 0.02, 0.98)], axis=-1))
-    first_person_column = (lambda p: int(np.argmax((p > 0.5).all(axis=0))))
+
+    def first_person_column(probability):
+        return int(np.argmax((probability > 0.5).all(axis=0)))
+
     assert first_person_column(soft[0, ..., 0]) == 17       # unrefined: 7 columns early
     assert first_person_column(refined[0, ..., 0]) == 24    # refined: on the photo's edge
     assert ((refined[0, ..., 1] > 0.5) == (sharp[0, ..., 0] > 0.5)).all()
@@ -212,15 +215,16 @@ def test_label_weight_zero_learns_from_the_teacher_alone(tmp_path):
     assert result.exit_code == 0, result.output
     from edge_deeplab.train import TrainConfig
     from edge_deeplab.train.loop import train
+    from edge_deeplab.train.spec import TrainSpec
 
+    base = tmp_path / "base" / "best"
     with pytest.raises(EdgeDeeplabError, match="label_weight 0"):
-        train(str(data), tmp_path / "alone", train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0),
-              init_from=tmp_path / "base" / "best", progress=False, log=lambda _: None)
+        train(TrainSpec(str(data), train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0), init_from=base),
+              tmp_path / "alone", progress=False, log=lambda _: None)
     assert not (tmp_path / "alone" / "run.json").exists()
-    summary = train(str(data), tmp_path / "self", train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0,
-                                                                            augment=False, fine_tune_batch_norm=False,
-                                                                            learning_rate=0.01),
-                    init_from=tmp_path / "base" / "best", teacher=str(tmp_path / "base" / "best"), progress=False,
-                    log=lambda _: None)
+    config = TrainConfig(epochs=1, batch_size=4, label_weight=0.0, augment=False, fine_tune_batch_norm=False,
+                         learning_rate=0.01)
+    train(TrainSpec(str(data), train_config=config, init_from=base, teacher=str(base)), tmp_path / "self",
+          progress=False, log=lambda _: None)
     history = json.loads((tmp_path / "self" / "history.json").read_text())["epochs"]
     assert history[0]["train_loss"] < 1e-3, history  # with the labels it would be the cross-entropy, ~0.3+
