@@ -88,10 +88,43 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
     qat_history = (_load(Path(qat_model).parent / "history.json") or {}).get("epochs", []) if qat_model else []
     bench = _load(host.json)
 
-    # One row per model: accuracy from the evaluator, size and gates from the export, speed from the bench.
     exports = {e.format: e.to_dict() for e in exported.exports}
     export_json = _load(Path(exported.exports[0].path).parent / "export.json") if exported.exports else None
     output_kind = (export_json or {}).get("output_kind")
+    rows, names = _model_rows(evaluation, evaluated, exports, bench)
+    row = {r["model"]: r for r in rows}
+    float_miou = row["keras"]["mIoU"] if "keras" in row else None
+
+    real_photos = real_rows(real)
+    verdicts = _verdicts(config, row, float_miou, exports, device) + [real_verdict(real_photos, config.min_person_iou)]
+
+    # The photos: the float model's best and worst once (the exports' are near-identical; every model's are in
+    # evaluate/evaluation.html), then where each export's labels differ from the float model's.
+    overlays = {names.get(model, model): images for model, images in (_load(evaluated.overlays) or {}).items()}
+    reference = "keras" if "keras" in overlays else next(iter(overlays), None)
+    photos = {"reference": reference,
+              "shown": [i for i in overlays.get(reference, []) if i["which"] in ("best", "worst")],
+              "differences": {model: [i for i in images if i["which"] == "differs"]
+                              for model, images in overlays.items()
+                              if model != reference and row.get(model, {}).get("kind") == "ours"},
+              "without_person": evaluation["dataset"].get("images_without_person", []),
+              "score_name": evaluation.get("settings", {}).get("per_image_score", "score")}
+
+    return {"data": config.data, "output": config.output, "model_config": model_config.to_dict(),
+            "init_from": config.init_from, "real_photos": real_photos,
+            "float_model": str(float_model), "qat_model": None if qat_model is None else str(qat_model),
+            "training": history, "qat_training": qat_history, "models": rows, "exports": list(exports.values()),
+            "output_kind": output_kind, "verdicts": verdicts, "out_of_domain_peers": _is_synthetic(config.data)
+            and any(r["kind"] == "peer" for r in rows), "host": bench.get("host"),
+            "machine": {**(bench.get("host") or {}), **_versions(bench.get("host") or {})}, "device": device, "stage_seconds": timings,
+            "photos": photos,
+            "evaluation": {"json": evaluated.json, "html": evaluated.html, "overlays": evaluated.overlays,
+                           "dataset": evaluation.get("dataset")}}
+
+
+def _model_rows(evaluation: dict, evaluated: Evaluated, exports: dict, bench: dict) -> tuple[list, dict]:
+    """(one row per evaluated model, evaluator name -> report name)."""
+    # One row per model: accuracy from the evaluator, size and gates from the export, speed from the bench.
     speed = {}
     for model in bench["models"]:
         for entry in model["results"]:
@@ -115,9 +148,11 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
                      "host_cpu_fps": stats["fps"] if stats else None,
                      "static_gate": export.get("static_gate"), "dynamic_gate": export.get("dynamic_gate"),
                      "max_diff": export.get("max_abs_diff")})
-    row = {r["model"]: r for r in rows}
-    float_miou = row["keras"]["mIoU"] if "keras" in row else None
+    return rows, names
 
+
+def _verdicts(config, row: dict, float_miou, exports: dict, device: Optional[dict]) -> list:
+    """The loss limits, the GPU-delegate gates and the phone's FPS, each a verdict."""
     verdicts = []
     for fmt in (f for f in FORMATS if f.integer):
         if fmt.name in row and float_miou is not None:
@@ -142,31 +177,7 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
                          "detail": "no phone: pass --serial and --benchmark-binary to measure it; host CPU "
                                    "FPS are in the table, and are not phone GPU numbers"})
 
-    real_photos = real_rows(real)
-    verdicts.append(real_verdict(real_photos, config.min_person_iou))
-
-    # The photos: the float model's best and worst once (the exports' are near-identical; every model's are in
-    # evaluate/evaluation.html), then where each export's labels differ from the float model's.
-    overlays = {names.get(model, model): images for model, images in (_load(evaluated.overlays) or {}).items()}
-    reference = "keras" if "keras" in overlays else next(iter(overlays), None)
-    photos = {"reference": reference,
-              "shown": [i for i in overlays.get(reference, []) if i["which"] in ("best", "worst")],
-              "differences": {model: [i for i in images if i["which"] == "differs"]
-                              for model, images in overlays.items()
-                              if model != reference and row.get(model, {}).get("kind") == "ours"},
-              "without_person": evaluation["dataset"].get("images_without_person", []),
-              "score_name": evaluation.get("settings", {}).get("per_image_score", "score")}
-
-    return {"data": config.data, "output": config.output, "model_config": model_config.to_dict(),
-            "init_from": config.init_from, "real_photos": real_photos,
-            "float_model": str(float_model), "qat_model": None if qat_model is None else str(qat_model),
-            "training": history, "qat_training": qat_history, "models": rows, "exports": list(exports.values()),
-            "output_kind": output_kind, "verdicts": verdicts, "out_of_domain_peers": _is_synthetic(config.data)
-            and any(r["kind"] == "peer" for r in rows), "host": bench.get("host"),
-            "machine": {**(bench.get("host") or {}), **_versions(bench.get("host") or {})}, "device": device, "stage_seconds": timings,
-            "photos": photos,
-            "evaluation": {"json": evaluated.json, "html": evaluated.html, "overlays": evaluated.overlays,
-                           "dataset": evaluation.get("dataset")}}
+    return verdicts
 
 
 # ---- tables, shared by the Markdown and the HTML ------------------------------------------------------
