@@ -1,4 +1,4 @@
-"""Every verb that takes a model takes `preset:NAME` (README: "presets work wherever a command takes a
+"""Every verb that takes a model takes `preset:NAME` (docs/preset-person.md: they "take it like any
 model"): one case per verb, each run for real on tiny data but the pipeline's, which checks that
 --from-model hands the pipeline the preset's model folder. export-android and predict have theirs in
 test_presets.py and segment/test_predict.py, `bench device` in bench/test_bench_device.py."""

@@ -92,7 +92,7 @@ class TrainConfig(Settings, AugmentKnobs):
     epochs: int = 20
     batch_size: int = 8
     optimizer: str = "sgd"
-    learning_rate: float = 0.02           # README's ccp-person recipe (SGD, batch 8, poly, 1 warm-up epoch)
+    learning_rate: float = 0.02           # docs/training.md's ccp-person recipe (SGD, batch 8, poly, 1 warm-up epoch)
     momentum: float = 0.9
     poly_power: float = 0.9
     warmup_epochs: float = 0.5
