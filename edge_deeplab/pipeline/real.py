@@ -99,5 +99,6 @@ def real_table(rows: dict) -> Optional[tuple]:
     return ("Real photos (held out: never trained or selected on)",
             ["model"] + [f"{name}: person IoU % / boundary F" for name in names],
             [[model] + [cell(name, model) for name in names] for model in models],
-            f"'{START}' is where training began; each photo at its own resolution; the verdict asks every "
-            f"integer export for the person IoU limit on {' and '.join(GATED_SETS)}.")
+            (f"'{START}' is where training began; " if START in models else "")
+            + f"each photo at its own resolution; the verdict asks every integer export for the person IoU limit "
+            f"on {' and '.join(GATED_SETS)}.")
