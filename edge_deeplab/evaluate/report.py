@@ -161,14 +161,7 @@ def overlay_jpeg(rgb: np.ndarray, truth: np.ndarray, prediction: np.ndarray,
         paint |= where
     blended = rgb.astype(np.float32)
     blended[paint] = 0.45 * blended[paint] + 0.55 * colours[paint]
-    blended = blended.astype(np.uint8)
-    scale = max_side / max(rgb.shape[:2])
-    if scale < 1:
-        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-        blended = cv2.resize(blended, size, interpolation=cv2.INTER_AREA)
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(blended, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    assert ok, "OpenCV failed to encode a JPEG"
-    return encoded.tobytes()
+    return _jpeg(blended.astype(np.uint8), max_side, cv2.INTER_AREA, quality=85)
 
 
 
@@ -183,13 +176,19 @@ def difference_jpeg(rgb: np.ndarray, reference: np.ndarray, prediction: np.ndarr
                           ((prediction == 0) & (reference != 0), DROPPED),
                           ((prediction != 0) & (reference != 0) & (prediction != reference), SWAPPED)):
         blended[where] = colour
-    blended = blended.astype(np.uint8)
+    # Nearest: a thin band of changed pixels must stay visible, not be averaged away.
+    return _jpeg(blended.astype(np.uint8), max_side, cv2.INTER_NEAREST, quality=90)
+
+
+def _jpeg(rgb: np.ndarray, max_side: int, interpolation: int, quality: int) -> bytes:
+    """An RGB image as JPEG bytes, shrunk (never enlarged) to at most max_side pixels a side."""
+    import cv2
+
     scale = max_side / max(rgb.shape[:2])
     if scale < 1:
         size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-        # Nearest: a thin band of changed pixels must stay visible, not be averaged away.
-        blended = cv2.resize(blended, size, interpolation=cv2.INTER_NEAREST)
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(blended, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        rgb = cv2.resize(rgb, size, interpolation=interpolation)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok, "OpenCV failed to encode a JPEG"
     return encoded.tobytes()
 
