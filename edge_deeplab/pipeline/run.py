@@ -3,11 +3,12 @@
     train -> QAT -> export (every format of converters/formats.py) with GPU-delegate gates -> evaluate
     (our models and the peers) -> host benchmark (-> phone benchmark) -> report with a verdict per gate
 
-By default training starts from preset:person (a person model that already segments real photos)
-and fine-tunes it on --data while distilling from it, so the embedded synthetic scenes exercise every
-stage without unteaching real people; where ../shared holds held-out real photos (eg1800 test,
-ccp-person val, coco-people), the starting model, the trained one and its integer exports are scored
-on them too, with a verdict. `--init-from none` trains a small model from scratch instead.
+The command starts from preset:person (a person model that already segments real photos): on a
+data folder it fine-tunes the preset while distilling from it; on the embedded synthetic scenes the
+preset is the float model as it is, and the scenes only calibrate int8 and carry QAT's distillation
+(SYNTHETIC_QAT below says why). Where ../shared holds held-out real photos (eg1800 test, ccp-person
+val, coco-people), the starting model, the float model and its integer exports are scored on them too,
+with a verdict. `--init-from none` trains a small model from scratch instead.
 
 Everything lands in one folder (default reports/pipeline): train/, qat/ (resumable training runs),
 export/, evaluate/, evaluate-real/, bench/, stages.json and report.{html,md,json}. A rerun skips the stages whose
@@ -118,6 +119,12 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     train_set = open_dataset(config.data, "train", labels_config=config.labels)
     open_dataset(config.data, "val", labels_config=config.labels)
     data_signature = files_signature(config.data) if config.data != "synthetic" else "synthetic"
+    from edge_deeplab.shared import evaluation_sets
+
+    real_sets = evaluation_sets() if config.real_photos is not False else {}
+    if config.real_photos and not real_sets:
+        raise EdgeDeeplabError("--real-photos needs shared/data (eg1800, ccp-person or coco-people; "
+                               "$EDGE_DEEPLAB_SHARED points elsewhere)")
     if config.benchmark_binary and not Path(config.benchmark_binary).is_file():
         raise EdgeDeeplabError(f"benchmark_model binary {config.benchmark_binary} does not exist: pass the path of "
                                "an android_aarch64 build of TensorFlow Lite's benchmark_model")
@@ -196,12 +203,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
 
     # 4b. Held-out real photos, where shared/ holds them: does the model segment real people?
     from edge_deeplab.pipeline.real import RealEvaluated, evaluate_real, real_candidates
-    from edge_deeplab.shared import evaluation_sets
 
-    real_sets = evaluation_sets() if config.real_photos is not False else {}
-    if config.real_photos and not real_sets:
-        raise EdgeDeeplabError("--real-photos needs shared/data (eg1800, ccp-person or coco-people; "
-                               "$EDGE_DEEPLAB_SHARED points elsewhere)")
     real = None
     if real_sets:
         chosen = real_candidates(config.init_from, float_model, tflites)

@@ -222,3 +222,11 @@ def test_peers_on_synthetic_scenes_carry_the_out_of_domain_caveat(tiny):
     assert "| peer:deeplabv3-voc (out of domain) |" in markdown and OUT_OF_DOMAIN in markdown
     page = render_html(with_peer)
     assert "peer:deeplabv3-voc (out of domain)" in page and "on the synthetic cartoon scenes they are out of" in page
+
+
+def test_real_photos_asked_for_without_shared_stop_before_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGE_DEEPLAB_SHARED", str(tmp_path / "no-shared"))
+    with pytest.raises(EdgeDeeplabError, match="--real-photos needs shared/data"):
+        run_pipeline(PipelineConfig(output=str(tmp_path / "out"), real_photos=True), log=lambda _: None,
+                     progress=False)
+    assert not (tmp_path / "out" / "train").exists()
