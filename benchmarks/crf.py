@@ -4,6 +4,8 @@ validation photos, then what it buys on three sets, with and without it.
     python benchmarks/crf.py search  [--limit 50]   # eg1800 val + ccp-person val only, never test
     python benchmarks/crf.py measure [--limit N]    # CRFConfig's defaults: eg1800 test, ccp-person val,
                                                     # coco-people
+    python benchmarks/crf.py measure --model peer:mediapipe-selfie --output benchmarks/results/crf_mediapipe
+                                                    # the same defaults on a peer's probabilities
 
 search: a small coordinate search (CPU is shared; about half a second per photo and setting) from
 the untuned setting of issue 24 (5 iterations, Gaussian sxy 3 / compat 3, bilateral sxy 50 / srgb 10 /
@@ -121,7 +123,7 @@ def search(runner, limit) -> dict:
             "tried": list(tried.values()), "best": best.to_dict()}
 
 
-def measure(runner, limit) -> dict:
+def measure(runner, limit, model: str = MODEL) -> dict:
     config = CRFConfig()
     rows = []
     for name, split in MEASURE_SETS:
@@ -138,12 +140,13 @@ def measure(runner, limit) -> dict:
         print(f"  {name} {split}: {len(crf_ms)} photos", flush=True)
         rows.append({"set": f"{name} {split}", "photos": len(crf_ms), "no_crf": plain.summary(),
                      "crf": refined.summary(), "crf_only_ms": float(np.median(crf_ms))})
-    return {"model": MODEL, "crf": config.to_dict(), "limit_per_set": limit, "rows": rows}
+    return {"model": model, "crf": config.to_dict(), "limit_per_set": limit, "rows": rows}
 
 
 def render_markdown(document: dict) -> str:
-    lines = ["# Dense CRF refinement (DeepLab v1/v2) of preset:person (int8)", ""]
     measured = document.get("measure")
+    model = (measured or document.get("search") or {}).get("model", MODEL)
+    lines = [f"# Dense CRF refinement (DeepLab v1/v2) of {model}" + (" (int8)" if model == MODEL else ""), ""]
     if measured:
         lines += [f"CRF: {_short(CRFConfig(**measured['crf']))}. Person IoU and boundary F (band 0.75 % of the "
                   "diagonal) pooled over each set at the photos' own resolution; ms = median per photo on this "
@@ -191,15 +194,17 @@ def main(argv=None) -> int:
     parser.add_argument("stage", choices=("search", "measure"))
     parser.add_argument("--limit", type=int, help="only the first N photos of each set (search: default 50)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", default=MODEL, help="measure: the model whose probabilities are refined "
+                                                        "(preset:NAME, peer:NAME, a .tflite or a model folder)")
     parser.add_argument("--output", default=str(RESULTS / "crf"), help="path stem of the .json and .md")
     args = parser.parse_args(argv)
     stem = Path(args.output)
     try:
-        runner = open_runner(MODEL, args.threads)
+        runner = open_runner(args.model if args.stage == "measure" else MODEL, args.threads)
         if args.stage == "search":
             section = search(runner, args.limit or 50)
         else:
-            section = measure(runner, args.limit)
+            section = measure(runner, args.limit, args.model)
     except EdgeDeeplabError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
