@@ -91,7 +91,8 @@ READ_ONLY_COMMANDS = {
                                         "--json", ro / "device.json", "--history", ro.parent / "history.jsonl"],
     "quant-report": lambda ro, scenes: ["quant-report", "missing-model", "--data", scenes, "--output", ro / "q"],
     "pipeline": lambda ro, scenes: ["pipeline", "--data", scenes, "--output", ro / "pipeline", "--epochs", "1"],
-    "export-android": lambda ro, scenes: ["export-android", "missing.tflite", "--app", ro / "app"],
+    "export-android": lambda ro, scenes: ["export-android", "missing_fp16.tflite", "missing_int8.tflite", "--app",
+                                          ro / "app"],
 }
 
 
