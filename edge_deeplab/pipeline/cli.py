@@ -110,9 +110,6 @@ def pipeline(data, output, from_model, init_from, backbone_weights, labels, epoc
                             serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps,
                             max_int8_loss=max_int8_loss, max_qat_loss=max_qat_loss, real_photos=real_photos,
                             min_person_iou=min_person_iou)
-    if qat_base is SYNTHETIC_QAT:  # said once the options are known to be good
-        click.echo(f"pipeline: {init_from} is the float model; the synthetic scenes only calibrate and carry QAT's "
-                   "distillation (--epochs N trains on them)")
     report = run_pipeline(config, log=click.echo, progress=progress)
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")

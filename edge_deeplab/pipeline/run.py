@@ -147,6 +147,9 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     from edge_deeplab.model.saving import read_model_json
 
     if config.from_model:
+        log(f"[train] none: {config.from_model} is the float model"
+            + ("; the data's labels are not learnt (QAT's label_weight 0): the images calibrate int8 and carry QAT's "
+               "distillation from the float model" if config.qat.label_weight == 0 else ""))
         model_config, _, _ = read_model_json(config.from_model)
         train_print = fingerprint("from-model", files_signature(config.from_model))
         trained = Trained(model=str(config.from_model), history=_history_beside(config.from_model))
