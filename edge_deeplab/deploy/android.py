@@ -74,6 +74,11 @@ def export_android(gpu_model, cpu_model, app="android_demo") -> Installation:
     the same contract (size, normalisation, labels). A model ending in logits gets a softmax appended
     (litert/heads.py), so the app reads probabilities and computes none. Everything is checked before
     anything is written; each file is written to a temporary name and renamed.
+
+    Args:
+        gpu_model: the .tflite LiteRT's GPU accelerator runs (fp16 or fp32), or preset:NAME's.
+        cpu_model: the int8 .tflite the CPU runs when the GPU cannot.
+        app: the Android project whose assets receive both, their contract.json and models.json.
     """
     assets = _assets_dir(Path(app))  # first: where the models go must be writable before they are checked
     gpu = _prepare(Path(gpu_model), "gpu")
