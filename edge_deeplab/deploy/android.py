@@ -76,7 +76,7 @@ def export_android(gpu_model, cpu_model, app="android_demo") -> Installation:
     anything is written; each file is written to a temporary name and renamed.
 
     Args:
-        gpu_model: the .tflite LiteRT's GPU accelerator runs (fp16 or fp32), or preset:NAME's.
+        gpu_model: the .tflite LiteRT's GPU accelerator runs (fp16 or fp32).
         cpu_model: the int8 .tflite the CPU runs when the GPU cannot.
         app: the Android project whose assets receive both, their contract.json and models.json.
     """
