@@ -3,6 +3,7 @@
 The tools come from scripts/install_system_packages.sh (Java block); a missing tool fails the test
 with that fix rather than skipping it, so CI cannot pass without running the Java tests.
 """
+import json
 import re
 import shutil
 import subprocess
@@ -43,6 +44,19 @@ RES = APP / "src/main/res"
 MANIFEST = APP / "src/main/AndroidManifest.xml"
 BUILD_GRADLE = APP / "build.gradle.kts"
 JAVA_SOURCES = APP / "src/main/java"
+
+
+def run_java_cases(classpath: str, test_class: str, folder_property: str, out_dir: Path, cases: list,
+                   marker: str, what: str) -> str:
+    """Write `cases` to out_dir/cases.json, run the JUnit `test_class` on them (it reads the folder from
+    -D`folder_property`), and check it passed and printed "`marker` ok: NAME:" for every case; its report."""
+    (out_dir / "cases.json").write_text(json.dumps({"cases": cases}, indent=1))
+    result = run_junit(classpath, test_class, f"-D{folder_property}={out_dir}")
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, f"Java {what} differs from Python's:\n{report}"
+    checked = re.findall(rf"{marker} ok: ([\w.-]+):", report)
+    assert sorted(checked) == sorted(case["name"] for case in cases), f"not every case was checked:\n{report}"
+    return report
 
 
 def gradle_setting(name: str) -> str:

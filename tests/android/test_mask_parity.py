@@ -5,12 +5,10 @@ Python makes sequences of person alphas (moving people with soft edges, a passer
 flickers at the edges, a cut to another scene), runs TemporalSmoother then main_subject on each frame,
 and saves inputs and outputs; the Java MaskParityTest runs the same frames and compares every value.
 """
-import json
-import re
 
 import numpy as np
 
-from android_tools import run_junit
+from android_tools import run_java_cases
 from edge_deeplab.segment.masks import PERSON_THRESHOLD, SMOOTH_BASE_GAIN, SMOOTH_MOTION_GAIN, TemporalSmoother, \
     main_subject
 
@@ -65,10 +63,5 @@ def test_smoothing_and_main_subject_give_the_same_masks_in_java(junit_classpath,
     # Both operations change something, so equal outputs mean something.
     for case in cases[:3]:
         assert case["python_cleared"] > 0 and case["python_smoothed"] > 0, case
-    (tmp_path / "cases.json").write_text(json.dumps({"cases": cases}, indent=1))
-    result = run_junit(junit_classpath, "MaskParityTest", f"-Dedgedeeplab.masks.dir={tmp_path}")
-    report = result.stdout + result.stderr
-    assert result.returncode == 0, f"Java masks differ from Python's:\n{report}"
-    checked = re.findall(r"masks ok: ([\w.-]+):", report)
-    assert sorted(checked) == sorted(case["name"] for case in cases), f"not every sequence was checked:\n{report}"
-    print(report)
+    print(run_java_cases(junit_classpath, "MaskParityTest", "edgedeeplab.masks.dir", tmp_path, cases, "masks",
+                         "masks"))

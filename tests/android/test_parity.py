@@ -11,14 +11,12 @@ Models: tiny real converter outputs for every output kind (float, int8 and uint8
 published peers (Google's DeepLab v3 on its own golden image: 21-class logits; MediaPipe's selfie
 model: a person alpha), each with its contract embedded in a copy as an export would carry it.
 """
-import json
-import re
 
 import numpy as np
 import pytest
 
 import tiny_models
-from android_tools import run_junit
+from android_tools import run_java_cases
 
 pytestmark = pytest.mark.slow  # converts models and runs LiteRT
 
@@ -79,13 +77,8 @@ def save_case(out_dir, name: str, model_path, contract, rgb: np.ndarray, source:
 
 
 def run_java_parity(junit_classpath, out_dir, cases):
-    (out_dir / "cases.json").write_text(json.dumps({"cases": cases}, indent=1))
-    result = run_junit(junit_classpath, "ParityTest", f"-Dedgedeeplab.parity.dir={out_dir}")
-    report = result.stdout + result.stderr
-    assert result.returncode == 0, f"Java post-processing differs from Python's:\n{report}"
-    checked = re.findall(r"parity ok: ([\w.-]+):", report)
-    assert sorted(checked) == sorted(case["name"] for case in cases), f"not every case was checked:\n{report}"
-    return report
+    return run_java_cases(junit_classpath, "ParityTest", "edgedeeplab.parity.dir", out_dir, cases, "parity",
+                          "post-processing")
 
 
 def test_tiny_models_of_every_output_kind(junit_classpath, tiny_tflite, tmp_path):
