@@ -2,6 +2,8 @@
 the path, keeps the previous good state (the installed models, the last checkpoint) and leaves no partial
 file behind. The disks are real: small tmpfs mounts (conftest's tmpfs fixture)."""
 import os
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -45,3 +47,54 @@ def test_export_android_on_a_full_disk_keeps_the_installed_set(tmpfs):
     assert {name: (assets / name).read_bytes() for name in before} == before, \
         "the app folder holds the previous models and their contract, not part of the new install"
     assert sorted(p.name for p in assets.iterdir()) == sorted(before), "no temporary file left"
+
+
+TINY = ["--input-size", "65", "--alpha", "0.35", "--aspp-channels", "8", "--decoder-channels", "8",
+        "--batch-size", "2", "--epochs", "1", "--no-progress"]
+
+
+def _train_process(*args):
+    """train in its own process: the old writer crashed libhdf5 on a full disk (a segfault, rc 139)."""
+    return subprocess.run([sys.executable, "-m", "edge_deeplab", "train", *map(str, args)], capture_output=True,
+                          text=True, timeout=600)
+
+
+def _partial_files(run):
+    return [str(p.relative_to(run)) for p in run.rglob("*")
+            if p.name.startswith((".last.", ".best.")) or p.name.endswith((".tmp", "_temp")) or ".tempstate" in p.name]
+
+
+def _error_lines(result):
+    return [line for line in result.stdout.splitlines() + result.stderr.splitlines()
+            if line.startswith("Error: ") or "Traceback" in line or "Segmentation" in line]
+
+
+def test_a_disk_that_fills_at_the_first_saved_model_is_one_line(tmpfs, tiny_scenes):
+    run = tmpfs("64k") / "run"  # room for run.json and the logs, not for the weights
+    result = _train_process("--data", tiny_scenes, "--output", run, *TINY)
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr and _error_lines(result) == [
+        f"Error: {run / 'last' / 'weights.h5'}: cannot write (No space left on device): the disk is full: free "
+        "some space"], result.stderr[-2000:]
+    assert not _partial_files(run) and not (run / "last").exists()
+
+
+def test_a_disk_that_fills_at_a_checkpoint_keeps_the_previous_one(tmpfs, tiny_scenes):
+    disk = tmpfs("2560k")  # room for one checkpoint of the tiny model, not for two
+    run = disk / "run"
+    result = _train_process("--data", tiny_scenes, "--output", run, *TINY, "--checkpoint-every-steps", "1")
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert _error_lines(result) == [
+        f"Error: {run / 'checkpoints' / 'ckpt-2'}: cannot write (No space left on device): the disk is full: free "
+        "some space, then continue with --resume"], result.stderr[-2000:]
+    assert not _partial_files(run), _partial_files(run)
+
+    import tensorflow as tf
+
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-1")
+    reader = tf.train.load_checkpoint(str(run / "checkpoints" / "ckpt-1"))
+    assert all(reader.get_tensor(name) is not None for name in reader.get_variable_to_shape_map())
+    # With space again, the run continues from the checkpoint that was kept.
+    subprocess.run(["mount", "-o", "remount,size=32m", str(disk)], check=True)
+    resumed = _train_process("--data", tiny_scenes, "--output", run, "--resume", "--no-progress")
+    assert resumed.returncode == 0 and "ckpt-1" in resumed.stdout, resumed.stdout + resumed.stderr[-2000:]
