@@ -1,6 +1,7 @@
 """`edge-deeplab bench host | device | devices | history`."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -34,6 +35,10 @@ def _triple(text, name):
         values = values * 3
     if len(values) != 3:
         raise EdgeDeeplabError(f"{name} {text!r}: give one value or three (R,G,B), e.g. 127.5")
+    if not all(math.isfinite(v) for v in values):
+        raise EdgeDeeplabError(f"{name} {text}: every value must be a finite number, e.g. 127.5")
+    if name == "--std" and 0 in values:  # the pixels are divided by it
+        raise EdgeDeeplabError(f"{name} {text}: a std of 0 divides by zero; give e.g. 127.5 (DeepLab) or 255")
     return values
 
 
