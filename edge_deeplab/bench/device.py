@@ -11,6 +11,7 @@ reported as "not fully delegated" with those ops, and never as GPU frames per se
 from __future__ import annotations
 
 import dataclasses
+import math
 import posixpath
 import secrets
 from pathlib import Path
@@ -75,8 +76,9 @@ class DeviceBenchConfig:
         if not self.min_fps > 0:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
-        if not self.timeout_s > 0:
-            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a positive number of seconds, e.g. 300")
+        if not 0 < self.timeout_s < math.inf:
+            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a finite positive number of seconds, "
+                                   "e.g. 300")
         if self.num_runs < 1 or self.warmup_runs < 0:
             raise EdgeDeeplabError("--runs must be at least 1 and --warmup at least 0")
         if not self.remote_dir.startswith("/"):

@@ -77,6 +77,8 @@ def evaluate(models, data, split, peers, scales, flip, refine, threads, referenc
              **crf_options):
     """Score MODELS (.tflite, saved Keras models, peer:NAME[=PATH]) on a dataset: mIoU, person IoU,
     boundary F, the cost of quantization against the float model, and CPU latency."""
+    if threads < 1:  # LiteRT would refuse the model file, blaming it
+        raise EdgeDeeplabError(f"--threads {threads} must be at least 1 (LiteRT CPU threads), e.g. 2")
     from edge_deeplab import evaluate as evaluation
     from edge_deeplab.evaluate import report
     from edge_deeplab.evaluate.evaluator import EvalConfig

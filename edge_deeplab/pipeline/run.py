@@ -102,6 +102,8 @@ class PipelineConfig:
         if not self.min_fps > 0:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
+        if self.serial and not self.benchmark_binary:
+            raise EdgeDeeplabError("--serial needs --benchmark-binary (Google's benchmark_model for the phone's ABI)")
 
 
 def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
@@ -224,8 +226,6 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     # 6. A phone, when one is plugged in and a benchmark_model binary is given.
     device = None
     if config.benchmark_binary or config.serial:
-        if not config.benchmark_binary:
-            raise EdgeDeeplabError("--serial needs --benchmark-binary (Google's benchmark_model for the phone's ABI)")
         device = _bench_device_stage(out / "bench", tflites, config)  # never cached: phones change
 
     # 7. The report.
