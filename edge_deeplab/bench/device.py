@@ -21,7 +21,7 @@ from edge_deeplab.bench import parse, remote
 from edge_deeplab.bench.adb import Adb, AdbTimeout, choose_device, quote
 from edge_deeplab.bench.phone import check_benchmark_binary, device_facts
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.litert.flatbuffer import check_tflite_file
+from edge_deeplab.litert.flatbuffer import check_tflite_whole
 
 #: Flags per configuration; every run also gets --graph, --num_threads, --warmup_runs, --num_runs.
 CONFIG_FLAGS = {
@@ -98,7 +98,7 @@ class DeviceBenchConfig:
 
 def check_tflite(path) -> None:
     """Refuse a file that is not a TFLite flatbuffer before anything goes to the phone."""
-    check_tflite_file(path, "pass .tflite files written by `edge-deeplab export`")
+    check_tflite_whole(path, "pass .tflite files written by `edge-deeplab export`")
 
 
 # ---- one run -------------------------------------------------------------------------------------
@@ -302,11 +302,16 @@ def _local_models(model_paths: list) -> list[Path]:
 
 
 def _push(adb: Adb, config: DeviceBenchConfig, work_dir: str, files: list, created: list, pushed: list) -> None:
-    """Create the work folder (and --remote-dir if need be) and push (local, remote) files into it; `created`
-    and `pushed` record what cleanup removes."""
-    if not remote.exists(adb, config.remote_dir, "-d"):
+    """Create the work folder (and --remote-dir with any missing parent, if need be) and push (local, remote)
+    files into it; `created` and `pushed` record what cleanup removes."""
+    missing = []  # --remote-dir and each missing parent, outermost first: `mkdir -p` makes them all
+    folder = config.remote_dir.rstrip("/") or "/"
+    while folder != "/" and not remote.exists(adb, folder, "-d"):
+        missing.insert(0, folder)
+        folder = posixpath.dirname(folder)
+    if missing:
         remote.shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
-        created.append(config.remote_dir)
+        created.extend(missing)
     if remote.exists(adb, work_dir, "-e"):
         raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
                                "name is random)")
