@@ -97,6 +97,9 @@ def staged_folder(folder, replace: bool = False):
             if folder.is_dir():
                 folder.rmdir()  # empty: checked by the caller
             os.replace(staging, folder)
+    except OSError as error:  # a full disk while the contents are written: one line naming the folder
+        shutil.rmtree(staging, ignore_errors=True)
+        raise write_error(folder, error) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

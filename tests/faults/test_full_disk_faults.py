@@ -5,11 +5,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from edge_deeplab import presets
 from edge_deeplab.cli import main
 from edge_deeplab.deploy.android import ASSETS_DIR, CONTRACT_ASSET, CPU_ASSET, GPU_ASSET, MANIFEST, MODELS_ASSET
+from edge_deeplab.errors import EdgeDeeplabError
 
 PAGE = 4096
 
@@ -98,3 +100,14 @@ def test_a_disk_that_fills_at_a_checkpoint_keeps_the_previous_one(tmpfs, tiny_sc
     subprocess.run(["mount", "-o", "remount,size=32m", str(disk)], check=True)
     resumed = _train_process("--data", tiny_scenes, "--output", run, "--resume", "--no-progress")
     assert resumed.returncode == 0 and "ckpt-1" in resumed.stdout, resumed.stdout + resumed.stderr[-2000:]
+
+
+def test_a_folder_written_on_a_full_disk_is_one_error_and_leaves_nothing(tmpfs):
+    """io.staged_folder (model folders, relabelled and synthetic datasets): a disk that fills while the contents
+    are written names the folder in one line, and the staging folder is removed."""
+    from edge_deeplab.data.synthetic import write_synthetic
+
+    disk = tmpfs("64k")
+    with pytest.raises(EdgeDeeplabError, match=r"scenes: cannot write \(No space left on device\)"):
+        write_synthetic(disk / "scenes", n_train=8, n_val=2, size=129, seed=1)
+    assert list(disk.iterdir()) == []
