@@ -42,6 +42,13 @@ def _triple(text, name):
     return values
 
 
+def _fraction(context, parameter, value):
+    """--regression-threshold: a finite fraction >= 0 (NaN would flag nothing, a negative value everything)."""
+    if not 0 <= value < math.inf:
+        raise EdgeDeeplabError(f"--regression-threshold {value:g} must be a finite fraction >= 0, e.g. 0.10 (10 %)")
+    return value
+
+
 def report_options(default_json: str):
     """--json, --history and --regression-threshold, the same in every benchmark verb."""
     def decorate(command):
@@ -50,7 +57,7 @@ def report_options(default_json: str):
                 click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
                              callback=writable("file"),
                              help="History file (JSON lines) to append to and compare against."),
-                click.option("--regression-threshold", default=0.10, show_default=True,
+                click.option("--regression-threshold", default=0.10, show_default=True, callback=_fraction,
                              help="Flag a regression when latency grows by more than this fraction.")]):
             command = option(command)
         return command
@@ -99,6 +106,11 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
     mean, std = _triple(mean, "--mean"), _triple(std, "--std")
     if (mean is None) != (std is None):
         raise EdgeDeeplabError("--mean and --std go together: pass both (e.g. --mean 127.5 --std 127.5)")
+    if mean is None and (output_kind is not None or person_class is not None):
+        raise EdgeDeeplabError("--output-kind and --person-class describe a model without a contract, with --mean and "
+                               "--std: pass those too, or drop them (a model with a contract carries its own)")
+    if person_class is not None and person_class < 0:
+        raise EdgeDeeplabError(f"--person-class {person_class} must be a label id (0 or more), e.g. 15 for PASCAL VOC")
     normalisation = None
     if mean is not None:
         normalisation = {"mean": mean, "std": std, "output_kind": output_kind, "person_class": person_class}

@@ -73,7 +73,7 @@ class DeviceBenchConfig:
                                    "to --configs, or pass --no-gate")
         if any(t < 1 for t in self.threads) or not self.threads:
             raise EdgeDeeplabError("--threads needs positive thread counts, e.g. --threads 1,4")
-        if not self.min_fps > 0:
+        if not 0 < self.min_fps < math.inf:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
         if not 0 < self.timeout_s < math.inf:

@@ -102,7 +102,7 @@ class PipelineConfig:
         if self.from_model and self.init_from:
             raise EdgeDeeplabError("--from-model skips training, so --init-from has nothing to start: give one of "
                                    "them (--init-from none trains from scratch)")
-        if not self.min_fps > 0:
+        if not 0 < self.min_fps < math.inf:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
         if self.serial and not self.benchmark_binary:
