@@ -47,7 +47,17 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     from edge_deeplab.train.teachers import teacher_specs
 
     labels, teacher = None, None
-    if not resume:
+    if resume:  # the saved run's options stand: a changed one would be ignored (only --epochs may change)
+        from edge_deeplab.train.cli import refuse_changes_on_resume
+
+        given = {"batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
+                 "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}
+        # --distill-from as a first start records it: the float model (unless --no-distill), then the teachers given.
+        wanted_teachers = (([model] if distill else []) + list(teachers)) if teachers else None
+        refuse_changes_on_resume(output, {}, {}, {}, {k: v for k, v in given.items() if v is not None}, None,
+                                 wanted_teachers, data)
+        _refuse_no_distill_on_resume(output, model, distill)
+    else:
         read_model_json(model)  # a one-line error unless it is a model folder or a preset
         run = _run_beside(model)
         if data is None:  # the float run's data, when the model came out of `edge-deeplab train`
@@ -68,6 +78,19 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
                      qat=True)
     result = train(spec, output, resume=resume, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
+
+
+def _refuse_no_distill_on_resume(output, model, distill: bool) -> None:
+    from edge_deeplab.train.runfolder import RUN_JSON, read_run
+    from edge_deeplab.train.teachers import teacher_specs
+
+    if distill or not (Path(output) / RUN_JSON).is_file():
+        return
+    taught_by = {str(Path(str(spec.model)).absolute()) for spec in teacher_specs(read_run(output).get("teacher"))}
+    if str(Path(model).absolute()) in taught_by:
+        raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so --no-distill would "
+                               "be ignored (it distils from the float model): drop it (only --epochs may change), or "
+                               "train a new run in another --output")
 
 
 @click.command(epilog=example(
@@ -98,6 +121,7 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
     from edge_deeplab.io import check_distinct_outputs
     from edge_deeplab.presets import is_preset
 
+    formats = parse_formats(formats)  # first: an empty list would export nothing and succeed
     if output is None and is_preset(model):
         raise EdgeDeeplabError(f"{model}: a preset's folder is part of the installed package: pass --output")
     folder = Path(output) if output else Path(model).parent / "export"
@@ -106,7 +130,7 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
     if data is None:
         data = _run_beside(model).get("data", {}).get("train")
     results = run_export(model, folder,
-                         parse_formats(formats), qat_model_path=qat_model,
+                         formats, qat_model_path=qat_model,
                          io_type=io_type, output_kind=output_kind, data=data, num_calibration=calibration_images,
                          gpu_check=not no_gpu_check, log=click.echo if progress else (lambda line: None))
     if json_path:

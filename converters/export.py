@@ -176,6 +176,9 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     if needs_qat and qat_model_path is None:
         raise EdgeDeeplabError(f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model "
                                "(from `edge-deeplab qat`)")
+    if needs_qat and read_model_json(qat_model_path)[2].get("quantization") != "qat":
+        raise EdgeDeeplabError(f"--qat-model {qat_model_path} is a float model, not a quantization-aware one: pass "
+                               "the folder `edge-deeplab qat` wrote (its best/)")
     output_dir = check_writable_output(output_dir)  # before any conversion: a bad folder is found now
     output_dir.mkdir(parents=True, exist_ok=True)
     name = name or model_name(model_path)

@@ -62,5 +62,9 @@ def export_format(name: str) -> ExportFormat:
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    """'fp32, int8,' -> ('fp32', 'int8'): the CLI's comma-separated --formats."""
-    return tuple(f.strip() for f in text.split(",") if f.strip())
+    """'fp32, int8,' -> ('fp32', 'int8'): the CLI's comma-separated --formats; none at all is refused (an export
+    of nothing would succeed doing nothing)."""
+    formats = tuple(f.strip() for f in text.split(",") if f.strip())
+    if not formats:
+        raise EdgeDeeplabError(f"--formats {text!r} names no format: choose from {', '.join(FORMAT_NAMES)}")
+    return formats

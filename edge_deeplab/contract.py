@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 from typing import Optional
 
 from edge_deeplab.errors import EdgeDeeplabError
@@ -50,8 +52,19 @@ class ModelContract:
             raise EdgeDeeplabError("output kind 'person_alpha' needs a person class: name one label 'person'")
         if any(s == 0 for s in self.std):
             raise EdgeDeeplabError("normalisation std must be non-zero for every channel")
+        if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in (*self.mean, *self.std)):
+            raise EdgeDeeplabError(f"normalisation mean {list(self.mean)} and std {list(self.std)} must be finite "
+                                   "numbers")
+        person = self.person_class
+        if person is not None and (isinstance(person, bool) or not isinstance(person, numbers.Integral) or
+                                   not 0 <= person < len(self.labels)):
+            raise EdgeDeeplabError(f"person_class {person!r} is not a label id of this contract (0 to "
+                                   f"{len(self.labels) - 1}, labels {', '.join(map(str, self.labels))}): set it to "
+                                   "the index of 'person'")
         # Tuples, whatever the caller passed (JSON gives lists): the dataclass is frozen and hashable.
         object.__setattr__(self, "labels", tuple(self.labels))
+        if person is not None:
+            object.__setattr__(self, "person_class", int(person))  # a NumPy integer would not serialise
         object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
         object.__setattr__(self, "std", tuple(float(v) for v in self.std))
 
@@ -95,6 +108,8 @@ class ModelContract:
             return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, AttributeError) as error:
             raise EdgeDeeplabError(f"{source}: not a valid edge-deeplab model contract ({error})") from None
+        except EdgeDeeplabError as error:  # a value out of range: the reader must know which file holds it
+            raise EdgeDeeplabError(f"{source}: {error}") from None
 
 
 def person_class_of(labels) -> Optional[int]:

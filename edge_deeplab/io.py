@@ -30,28 +30,39 @@ _FIXES = {
 
 def write_bytes(path, data: bytes, mode: int = 0o644) -> Path:
     """Write `data` to `path` atomically (creating its folder); returns the path."""
-    path = Path(path)
-    temporary = None
+    return write_files({path: data}, mode)[0]
+
+
+def write_files(files: dict, mode: int = 0o644) -> list[Path]:
+    """Write several files as one install ({path: bytes}): every file is staged (written in full to a
+    temporary name beside it) before any is renamed into place, so a full disk or a read-only folder
+    leaves all the previous files, never new ones beside old ones. Returns the paths."""
+    staged = []  # (temporary, path)
+    path = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode & ~_umask())  # mkstemp makes it private; outputs are ordinary files
-        os.replace(temporary, path)
+        for path, data in files.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((temporary, path))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, mode & ~_umask())  # mkstemp makes it private; outputs are ordinary files
+        for temporary, path in staged:
+            os.replace(temporary, path)
     except OSError as error:
-        if temporary is not None:
+        for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
         raise write_error(path, error) from None
     except BaseException:
-        if temporary is not None:
+        for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+    return [path for _, path in staged]
 
 
 @contextlib.contextmanager
@@ -86,6 +97,9 @@ def staged_folder(folder, replace: bool = False):
             if folder.is_dir():
                 folder.rmdir()  # empty: checked by the caller
             os.replace(staging, folder)
+    except OSError as error:  # a full disk while the contents are written: one line naming the folder
+        shutil.rmtree(staging, ignore_errors=True)
+        raise write_error(folder, error) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

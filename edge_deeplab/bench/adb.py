@@ -31,6 +31,8 @@ DEVICE_STATES_HELP = {
 
 
 _DETAIL = re.compile(r"[a-z_]+:\S*")
+#: What to do when the phone does not answer in time: only a push waits as long as --timeout says.
+_FROZEN_FIX = "check the phone: is it frozen or asleep? (`adb devices`; unplug and reconnect it)"
 
 
 class AdbTimeout(EdgeDeeplabError):
@@ -87,7 +89,7 @@ class Adb:
     def for_device(self, serial: str) -> "Adb":
         return dataclasses.replace(self, serial=serial)
 
-    def run(self, args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    def run(self, args: list[str], timeout: float, fix: str = _FROZEN_FIX) -> subprocess.CompletedProcess:
         command = [self.path] + (["-s", self.serial] if self.serial else []) + list(args)
         try:
             return subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
@@ -95,8 +97,8 @@ class Adb:
             # subprocess.run has killed the adb client; on the phone adbd hangs up the shell, which
             # ends the remote process with it.
             partial = (expired.stdout or b"") + (expired.stderr or b"")
-            raise AdbTimeout(f"`adb {' '.join(args)[:120]}` did not finish within {timeout:g} s; "
-                             f"raise --timeout or check the phone", _text(partial)) from None
+            raise AdbTimeout(f"`adb {' '.join(args)[:120]}` did not finish within {timeout:g} s; {fix}",
+                             _text(partial)) from None
         except OSError as error:
             raise EdgeDeeplabError(f"{self.path}: cannot run the adb client ({error.strerror}); "
                                    f"pass a working adb with --adb PATH") from None
@@ -114,7 +116,8 @@ class Adb:
         return ShellResult(result.returncode, _text(result.stdout), _text(result.stderr))
 
     def push(self, local, remote: str, timeout: float) -> None:
-        result = self.run(["push", str(local), remote], timeout)
+        result = self.run(["push", str(local), remote], timeout, "raise --timeout (a large file on a slow link) or "
+                                                                 "check the phone")
         if result.returncode != 0:
             reason = _error_line(result.stderr + result.stdout) or f"exit code {result.returncode}"
             raise EdgeDeeplabError(f"could not push {Path(local).name} to {remote}: {reason}; "

@@ -1,6 +1,7 @@
 """`edge-deeplab bench host | device | devices | history`."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -34,7 +35,18 @@ def _triple(text, name):
         values = values * 3
     if len(values) != 3:
         raise EdgeDeeplabError(f"{name} {text!r}: give one value or three (R,G,B), e.g. 127.5")
+    if not all(math.isfinite(v) for v in values):
+        raise EdgeDeeplabError(f"{name} {text}: every value must be a finite number, e.g. 127.5")
+    if name == "--std" and 0 in values:  # the pixels are divided by it
+        raise EdgeDeeplabError(f"{name} {text}: a std of 0 divides by zero; give e.g. 127.5 (DeepLab) or 255")
     return values
+
+
+def _fraction(context, parameter, value):
+    """--regression-threshold: a finite fraction >= 0 (NaN would flag nothing, a negative value everything)."""
+    if not 0 <= value < math.inf:
+        raise EdgeDeeplabError(f"--regression-threshold {value:g} must be a finite fraction >= 0, e.g. 0.10 (10 %)")
+    return value
 
 
 def report_options(default_json: str):
@@ -45,7 +57,7 @@ def report_options(default_json: str):
                 click.option("--history", "history_path", default=DEFAULT_HISTORY, show_default=True,
                              callback=writable("file"),
                              help="History file (JSON lines) to append to and compare against."),
-                click.option("--regression-threshold", default=0.10, show_default=True,
+                click.option("--regression-threshold", default=0.10, show_default=True, callback=_fraction,
                              help="Flag a regression when latency grows by more than this fraction.")]):
             command = option(command)
         return command
@@ -94,6 +106,11 @@ def host(models, runs, warmup, threads, without_xnnpack, e2e, gpu, gpu_runs, ima
     mean, std = _triple(mean, "--mean"), _triple(std, "--std")
     if (mean is None) != (std is None):
         raise EdgeDeeplabError("--mean and --std go together: pass both (e.g. --mean 127.5 --std 127.5)")
+    if mean is None and (output_kind is not None or person_class is not None):
+        raise EdgeDeeplabError("--output-kind and --person-class describe a model without a contract, with --mean and "
+                               "--std: pass those too, or drop them (a model with a contract carries its own)")
+    if person_class is not None and person_class < 0:
+        raise EdgeDeeplabError(f"--person-class {person_class} must be a label id (0 or more), e.g. 15 for PASCAL VOC")
     normalisation = None
     if mean is not None:
         normalisation = {"mean": mean, "std": std, "output_kind": output_kind, "person_class": person_class}

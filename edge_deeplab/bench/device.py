@@ -11,6 +11,7 @@ reported as "not fully delegated" with those ops, and never as GPU frames per se
 from __future__ import annotations
 
 import dataclasses
+import math
 import posixpath
 import secrets
 from pathlib import Path
@@ -20,7 +21,7 @@ from edge_deeplab.bench import parse, remote
 from edge_deeplab.bench.adb import Adb, AdbTimeout, choose_device, quote
 from edge_deeplab.bench.phone import check_benchmark_binary, device_facts
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.litert.flatbuffer import check_tflite_file
+from edge_deeplab.litert.flatbuffer import check_tflite_whole
 
 #: Flags per configuration; every run also gets --graph, --num_threads, --warmup_runs, --num_runs.
 CONFIG_FLAGS = {
@@ -72,11 +73,12 @@ class DeviceBenchConfig:
                                    "to --configs, or pass --no-gate")
         if any(t < 1 for t in self.threads) or not self.threads:
             raise EdgeDeeplabError("--threads needs positive thread counts, e.g. --threads 1,4")
-        if not self.min_fps > 0:
+        if not 0 < self.min_fps < math.inf:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
-        if not self.timeout_s > 0:
-            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a positive number of seconds, e.g. 300")
+        if not 0 < self.timeout_s < math.inf:
+            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a finite positive number of seconds, "
+                                   "e.g. 300")
         if self.num_runs < 1 or self.warmup_runs < 0:
             raise EdgeDeeplabError("--runs must be at least 1 and --warmup at least 0")
         if not self.remote_dir.startswith("/"):
@@ -96,7 +98,7 @@ class DeviceBenchConfig:
 
 def check_tflite(path) -> None:
     """Refuse a file that is not a TFLite flatbuffer before anything goes to the phone."""
-    check_tflite_file(path, "pass .tflite files written by `edge-deeplab export`")
+    check_tflite_whole(path, "pass .tflite files written by `edge-deeplab export`")
 
 
 # ---- one run -------------------------------------------------------------------------------------
@@ -300,11 +302,16 @@ def _local_models(model_paths: list) -> list[Path]:
 
 
 def _push(adb: Adb, config: DeviceBenchConfig, work_dir: str, files: list, created: list, pushed: list) -> None:
-    """Create the work folder (and --remote-dir if need be) and push (local, remote) files into it; `created`
-    and `pushed` record what cleanup removes."""
-    if not remote.exists(adb, config.remote_dir, "-d"):
+    """Create the work folder (and --remote-dir with any missing parent, if need be) and push (local, remote)
+    files into it; `created` and `pushed` record what cleanup removes."""
+    missing = []  # --remote-dir and each missing parent, outermost first: `mkdir -p` makes them all
+    folder = config.remote_dir.rstrip("/") or "/"
+    while folder != "/" and not remote.exists(adb, folder, "-d"):
+        missing.insert(0, folder)
+        folder = posixpath.dirname(folder)
+    if missing:
         remote.shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
-        created.append(config.remote_dir)
+        created.extend(missing)
     if remote.exists(adb, work_dir, "-e"):
         raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
                                "name is random)")

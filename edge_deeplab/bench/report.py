@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Iterable, Optional
@@ -91,8 +92,19 @@ def _read_history(path: Path, warn=None) -> tuple[list[dict], Optional[int]]:
                 f"{path}:{index + 1}: not a JSON line; a history is only appended to, so this file was edited or "
                 f"is not an edge-deeplab benchmark history: fix or delete that line (or pass another --history)"
             ) from None
+        latency = entry.get("latency_ms")
+        if latency is not None and not _is_latency(latency):
+            raise EdgeDeeplabError(
+                f"{path}:{index + 1}: latency_ms {json.dumps(latency) if isinstance(latency, str) else latency} is "
+                "not a positive number of milliseconds, so nothing can be compared with it: fix or delete that line "
+                "(or pass another --history)")
         entries.append(entry)
     return entries, None
+
+
+def _is_latency(value) -> bool:
+    """A measured latency: a finite positive number of milliseconds (JSON also reads -1e309 as -inf)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 def mark_regressions(previous: list[dict], new: list[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD):
@@ -114,7 +126,7 @@ def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REG
     """Mark regressions against the file's earlier entries, then append the entries (one JSON line each).
     A damaged last line (an interrupted earlier append) is cut off first, so the new lines start clean."""
     path = Path(path)
-    entries = [dict(entry) for entry in entries if entry.get("latency_ms")]
+    entries = [dict(entry) for entry in entries if _is_latency(entry.get("latency_ms"))]
     previous, damaged_at = _read_history(path, warn)
     mark_regressions(previous, entries, threshold)
     try:
@@ -126,7 +138,7 @@ def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REG
             stream.seek(0, os.SEEK_END)
             if stream.tell() and damaged_at is None and not path.read_bytes().endswith(b"\n"):
                 stream.write("\n")
-            stream.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+            stream.write("".join(json.dumps(entry, sort_keys=True, allow_nan=False) + "\n" for entry in entries))
     except OSError as error:  # a full disk mid-line leaves a cut last line: the next append replaces it
         raise write_error(path, error) from None
     return entries

@@ -20,7 +20,7 @@ import numpy as np
 
 from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import check_writable_output, write_bytes
+from edge_deeplab.io import check_writable_output, write_files
 from edge_deeplab.litert.flatbuffer import contract_text, load_tflite_bytes, tflite_format
 from edge_deeplab.litert.heads import with_probabilities
 from edge_deeplab.litert.interpreter import tensor_details
@@ -93,13 +93,14 @@ def export_android(gpu_model, cpu_model, app="android_demo") -> Installation:
         models[prepared["accelerator"]] = {"file": asset, "format": prepared["format"],
                                            "input": _tensor(prepared["input"]), "output": _tensor(prepared["output"])}
     for prepared, asset in ((gpu, GPU_ASSET), (cpu, CPU_ASSET)):
-        write_bytes(assets / asset, prepared["data"])
         installed[prepared["accelerator"]] = InstalledModel(
             accelerator=prepared["accelerator"], path=assets / asset, source=prepared["source"],
             size_bytes=len(prepared["data"]), format=prepared["format"], input=_describe(prepared["input"]),
             output=_describe(prepared["output"]), head_added=prepared["head_added"])
-    write_bytes(assets / CONTRACT_ASSET, (contract.to_json() + "\n").encode("utf-8"))
-    write_bytes(assets / MODELS_ASSET, (json.dumps(models, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    # All four or none: a model beside another model's contract misleads the app that reads the set.
+    write_files({assets / GPU_ASSET: gpu["data"], assets / CPU_ASSET: cpu["data"],
+                 assets / CONTRACT_ASSET: (contract.to_json() + "\n").encode("utf-8"),
+                 assets / MODELS_ASSET: (json.dumps(models, indent=2, sort_keys=True) + "\n").encode("utf-8")})
     for stale in STALE_ASSETS:
         (assets / stale).unlink(missing_ok=True)
     return Installation(gpu=installed["gpu"], cpu=installed["cpu"], contract=contract,

@@ -77,6 +77,8 @@ def evaluate(models, data, split, peers, scales, flip, refine, threads, referenc
              **crf_options):
     """Score MODELS (.tflite, saved Keras models, peer:NAME[=PATH]) on a dataset: mIoU, person IoU,
     boundary F, the cost of quantization against the float model, and CPU latency."""
+    if threads < 1:  # LiteRT would refuse the model file, blaming it
+        raise EdgeDeeplabError(f"--threads {threads} must be at least 1 (LiteRT CPU threads), e.g. 2")
     from edge_deeplab import evaluate as evaluation
     from edge_deeplab.evaluate import report
     from edge_deeplab.evaluate.evaluator import EvalConfig
@@ -138,6 +140,10 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
         raise EdgeDeeplabError("--calibration-images must be at least 1")
     if debug_images is not None and debug_images < 1:
         raise EdgeDeeplabError("--debug-images must be at least 1")
+    if top < 1:
+        raise EdgeDeeplabError(f"--top {top} must be at least 1 (the most damaged layers shown)")
+    if limit is not None and limit < 1:
+        raise EdgeDeeplabError("--limit must be at least 1 image")
     names = [n.strip() for n in (keep_float or "").split(",") if n.strip()]
     document = run(model, data, split=split, num_calibration=calibration_images, top=top, ks=_counts(selective),
                    keep_float=names, output_dir=output, debug_images=debug_images, limit=limit,

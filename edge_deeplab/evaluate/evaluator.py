@@ -8,6 +8,7 @@ model scores, what quantization cost against the float model, and how the peers 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import platform
 import time
@@ -39,8 +40,8 @@ class EvalConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "scales", tuple(float(s) for s in self.scales))
-        if not self.scales or any(s <= 0 for s in self.scales):
-            raise EdgeDeeplabError(f"--scales {','.join(map(str, self.scales))}: give positive scales, "
+        if not self.scales or not all(0 < s < math.inf for s in self.scales):  # NaN too
+            raise EdgeDeeplabError(f"--scales {','.join(map(str, self.scales))}: give positive finite scales, "
                                    f"e.g. 0.75,1,1.25")
         require(self.refine)  # a missing CRF package stops the run before the first photo, not after it
         if self.limit is not None and self.limit < 1:

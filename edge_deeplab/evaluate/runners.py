@@ -179,6 +179,8 @@ def open_runner(spec: str, threads: int = DEFAULT_THREADS):
     from edge_deeplab import presets
     from edge_deeplab import peers
 
+    if threads < 1:  # LiteRT would refuse the model file, blaming it
+        raise EdgeDeeplabError(f"--threads {threads} must be at least 1 (LiteRT CPU threads), e.g. 2")
     if peers.is_peer_spec(spec):
         return peer_runner(spec, threads)
     if presets.is_preset(spec):

@@ -54,6 +54,34 @@ def check_tflite_file(path, fix: str = "pass a .tflite file, e.g. one written by
     return path
 
 
+def check_tflite_whole(path, fix: str) -> Path:
+    """check_tflite_file, and every buffer and subgraph the flatbuffer names lies inside the file: a file cut
+    short (an interrupted copy or download) keeps its TFL3 identifier but loses what comes after the cut."""
+    import struct
+
+    path = check_tflite_file(path, fix)
+    data = path.read_bytes()
+    try:
+        model = schema().Model.GetRootAs(data, 0)
+        for index in range(model.BuffersLength()):
+            buffer = model.Buffers(index)
+            if buffer.Offset() > 1:  # stored after the flatbuffer (models over 2 GB)
+                if buffer.Offset() + buffer.Size() > len(data):
+                    raise ValueError(f"buffer {index} ends at byte {buffer.Offset() + buffer.Size()}")
+            elif buffer.DataLength():
+                buffer.DataAsNumpy()  # numpy refuses a vector that runs past the end
+        for index in range(model.SubgraphsLength()):
+            subgraph = model.Subgraphs(index)
+            for tensor in range(subgraph.TensorsLength()):
+                subgraph.Tensors(tensor).ShapeAsNumpy()
+            for operator in range(subgraph.OperatorsLength()):
+                subgraph.Operators(operator).OpcodeIndex()
+    except (struct.error, IndexError, ValueError, TypeError):
+        raise EdgeDeeplabError(f"{path}: a damaged TFLite model: its {len(data)} bytes end before data it refers to "
+                               f"(cut short by an interrupted copy or download?); {fix}") from None
+    return path
+
+
 def load_tflite_bytes(path) -> bytes:
     """The bytes of a .tflite file; a one-line error when it is missing or not a TFLite flatbuffer."""
     return check_tflite_file(path).read_bytes()

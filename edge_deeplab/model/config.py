@@ -22,6 +22,8 @@ DEFAULT_ATROUS_RATES = {8: (12, 24, 36), 16: (6, 12, 18), 32: (3, 6, 9)}
 V2_ATROUS_RATES = (6, 12, 18, 24)
 ASPP_VERSIONS = ("v3", "v2")
 MIN_DEPTH_MULTIPLIER, MAX_DEPTH_MULTIPLIER = 0.35, 1.4
+# The largest input side accepted: above Cityscapes' 1025x2049, the largest crop the papers train on.
+MAX_INPUT_SIDE = 4097
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +133,11 @@ class DeepLabConfig(Settings):
         if len(self.input_size) != 2 or min(self.input_size) < 2 * self.output_stride:
             raise EdgeDeeplabError(f"input_size {self.input_size} is too small: give (height, width) of at "
                                    f"least {2 * self.output_stride} pixels each")
+        if max(self.input_size) > MAX_INPUT_SIDE:
+            gigabytes = self.input_size[0] * self.input_size[1] * 3 * 4 / 1e9
+            raise EdgeDeeplabError(f"input_size {self.input_size} is too large: at most {MAX_INPUT_SIDE} pixels a side "
+                                   f"(one such image alone is {gigabytes:.3g} GB as float32 input, before any "
+                                   "activation); DeepLab trains at 513 or 1025x2049")
         if self.aspp_version not in ASPP_VERSIONS:
             raise EdgeDeeplabError(f"aspp_version {self.aspp_version!r} is unknown: use v3 (DeepLab v3/v3+) or v2")
         if self.encoder_logits and (not self.use_decoder or self.aspp_version == "v2"):

@@ -14,7 +14,7 @@ from pathlib import Path
 from edge_deeplab import presets
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import staged_folder
+from edge_deeplab.io import staged_folder, write_files
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.settings import read_json_object
 
@@ -72,12 +72,30 @@ def save_model(model, config: DeepLabConfig, contract: ModelContract, directory,
         The folder.
     """
     directory = check_model_output(directory)
+    weights = weights_h5_bytes(model)  # before the disk is touched
+    document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
+                "contract": contract.to_dict(), **(extra or {})}
     with staged_folder(directory, replace=True) as staging:
-        model.save_weights(str(staging / WEIGHTS_H5))
-        document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
-                    "contract": contract.to_dict(), **(extra or {})}
-        (staging / MODEL_JSON).write_text(json.dumps(document, indent=2, sort_keys=True))
+        try:
+            write_files({staging / WEIGHTS_H5: weights,
+                         staging / MODEL_JSON: json.dumps(document, indent=2, sort_keys=True).encode("utf-8")})
+        except EdgeDeeplabError as error:  # name where the file was going, not the staging folder
+            raise EdgeDeeplabError(str(error).replace(str(staging), str(directory))) from None
     return directory
+
+
+def weights_h5_bytes(model) -> bytes:
+    """The model's weights as the bytes of the HDF5 file save_weights writes. Made in memory: libhdf5 writing
+    to a full disk crashed the process (a segfault in h5py's clean-up) instead of raising."""
+    import io
+
+    import h5py
+    from tf_keras.src.saving.legacy import hdf5_format
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as stream:
+        hdf5_format.save_weights_to_hdf5_group(stream, model)
+    return buffer.getvalue()
 
 
 def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:

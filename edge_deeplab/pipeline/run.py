@@ -49,6 +49,9 @@ SYNTHETIC_QAT = QAT_DEFAULTS.replace(label_weight=0.0)
 DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64,
                               decoder_channels=64)
 DEFAULT_TRAIN = TrainConfig(epochs=20, batch_size=8, optimizer="adamw", learning_rate=3e-3, warmup_epochs=0.5)
+#: In each stage folder the pipeline replaces (train/, qat/, export/): the inputs it was made from. Also
+#: what tells the pipeline's own folder from a user's.
+STAGE_MARKER = ".pipeline-fingerprint"
 # QAT fine-tunes the trained model exactly as `edge-deeplab qat` does (train/config.py says why).
 DEFAULT_QAT = QAT_DEFAULTS
 
@@ -99,9 +102,11 @@ class PipelineConfig:
         if self.from_model and self.init_from:
             raise EdgeDeeplabError("--from-model skips training, so --init-from has nothing to start: give one of "
                                    "them (--init-from none trains from scratch)")
-        if not self.min_fps > 0:
+        if not 0 < self.min_fps < math.inf:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
+        if self.serial and not self.benchmark_binary:
+            raise EdgeDeeplabError("--serial needs --benchmark-binary (Google's benchmark_model for the phone's ABI)")
 
 
 def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
@@ -113,6 +118,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
 
     out = check_writable_output(config.output)  # before the data is read or anything is trained
     store = StageStore(out)
+    _refuse_foreign_stage_folders(out, store, config)
     timings = {}
 
     # Data first: a wrong folder stops here, before anything is trained or overwritten.
@@ -190,6 +196,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
         from edge_deeplab.converters.export import export
 
         shutil.rmtree(out / "export", ignore_errors=True)
+        write_text(out / "export" / STAGE_MARKER, export_print)  # the folder is the pipeline's, should it be killed
         results = export(float_model, out / "export", config.formats, qat_model_path=qat_model, data=config.data,
                          num_calibration=config.calibration_images, name="model", log=log)
         return Exported(exports=tuple(results))
@@ -224,8 +231,6 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     # 6. A phone, when one is plugged in and a benchmark_model binary is given.
     device = None
     if config.benchmark_binary or config.serial:
-        if not config.benchmark_binary:
-            raise EdgeDeeplabError("--serial needs --benchmark-binary (Google's benchmark_model for the phone's ABI)")
         device = _bench_device_stage(out / "bench", tflites, config)  # never cached: phones change
 
     # 7. The report.
@@ -243,12 +248,31 @@ def _history_beside(model_folder) -> Optional[str]:
     return str(history) if history.is_file() else None
 
 
+def _refuse_foreign_stage_folders(out: Path, store: StageStore, config: PipelineConfig) -> None:
+    """A stage that runs again replaces its folder whole (train/, qat/, export/): refuse, before any work, one
+    holding files the pipeline did not write (a user's own run called train/, say) instead of deleting them."""
+    names = ([] if config.from_model else ["train"]) + \
+        (["qat"] if any(export_format(fmt).needs_qat for fmt in config.formats) else []) + ["export"]
+    for name in names:
+        folder = out / name
+        if folder.exists() and not folder.is_dir():
+            raise EdgeDeeplabError(f"{folder}: a file is in the way where the pipeline's {name} stage folder goes: "
+                                   "move it, or choose another --output")
+        if not folder.is_dir() or (folder / STAGE_MARKER).is_file() or name in store.records:
+            continue
+        found = sorted(entry.name for entry in folder.iterdir())
+        if found:
+            raise EdgeDeeplabError(f"{folder} holds files the pipeline did not write ({', '.join(found[:3])}"
+                                   f"{', ...' if len(found) > 3 else ''}), and its {name} stage replaces the folder "
+                                   "whole: move them, or choose another --output")
+
+
 def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, labels, log, progress, **spec):
     """Train in run_dir (`spec`: the other TrainSpec fields), resuming when its inputs are the same as last time."""
     from edge_deeplab.train.loop import train
     from edge_deeplab.train.spec import TrainSpec
 
-    marker = run_dir / ".pipeline-fingerprint"
+    marker = run_dir / STAGE_MARKER
     resume = (run_dir / "run.json").is_file() and marker.is_file() and marker.read_text() == print_
     if run_dir.exists() and not resume:
         log(f"  {run_dir}: inputs changed or run incomplete from scratch; starting it again")

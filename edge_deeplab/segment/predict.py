@@ -174,8 +174,7 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
     _check_distinct_stems(images)
     for image in images:
         read_photo(image)  # decoded now only to find a bad photo before any output exists
-    if portrait:
-        _check_blur(blur)
+    _check_blur(blur)  # with or without --portrait: a value that cannot be right is not silently ignored
     from edge_deeplab.refine import require
 
     require(refine)

@@ -1,4 +1,5 @@
 """`edge-deeplab train`: train a DeepLab model on a dataset folder (or the synthetic default)."""
+import dataclasses
 from pathlib import Path
 
 import click
@@ -32,10 +33,10 @@ _FLAGS = {"depth_multiplier": "--alpha", "use_decoder": "--decoder/--no-decoder"
           "freeze_backbone": "--freeze-backbone/--train-backbone", "cache": "--cache"}
 
 
-def _refuse_changes_on_resume(output, model_section, model_options, train_section, train_options, init_from,
-                              teacher=None):
-    """--resume continues the saved run: a model or training option that differs from it (all but --epochs)
-    would be silently ignored, so it is refused by name."""
+def refuse_changes_on_resume(output, model_section, model_options, train_section, train_options, init_from,
+                              teacher=None, data=None):
+    """--resume continues the saved run: a model or training option that differs from it (all but --epochs),
+    other --data included, would be silently ignored, so it is refused by name."""
     from edge_deeplab.model.config import DeepLabConfig
     from edge_deeplab.train.runfolder import RUN_JSON, read_run
 
@@ -47,9 +48,11 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
     wanted_model = config_from_options(base={**saved_model.to_dict(), **model_section}, **model_options)
     saved_train = TrainConfig.from_dict(run["train"], source=source)
     wanted_train = TrainConfig.from_dict({**saved_train.to_dict(), **train_section, **train_options}, source=source)
-    changed = [name for name in saved_model.to_dict() if getattr(saved_model, name) != getattr(wanted_model, name)]
-    changed += [name for name in saved_train.to_dict()
-                if name != "epochs" and getattr(saved_train, name) != getattr(wanted_train, name)]
+    # Every field, not to_dict()'s keys: those leave out options at their "off" value (distill_weight 1).
+    changed = [field.name for field in dataclasses.fields(saved_model)
+               if getattr(saved_model, field.name) != getattr(wanted_model, field.name)]
+    changed += [field.name for field in dataclasses.fields(saved_train)
+                if field.name != "epochs" and getattr(saved_train, field.name) != getattr(wanted_train, field.name)]
     options = [_FLAGS.get(name, "--" + name.replace("_", "-")) for name in changed]
     if init_from and str(init_from) != str(run.get("init_from")):
         options.append("--init-from")
@@ -57,10 +60,21 @@ def _refuse_changes_on_resume(output, model_section, model_options, train_sectio
 
     if teacher and str(teacher_text(teacher)) != str(run.get("teacher")):
         options.append("--distill-from")
+    if data and _data_key(data) != _data_key(run["data"]["train"]):
+        options.append("--data")
     if options:
         raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so "
                                f"{', '.join(options)} would be ignored: drop it (only --epochs may change), or train "
                                "a new run in another --output")
+
+
+def _data_key(data) -> list:
+    """What a --data value means, for comparing two spellings of it: each dataset's absolute path (or
+    'synthetic'), labels and weight."""
+    from edge_deeplab.data.mix import data_specs
+
+    return [(spec.path if spec.path == "synthetic" else str(Path(spec.path).absolute()), spec.labels, spec.weight)
+            for spec in data_specs(data)]
 
 
 @click.command(epilog=example("edge-deeplab train --data ../shared/data/ccp-person --output runs/ccp --epochs 12"))
@@ -157,7 +171,6 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
 
     Several datasets at once: --data A --data B:labels=map.json:weight=2 (see --data).
     """
-    import dataclasses
 
     from edge_deeplab.train.loop import train as run_training
     from edge_deeplab.train.spec import TrainSpec
@@ -175,8 +188,8 @@ def train(data, val_data, output, resume, labels_config, skip_bad_samples, backb
     val_data = None if not val_data else list(val_data) if len(val_data) > 1 else val_data[0]
     model_config = None
     if resume:
-        _refuse_changes_on_resume(output, model_section, model_options, train_section, {**preset, **train_options},
-                                  init_from, teacher)
+        refuse_changes_on_resume(output, model_section, model_options, train_section, {**preset, **train_options},
+                                  init_from, teacher, data)
     else:
         if init_from:
             from edge_deeplab.model.saving import read_model_json

@@ -26,7 +26,7 @@ from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.progress import say
 from edge_deeplab.settings import read_json_object
 from edge_deeplab.train.prepare import PreparedModel, prepare_model
-from edge_deeplab.train.runfolder import HISTORY_JSON, RUN_JSON, locked_run, open_run_folder
+from edge_deeplab.train.runfolder import HISTORY_JSON, RUN_JSON, locked_run, open_run_folder, save_checkpoint
 from edge_deeplab.train.setup import TrainStep, make_strategy
 from edge_deeplab.train.spec import TrainSpec, run_record
 from edge_deeplab.train.validation import label_predictor, validate_each
@@ -241,13 +241,13 @@ def _train_epoch(run: _Run, epoch: int, steps: TrainStep, augmentation, writer, 
             tf.summary.scalar("train/loss", loss)
             tf.summary.scalar("train/learning_rate", learning_rate)
         if stop.signal is not None:
-            run.manager.save(checkpoint_number=step)
+            save_checkpoint(run.manager, step)
             bar.close()
             raise TrainingInterrupted(
                 f"training stopped by {signal.Signals(stop.signal).name} at epoch {epoch + 1}, step "
                 f"{int(state['step_in_epoch'])}; checkpoint saved: continue with --resume")
         if config.checkpoint_every_steps and step % config.checkpoint_every_steps == 0:
-            run.manager.save(checkpoint_number=step)
+            save_checkpoint(run.manager, step)
     bar.close()
 
 
@@ -285,7 +285,7 @@ def _finish_epoch(run: _Run, epoch: int, history: list, best: float, predict, wr
     state["epoch"].assign(epoch + 1)
     for name, zero in (("step_in_epoch", 0), ("epoch_loss_sum", 0.0), ("epoch_seconds", 0.0)):
         state[name].assign(zero)
-    run.manager.save(checkpoint_number=run.step)
+    save_checkpoint(run.manager, run.step)
     _log_epoch(entry, epoch, spec.train_config.epochs, log)
     return history, best
 

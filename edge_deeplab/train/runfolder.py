@@ -3,6 +3,7 @@ checkpoints, of which a kill or a full disk may have cut the newest short."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 from pathlib import Path
@@ -149,3 +150,32 @@ def open_run_folder(spec: TrainSpec, output: Path, resume: bool, log):
 
         spec = spec.replace(model_config=read_model_json(spec.init_from)[0])
     return spec, None, None
+
+
+#: TensorFlow's file errors carry only the C library's message: read back into an errno for io's one line.
+_WRITE_ERRORS = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
+                 "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES}
+
+
+def save_checkpoint(manager, number: int) -> None:
+    """manager.save(checkpoint_number=number), or one line naming the checkpoint when it cannot be written (a
+    full disk: TensorFlow raises ResourceExhaustedError and leaves its ckpt-N_temp folder). The half-written
+    files are removed; the previous checkpoints, and the state file naming the newest, stay as they were."""
+    import shutil
+
+    import tensorflow as tf
+
+    try:
+        manager.save(checkpoint_number=number)
+    except tf.errors.OpError as error:
+        folder = Path(manager.directory)
+        for partial in folder.glob(f"ckpt-{number}_temp*"):
+            if partial.is_dir():
+                shutil.rmtree(partial, ignore_errors=True)
+            else:
+                partial.unlink(missing_ok=True)
+        reason = next((text for text in _WRITE_ERRORS if text in str(error)), None)
+        if reason is None:
+            raise
+        cause = write_error(folder / f"ckpt-{number}", OSError(_WRITE_ERRORS[reason], reason))
+        raise EdgeDeeplabError(f"{cause}, then continue with --resume") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
+from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.train.config import TrainConfig
 
@@ -47,6 +48,12 @@ class TrainSpec:
     on_error: str = "raise"
     cpu_replicas: int = 0
     deterministic: bool = False
+
+    def __post_init__(self):
+        if self.cpu_replicas < 0:
+            raise EdgeDeeplabError(
+                f"--cpu-replicas {self.cpu_replicas} must be 0 (no split) or more logical CPU devices, e.g. 2"
+            )
 
     def replace(self, **changes) -> TrainSpec:
         """A copy with the given fields changed."""

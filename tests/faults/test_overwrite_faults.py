@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from edge_deeplab.cli import main
+from edge_deeplab.errors import EdgeDeeplabError
 
 S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
 PEER = "peers/deeplabv3-mnv2-dm05-voc"
@@ -126,3 +127,45 @@ def test_export_with_json_in_the_model_folder_keeps_the_model(tmp_path):
                   "--no-progress", "--json", model / "model.json")
     _refused(result, "--json", model)
     assert _snapshot(model) == before
+
+
+# The pipeline replaces its stage folders (train/, qat/, export/) whole when a stage runs again: a folder of
+# that name it did not write (a user's own run called train/) is refused before any work, not deleted.
+PIPELINE = ["--epochs", "1", "--qat-epochs", "1", "--batch-size", "2", "--no-peers", "--no-real-photos",
+            "--bench-runs", "1", "--formats", "fp32", "--no-progress"]
+
+
+@pytest.mark.parametrize("stage", ["train", "export"])
+def test_pipeline_keeps_a_stage_folder_it_did_not_write(tiny_scenes, tmp_path, stage):
+    out = tmp_path / "runs"
+    mine = out / stage
+    (mine / "checkpoints").mkdir(parents=True)
+    (mine / "NOTES.txt").write_text("what I tried\n")
+    before = _snapshot(out)
+    if stage == "train":
+        start = ["--init-from", "none", *S]
+    else:
+        model = tmp_path / "model"
+        assert _run("model", "build", model, *S).exit_code == 0
+        start = ["--from-model", model]
+    result = _run("pipeline", "--output", out, "--data", tiny_scenes, *start, *PIPELINE)
+    _refused(result, mine, "--output")
+    assert _snapshot(out) == before and [p.name for p in out.iterdir()] == [stage]
+
+
+def test_pipeline_replaces_its_own_stage_folders(tmp_path):
+    from edge_deeplab.pipeline.run import STAGE_MARKER, PipelineConfig, _refuse_foreign_stage_folders
+    from edge_deeplab.pipeline.stages import StageStore
+
+    out = tmp_path / "runs"
+    for name in ("train", "qat", "export"):  # as a killed pipeline leaves them: marked, not yet recorded
+        (out / name).mkdir(parents=True)
+        (out / name / STAGE_MARKER).write_text("fingerprint\n")
+        (out / name / "partial").write_text("")
+    _refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
+    (out / "export" / STAGE_MARKER).unlink()  # an export folder from before the marker: stages.json vouches for it
+    (out / "stages.json").write_text('{"export": {"fingerprint": "f", "outputs": {}, "files": []}}')
+    _refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
+    (out / "stages.json").unlink()
+    with pytest.raises(EdgeDeeplabError, match="did not write"):
+        _refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
