@@ -51,27 +51,59 @@ DEFAULT_QAT = QAT_DEFAULTS
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
+    """The main job's settings, each default the same as `edge-deeplab pipeline`'s: `run_pipeline(PipelineConfig())`
+    runs what the command runs. Checked on creation, before anything is trained; plan() decides the defaults
+    that depend on each other.
+
+    Args:
+        data: the dataset folder (PASCAL VOC or images/ + masks/), or "synthetic" for the embedded scenes.
+        output: the folder of the whole run and its report.
+        model: the DeepLabConfig to train; None: init_from's model as it is, or DEFAULT_MODEL from scratch.
+        train: the TrainConfig of the training stage; None: FINE_TUNE_TRAIN from a model, DEFAULT_TRAIN from
+            scratch. On the synthetic scenes, None also means a starting model is not trained on them at all:
+            it is the float model as it is (SYNTHETIC_QAT says why).
+        qat: the TrainConfig of quantization-aware training; None: SYNTHETIC_QAT where the starting model is
+            the float model on the synthetic scenes, else DEFAULT_QAT.
+        backbone_weights: from scratch: "imagenet" or a Keras no-top MobileNet-v2 .h5 for the backbone.
+        from_model: a trained model folder or preset:NAME taken as the float model: no training stage.
+        init_from: the model folder or preset:NAME training starts from and distils from (DEFAULT_INIT,
+            preset:person); None or "none" trains from scratch. Left at its default, from_model replaces it.
+        labels: the labels config of the dataset (a JSON file or a preset name).
+        formats: the export formats (converters/formats.py).
+        calibration_images: the training images int8 post-training quantization calibrates on.
+        peers: compare with the peer models; None: where ../shared holds them.
+        bench_runs: timed runs per model and setting in the host benchmark.
+        serial: the phone to benchmark on (adb serial); needs benchmark_binary.
+        benchmark_binary: Google's benchmark_model for the phone (android_aarch64).
+        adb_path: the adb client (default: found as bench/adb.py says).
+        min_fps: the GPU frames per second each export must reach on the phone.
+        max_int8_loss: the mIoU points int8 post-training quantization may lose against the float model.
+        max_qat_loss: the mIoU points int8 from QAT may lose against the float model.
+        real_photos: also score on shared/'s held-out real photos; None: where shared/ holds them.
+        min_person_iou: the person IoU every integer export must reach on each gated set of real photos.
+    """
+
     data: str = "synthetic"
     output: str = "reports/pipeline"
-    model: Optional[DeepLabConfig] = None  # None: init_from's model, or DEFAULT_MODEL from scratch
-    train: TrainConfig = DEFAULT_TRAIN     # the CLI gives FINE_TUNE_TRAIN when it starts from a model
-    qat: TrainConfig = DEFAULT_QAT
+    model: Optional[DeepLabConfig] = None
+    train: Optional[TrainConfig] = None
+    qat: Optional[TrainConfig] = None
     backbone_weights: Optional[str] = None
-    from_model: Optional[str] = None      # a trained model folder: skip the training stage
-    init_from: Optional[str] = None       # a model folder training starts from (and distils from)
+    from_model: Optional[str] = None
+    init_from: Optional[str] = DEFAULT_INIT
     labels: Optional[str] = None
     formats: tuple = FORMAT_NAMES
     calibration_images: int = 100
-    peers: Optional[bool] = None          # None: include them where ../shared holds them
+    peers: Optional[bool] = None
     bench_runs: int = 20
     serial: Optional[str] = None
     benchmark_binary: Optional[str] = None
     adb_path: Optional[str] = None
     min_fps: float = 15.0
-    max_int8_loss: float = 1.0            # mIoU points int8 post-training may lose against float
-    max_qat_loss: float = 0.3             # mIoU points int8 from QAT may lose against float
-    real_photos: Optional[bool] = None    # score on shared/'s held-out real photos (None: where it holds them)
-    min_person_iou: float = 0.80          # person IoU the int8 models must reach on each set of real photos
+    max_int8_loss: float = 1.0
+    max_qat_loss: float = 0.3
+    real_photos: Optional[bool] = None
+    min_person_iou: float = 0.80
 
     def __post_init__(self):
         # Checked here, before anything is trained: a typo must not cost a training run.
@@ -92,9 +124,11 @@ class PipelineConfig:
         if not 0 <= self.min_person_iou <= 1:
             raise EdgeDeeplabError(f"--min-person-iou {self.min_person_iou:g} must be a person IoU between 0 and 1, "
                                    "e.g. 0.8")
-        if self.from_model and self.init_from:
+        if self.from_model and self.init_from not in (None, "none", DEFAULT_INIT):
             raise EdgeDeeplabError("--from-model skips training, so --init-from has nothing to start: give one of "
                                    "them (--init-from none trains from scratch)")
+        if self.backbone_weights and not self.from_model and self.init_from not in (None, "none"):
+            raise EdgeDeeplabError("--backbone-weights starts a model from scratch: add --init-from none")
         if not self.min_fps > 0:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
@@ -112,9 +146,7 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     Returns:
         The report (also written as report.json, .md and .html), with each gate's verdict.
     """
-    if config.model is None and not (config.from_model or config.init_from):
-        config = dataclasses.replace(config, model=DEFAULT_MODEL)  # from scratch
-    job = steps.start(config, log, progress)
+    job = steps.start(plan(config), log, progress)
     model_config, trained, train_print = steps.train_step(job)
     float_model = Path(trained.model)
     qat_model, qat_print = steps.qat_step(job, float_model, train_print)
@@ -128,4 +160,44 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
                              real)
 
 
+def plan(config: PipelineConfig) -> PipelineConfig:
+    """The run `config` asks for, every default decided: what run_pipeline carries out, and what the
+    `pipeline` command gives it (its options map onto PipelineConfig's fields, nothing more).
 
+    Args:
+        config: the PipelineConfig, defaults left as None where it allows.
+
+    Returns:
+        The same config with from_model and init_from resolved to model folders (presets included) or None,
+        and model (from scratch), train and qat set. Planning a plan changes nothing.
+    """
+    from edge_deeplab import presets
+
+    from_model = None if config.from_model is None else str(presets.resolve(config.from_model, "keras"))
+    start = None if from_model or config.init_from in (None, "none") else str(presets.resolve(config.init_from,
+                                                                                              "keras"))
+    train, qat = config.train or train_config_for(start), config.qat or DEFAULT_QAT
+    if start and config.data == "synthetic" and config.train is None:
+        # A model that knows real people is not taught the cartoon scenes' labels (SYNTHETIC_QAT says what they
+        # did to it): it is the float model as it is, and QAT distils from it on the scenes.
+        from_model, start, qat = start, None, config.qat or SYNTHETIC_QAT
+    model = config.model or (None if from_model or start else DEFAULT_MODEL)  # None: the starting model's
+    return dataclasses.replace(config, from_model=from_model, init_from=start, model=model, train=train, qat=qat)
+
+
+def train_config_for(init_from: Optional[str], **changes) -> TrainConfig:
+    """The training of a run, before plan() looks at the data: FINE_TUNE_TRAIN from a model, DEFAULT_TRAIN
+    from scratch, with `changes`. Another optimizer than the default's, given without a learning rate, starts
+    from TrainConfig's rate rather than the default optimizer's.
+
+    Args:
+        init_from: the model training starts from; None or "none": from scratch.
+        changes: TrainConfig fields to change (epochs, batch_size, learning_rate, optimizer, ...).
+
+    Returns:
+        The TrainConfig.
+    """
+    base = DEFAULT_TRAIN if init_from in (None, "none") else FINE_TUNE_TRAIN
+    if changes.get("optimizer", base.optimizer) != base.optimizer and "learning_rate" not in changes:
+        changes["learning_rate"] = TrainConfig.learning_rate
+    return base.replace(**changes)
