@@ -59,9 +59,13 @@ class LayerDamage:
 
     @property
     def suspicious(self) -> bool:
+        """Whether the op's error is above SUSPICIOUS_RMSE_OVER_SCALE quantization steps (rounding alone gives
+        ROUNDING_NOISE).
+        """
         return self.rmse_over_scale > SUSPICIOUS_RMSE_OVER_SCALE
 
     def to_dict(self) -> dict:
+        """The row as a dict, with `suspicious`."""
         return {**dataclasses.asdict(self), "suspicious": self.suspicious}
 
 
@@ -74,9 +78,17 @@ class QuantReport:
     calibration: Optional[dict] = None  # the representative-data manifest
 
     def most_damaged(self, k: Optional[int] = None) -> list:
+        """The most damaged ops, worst first.
+
+        Args:
+            k: how many; None: the report's `top`.
+        """
         return self.layers[:self.top if k is None else k]
 
     def to_dict(self) -> dict:
+        """The report as plain JSON: how the ranking reads, the images, the calibration, the most damaged layers and
+        every op's row.
+        """
         return {"ranking": "rmse / scale (RMS error of the op's output in quantization steps; rounding alone "
                            f"gives {ROUNDING_NOISE:.2f}, above {SUSPICIOUS_RMSE_OVER_SCALE} is suspicious)",
                 "num_images": self.num_images, "calibration": self.calibration,
@@ -111,6 +123,13 @@ def make_debugger(model_b1, representative: np.ndarray, debug_images: Optional[n
 
 
 def debug_options(denylisted_nodes=(), denylisted_ops=()):
+    """The QuantizationDebugger's options: a mean absolute error per layer, and the nodes and op types to leave
+    in float.
+
+    Args:
+        denylisted_nodes: the tensor names of the nodes kept in float.
+        denylisted_ops: the op types kept in float.
+    """
     import tensorflow as tf
 
     return tf.lite.experimental.QuantizationDebugOptions(

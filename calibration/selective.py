@@ -20,6 +20,28 @@ DEFAULT_KS = (0, 1, 3, 5)
 
 @dataclasses.dataclass
 class SelectiveResult:
+    """One variant of selective quantization: what was kept in float, its size and ops, its GPU gates and its
+    accuracy against int8 and float.
+
+    Args:
+        name: "float", "int8", "int8 + 3 float" or "int8 + given float".
+        kept_float: the Keras layers (or op types) left in float.
+        path: the .tflite file.
+        size_bytes: its size.
+        op_count: its op count.
+        quantize_ops: its QUANTIZE and DEQUANTIZE ops, the price of each float island in op count.
+        float_ops: "#index OP" of every op computing in float (DEQUANTIZE excluded).
+        static_gate: the static GPU gate's status.
+        gate_summary: the gates in one line.
+        dynamic_gate: the dynamic GPU gate's status ("not run" without it).
+        miou: its mIoU, once evaluated.
+        person_iou: its person IoU, once evaluated.
+        delta_miou_vs_int8: mIoU points (x100) against the int8 export.
+        delta_miou_vs_float: mIoU points against the float model.
+        delta_person_iou_vs_int8: person IoU points against the int8 export.
+        size_vs_int8: its size as a ratio of the int8 export's.
+    """
+
     name: str  # "float", "int8", "int8 + 3 float" or "int8 + given float"
     kept_float: list  # Keras layers (or op types) left in float
     path: str
@@ -38,6 +60,7 @@ class SelectiveResult:
     size_vs_int8: Optional[float] = None  # ratio
 
     def to_dict(self) -> dict:
+        """The result as a plain dict."""
         return dataclasses.asdict(self)
 
 
@@ -98,6 +121,14 @@ def _text(raw) -> str:
 
 
 def measure_variant(label, kept, path: Path, gpu_check: bool) -> SelectiveResult:
+    """A variant's SelectiveResult from its file: ops, size and GPU gates (accuracy is filled in later).
+
+    Args:
+        label: its name ("int8 + 3 float", ...).
+        kept: the layers or op types left in float.
+        path: the .tflite file.
+        gpu_check: also run the dynamic GPU gate (else the static one alone).
+    """
     from edge_deeplab.converters.gpu_gate import check_gpu, static_check
 
     facts = inspect_tflite(path)

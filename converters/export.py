@@ -32,6 +32,24 @@ from edge_deeplab.tables import text_table
 
 @dataclasses.dataclass
 class ExportResult:
+    """One exported format: its file, its GPU gates and how far its output is from the Keras model's.
+
+    Args:
+        format: the format's name (converters/formats.py).
+        path: the .tflite file.
+        size_bytes: its size.
+        op_count: its op count.
+        static_gate: the static GPU gate's status.
+        dynamic_gate: the dynamic GPU gate's status ("not run" without it).
+        gate_summary: both gates in one line.
+        max_abs_diff: the largest |TFLite - Keras| of the output the app receives (dequantized).
+        max_probability_diff: the same on softmax probabilities (None for label_map).
+        argmax_agreement: the fraction of pixels whose class agrees with the Keras model's.
+        tolerance: the largest probability difference the format is held to.
+        within_tolerance: max_probability_diff <= tolerance (None where it is not measured).
+        gpu_offenders: the ops either gate found the GPU cannot run.
+    """
+
     format: str
     path: str
     size_bytes: int
@@ -47,6 +65,7 @@ class ExportResult:
     gpu_offenders: list = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """The result as a plain dict (export.json's row)."""
         return dataclasses.asdict(self)
 
 
@@ -105,6 +124,15 @@ def make_converter(model_b1, fmt: str, io_type: str = "float", representative: O
 
 
 def convert(model_b1, fmt, io_type="float", representative=None, output_kind="logits") -> bytes:
+    """The .tflite bytes of the batch-1 model in one format; a one-line EdgeDeeplabError when conversion fails.
+
+    Args:
+        model_b1: the batch-1 Keras model.
+        fmt: the format's name (converters/formats.py).
+        io_type: the input and output type of an integer format, one of IO_TYPES.
+        representative: the calibration images of a post-training integer format.
+        output_kind: the output's kind; a label_map output is not float.
+    """
     converter = make_converter(model_b1, fmt, io_type, representative, output_is_float=output_kind != "label_map")
     try:
         return converter.convert()

@@ -45,6 +45,20 @@ class OpIssue:
 
 @dataclasses.dataclass(frozen=True)
 class GateResult:
+    """One GPU gate's verdict on a .tflite.
+
+    Args:
+        check: "static" (the ops against the delegate's rules) or "dynamic" (run on a Vulkan adapter).
+        status: one of STATUSES (pass, fail, not run).
+        summary: one line a person reads at a glance.
+        offenders: the ops the GPU cannot run.
+        notes: worth knowing, not a failure.
+        op_count: the model's op count.
+        max_abs_diff: dynamic: the largest |GPU - CPU interpreter| over all outputs.
+        adapter: dynamic: the Vulkan adapter that ran the model.
+        log: dynamic: LiteRT's own log (compile and run), for a bug report.
+    """
+
     check: str  # "static" or "dynamic"
     status: str  # one of STATUSES
     summary: str  # one line a person reads at a glance
@@ -57,21 +71,31 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the gate passed."""
         return self.status == PASS
 
 
 @dataclasses.dataclass(frozen=True)
 class GpuGateReport:
+    """Both GPU gates of a .tflite: fail if either fails, not run if either did not run, else pass.
+
+    Args:
+        static: the static gate's GateResult.
+        dynamic: the dynamic gate's GateResult.
+    """
+
     static: GateResult
     dynamic: GateResult
 
     @property
     def status(self) -> str:
+        """fail if either gate failed, not run if either did not run, else pass."""
         statuses = (self.static.status, self.dynamic.status)
         return FAIL if FAIL in statuses else NOT_RUN if NOT_RUN in statuses else PASS
 
     @property
     def summary(self) -> str:
+        """Both gates' statuses and summaries in one line."""
         return f"static {self.static.status}, dynamic {self.dynamic.status}: {self.static.summary}; " \
                f"{self.dynamic.summary}"
 

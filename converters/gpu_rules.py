@@ -38,15 +38,36 @@ class Graph:
                 self._dequantized_constants.update(int_list(op.outputs))
 
     def tensor(self, index):
+        """The tensor at `index`, or None for an absent optional input (index None or -1).
+
+        Args:
+            index: the tensor's index in the subgraph.
+        """
         return None if index is None or index < 0 else self.tensors[index]
 
     def type_name(self, index) -> str:
+        """The tensor's type name in the schema, e.g. "FLOAT32", "INT8".
+
+        Args:
+            index: the tensor's index in the subgraph.
+        """
         return self._type_names.get(self.tensors[index].type, str(self.tensors[index].type))
 
     def dims(self, index) -> list[int]:
+        """The tensor's shape as a list of ints.
+
+        Args:
+            index: the tensor's index in the subgraph.
+        """
         return int_list(self.tensors[index].shape)
 
     def is_const(self, index) -> bool:
+        """Whether the tensor is a constant: stored in the file, or a stored FLOAT16 constant behind a DEQUANTIZE
+        (which the delegate folds).
+
+        Args:
+            index: the tensor's index in the subgraph.
+        """
         return self._has_data(index) or index in self._dequantized_constants
 
     def _has_data(self, index) -> bool:
@@ -57,6 +78,11 @@ class Graph:
         return (buffer.data is not None and len(buffer.data) > 0) or bool(buffer.offset)
 
     def name(self, index) -> str:
+        """The tensor's name.
+
+        Args:
+            index: the tensor's index in the subgraph.
+        """
         raw = self.tensors[index].name
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 

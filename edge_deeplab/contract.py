@@ -33,6 +33,20 @@ IGNORE_LABEL = 255
 
 @dataclasses.dataclass(frozen=True)
 class ModelContract:
+    """The numbers a consumer of the model must agree with (the module docstring says why); checked on creation.
+
+    Args:
+        labels: the class names, index = class id (at least two, e.g. background, person).
+        input_height: the model's input height in pixels.
+        input_width: the model's input width in pixels.
+        mean: per RGB channel, subtracted from pixels in 0..255.
+        std: per RGB channel, divides after the mean (non-zero).
+        output_kind: what the output tensor means, one of OUTPUT_KINDS (logits, probabilities, label_map,
+            person_alpha).
+        person_class: the class id of "person", None without one (person_alpha needs it).
+        version: the contract format's version (CONTRACT_VERSION).
+    """
+
     labels: tuple[str, ...]
     input_height: int
     input_width: int
@@ -70,9 +84,15 @@ class ModelContract:
 
     @property
     def num_classes(self) -> int:
+        """The number of classes (labels)."""
         return len(self.labels)
 
     def with_output_kind(self, output_kind: str) -> "ModelContract":
+        """A copy of the contract whose output means `output_kind` (an export's head).
+
+        Args:
+            output_kind: one of OUTPUT_KINDS.
+        """
         return dataclasses.replace(self, output_kind=output_kind)
 
     def normalize(self, rgb_uint8):

@@ -166,6 +166,15 @@ def check_distinct_outputs(outputs: dict, inputs: dict = None) -> None:
 
 
 def write_text(path, text: str) -> Path:
+    """Write `text` as UTF-8 to `path` atomically (write_bytes).
+
+    Args:
+        path: the file.
+        text: its content.
+
+    Returns:
+        The path.
+    """
     return write_bytes(path, text.encode("utf-8"))
 
 

@@ -59,17 +59,32 @@ def per_class_iou(confusion: np.ndarray) -> np.ndarray:
 
 
 def mean_iou(confusion: np.ndarray) -> float:
+    """The mean of the per-class IoUs over the classes whose IoU is defined (NaN when none is).
+
+    Args:
+        confusion: the confusion matrix, ground truth rows, predictions columns.
+    """
     iou = per_class_iou(confusion)
     return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
 
 
 def pixel_accuracy(confusion: np.ndarray) -> float:
+    """The fraction of pixels labelled right (NaN for an empty matrix).
+
+    Args:
+        confusion: the confusion matrix, ground truth rows, predictions columns.
+    """
     confusion = np.asarray(confusion, dtype=np.float64)
     total = confusion.sum()
     return float(np.trace(confusion) / total) if total > 0 else float("nan")
 
 
 def frequency_weighted_iou(confusion: np.ndarray) -> float:
+    """The per-class IoUs weighted by each class's share of the ground-truth pixels (NaN for an empty matrix).
+
+    Args:
+        confusion: the confusion matrix, ground truth rows, predictions columns.
+    """
     confusion = np.asarray(confusion, dtype=np.float64)
     total = confusion.sum()
     if total == 0:
@@ -114,6 +129,13 @@ def _within(boundary: np.ndarray, tolerance_px: int) -> np.ndarray:
 
 
 def boundary_tolerance_px(height: int, width: int, fraction: float = BOUNDARY_TOLERANCE) -> int:
+    """The boundary tolerance in pixels for an image: `fraction` of its diagonal, rounded, at least 1.
+
+    Args:
+        height: the image height.
+        width: the image width.
+        fraction: the fraction of the diagonal (BOUNDARY_TOLERANCE by default).
+    """
     return max(1, int(round(fraction * float(np.hypot(height, width)))))
 
 
@@ -166,6 +188,7 @@ class SegmentationMetrics:
 
     @property
     def num_classes(self) -> int:
+        """The number of classes (class_names)."""
         return len(self.class_names)
 
     def add(self, ground_truth, prediction) -> np.ndarray:
@@ -177,6 +200,15 @@ class SegmentationMetrics:
         return image_confusion
 
     def summary(self, person_class: Optional[int] = None) -> dict:
+        """The metrics of every image added so far: mIoU, pixel accuracy, frequency-weighted IoU, boundary F,
+        per-class IoU and boundary F, the confusion matrix, and the person's IoU and boundary F.
+
+        Args:
+            person_class: the person's class id; None leaves the person's numbers out.
+
+        Returns:
+            A plain-JSON dict (NaN as None).
+        """
         iou = per_class_iou(self.confusion)
         boundary_f = boundary_f_scores(self.boundary)
         return {

@@ -29,6 +29,15 @@ VOC_LABELS = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "b
 
 @dataclasses.dataclass(frozen=True)
 class Peer:
+    """A published model we compare against (`peer:NAME`).
+
+    Args:
+        name: the name after "peer:".
+        file: its path inside the shared assets folder.
+        contract: its ModelContract (labels, input size, normalisation, output meaning).
+        description: what it is, for the reports.
+    """
+
     name: str
     file: str                  # path inside the shared assets folder
     contract: ModelContract
@@ -60,6 +69,11 @@ PEER_PREFIX = "peer:"
 
 
 def is_peer_spec(spec: str) -> bool:
+    """Whether a model spec names a peer (`peer:NAME`).
+
+    Args:
+        spec: a model spec.
+    """
     return str(spec).startswith(PEER_PREFIX)
 
 

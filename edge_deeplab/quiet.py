@@ -36,6 +36,7 @@ _set_here: dict = {}
 
 
 def verbose() -> bool:
+    """Whether $EDGE_DEEPLAB_VERBOSE is set (to anything but "" or "0"): then nothing is silenced."""
     return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
 
 

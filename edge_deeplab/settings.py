@@ -101,14 +101,27 @@ class Settings:
     _SOURCE = "config"
 
     def replace(self, **changes):
+        """A copy with some knobs changed (checked again on creation).
+
+        Args:
+            changes: knob name -> new value.
+        """
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
+        """The knobs as a plain dict."""
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
+        """The knobs as indented JSON, keys sorted."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: dict, source: Optional[str] = None):
+        """The settings from a dict, refusing unknown keys and values of the wrong type by name.
+
+        Args:
+            data: knob name -> value (e.g. a JSON file's object).
+            source: names the data in error messages (default: the class's config name).
+        """
         return from_dict(cls, data, source or cls._SOURCE, cls._OPTION)

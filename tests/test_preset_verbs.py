@@ -161,4 +161,6 @@ def test_pipeline_starts_from_a_preset(monkeypatch, tmp_path):
     started = []
     monkeypatch.setattr(pipeline_run, "run_pipeline", lambda config, **_: started.append(config) or {"verdicts": []})
     invoke("pipeline", "--from-model", "preset:person", "--output", tmp_path / "pipeline", "--no-progress")
-    assert started[0].from_model == str(presets.resolve("preset:person", "keras"))
+    from edge_deeplab.pipeline.run import plan
+
+    assert plan(started[0]).from_model == str(presets.resolve("preset:person", "keras"))

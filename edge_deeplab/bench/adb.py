@@ -45,6 +45,14 @@ class AdbTimeout(EdgeDeeplabError):
 
 @dataclasses.dataclass(frozen=True)
 class AdbDevice:
+    """A phone as `adb devices -l` lists it.
+
+    Args:
+        serial: its adb serial.
+        state: "device" when usable; otherwise adb's word for why not ("offline", "unauthorized", ...).
+        details: the listing's key:value details (product, model, device, transport_id).
+    """
+
     serial: str
     state: str                      # "device" when usable; "offline", "unauthorized", ...
     details: dict = dataclasses.field(default_factory=dict)  # product, model, device, transport_id
@@ -52,6 +60,14 @@ class AdbDevice:
 
 @dataclasses.dataclass(frozen=True)
 class ShellResult:
+    """What `adb shell` returned.
+
+    Args:
+        exit_code: the remote command's exit code (shell v2 protocol).
+        stdout: what it printed on standard output.
+        stderr: what it printed on standard error.
+    """
+
     exit_code: int
     stdout: str
     stderr: str
@@ -87,9 +103,25 @@ class Adb:
     serial: Optional[str] = None
 
     def for_device(self, serial: str) -> "Adb":
+        """This client with `serial` chosen (adb -s SERIAL).
+
+        Args:
+            serial: the phone's adb serial.
+        """
         return dataclasses.replace(self, serial=serial)
 
     def run(self, args: list[str], timeout: float, fix: str = _FROZEN_FIX) -> subprocess.CompletedProcess:
+        """Run `adb [-s SERIAL] ARGS` on this computer; a one-line error when it cannot run, AdbTimeout (with what it
+        printed and `fix`) when it takes longer than `timeout`.
+
+        Args:
+            args: adb's arguments.
+            timeout: seconds it may take.
+            fix: what the timeout's message tells the user to do.
+
+        Returns:
+            The CompletedProcess (stdout and stderr as bytes).
+        """
         command = [self.path] + (["-s", self.serial] if self.serial else []) + list(args)
         try:
             return subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
@@ -104,6 +136,11 @@ class Adb:
                                    f"pass a working adb with --adb PATH") from None
 
     def devices(self, timeout: float = 30.0) -> list[AdbDevice]:
+        """The phones adb sees (`adb devices -l`), whatever their state.
+
+        Args:
+            timeout: seconds adb may take.
+        """
         result = self.run(["devices", "-l"], timeout)
         if result.returncode != 0:
             raise EdgeDeeplabError(f"`adb devices` failed: {_last_line(result.stderr)}; "
@@ -116,6 +153,13 @@ class Adb:
         return ShellResult(result.returncode, _text(result.stdout), _text(result.stderr))
 
     def push(self, local, remote: str, timeout: float) -> None:
+        """Copy a file to the phone; a one-line error naming the file and adb's reason when it fails.
+
+        Args:
+            local: the file on this computer.
+            remote: the path on the phone.
+            timeout: seconds the copy may take.
+        """
         result = self.run(["push", str(local), remote], timeout, "raise --timeout (a large file on a slow link) or "
                                                                  "check the phone")
         if result.returncode != 0:

@@ -51,6 +51,20 @@ SHELL_EXIT_CODES = {126: "the phone's shell cannot execute it", 127: "the phone'
 
 @dataclasses.dataclass(frozen=True)
 class DeviceBenchConfig:
+    """How `bench device` runs benchmark_model on the phone; checked on creation.
+
+    Args:
+        configs: the configurations to run, names of CONFIG_FLAGS (cpu, gpu-fp16, gpu-fp32, nnapi).
+        threads: the CPU thread counts, one run each.
+        warmup_runs: benchmark_model's --warmup_runs.
+        num_runs: benchmark_model's --num_runs (the timed runs).
+        remote_dir: the folder on the phone under which each run makes a fresh folder of its own.
+        timeout_s: seconds one benchmark_model run may take.
+        min_fps: the GPU frames per second the FPS gate asks for.
+        gate: judge the FPS gate (needs a GPU configuration among `configs`).
+        extra_flags: more benchmark_model flags, added to every run.
+    """
+
     configs: tuple = DEFAULT_CONFIGS
     threads: tuple = (4,)
     warmup_runs: int = 5
@@ -104,6 +118,17 @@ def check_tflite(path) -> None:
 # ---- one run -------------------------------------------------------------------------------------
 
 def run_flags(config_name: str, threads: int, graph: str, config: DeviceBenchConfig) -> list[str]:
+    """benchmark_model's command-line flags for one run.
+
+    Args:
+        config_name: a CONFIG_FLAGS name (cpu, gpu-fp16, gpu-fp32, nnapi).
+        threads: --num_threads.
+        graph: the model's path on the phone.
+        config: the DeviceBenchConfig (warm-up and timed runs, extra flags).
+
+    Returns:
+        The flags, without the binary.
+    """
     return ([f"--graph={graph}", f"--num_threads={threads}", f"--warmup_runs={config.warmup_runs}",
              f"--num_runs={config.num_runs}"] + CONFIG_FLAGS[config_name] + list(config.extra_flags))
 
@@ -151,6 +176,21 @@ def _delegation_text(report: parse.DelegateReport) -> str:
 
 def summarize_run(model_name: str, config_name: str, threads: int, exit_code: Optional[int],
                   text: str, timed_out: bool = False) -> dict:
+    """One run's result row from what benchmark_model printed: its status and reason (judge_run), latency and
+    FPS only for a run that counts, and the raw numbers it printed.
+
+    Args:
+        model_name: the model's name in the report.
+        config_name: the configuration run (a CONFIG_FLAGS name).
+        threads: the CPU thread count.
+        exit_code: benchmark_model's exit code (None when unknown).
+        text: what it printed.
+        timed_out: the run was stopped at the timeout.
+
+    Returns:
+        A dict: model, config, threads, status, reason, exit_code, latency_ms, latency_basis, fps, printed
+        (the parsed numbers), gpu_fallback_ops, delegates (each delegate's report), errors and output_tail.
+    """
     output = parse.parse_benchmark_output(text)
     if timed_out:
         status, reason = TIMED_OUT, "did not finish in time"

@@ -80,6 +80,18 @@ def e2e_frame(jpeg: bytes, interpreter, prep: Preprocessing, timings: dict):
 
 
 def time_e2e(interpreter, jpeg: bytes, prep: Preprocessing, runs: int, warmup: int) -> dict:
+    """Time whole frames (decode, preprocess, invoke, post-process) after `warmup` untimed ones.
+
+    Args:
+        interpreter: the model's LiteRT interpreter, tensors allocated.
+        jpeg: the encoded camera frame.
+        prep: the model's Preprocessing (input size, normalisation, output kind).
+        runs: timed frames.
+        warmup: untimed frames first.
+
+    Returns:
+        Stage name (decode, preprocess, invoke, postprocess, total) -> the milliseconds of each timed frame.
+    """
     for _ in range(warmup):
         e2e_frame(jpeg, interpreter, prep, {})
     timings: dict = {}

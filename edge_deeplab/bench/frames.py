@@ -20,6 +20,14 @@ def synthetic_jpeg(width: int = 640, height: int = 480) -> bytes:
 
 
 def load_jpeg(path) -> bytes:
+    """The bytes of the image `--image` names, checked to decode.
+
+    Args:
+        path: a JPEG or PNG file.
+
+    Returns:
+        The file's bytes; a one-line EdgeDeeplabError when it is missing or OpenCV cannot decode it.
+    """
     import cv2
     import numpy as np
 

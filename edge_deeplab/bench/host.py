@@ -31,6 +31,19 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 @dataclasses.dataclass(frozen=True)
 class HostBenchConfig:
+    """How `bench host` times the models on this machine; checked on creation.
+
+    Args:
+        runs: timed runs per model and setting (the median is reported).
+        warmup: untimed runs first.
+        threads: CPU thread counts, one setting each.
+        without_xnnpack: also time LiteRT's reference kernels (XNNPACK off).
+        e2e: also time whole frames (decode, preprocess, invoke, post-process).
+        gpu: also run the GPU accelerator's correctness path.
+        gpu_runs: timed runs on the GPU path (software Vulkan takes 0.1-5 s per inference).
+        image: the JPEG the end-to-end timing decodes; None: a synthetic 640x480 camera frame.
+    """
+
     runs: int = 50
     warmup: int = 5
     threads: tuple = (1, 2)
@@ -48,6 +61,16 @@ class HostBenchConfig:
 
 
 def time_model_only(interpreter, runs: int, warmup: int) -> list[float]:
+    """Time `interpreter.invoke()` alone, on one random input, after `warmup` untimed runs.
+
+    Args:
+        interpreter: the model's LiteRT interpreter, tensors allocated.
+        runs: timed runs.
+        warmup: untimed runs first.
+
+    Returns:
+        The milliseconds of each timed run.
+    """
     from edge_deeplab.litert.interpreter import random_input
 
     details = interpreter.get_input_details()[0]
@@ -63,6 +86,12 @@ def time_model_only(interpreter, runs: int, warmup: int) -> list[float]:
 
 
 def host_facts() -> dict:
+    """The machine the numbers were measured on: hostname, system, CPU model and count, and the versions of
+    Python, the LiteRT runtime and NumPy.
+
+    Returns:
+        A dict of those facts.
+    """
     import numpy as np
 
     from edge_deeplab.litert.flatbuffer import runtime_versions
@@ -81,6 +110,14 @@ def host_facts() -> dict:
 
 
 def cpu_variants(config: HostBenchConfig) -> list[tuple[str, int, bool]]:
+    """The CPU settings to time: XNNPACK at each thread count, then the reference kernels if asked.
+
+    Args:
+        config: the HostBenchConfig (threads, without_xnnpack).
+
+    Returns:
+        [(label, threads, xnnpack on)].
+    """
     variants = [(f"xnnpack, {t} thread{'s' if t > 1 else ''}", t, True) for t in config.threads]
     if config.without_xnnpack:
         variants += [(f"reference kernels, {t} thread{'s' if t > 1 else ''}", t, False) for t in config.threads]

@@ -145,16 +145,23 @@ class BenchmarkOutput:
 
     @property
     def latency_basis(self) -> Optional[str]:
+        """"median" or "mean": what latency_us is; None without a latency."""
         if self.measured is not None and self.measured.median_us is not None:
             return "median"
         return "mean" if self.latency_us is not None else None
 
     @property
     def fps(self) -> Optional[float]:
+        """Frames per second at latency_us (one frame at a time); None without a latency."""
         latency = self.latency_us
         return 1e6 / latency if latency else None
 
     def delegate(self, name: str) -> Optional[DelegateReport]:
+        """What the output says of one delegate, or None where it says nothing.
+
+        Args:
+            name: the delegate's name, e.g. "GPU", "NNAPI".
+        """
         return self.delegates.get(name)
 
 

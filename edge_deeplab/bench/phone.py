@@ -16,6 +16,14 @@ _GETPROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
 
 
 def parse_getprop(text: str) -> dict:
+    """The phone's properties from `adb shell getprop` output.
+
+    Args:
+        text: getprop's output, one `[key]: [value]` line per property.
+
+    Returns:
+        key -> value; lines of another shape are skipped.
+    """
     props = {}
     for line in text.splitlines():
         match = _GETPROP_LINE.match(line.strip())

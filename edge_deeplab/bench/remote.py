@@ -9,6 +9,16 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 
 def exists(adb: Adb, path: str, test: str) -> bool:
+    """Whether `test TEST PATH` succeeds in the phone's shell.
+
+    Args:
+        adb: the phone's Adb.
+        path: the path on the phone.
+        test: the test(1) flag, e.g. "-e" (exists), "-d" (folder), "-x" (executable).
+
+    Returns:
+        True when the test passed.
+    """
     return adb.shell(quote("test", test, path), timeout=30.0).exit_code == 0
 
 
@@ -26,11 +36,24 @@ def device_lost(adb: Adb) -> Optional[str]:
 
 
 def last_line(text: str) -> str:
+    """The last non-blank line of `text`, stripped ("" when there is none): what a failed command said last.
+
+    Args:
+        text: a command's output.
+    """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
 
 def shell_ok(adb: Adb, command: str, what: str) -> None:
+    """Run `command` in the phone's shell; a one-line EdgeDeeplabError naming `what` and the last line the shell printed
+    when it fails.
+
+    Args:
+        adb: the phone's Adb.
+        command: the shell command, quoted already.
+        what: what the command does, for the message (e.g. "create /data/local/tmp").
+    """
     result = adb.shell(command, timeout=30.0)
     if result.exit_code != 0:
         reason = (result.stderr or result.stdout).strip().splitlines()

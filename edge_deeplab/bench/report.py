@@ -23,6 +23,11 @@ DEFAULT_REGRESSION_THRESHOLD = 0.10
 
 
 def sha256_of(path) -> str:
+    """The SHA-256 of a file (hex), read in 1 MiB blocks: the history's key for the model's bytes.
+
+    Args:
+        path: the file.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -31,6 +36,11 @@ def sha256_of(path) -> str:
 
 
 def now_iso() -> str:
+    """The current UTC time to the second, ISO 8601: when a history entry was measured.
+
+    Returns:
+        e.g. "2026-12-02T07:49:04+00:00".
+    """
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -50,6 +60,14 @@ def render_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
 # ---- history -------------------------------------------------------------------------------------
 
 def history_key(entry: dict) -> str:
+    """What a history entry is compared by: where it ran, the model's SHA-256, the configuration and the mode.
+
+    Args:
+        entry: a history entry (history_entry).
+
+    Returns:
+        Those parts joined by "|".
+    """
     return "|".join(str(entry.get(part)) for part in ("where", "model_sha256", "config", "mode"))
 
 
@@ -157,6 +175,22 @@ def history_timeline(entries: list[dict], threshold: float = DEFAULT_REGRESSION_
 
 def history_entry(*, when: str, where: str, model: str, model_sha256: str, config: str, mode: str,
                   latency_ms: Optional[float], fps: Optional[float], kind: str) -> dict:
+    """One line of the benchmark history, latency and FPS rounded.
+
+    Args:
+        when: the time of the measurement (now_iso).
+        where: the machine or phone it ran on.
+        model: the model's name.
+        model_sha256: the SHA-256 of the model's bytes.
+        config: the configuration (backend and variant).
+        mode: what was timed: "model" (invoke alone) or "e2e" (whole frames).
+        latency_ms: the median latency, or None.
+        fps: frames per second, or None.
+        kind: "host" or "device".
+
+    Returns:
+        The entry as a dict.
+    """
     return {"when": when, "kind": kind, "where": where, "model": model, "model_sha256": model_sha256,
             "config": config, "mode": mode,
             "latency_ms": round(latency_ms, 4) if latency_ms else None,

@@ -8,6 +8,15 @@ HOST_COLUMNS = [("model", "model"), ("backend", "backend"), ("variant", "variant
 
 
 def host_rows(result: dict) -> list[dict]:
+    """The rows of the host benchmark's table: one per model and timed setting, with a note on what the number
+    means (the GPU correctness path, ops not on the GPU, the end-to-end stages).
+
+    Args:
+        result: benchmark_on_host's result.
+
+    Returns:
+        A dict per row: model, model_sha256, backend, variant, mode, status, median_ms, p90_ms, p99_ms, fps, note.
+    """
     rows = []
     for model in result["models"]:
         for entry in model["results"]:
@@ -30,6 +39,15 @@ def host_rows(result: dict) -> list[dict]:
 
 
 def host_history_entries(result: dict, rows: list[dict]) -> list[dict]:
+    """The history entries of a host benchmark: its successful CPU rows.
+
+    Args:
+        result: benchmark_on_host's result (its "host" facts name the machine).
+        rows: host_rows(result).
+
+    Returns:
+        One history_entry per successful CPU row.
+    """
     when = report.now_iso()
     where = f"host:{result['host']['hostname']} ({result['host']['cpu']})"
     return [report.history_entry(when=when, kind="host", where=where, model=row["model"],
@@ -53,6 +71,15 @@ DEVICE_COLUMNS = [("model", "model"), ("config", "config"), ("threads", "threads
 
 
 def device_rows(result: dict) -> list[dict]:
+    """The rows of the phone benchmark's table: one per model, configuration and thread count, with how much
+    of the graph each delegate took.
+
+    Args:
+        result: benchmark_on_device's result (its models are read for their SHA-256).
+
+    Returns:
+        A dict per row: model, model_sha256, config, threads, status, latency_ms, fps, delegation, note.
+    """
     sha = {m["name"]: report.sha256_of(m["path"]) for m in result["models"]}
     rows = []
     for entry in result["results"]:

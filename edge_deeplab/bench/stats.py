@@ -6,6 +6,17 @@ import dataclasses
 
 @dataclasses.dataclass(frozen=True)
 class LatencyStats:
+    """Summary of per-run latencies (latency_stats), in milliseconds.
+
+    Args:
+        runs: the number of timed runs.
+        min_ms: the fastest run.
+        median_ms: the median run (what tables and FPS use).
+        p90_ms: the 90th percentile.
+        p99_ms: the 99th percentile.
+        mean_ms: the mean.
+    """
+
     runs: int
     min_ms: float
     median_ms: float
@@ -19,6 +30,7 @@ class LatencyStats:
         return 1000.0 / self.median_ms if self.median_ms > 0 else float("inf")
 
     def to_dict(self) -> dict:
+        """The statistics as a dict, with fps rounded to 2 decimals."""
         return {**dataclasses.asdict(self), "fps": round(self.fps, 2)}
 
 

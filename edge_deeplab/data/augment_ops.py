@@ -157,6 +157,16 @@ def degrade(rgb, seeds, a: Augmentation):
 
 
 def jitter(rgb, seeds, augmentation: Augmentation):
+    """Random brightness, contrast, saturation and hue, each drawn from its own seed; rgb in 0..1, clipped.
+
+    Args:
+        rgb: an H x W x 3 float image in 0..1.
+        seeds: stateless seeds, one per knob (brightness, contrast, saturation, hue).
+        augmentation: the Augmentation whose strengths apply (0 turns a knob off).
+
+    Returns:
+        The jittered image, in 0..1.
+    """
     a = augmentation
     if a.brightness:
         rgb = tf.image.stateless_random_brightness(rgb, a.brightness, seeds[0])

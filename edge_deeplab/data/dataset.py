@@ -24,6 +24,14 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
+    """One item of a Dataset (the module docstring says what each holds).
+
+    Args:
+        id: the image's name in its split file.
+        image: RGB uint8, H x W x 3.
+        mask: uint8 H x W class ids, 255 = ignore, after the labels config's mapping.
+    """
+
     id: str
     image: np.ndarray
     mask: np.ndarray
@@ -66,12 +74,23 @@ class Dataset(Sequence):
 
     @property
     def num_classes(self) -> int:
+        """The number of classes (class_names)."""
         return len(self.class_names)
 
     def read_image(self, index: int) -> np.ndarray:
+        """The RGB uint8 image of sample `index`, H x W x 3.
+
+        Args:
+            index: the sample's position in the split.
+        """
         raise NotImplementedError
 
     def read_mask(self, index: int) -> np.ndarray:
+        """The uint8 class-id mask of sample `index`, H x W, 255 = ignore, after the labels config's mapping.
+
+        Args:
+            index: the sample's position in the split.
+        """
         raise NotImplementedError
 
     def __repr__(self):

@@ -53,6 +53,7 @@ class LabelConfig:
 
     @property
     def is_identity(self) -> bool:
+        """Whether stored mask values are the class ids already (no mapping)."""
         return self.lookup is None
 
     def apply(self, mask: np.ndarray) -> np.ndarray:
@@ -65,6 +66,7 @@ class LabelConfig:
         return [int(v) for v in present if v >= len(self.classes) and v != IGNORE_LABEL]
 
     def to_dict(self) -> dict:
+        """The config as its JSON object: "classes", and "map" with every stored value the mapping changes."""
         data = {"classes": list(self.classes)}
         if self.lookup is not None:
             data["map"] = {str(v): int(self.lookup[v]) for v in range(255) if self.lookup[v] != v}
@@ -75,6 +77,11 @@ class LabelConfig:
 
 
 def default_labels(classes) -> LabelConfig:
+    """The LabelConfig of stored values that are the class ids already (no mapping).
+
+    Args:
+        classes: the class names, index = class id.
+    """
     return LabelConfig(classes, None, "default")
 
 
@@ -97,6 +104,16 @@ def load_labels_config(config: Union[str, Path, dict, LabelConfig, None]) -> Opt
 
 
 def parse_labels_config(data, source: str) -> LabelConfig:
+    """A LabelConfig from a labels config's JSON object, checked: `{"classes": [...], "map": {stored: class}}`,
+    where "map" takes stored mask values (or "*", every value not listed) to a class name or index, or "ignore".
+
+    Args:
+        data: the JSON object.
+        source: names it in error messages (a file, a preset).
+
+    Returns:
+        The LabelConfig; a one-line EdgeDeeplabError naming `source` and the fix for a bad config.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
         raise EdgeDeeplabError(f'{source}: needs a "classes" list of class names, e.g. '
                                f'{{"classes": ["background", "person"]}}')

@@ -139,6 +139,11 @@ class MixedDataset(Dataset):
         return self.parts[part].read_mask(local)
 
     def shares(self) -> np.ndarray:
+        """The share of the sampled training images each part gets: its weight, or its size, over the total.
+
+        Returns:
+            One share per part, summing to 1.
+        """
         sizes = np.array([len(p) for p in self.parts], np.float64)
         weights = sizes if self.weights is None else np.array(self.weights, np.float64)
         return weights / weights.sum()

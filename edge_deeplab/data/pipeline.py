@@ -80,6 +80,13 @@ def sample_order(dataset: Dataset, seed: int, epoch: int) -> np.ndarray:
 
 
 def batches_per_epoch(dataset: Dataset, batch_size: int, drop_remainder: bool = True) -> int:
+    """Batches in one pass over `dataset`.
+
+    Args:
+        dataset: the Dataset.
+        batch_size: images per batch.
+        drop_remainder: leave out the last, incomplete batch (as training does).
+    """
     return len(dataset) // batch_size if drop_remainder else -(-len(dataset) // batch_size)
 
 

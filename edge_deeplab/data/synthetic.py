@@ -53,6 +53,12 @@ def synthetic_dataset(num_images: int, size: Union[int, tuple] = DEFAULT_SIZE, s
 
 
 def default_synthetic_dataset(split: str) -> ArrayDataset:
+    """The embedded synthetic scenes `--data synthetic` reads: DEFAULT_SPLITS images of DEFAULT_SIZE, seed
+    DEFAULT_SEED.
+
+    Args:
+        split: "train" or "val".
+    """
     if split not in DEFAULT_SPLITS:
         raise EdgeDeeplabError(f"synthetic: no split '{split}'; choose one of {', '.join(DEFAULT_SPLITS)}")
     return synthetic_dataset(DEFAULT_SPLITS[split], DEFAULT_SIZE, DEFAULT_SEED, split)

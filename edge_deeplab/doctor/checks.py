@@ -54,6 +54,18 @@ SHARED_ASSETS = (
 
 @dataclasses.dataclass(frozen=True)
 class Check:
+    """One row of the doctor's table.
+
+    Args:
+        area: the group it belongs to ("python", "GPU gate", "phone", "shared assets").
+        item: what was checked, e.g. "tensorflow".
+        status: OK, MISSING or PROBLEM.
+        found: what is there (a version, a path, a device), or why not.
+        fix: what to do, where the status is not OK.
+        required: the main job cannot run without it (the module docstring says which); `doctor` exits non-zero
+            when a required check is not OK.
+    """
+
     area: str        # "python", "GPU gate", "phone", "shared assets"
     item: str        # what was checked, e.g. "tensorflow"
     status: str      # OK, MISSING or PROBLEM
@@ -63,6 +75,7 @@ class Check:
 
     @property
     def ok(self) -> bool:
+        """Whether the status is OK."""
         return self.status == OK
 
 
@@ -78,12 +91,22 @@ def run_checks(adb_path: Optional[str] = None, benchmark_binary: Optional[str] =
 
 
 def failed_required(checks: list[Check]) -> list[Check]:
+    """The required checks that are not OK.
+
+    Args:
+        checks: the doctor's checks.
+    """
     return [c for c in checks if c.required and not c.ok]
 
 
 # ---- Python and packages ---------------------------------------------------------------------------
 
 def check_python() -> Check:
+    """Python's version against MIN_PYTHON (required).
+
+    Returns:
+        The Check.
+    """
     version = ".".join(map(str, sys.version_info[:3]))
     ok = sys.version_info[:2] >= MIN_PYTHON
     return Check("python", "Python", OK if ok else PROBLEM, f"{version} ({sys.executable})",
@@ -321,6 +344,12 @@ def check_benchmark_binary(path: Optional[str] = None) -> Check:
 # ---- the offline assets -----------------------------------------------------------------------------
 
 def check_shared() -> list[Check]:
+    """The shared assets folder (../shared or $EDGE_DEEPLAB_SHARED) and each asset in it: the real photos, the
+    backbone weights, the benchmark_model fixtures and every peer model.
+
+    Returns:
+        One Check for the folder (MISSING alone when there is none), then one per asset.
+    """
     from edge_deeplab.peers import PEERS
     from edge_deeplab.shared import shared_dir
 

@@ -29,6 +29,20 @@ FLOAT_FORMATS = ("keras fp32", "tflite fp32")
 
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
+    """How `evaluate` scores the models; checked on creation.
+
+    Args:
+        scales: test-time scales, DeepLab's eval_scales; (1.0,) is one pass.
+        flip: also average the left-right flipped image (DeepLab's add_flipped_images).
+        refine: "crf": a dense CRF over the photo refines the probabilities (DeepLab v1/v2); "none" does not.
+        crf: the CRF's parameters, used when refine is "crf".
+        boundary_tolerance: the distance a boundary pixel may be off and still match, as a fraction of the
+            image diagonal.
+        overlays: best and worst images kept per model for the HTML page.
+        limit: score only the first N images (a quick look, not a result); None: all.
+        reference: the model the differences are taken against; None: the first float one.
+    """
+
     scales: tuple = (1.0,)            # test-time scales (DeepLab's eval_scales); (1.0,) = one pass
     flip: bool = False                # also average the left-right flipped image (add_flipped_images)
     refine: str = "none"              # "crf": a dense CRF over the photo refines the probabilities (v1/v2)
@@ -75,6 +89,19 @@ class _ModelState:
 
 def evaluate_models(runners: Sequence, dataset, config: EvalConfig = EvalConfig(), progress: bool = True,
                     dataset_name: str = "dataset") -> Evaluation:
+    """Score every runner on every image of `dataset` (its labels mapped onto the dataset's classes).
+
+    Args:
+        runners: the models, as runners (evaluate/runners.py).
+        dataset: the Dataset to score on.
+        config: the EvalConfig.
+        progress: show a progress bar.
+        dataset_name: names the dataset in the result and in error messages.
+
+    Returns:
+        The Evaluation: the plain-JSON result (metrics, latency, settings) and each model's best and worst
+        images.
+    """
     from edge_deeplab.progress import progress_bar
 
     class_names = tuple(dataset.class_names)

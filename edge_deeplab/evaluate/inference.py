@@ -47,6 +47,12 @@ def resize_bilinear(array: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def to_probabilities(scores: np.ndarray, contract: ModelContract) -> np.ndarray:
+    """Softmax over the last axis when the model outputs logits; other outputs are returned as they are.
+
+    Args:
+        scores: the model's output, classes last.
+        contract: the model's ModelContract (its output_kind).
+    """
     if contract.output_kind != "logits":
         return scores
     shifted = scores - scores.max(axis=-1, keepdims=True)

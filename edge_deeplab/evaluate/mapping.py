@@ -40,6 +40,15 @@ def describe(mapping: np.ndarray, model_labels, dataset_labels) -> dict:
 
 
 def map_labels(model_label_map: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """A model's label map in the dataset's class ids.
+
+    Args:
+        model_label_map: the model's class id per pixel.
+        mapping: model class id -> dataset class id (class_mapping).
+
+    Returns:
+        The dataset class id per pixel, uint8.
+    """
     return mapping[model_label_map].astype(np.uint8)
 
 

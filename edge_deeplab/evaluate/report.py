@@ -89,6 +89,11 @@ def _refinement(settings: dict) -> str:
 
 
 def render_markdown(result: dict) -> str:
+    """The evaluation as Markdown: the models table, its notes, per-class IoU and the other metrics.
+
+    Args:
+        result: the evaluation's plain-JSON result (Evaluation.result).
+    """
     classes = result["dataset"]["class_names"]
     lines = ["# Evaluation", "", markdown_table([h for _, h in TABLE_COLUMNS], [
         [_cell(k, row.get(k)) for k, _ in TABLE_COLUMNS] for row in table_rows(result)])]
@@ -115,6 +120,13 @@ def score_caption(image_id: str, score: float, score_name: str, without_person=(
 
 
 def render_html(result: dict, overlays: dict) -> str:
+    """The evaluation as one self-contained HTML page: the models table, its notes, and each model's best and
+    worst images.
+
+    Args:
+        result: the evaluation's plain-JSON result (Evaluation.result).
+        overlays: model name -> {"best"|"worst": [(image id, score, JPEG bytes)]} (Evaluation.overlays).
+    """
     escape = html.escape
     rows = table_rows(result)
     head = "".join(f"<th>{escape(h)}</th>" for _, h in TABLE_COLUMNS)

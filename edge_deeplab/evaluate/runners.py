@@ -76,6 +76,14 @@ class KerasRunner:
         _check_shapes(name, contract, input_shape, output_shape, np.dtype(model.output.dtype.name))
 
     def forward(self, rgb: np.ndarray) -> np.ndarray:
+        """The model's output for one RGB image (normalised by the contract), timed into invoke_ms.
+
+        Args:
+            rgb: the image, uint8 H x W x 3 at the model's input size.
+
+        Returns:
+            The output without its batch axis; float32 for float outputs.
+        """
         normalised = self.contract.normalize(rgb)[np.newaxis]
         start = time.perf_counter()
         output = self.model(normalised, training=False)
@@ -91,6 +99,14 @@ def timed_samples(runner) -> list:
 
 
 def median_latency_ms(runner) -> Optional[float]:
+    """The median forward pass of a runner in milliseconds, the warm-up pass left out (timed_samples).
+
+    Args:
+        runner: a model runner that has run.
+
+    Returns:
+        The median, or None before any pass.
+    """
     samples = timed_samples(runner)
     return float(np.median(samples)) if samples else None
 

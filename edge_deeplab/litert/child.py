@@ -22,6 +22,15 @@ from typing import Any, Optional
 
 @dataclasses.dataclass(frozen=True)
 class ChildOutcome:
+    """What a function run in a child process (run_in_child) came to.
+
+    Args:
+        value: what the function returned (None when the child died or timed out).
+        log: the child's stdout and stderr.
+        returncode: the child's exit code (negative: the signal that killed it); None when it timed out.
+        finished: the function returned (or raised, re-raised in the parent).
+    """
+
     value: Any                  # what the function returned (None when the child died or timed out)
     log: str                    # the child's stdout and stderr
     returncode: Optional[int]   # None: timed out
@@ -29,6 +38,7 @@ class ChildOutcome:
 
     @property
     def how_it_died(self) -> str:
+        """"timed out", "signal N" or "exit code N": why the child ended, for a message."""
         if self.returncode is None:
             return "timed out"
         return f"signal {-self.returncode}" if self.returncode < 0 else f"exit code {self.returncode}"

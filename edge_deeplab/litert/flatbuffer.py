@@ -32,6 +32,11 @@ def model_object(data: bytes):
 
 
 def model_bytes(model) -> bytes:
+    """A .tflite model object (flatbuffer_utils' ModelT) serialized back to bytes.
+
+    Args:
+        model: the model object.
+    """
     from ai_edge_litert.tools import flatbuffer_utils
 
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))

@@ -200,11 +200,25 @@ def fallback_ops(text: str) -> list[tuple[str, str]]:
 
 
 def last_line(log: str) -> str:
+    """The last non-blank line of a child's log, stripped ("no output" when there is none).
+
+    Args:
+        log: the child's output.
+    """
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
 
 
 def first_line_with(text: str, needles) -> Optional[str]:
+    """The first line of `text` holding any of `needles`, without its "[...] " log prefix.
+
+    Args:
+        text: a log.
+        needles: strings to look for.
+
+    Returns:
+        The line, or None when no line holds one.
+    """
     for line in text.splitlines():
         if any(needle in line for needle in needles):
             return line.split("] ", 1)[-1].strip()
@@ -212,6 +226,12 @@ def first_line_with(text: str, needles) -> Optional[str]:
 
 
 def first_line(error) -> str:
+    """The line of an error that says what went wrong: its first line that is not a LiteRT "ERROR: [" line, else
+    its first line, else its type's name ("" for None).
+
+    Args:
+        error: an exception, or None.
+    """
     if error is None:
         return ""
     lines = [line.strip(" └") for line in str(error).splitlines() if line.strip(" └")]

@@ -72,6 +72,12 @@ def labels_file(contract: ModelContract) -> bytes:
 
 
 def describe(contract: ModelContract) -> str:
+    """The model's description in its TFLite metadata, from its contract: classes, input size and
+    normalisation, and what the output means.
+
+    Args:
+        contract: the model's ModelContract.
+    """
     mean = ", ".join(f"{v:g}" for v in _per_channel(contract.mean))
     std = ", ".join(f"{v:g}" for v in _per_channel(contract.std))
     return (f"DeepLab v3+ semantic segmentation into {', '.join(contract.labels)}. Input: one RGB image "

@@ -113,6 +113,11 @@ class _Writer:
 
 # ---- reader -----------------------------------------------------------------------------------------
 def has_identifier(raw: bytes) -> bool:
+    """Whether a buffer carries the TFLite metadata flatbuffer's file identifier (M001) at bytes 4-8.
+
+    Args:
+        raw: the buffer.
+    """
     return len(raw) >= 8 and bytes(raw[4:8]) == IDENTIFIER
 
 

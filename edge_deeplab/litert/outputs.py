@@ -39,6 +39,11 @@ def portrait_class(contract: ModelContract) -> int:
 
 
 def background_class(contract: ModelContract) -> int:
+    """The class behind the person in portrait mode: 1 when the person is class 0, else 0.
+
+    Args:
+        contract: the model's ModelContract.
+    """
     return 1 if portrait_class(contract) == 0 else 0
 
 

@@ -27,6 +27,19 @@ class Op:
 
 @dataclasses.dataclass
 class TfliteGraph:
+    """A .tflite model's graph as plain Python: what the GPU rules and the quantization report read.
+
+    Args:
+        path: the .tflite file.
+        shapes: tensor name -> shape tuple (every tensor).
+        dtypes: tensor name -> numpy dtype name.
+        constants: tensor name -> np.ndarray, for the tensors stored in the file (weights, biases).
+        ops: the Ops, in execution order.
+        inputs: the graph's input tensor names.
+        outputs: the graph's output tensor names.
+        quantization: tensor name -> (scales, zero points, axis) of its quantized tensors.
+    """
+
     path: str
     shapes: dict          # tensor name -> shape tuple (every tensor)
     dtypes: dict          # tensor name -> numpy dtype name
@@ -51,9 +64,19 @@ class TfliteGraph:
         return ((values.astype(np.float64) - zero_points.reshape(shape)) * scales.reshape(shape)).astype(np.float32)
 
     def op_producing(self, tensor_name):
+        """The Op whose outputs include `tensor_name`, or None (a graph input or a constant).
+
+        Args:
+            tensor_name: the tensor.
+        """
         return next((op for op in self.ops if tensor_name in op.outputs), None)
 
     def op_reading(self, tensor_name):
+        """The first Op whose inputs include `tensor_name`, or None (a graph output).
+
+        Args:
+            tensor_name: the tensor.
+        """
         return next((op for op in self.ops if tensor_name in op.inputs), None)
 
 

@@ -16,6 +16,19 @@ from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_co
 
 
 def aspp(features, atrous_rates, channels, momentum, dropout_rate, align_corners=False):
+    """The v3+ ASPP over the backbone features (the module docstring says what each branch is).
+
+    Args:
+        features: the backbone's output at output_stride.
+        atrous_rates: the rates of the separable 3x3 branches, one branch each (none: image pooling and 1x1 only).
+        channels: the width of every branch and of the projection (aspp_channels).
+        momentum: batch norm's moving-average momentum.
+        dropout_rate: dropout after the projection (0: none).
+        align_corners: the image-pooling upsampling's resize convention (True: align_corners, False: half-pixel).
+
+    Returns:
+        The projected ASPP output, `channels` wide, at the features' resolution.
+    """
     height, width = features.shape[1], features.shape[2]
     # Image pooling: image-level context, the branch that stands in for the largest rates
     # when they would only see padding (v3, section 3.3).

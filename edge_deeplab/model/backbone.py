@@ -57,6 +57,24 @@ def atrous_schedule(output_stride, multi_grid=None):
 
 def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth_multiplier, momentum,
                             divisible_by=8):
+    """One MobileNet-v2 inverted residual block (Sandler et al. 2018): 1x1 expansion (not in block 0), 3x3
+    depthwise convolution at `stride` and atrous `rate`, linear 1x1 projection, and the residual add when
+    the shapes allow; Keras' layer names, so that its ImageNet weights load by name.
+
+    Args:
+        x: the block's input.
+        block_id: the block's index (0 is Keras' "expanded_conv").
+        expansion: the expansion factor of the 1x1 expansion.
+        filters: the output channels at width 1.0.
+        stride: the depthwise convolution's stride.
+        rate: its dilation rate (atrous, once output_stride is reached).
+        depth_multiplier: the network width (alpha).
+        momentum: batch norm's moving-average momentum.
+        divisible_by: channels are rounded to a multiple of this (Keras' rounding).
+
+    Returns:
+        (the block's output, the depthwise ReLU's output: the decoder's low-level features in block 2).
+    """
     in_channels = x.shape[-1]
     out_channels = make_divisible(int(filters * depth_multiplier), divisible_by)  # Keras' rounding at 8
     prefix = f"block_{block_id}_" if block_id else "expanded_conv_"

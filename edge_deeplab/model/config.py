@@ -170,6 +170,7 @@ class DeepLabConfig(Settings):
 
     @property
     def atrous_rates_or_default(self) -> tuple[int, ...]:
+        """The ASPP's atrous rates: atrous_rates where given, else the papers' for the output stride (v2: its own)."""
         if self.atrous_rates is not None:
             return self.atrous_rates
         return V2_ATROUS_RATES if self.aspp_version == "v2" else DEFAULT_ATROUS_RATES[self.output_stride]

@@ -10,6 +10,19 @@ from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_co
 
 
 def decoder(encoder_output, low_level_features, low_level_channels, channels, momentum, align_corners=False):
+    """The v3+ decoder (the module docstring says how it refines).
+
+    Args:
+        encoder_output: the ASPP output.
+        low_level_features: the backbone's stride-4 features.
+        low_level_channels: what the 1x1 convolution reduces them to (48 in the paper).
+        channels: the width of the two separable 3x3 convolutions (decoder_channels).
+        momentum: batch norm's moving-average momentum.
+        align_corners: the upsampling's resize convention.
+
+    Returns:
+        The refined features, `channels` wide, at the low-level features' resolution.
+    """
     low_level = conv_bn_relu(low_level_features, low_level_channels, "decoder_low_level", momentum)
     upsampled = ResizeBilinear(tuple(low_level.shape[1:3]), align_corners, name="decoder_upsample")(encoder_output)
     x = tf_keras.layers.Concatenate(name="decoder_concat")([upsampled, low_level])

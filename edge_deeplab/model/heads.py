@@ -15,6 +15,8 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 @tf_keras.utils.register_keras_serializable(package="edge_deeplab")
 class LabelMap(tf_keras.layers.Layer):
+    """The label_map head: the class id of each pixel, argmax over the logits' last axis, int32."""
+
     def call(self, logits):
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
 

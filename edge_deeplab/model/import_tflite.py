@@ -74,6 +74,15 @@ def tfslim_scope(keras_name: str) -> Optional[str]:
 
 
 def expected_activation(keras_name: str) -> int:
+    """The fused activation our layer of this name has: none for the logits and the linear projections, ReLU in
+    the ASPP, ReLU6 in MobileNet-v2. An imported convolution must have the same.
+
+    Args:
+        keras_name: the layer's name in our model.
+
+    Returns:
+        TFLite's activation code: NONE (0), RELU (1) or RELU6 (3).
+    """
     if keras_name == "logits" or keras_name.endswith("project"):
         return NONE
     return RELU if keras_name.startswith("aspp") else RELU6
@@ -81,6 +90,18 @@ def expected_activation(keras_name: str) -> int:
 
 @dataclasses.dataclass
 class ImportReport:
+    """What `model import` made of a .tflite file; str() says it in one line.
+
+    Args:
+        source: the .tflite file.
+        config: the DeepLabConfig the file's structure gives.
+        labels: the class names kept.
+        logit_rows: the source logit row of each kept class.
+        layers: the convolutions mapped.
+        source_classes: the classes of the source model.
+        weights: how the file stores its weights, e.g. "uint8 (dequantized)".
+    """
+
     source: str
     config: object                 # DeepLabConfig
     labels: tuple
@@ -90,6 +111,9 @@ class ImportReport:
     weights: str = "float32"       # how the file stores them, e.g. "uint8 (dequantized)"
 
     def structure(self) -> str:
+        """The imported network in one line: width, input size, output stride, ASPP branches, upsampling
+        convention, classes and weights.
+        """
         c = self.config
         branches = ["image pooling", "1x1"] + [f"3x3 rate {r}" for r in c.atrous_rates_or_default]
         return (f"DeepLab v3, MobileNet-v2 width {c.depth_multiplier:g}, input {c.input_size[0]}x{c.input_size[1]}, "

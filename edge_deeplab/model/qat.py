@@ -49,6 +49,9 @@ _NO_OP = None
 
 
 def no_op_quantize_config():
+    """The one NoOpQuantizeConfig (quantize nothing: resize layers pass values through), made on first use so
+    that importing this module does not load tfmot.
+    """
     global _NO_OP
     if _NO_OP is None:
         _NO_OP = _no_op_config_class()

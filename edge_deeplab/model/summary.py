@@ -20,6 +20,11 @@ PARTS = (("aspp", "aspp"), ("decoder", "decoder"), ("head", "logits"), ("head", 
 
 
 def part_of(layer_name: str) -> str:
+    """The part of the network a layer belongs to, by its name's prefix: aspp, decoder, head or backbone.
+
+    Args:
+        layer_name: the Keras layer's name.
+    """
     for part, prefix in PARTS:
         if layer_name.startswith(prefix):
             return part
@@ -27,6 +32,12 @@ def part_of(layer_name: str) -> str:
 
 
 def layer_macs(layer) -> int:
+    """The multiply-accumulates of one layer (the module docstring gives the formula); 0 for layers other than
+    convolutions.
+
+    Args:
+        layer: a Keras layer of a built model.
+    """
     if not isinstance(layer, (tf_keras.layers.Conv2D, tf_keras.layers.DepthwiseConv2D)):
         return 0
     out_h, out_w = layer.output.shape[1:3]
@@ -88,6 +99,13 @@ def stage_layers(model) -> list:
 
 
 def summarize(model, config=None) -> dict:
+    """What the model costs and sees, as a dict: parameters, multiply-accumulates (by part), input and output
+    shapes, the largest dilation rate, and each stage's output shape, stride and receptive field.
+
+    Args:
+        model: the Keras DeepLab model.
+        config: its DeepLabConfig, copied into the summary (None: left out).
+    """
     fields = receptive_fields(model)
     macs = {"backbone": 0, "aspp": 0, "decoder": 0, "head": 0}
     dilations = {}
@@ -120,6 +138,11 @@ def summarize(model, config=None) -> dict:
 
 
 def format_summary(summary: dict) -> str:
+    """The summary as text: one header block, then one line per stage.
+
+    Args:
+        summary: summarize's result.
+    """
     lines = [f"{summary['name']}: input {summary['input_shape']} -> output {summary['output_shape']}",
              f"parameters: {summary['params']:,} ({summary['trainable_params']:,} trainable)",
              f"multiply-accumulates: {summary['macs'] / 1e9:.3f} G ("

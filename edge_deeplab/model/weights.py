@@ -23,6 +23,15 @@ HEAD_PREFIXES = ("aspp", "decoder", "logits", "upsample_logits")
 
 @dataclasses.dataclass
 class BackboneReport:
+    """How backbone weights loaded; str() says it in one line.
+
+    Args:
+        source: the weights file.
+        matched: the backbone layers that got weights.
+        backbone_layers: the backbone layers with weights.
+        unused_file_layers: the file's layers with weights that the model has no layer for.
+    """
+
     source: str
     matched: int
     backbone_layers: int
@@ -55,6 +64,18 @@ def imagenet_weights_file(depth_multiplier: float) -> str:
 
 
 def load_backbone_weights(model, weights, depth_multiplier=1.0) -> BackboneReport:
+    """Load MobileNet-v2 ImageNet weights into the model's backbone, layer by layer by Keras' names.
+
+    Args:
+        model: the Keras DeepLab model.
+        weights: "imagenet" (Keras' file for the width, cached under ~/.keras) or the path of a Keras no-top
+            MobileNet-v2 .h5.
+        depth_multiplier: the backbone width, to pick the ImageNet file.
+
+    Returns:
+        The BackboneReport; a one-line EdgeDeeplabError for a missing file, a file that is not Keras weights,
+        or weights of another width.
+    """
     path = imagenet_weights_file(depth_multiplier) if weights == "imagenet" else str(weights)
     if not Path(path).is_file():
         raise EdgeDeeplabError(f"backbone weights file {path} does not exist: give the path of a Keras no-top "

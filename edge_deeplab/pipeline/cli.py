@@ -1,4 +1,6 @@
-"""`edge-deeplab pipeline`: the main job."""
+"""`edge-deeplab pipeline`: the main job. Its options map onto PipelineConfig; run.py:plan decides the rest."""
+import dataclasses
+
 import click
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, parse_formats
@@ -6,7 +8,7 @@ from edge_deeplab.model.cli import config_from_options, config_options
 from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
 from edge_deeplab.pipeline.report import GATE_FAILED_EXIT, failed_gates
 from edge_deeplab.pipeline.run import DEFAULT_INIT, DEFAULT_MODEL, DEFAULT_QAT, DEFAULT_TRAIN, FINE_TUNE_TRAIN, \
-    SYNTHETIC_QAT, PipelineConfig
+    PipelineConfig
 from edge_deeplab.train.config import TrainConfig
 
 #: The pipeline's defaults, shown in --help from its config dataclasses (the one place they are set).
@@ -73,43 +75,32 @@ def pipeline(data, output, from_model, init_from, backbone_weights, labels, epoc
     Exit status: 0 when every verdict PASSes (NOT MEASURED too, unless --strict), 3 when a verdict FAILs,
     1 for a user error (bad path, bad data), 2 for a bad option.
     """
-    from edge_deeplab import presets
-    from edge_deeplab.pipeline.run import run_pipeline
+    from edge_deeplab.model.saving import read_model_json
+    from edge_deeplab.pipeline.run import plan, run_pipeline, train_config_for
 
-    # --from-model skips training: nothing starts from the default --init-from then.
-    start = None if from_model or init_from in (None, "none") else str(presets.resolve(init_from, "keras"))
-    if start and backbone_weights:
+    if backbone_weights and not from_model and init_from not in (None, "none"):
         raise click.UsageError("--backbone-weights starts a model from scratch: add --init-from none")
-    if start:
-        from edge_deeplab.model.saving import read_model_json
-
-        base_model, base_train = read_model_json(start)[0], FINE_TUNE_TRAIN
-    else:
-        base_model, base_train = DEFAULT_MODEL, DEFAULT_TRAIN
-    given = config_file or any(value is not None for value in model_options.values())
-    # Without model options a fine-tuned model keeps its starting model's shape exactly.
-    model = config_from_options(config_file, base=base_model.to_dict(), **model_options) if given or not start \
-        else None
+    start = None if from_model else init_from  # --from-model skips training: nothing starts from --init-from
     train_changes = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                                        "optimizer": optimizer}.items() if v is not None}
-    if optimizer and optimizer != base_train.optimizer and learning_rate is None:
-        # The default learning rate is the default optimizer's; another optimizer starts from TrainConfig's.
-        train_changes["learning_rate"] = TrainConfig.learning_rate
-    qat_base = DEFAULT_QAT
-    if start and data == "synthetic" and epochs is None:
-        # A model that knows real people is not taught the cartoon scenes' labels (run.py says what they
-        # did to it): it is the float model as it is, and QAT distils from it on the scenes.
-        from_model, start, qat_base = start, None, SYNTHETIC_QAT
-    qat = qat_base.replace(**{k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items()
-                              if v is not None})
-    config = PipelineConfig(data=data, output=output, model=model, train=base_train.replace(**train_changes),
-                            qat=qat, backbone_weights=backbone_weights, labels=labels, init_from=start,
-                            from_model=None if from_model is None else str(presets.resolve(from_model, "keras")),
-                            formats=parse_formats(formats),
-                            calibration_images=calibration_images, peers=peers, bench_runs=bench_runs,
-                            serial=serial, benchmark_binary=benchmark_binary, min_fps=min_fps,
-                            max_int8_loss=max_int8_loss, max_qat_loss=max_qat_loss, real_photos=real_photos,
-                            min_person_iou=min_person_iou)
+    config = PipelineConfig(data=data, output=output, backbone_weights=backbone_weights, labels=labels,
+                            from_model=from_model, init_from=init_from, formats=parse_formats(formats),
+                            calibration_images=calibration_images, peers=peers, bench_runs=bench_runs, serial=serial,
+                            benchmark_binary=benchmark_binary, min_fps=min_fps, max_int8_loss=max_int8_loss,
+                            max_qat_loss=max_qat_loss, real_photos=real_photos, min_person_iou=min_person_iou)
+    # --epochs asks for a training stage; the other training options shape the one the plan has (on the
+    # synthetic scenes a starting model has none: plan() says why).
+    if train_changes and (epochs is not None or plan(config).from_model is None):
+        config = dataclasses.replace(config, train=train_config_for(start, **train_changes))
+    if config_file or any(value is not None for value in model_options.values()):
+        # The model options change the starting model's shape (its matching layers are copied), or DEFAULT_MODEL's.
+        start = plan(config).init_from
+        base = read_model_json(start)[0] if start else DEFAULT_MODEL
+        config = dataclasses.replace(config, model=config_from_options(config_file, base=base.to_dict(),
+                                                                       **model_options))
+    qat_changes = {k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items() if v is not None}
+    if qat_changes:
+        config = dataclasses.replace(config, qat=plan(config).qat.replace(**qat_changes))
     report = run_pipeline(config, log=click.echo, progress=progress)
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")

@@ -20,6 +20,7 @@ _SAME_PLACE_PX = 7.0
 
 
 def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display here, and none needed
@@ -29,6 +30,12 @@ def pyplot():
 
 
 def png_base64(figure, dpi: int = 110) -> str:
+    """A figure as a base64 PNG for an <img> data URL; the figure is closed.
+
+    Args:
+        figure: a matplotlib figure.
+        dpi: the PNG's resolution.
+    """
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     pyplot().close(figure)

@@ -25,6 +25,13 @@ START = "starting model"
 
 @dataclasses.dataclass(frozen=True)
 class RealEvaluated(StageResult):
+    """The real-photo stage's result.
+
+    Args:
+        seconds: how long the stage took when it ran.
+        sets: set name -> its evaluation JSON file.
+    """
+
     sets: dict = dataclasses.field(default_factory=dict)  # set name -> its evaluation JSON
 
     def files(self) -> list:
@@ -39,6 +46,17 @@ def real_candidates(init_from: Optional[str], float_model: Path, tflites: dict) 
 
 
 def evaluate_real(out_dir: Path, sets: dict, candidates: tuple, progress: bool) -> RealEvaluated:
+    """Score the candidates on each set of held-out real photos, one evaluation JSON per set in `out_dir`.
+
+    Args:
+        out_dir: where the JSON files go.
+        sets: set name -> (its folder, its split), as shared.evaluation_sets gives them.
+        candidates: the models to score (real_candidates).
+        progress: show progress bars.
+
+    Returns:
+        The RealEvaluated.
+    """
     from edge_deeplab.evaluate import evaluate
     from edge_deeplab.evaluate.evaluator import EvalConfig
     from edge_deeplab.io import write_json

@@ -82,6 +82,24 @@ def loss_verdict(fmt: str, name: str, miou: float, float_miou: float, limit: flo
 def build_report(config, model_config, trained: Trained, exported: Exported, evaluated: Evaluated,
                  host: HostBenched, device: Optional[dict], timings: dict, *, float_model, qat_model,
                  real=None) -> dict:
+    """The report of a run, from every stage's result: models table, verdicts, curves, photos and machine.
+
+    Args:
+        config: the run's PipelineConfig (planned), for the data and the gates' limits.
+        model_config: the float model's DeepLabConfig.
+        trained: the training stage's result (its history gives the loss curve).
+        exported: the export stage's result.
+        evaluated: the evaluation stage's result.
+        host: the host benchmark stage's result.
+        device: the phone benchmark's result, or None without a phone.
+        timings: stage name -> seconds, of the stages that ran.
+        float_model: the float model folder.
+        qat_model: the QAT model folder, or None (its history gives the QAT curve).
+        real: the real-photo stage's result, or None.
+
+    Returns:
+        The report as plain JSON (write_report writes it).
+    """
     evaluation = _load(evaluated.json)
     history = (_load(trained.history) or {}).get("epochs", [])
     # QAT's run folder holds its own history beside its best model.
@@ -97,19 +115,7 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
 
     real_photos = real_rows(real)
     verdicts = _verdicts(config, row, float_miou, exports, device) + [real_verdict(real_photos, config.min_person_iou)]
-
-    # The photos: the float model's best and worst once (the exports' are near-identical; every model's are in
-    # evaluate/evaluation.html), then where each export's labels differ from the float model's.
-    overlays = {names.get(model, model): images for model, images in (_load(evaluated.overlays) or {}).items()}
-    reference = "keras" if "keras" in overlays else next(iter(overlays), None)
-    photos = {"reference": reference,
-              "shown": [i for i in overlays.get(reference, []) if i["which"] in ("best", "worst")],
-              "differences": {model: [i for i in images if i["which"] == "differs"]
-                              for model, images in overlays.items()
-                              if model != reference and row.get(model, {}).get("kind") == "ours"},
-              "without_person": evaluation["dataset"].get("images_without_person", []),
-              "score_name": evaluation.get("settings", {}).get("per_image_score", "score")}
-
+    photos = _photos(evaluation, evaluated, names, row)
     return {"data": config.data, "output": config.output, "model_config": model_config.to_dict(),
             "init_from": config.init_from, "real_photos": real_photos,
             "float_model": str(float_model), "qat_model": None if qat_model is None else str(qat_model),
@@ -120,6 +126,20 @@ def build_report(config, model_config, trained: Trained, exported: Exported, eva
             "photos": photos,
             "evaluation": {"json": evaluated.json, "html": evaluated.html, "overlays": evaluated.overlays,
                            "dataset": evaluation.get("dataset")}}
+
+
+def _photos(evaluation: dict, evaluated: Evaluated, names: dict, row: dict) -> dict:
+    """The photos: the float model's best and worst once (the exports' are near-identical; every model's are in
+    evaluate/evaluation.html), then where each export's labels differ from the float model's."""
+    overlays = {names.get(model, model): images for model, images in (_load(evaluated.overlays) or {}).items()}
+    reference = "keras" if "keras" in overlays else next(iter(overlays), None)
+    return {"reference": reference,
+            "shown": [i for i in overlays.get(reference, []) if i["which"] in ("best", "worst")],
+            "differences": {model: [i for i in images if i["which"] == "differs"]
+                            for model, images in overlays.items()
+                            if model != reference and row.get(model, {}).get("kind") == "ours"},
+            "without_person": evaluation["dataset"].get("images_without_person", []),
+            "score_name": evaluation.get("settings", {}).get("per_image_score", "score")}
 
 
 def _model_rows(evaluation: dict, evaluated: Evaluated, exports: dict, bench: dict) -> tuple[list, dict]:
@@ -272,6 +292,11 @@ def _escape_cell(text: str) -> str:
 
 
 def render_markdown(report: dict) -> str:
+    """The report as Markdown: verdicts, the models table and its notes, then every detail table.
+
+    Args:
+        report: build_report's result.
+    """
     out_of_domain = bool(report.get("out_of_domain_peers"))
     lines = ["# edge-deeplab deployment report", "",
              f"Data: `{report['data']}`; float model: `{report['float_model']}`.", "", "## Verdicts", "",
@@ -293,6 +318,15 @@ def render_markdown(report: dict) -> str:
 # ---- HTML ----------------------------------------------------------------------------------------------
 
 def plots(report: dict) -> dict:
+    """The report's plots as base64 PNGs: accuracy against latency, per-class IoU, and the loss and QAT curves,
+    each where there is something to draw.
+
+    Args:
+        report: build_report's result.
+
+    Returns:
+        title -> PNG (base64).
+    """
     from edge_deeplab.pipeline import figures
 
     images = {}
@@ -360,6 +394,11 @@ def _photos_html(report: dict) -> str:
 
 
 def render_html(report: dict) -> str:
+    """The report as one self-contained HTML page: the Markdown's tables, the plots and the photos.
+
+    Args:
+        report: build_report's result.
+    """
     escape = html.escape
     colour = {PASS: "#1a7f37", FAIL: "#cf222e", NOT_MEASURED: "#9a6700"}
     verdicts = _html_table(["gate", "verdict", "detail"],
@@ -393,6 +432,15 @@ def render_html(report: dict) -> str:
 
 
 def write_report(report: dict, out: Path) -> dict:
+    """Write report.json, report.md and report.html into `out`, each atomically.
+
+    Args:
+        report: build_report's result.
+        out: the pipeline's output folder.
+
+    Returns:
+        kind ("json", "md", "html") -> path.
+    """
     out = Path(out)
     texts = {"json": json.dumps(report, indent=2) + "\n", "md": render_markdown(report), "html": render_html(report)}
     paths = {}

@@ -14,13 +14,26 @@ from edge_deeplab.converters.export import ExportResult
 
 @dataclasses.dataclass(frozen=True)
 class StageResult:
+    """What every stage's result shares: how long it took, and its round trip through stages.json.
+
+    Args:
+        seconds: how long the stage took when it ran (None when it was skipped).
+    """
+
     seconds: Optional[float] = None  # how long the stage took when it ran (not when it was skipped)
 
     def to_record(self) -> dict:
+        """The result as the plain dict stages.json stores."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_record(cls, record: dict):
+        """The result from its stages.json record; None for a record of another shape (an older version), so
+        that the stage runs again.
+
+        Args:
+            record: the stored dict.
+        """
         try:
             return cls(**record)
         except TypeError:
@@ -33,6 +46,14 @@ class StageResult:
 
 @dataclasses.dataclass(frozen=True)
 class Trained(StageResult):
+    """The training stage's result (or the trained model taken as it is).
+
+    Args:
+        seconds: how long the stage took when it ran.
+        model: the best model folder.
+        history: its history.json, when the run that made it left one.
+    """
+
     model: str = ""                 # the best model folder
     history: Optional[str] = None   # its history.json, when the run that made it left one
 
@@ -42,6 +63,13 @@ class Trained(StageResult):
 
 @dataclasses.dataclass(frozen=True)
 class Exported(StageResult):
+    """The export stage's result.
+
+    Args:
+        seconds: how long the stage took when it ran.
+        exports: the ExportResult of each format, in the order asked.
+    """
+
     exports: tuple = ()  # ExportResult, one per format, in the order asked
 
     @classmethod
@@ -69,6 +97,16 @@ class Candidate:
 
 @dataclasses.dataclass(frozen=True)
 class Evaluated(StageResult):
+    """The evaluation stage's result.
+
+    Args:
+        seconds: how long the stage took when it ran.
+        json: the evaluation's JSON file.
+        html: its HTML page.
+        overlays: overlays.json, the best, worst and differing photos saved as files.
+        candidates: the Candidates, in the order they were evaluated.
+    """
+
     json: str = ""
     html: str = ""
     overlays: str = ""
@@ -82,6 +120,11 @@ class Evaluated(StageResult):
             return None
 
     def name_of(self, path) -> Optional[str]:
+        """The name a model file has in the evaluation, or None.
+
+        Args:
+            path: the model's path.
+        """
         return next((c.name for c in self.candidates if Path(c.path) == Path(path)), None)
 
     def files(self) -> list:
@@ -90,6 +133,13 @@ class Evaluated(StageResult):
 
 @dataclasses.dataclass(frozen=True)
 class HostBenched(StageResult):
+    """The host benchmark stage's result.
+
+    Args:
+        seconds: how long the stage took when it ran.
+        json: the benchmark's JSON file.
+    """
+
     json: str = ""
 
     def files(self) -> list:

@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import shutil
-import time
 from pathlib import Path
 from typing import Callable, Optional
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, export_format
 from edge_deeplab.errors import EdgeDeeplabError
-from edge_deeplab.io import check_writable_output, write_bytes, write_json, write_text
 from edge_deeplab.model.config import DeepLabConfig
-from edge_deeplab.pipeline.results import Candidate, Evaluated, Exported, HostBenched, Trained
-from edge_deeplab.pipeline.stages import StageStore, files_signature, fingerprint
+from edge_deeplab.pipeline import steps
 from edge_deeplab.train.config import QAT_DEFAULTS, TrainConfig
 
 #: Where training starts by default: the shipped person model. Trained from scratch on the synthetic
@@ -49,36 +45,65 @@ SYNTHETIC_QAT = QAT_DEFAULTS.replace(label_weight=0.0)
 DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64,
                               decoder_channels=64)
 DEFAULT_TRAIN = TrainConfig(epochs=20, batch_size=8, optimizer="adamw", learning_rate=3e-3, warmup_epochs=0.5)
-#: In each stage folder the pipeline replaces (train/, qat/, export/): the inputs it was made from. Also
-#: what tells the pipeline's own folder from a user's.
-STAGE_MARKER = ".pipeline-fingerprint"
 # QAT fine-tunes the trained model exactly as `edge-deeplab qat` does (train/config.py says why).
 DEFAULT_QAT = QAT_DEFAULTS
 
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
+    """The main job's settings, each default the same as `edge-deeplab pipeline`'s: `run_pipeline(PipelineConfig())`
+    runs what the command runs. Checked on creation, before anything is trained; plan() decides the defaults
+    that depend on each other.
+
+    Args:
+        data: the dataset folder (PASCAL VOC or images/ + masks/), or "synthetic" for the embedded scenes.
+        output: the folder of the whole run and its report.
+        model: the DeepLabConfig to train; None: init_from's model as it is, or DEFAULT_MODEL from scratch.
+        train: the TrainConfig of the training stage; None: FINE_TUNE_TRAIN from a model, DEFAULT_TRAIN from
+            scratch. On the synthetic scenes, None also means a starting model is not trained on them at all:
+            it is the float model as it is (SYNTHETIC_QAT says why).
+        qat: the TrainConfig of quantization-aware training; None: SYNTHETIC_QAT where the starting model is
+            the float model on the synthetic scenes, else DEFAULT_QAT.
+        backbone_weights: from scratch: "imagenet" or a Keras no-top MobileNet-v2 .h5 for the backbone.
+        from_model: a trained model folder or preset:NAME taken as the float model: no training stage.
+        init_from: the model folder or preset:NAME training starts from and distils from (DEFAULT_INIT,
+            preset:person); None or "none" trains from scratch. Left at its default, from_model replaces it.
+        labels: the labels config of the dataset (a JSON file or a preset name).
+        formats: the export formats (converters/formats.py).
+        calibration_images: the training images int8 post-training quantization calibrates on.
+        peers: compare with the peer models; None: where ../shared holds them.
+        bench_runs: timed runs per model and setting in the host benchmark.
+        serial: the phone to benchmark on (adb serial); needs benchmark_binary.
+        benchmark_binary: Google's benchmark_model for the phone (android_aarch64).
+        adb_path: the adb client (default: found as bench/adb.py says).
+        min_fps: the GPU frames per second each export must reach on the phone.
+        max_int8_loss: the mIoU points int8 post-training quantization may lose against the float model.
+        max_qat_loss: the mIoU points int8 from QAT may lose against the float model.
+        real_photos: also score on shared/'s held-out real photos; None: where shared/ holds them.
+        min_person_iou: the person IoU every integer export must reach on each gated set of real photos.
+    """
+
     data: str = "synthetic"
     output: str = "reports/pipeline"
-    model: Optional[DeepLabConfig] = None  # None: init_from's model, or DEFAULT_MODEL from scratch
-    train: TrainConfig = DEFAULT_TRAIN     # the CLI gives FINE_TUNE_TRAIN when it starts from a model
-    qat: TrainConfig = DEFAULT_QAT
+    model: Optional[DeepLabConfig] = None
+    train: Optional[TrainConfig] = None
+    qat: Optional[TrainConfig] = None
     backbone_weights: Optional[str] = None
-    from_model: Optional[str] = None      # a trained model folder: skip the training stage
-    init_from: Optional[str] = None       # a model folder training starts from (and distils from)
+    from_model: Optional[str] = None
+    init_from: Optional[str] = DEFAULT_INIT
     labels: Optional[str] = None
     formats: tuple = FORMAT_NAMES
     calibration_images: int = 100
-    peers: Optional[bool] = None          # None: include them where ../shared holds them
+    peers: Optional[bool] = None
     bench_runs: int = 20
     serial: Optional[str] = None
     benchmark_binary: Optional[str] = None
     adb_path: Optional[str] = None
     min_fps: float = 15.0
-    max_int8_loss: float = 1.0            # mIoU points int8 post-training may lose against float
-    max_qat_loss: float = 0.3             # mIoU points int8 from QAT may lose against float
-    real_photos: Optional[bool] = None    # score on shared/'s held-out real photos (None: where it holds them)
-    min_person_iou: float = 0.80          # person IoU the int8 models must reach on each set of real photos
+    max_int8_loss: float = 1.0
+    max_qat_loss: float = 0.3
+    real_photos: Optional[bool] = None
+    min_person_iou: float = 0.80
 
     def __post_init__(self):
         # Checked here, before anything is trained: a typo must not cost a training run.
@@ -99,9 +124,11 @@ class PipelineConfig:
         if not 0 <= self.min_person_iou <= 1:
             raise EdgeDeeplabError(f"--min-person-iou {self.min_person_iou:g} must be a person IoU between 0 and 1, "
                                    "e.g. 0.8")
-        if self.from_model and self.init_from:
+        if self.from_model and self.init_from not in (None, "none", DEFAULT_INIT):
             raise EdgeDeeplabError("--from-model skips training, so --init-from has nothing to start: give one of "
                                    "them (--init-from none trains from scratch)")
+        if self.backbone_weights and not self.from_model and self.init_from not in (None, "none"):
+            raise EdgeDeeplabError("--backbone-weights starts a model from scratch: add --init-from none")
         if not 0 < self.min_fps < math.inf:
             raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
                                    "e.g. 15")
@@ -111,253 +138,68 @@ class PipelineConfig:
 
 def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
                  progress: bool = True) -> dict:
-    """Run every stage of `config` (train, QAT, export and GPU gates, evaluate, benchmark, report) into
-    config.output, skipping stages whose inputs are unchanged; `log` takes the messages, `progress` shows
-    bars. Returns the report (also report.json, .md and .html), with each gate's verdict."""
-    from edge_deeplab.data import open_dataset
+    """Run every stage of `config` into config.output, skipping the stages whose inputs are unchanged.
 
-    out = check_writable_output(config.output)  # before the data is read or anything is trained
-    store = StageStore(out)
-    _refuse_foreign_stage_folders(out, store, config)
-    timings = {}
+    Args:
+        config: the run (PipelineConfig): data, starting model, training and QAT, formats and gates.
+        log: takes each message line (default: print).
+        progress: show progress bars for the long stages.
 
-    # Data first: a wrong folder stops here, before anything is trained or overwritten.
-    train_set = open_dataset(config.data, "train", labels_config=config.labels)
-    open_dataset(config.data, "val", labels_config=config.labels)
-    data_signature = files_signature(config.data) if config.data != "synthetic" else "synthetic"
-    from edge_deeplab.shared import evaluation_sets
-
-    real_sets = evaluation_sets() if config.real_photos is not False else {}
-    if config.real_photos and not real_sets:
-        raise EdgeDeeplabError("--real-photos needs shared/data (eg1800, ccp-person or coco-people; "
-                               "$EDGE_DEEPLAB_SHARED points elsewhere)")
-    if config.benchmark_binary and not Path(config.benchmark_binary).is_file():
-        raise EdgeDeeplabError(f"benchmark_model binary {config.benchmark_binary} does not exist: pass the path of "
-                               "an android_aarch64 build of TensorFlow Lite's benchmark_model")
-
-    def stage(name, print_, kind, body):
-        record = store.done(name, print_)
-        done = None if record is None else kind.from_record(record)
-        if done is not None:
-            log(f"[{name}] up to date, skipped")
-            return done
-        log(f"[{name}] running")
-        started = time.time()
-        result = body()
-        timings[name] = time.time() - started
-        result = dataclasses.replace(result, seconds=timings[name])
-        store.record(name, print_, result.to_record(), result.files())
-        return result
-
-    # 1. Train (or take a trained model).
-    from edge_deeplab.model.saving import read_model_json
-
-    if config.from_model:
-        log(f"[train] none: {config.from_model} is the float model"
-            + ("; the data's labels are not learnt (QAT's label_weight 0): the images calibrate int8 and carry QAT's "
-               "distillation from the float model" if config.qat.label_weight == 0 else ""))
-        model_config, _, _ = read_model_json(config.from_model)
-        train_print = fingerprint("from-model", files_signature(config.from_model))
-        trained = Trained(model=str(config.from_model), history=_history_beside(config.from_model))
-    else:
-        model_config = config.model or (read_model_json(config.init_from)[0] if config.init_from else DEFAULT_MODEL)
-        if model_config.num_classes != len(train_set.class_names):
-            model_config = model_config.replace(num_classes=len(train_set.class_names))
-        train_print = fingerprint("train", model_config.to_dict(), config.train.to_dict(), data_signature,
-                                  files_signature(config.backbone_weights), config.labels)
-        train_print = fingerprint(train_print, config.init_from, files_signature(config.init_from))
-        # Starting from a model, training distils from it: the scenes of --data must not unteach what it
-        # knew of real photos (train/distill.py).
-        start = {"init_from": config.init_from, "teacher": config.init_from} if config.init_from else \
-            {"backbone_weights": config.backbone_weights}
-        trained = stage("train", train_print, Trained, lambda: _train_stage(
-            out / "train", train_print, config.data, model_config, config.train, config.labels, log, progress,
-            **start))
+    Returns:
+        The report (also written as report.json, .md and .html), with each gate's verdict.
+    """
+    job = steps.start(plan(config), log, progress)
+    model_config, trained, train_print = steps.train_step(job)
     float_model = Path(trained.model)
-
-    # 2. Quantization-aware training from the float model.
-    qat_model = None
-    if any(export_format(fmt).needs_qat for fmt in config.formats):
-        # QAT distils from the float model it starts from: its job is to reproduce that model under
-        # quantization, not to relearn --data (without it, preset:person's QAT-int8 fell from 70.06 to
-        # 58.81 person IoU on coco-people after one epoch on ccp-person).
-        qat_print = fingerprint("qat", train_print, config.qat.to_dict(), data_signature, "distil from float")
-        qat_trained = stage("qat", qat_print, Trained, lambda: _train_stage(
-            out / "qat", qat_print, config.data, None, config.qat, config.labels, log, progress,
-            init_from=float_model, teacher=float_model, qat=True))
-        qat_model = Path(qat_trained.model)
-    else:
-        qat_print = None
-
-    # 3. Export every format; each goes through both GPU-delegate gates.
-    export_print = fingerprint("export", train_print, qat_print, list(config.formats), config.calibration_images)
-
-    def export_stage():
-        from edge_deeplab.converters.export import export
-
-        shutil.rmtree(out / "export", ignore_errors=True)
-        write_text(out / "export" / STAGE_MARKER, export_print)  # the folder is the pipeline's, should it be killed
-        results = export(float_model, out / "export", config.formats, qat_model_path=qat_model, data=config.data,
-                         num_calibration=config.calibration_images, name="model", log=log)
-        return Exported(exports=tuple(results))
-
-    exported = stage("export", export_print, Exported, export_stage)
+    qat_model, qat_print = steps.qat_step(job, float_model, train_print)
+    exported, export_print = steps.export_step(job, float_model, qat_model, train_print, qat_print)
     tflites = exported.tflites()
-
-    # 4. Evaluate the float model, every export and the peers on the val split.
-    peers = _peers(config.peers)
-    evaluate_print = fingerprint("evaluate", export_print, data_signature, sorted(peers))
-    candidates = _candidates(float_model, tflites, peers)
-    evaluated = stage("evaluate", evaluate_print, Evaluated, lambda: _evaluate_stage(
-        out / "evaluate", config.data, candidates, progress))
-
-    # 4b. Held-out real photos, where shared/ holds them: does the model segment real people?
-    from edge_deeplab.pipeline.real import RealEvaluated, evaluate_real, real_candidates
-
-    real = None
-    if real_sets:
-        chosen = real_candidates(config.init_from, float_model, tflites)
-        real_print = fingerprint("evaluate-real", export_print, train_print, [c.path for c in chosen],
-                                 {name: files_signature(folder / f"{split}.txt") for name, (folder, split) in
-                                  real_sets.items()})
-        real = stage("evaluate-real", real_print, RealEvaluated, lambda: evaluate_real(
-            out / "evaluate-real", real_sets, chosen, progress))
-
-    # 5. Host benchmark of every export and the peers (LiteRT CPU, and the GPU accelerator's correctness path).
-    bench_print = fingerprint("bench-host", export_print, sorted(peers), config.bench_runs)
-    host = stage("bench-host", bench_print, HostBenched, lambda: _bench_host_stage(
-        out / "bench", tflites, peers, config.bench_runs, progress))
-
-    # 6. A phone, when one is plugged in and a benchmark_model binary is given.
-    device = None
-    if config.benchmark_binary or config.serial:
-        device = _bench_device_stage(out / "bench", tflites, config)  # never cached: phones change
-
-    # 7. The report.
-    from edge_deeplab.pipeline.report import build_report, write_report
-
-    report = build_report(config, model_config, trained, exported, evaluated, host, device, timings,
-                          float_model=float_model, qat_model=qat_model, real=real)
-    paths = write_report(report, out)
-    log(f"report: {paths['html']}  {paths['md']}  {paths['json']}")
-    return report
+    evaluated, peers = steps.evaluate_step(job, float_model, tflites, export_print)
+    real = steps.evaluate_real_step(job, float_model, tflites, export_print, train_print)
+    host = steps.bench_host_step(job, tflites, peers, export_print)
+    device = steps.bench_device_step(job, tflites)
+    return steps.report_step(job, model_config, trained, exported, evaluated, host, device, float_model, qat_model,
+                             real)
 
 
-def _history_beside(model_folder) -> Optional[str]:
-    history = Path(model_folder).parent / "history.json"
-    return str(history) if history.is_file() else None
+def plan(config: PipelineConfig) -> PipelineConfig:
+    """The run `config` asks for, every default decided: what run_pipeline carries out, and what the
+    `pipeline` command gives it (its options map onto PipelineConfig's fields, nothing more).
+
+    Args:
+        config: the PipelineConfig, defaults left as None where it allows.
+
+    Returns:
+        The same config with from_model and init_from resolved to model folders (presets included) or None,
+        and model (from scratch), train and qat set. Planning a plan changes nothing.
+    """
+    from edge_deeplab import presets
+
+    from_model = None if config.from_model is None else str(presets.resolve(config.from_model, "keras"))
+    start = None if from_model or config.init_from in (None, "none") else str(presets.resolve(config.init_from,
+                                                                                              "keras"))
+    train, qat = config.train or train_config_for(start), config.qat or DEFAULT_QAT
+    if start and config.data == "synthetic" and config.train is None:
+        # A model that knows real people is not taught the cartoon scenes' labels (SYNTHETIC_QAT says what they
+        # did to it): it is the float model as it is, and QAT distils from it on the scenes.
+        from_model, start, qat = start, None, config.qat or SYNTHETIC_QAT
+    model = config.model or (None if from_model or start else DEFAULT_MODEL)  # None: the starting model's
+    return dataclasses.replace(config, from_model=from_model, init_from=start, model=model, train=train, qat=qat)
 
 
-def _refuse_foreign_stage_folders(out: Path, store: StageStore, config: PipelineConfig) -> None:
-    """A stage that runs again replaces its folder whole (train/, qat/, export/): refuse, before any work, one
-    holding files the pipeline did not write (a user's own run called train/, say) instead of deleting them."""
-    names = ([] if config.from_model else ["train"]) + \
-        (["qat"] if any(export_format(fmt).needs_qat for fmt in config.formats) else []) + ["export"]
-    for name in names:
-        folder = out / name
-        if folder.exists() and not folder.is_dir():
-            raise EdgeDeeplabError(f"{folder}: a file is in the way where the pipeline's {name} stage folder goes: "
-                                   "move it, or choose another --output")
-        if not folder.is_dir() or (folder / STAGE_MARKER).is_file() or name in store.records:
-            continue
-        found = sorted(entry.name for entry in folder.iterdir())
-        if found:
-            raise EdgeDeeplabError(f"{folder} holds files the pipeline did not write ({', '.join(found[:3])}"
-                                   f"{', ...' if len(found) > 3 else ''}), and its {name} stage replaces the folder "
-                                   "whole: move them, or choose another --output")
+def train_config_for(init_from: Optional[str], **changes) -> TrainConfig:
+    """The training of a run, before plan() looks at the data: FINE_TUNE_TRAIN from a model, DEFAULT_TRAIN
+    from scratch, with `changes`. Another optimizer than the default's, given without a learning rate, starts
+    from TrainConfig's rate rather than the default optimizer's.
 
+    Args:
+        init_from: the model training starts from; None or "none": from scratch.
+        changes: TrainConfig fields to change (epochs, batch_size, learning_rate, optimizer, ...).
 
-def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, labels, log, progress, **spec):
-    """Train in run_dir (`spec`: the other TrainSpec fields), resuming when its inputs are the same as last time."""
-    from edge_deeplab.train.loop import train
-    from edge_deeplab.train.spec import TrainSpec
-
-    marker = run_dir / STAGE_MARKER
-    resume = (run_dir / "run.json").is_file() and marker.is_file() and marker.read_text() == print_
-    if run_dir.exists() and not resume:
-        log(f"  {run_dir}: inputs changed or run incomplete from scratch; starting it again")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text(marker, print_)
-    if resume:
-        log(f"  resuming {run_dir} from its last checkpoint")
-    # On resume the run's own spec (run.json) replaces this one but for the epochs.
-    train(TrainSpec(data, model_config, train_config, labels_config=labels, **spec), run_dir, resume=resume,
-          progress=progress, log=lambda line: log("  " + line))
-    return Trained(model=str(run_dir / "best"), history=str(run_dir / "history.json"))
-
-
-def _peers(wanted: Optional[bool]) -> dict:
-    """peer name -> .tflite path, for the peers ../shared holds (all of them when wanted is None)."""
-    from edge_deeplab.peers import PEERS
-    from edge_deeplab.shared import shared_dir
-
-    shared = shared_dir()
-    if wanted is False:
-        return {}
-    if shared is None:
-        if wanted:
-            raise EdgeDeeplabError("--peers needs ../shared/peers (or $EDGE_DEEPLAB_SHARED): it holds the peer models")
-        return {}
-    return {name: str(shared / peer.file) for name, peer in PEERS.items() if (shared / peer.file).is_file()}
-
-
-def _candidates(float_model: Path, tflites: dict, peers: dict) -> tuple:
-    """The float model, every export and the peers, under their names in the report."""
-    from edge_deeplab.peers import PEER_PREFIX
-
-    return ((Candidate("keras", str(float_model), str(float_model)),)
-            + tuple(Candidate(fmt, str(path), str(path)) for fmt, path in tflites.items())
-            + tuple(Candidate(f"peer:{name}", str(path), PEER_PREFIX + name) for name, path in peers.items()))
-
-
-def _evaluate_stage(out_dir: Path, data, candidates: tuple, progress: bool) -> Evaluated:
-    from edge_deeplab.evaluate import evaluate
-    from edge_deeplab.evaluate.evaluator import EvalConfig
-    from edge_deeplab.evaluate.report import write_reports
-
-    evaluation = evaluate([c.spec for c in candidates], data, "val", EvalConfig(overlays=2), progress=progress)
-    paths = write_reports(evaluation, out_dir)
-    # The overlays as files, so that a later report (after a skipped evaluation) can show them.
-    overlays = {}
-    for model, kept in evaluation.overlays.items():
-        for which, images in kept.items():
-            for rank, (image_id, score, jpeg) in enumerate(images):
-                path = out_dir / "overlays" / f"{_slug(model)}_{which}_{rank}.jpg"
-                write_bytes(path, jpeg)
-                overlays.setdefault(model, []).append({"which": which, "id": str(image_id), "score": score,
-                                                       "path": str(path)})
-    write_json(out_dir / "overlays.json", overlays)
-    return Evaluated(json=str(paths["json"]), html=str(paths["html"]), overlays=str(out_dir / "overlays.json"),
-                     candidates=candidates)
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[-80:]
-
-
-def _bench_host_stage(out_dir: Path, tflites: dict, peers: dict, runs: int, progress: bool) -> HostBenched:
-    from edge_deeplab.bench.host import HostBenchConfig, benchmark_on_host
-    from edge_deeplab.peers import PEERS
-
-    normalisations = {}
-    for name, path in peers.items():
-        contract = PEERS[name].contract
-        normalisations[str(Path(path))] = {"mean": contract.mean, "std": contract.std,
-                                           "output_kind": contract.output_kind, "person_class": contract.person_class}
-    paths = list(tflites.values()) + list(peers.values())
-    result = benchmark_on_host(paths, HostBenchConfig(runs=runs, warmup=3, threads=(1, 2), gpu_runs=2),
-                               normalisations, progress=progress)
-    path = write_json(out_dir / "host.json", result)
-    return HostBenched(json=str(path))
-
-
-def _bench_device_stage(out_dir: Path, tflites: dict, config: PipelineConfig) -> dict:
-    from edge_deeplab.bench.adb import Adb, find_adb
-    from edge_deeplab.bench.device import DeviceBenchConfig, benchmark_on_device
-
-    adb = Adb(find_adb(config.adb_path))
-    result = benchmark_on_device(list(tflites.values()), config.benchmark_binary, adb, config.serial,
-                                 DeviceBenchConfig(min_fps=config.min_fps))
-    write_json(out_dir / "device.json", result)
-    return result
+    Returns:
+        The TrainConfig.
+    """
+    base = DEFAULT_TRAIN if init_from in (None, "none") else FINE_TUNE_TRAIN
+    if changes.get("optimizer", base.optimizer) != base.optimizer and "learning_rate" not in changes:
+        changes["learning_rate"] = TrainConfig.learning_rate
+    return base.replace(**changes)

@@ -20,6 +20,11 @@ STAGES_JSON = "stages.json"
 
 
 def fingerprint(*parts) -> str:
+    """A short hash (16 hex digits) of the parts, as JSON (anything else by its str()).
+
+    Args:
+        parts: the settings, fingerprints and file signatures a stage depends on.
+    """
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -41,6 +41,7 @@ class TemporalSmoother:
         self._state = None
 
     def reset(self) -> None:
+        """Forget the past frames: the next frame starts afresh (a new video, a cut)."""
         self._state = None
 
     def apply(self, alpha: np.ndarray) -> np.ndarray:

@@ -162,9 +162,11 @@ class TrainConfig(Settings, AugmentKnobs):
 
     @property
     def weight_decay_or_default(self) -> float:
+        """weight_decay, or the optimizer's default (DEFAULT_WEIGHT_DECAY) where it is None."""
         return DEFAULT_WEIGHT_DECAY[self.optimizer] if self.weight_decay is None else self.weight_decay
 
     def to_dict(self) -> dict:
+        """The knobs as a plain dict, without the options added later while they are at their "off" value."""
         # Options added later are left out at their "off" value, so that run.json files and pipeline
         # fingerprints written before them stay the same.
         return {key: value for key, value in super().to_dict().items()

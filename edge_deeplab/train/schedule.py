@@ -10,6 +10,17 @@ import tf_keras
 
 @tf_keras.utils.register_keras_serializable(package="edge_deeplab")
 class PolyDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
+    """DeepLab's "poly" learning rate: (base - end) * (1 - step / total_steps) ** power + end, after an optional
+    linear warm-up (the lower of the two while it lasts).
+
+    Args:
+        base_learning_rate: the rate at step 0 (after warm-up).
+        total_steps: the steps of the whole run; the rate reaches `end_learning_rate` there.
+        power: the poly exponent (0.9 in the papers).
+        warmup_steps: the steps of the linear warm-up (0: none).
+        end_learning_rate: the rate at the last step.
+    """
+
     def __init__(self, base_learning_rate, total_steps, power=0.9, warmup_steps=0, end_learning_rate=0.0):
         self.base_learning_rate = float(base_learning_rate)
         self.total_steps = int(total_steps)

@@ -28,6 +28,16 @@ def make_strategy(name: str, cpu_replicas: int = 0):
 
 
 def make_optimizer(config: TrainConfig, total_steps: int, steps_per_epoch: int):
+    """The run's optimizer with its poly schedule; batch-norm scale and offset and biases are not decayed.
+
+    Args:
+        config: the TrainConfig (optimizer, learning rate, poly power, warm-up, momentum, weight decay).
+        total_steps: the steps of the whole run.
+        steps_per_epoch: to count the warm-up's epochs in steps.
+
+    Returns:
+        A tf_keras SGD (with momentum) or AdamW optimizer.
+    """
     import tf_keras
 
     from edge_deeplab.train.schedule import PolyDecay

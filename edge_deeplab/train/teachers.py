@@ -45,6 +45,14 @@ class TeacherSpec:
 
     @classmethod
     def parse(cls, text) -> "TeacherSpec":
+        """A teacher from `--distill-from`'s text: MODEL or MODEL:weight=W.
+
+        Args:
+            text: the option's value.
+
+        Returns:
+            The TeacherSpec; a one-line EdgeDeeplabError for a weight that is not a finite number >= 0.
+        """
         model, marker, weight = str(text).rpartition(WEIGHT_SUFFIX)
         if not marker:
             return cls(str(text))
@@ -62,6 +70,9 @@ class TeacherSpec:
 
     @property
     def is_tflite(self) -> bool:
+        """Whether the teacher is a .tflite model (a peer, a preset's int8 or fp16, or a .tflite file) rather than a
+        Keras model folder.
+        """
         from edge_deeplab.peers import is_peer_spec
         from edge_deeplab.presets import is_preset
 
@@ -116,6 +127,7 @@ class TfliteTeacher:
         self.kind = "logits" if label_map else self.contract.output_kind
 
     def describe(self) -> str:
+        """The teacher in one line: its model, input size, and what of its output becomes the person probability."""
         read = {"logits": f"softmax over its {self.contract.num_classes} classes, person = class {self.person}",
                 "probabilities": f"its probability of class {self.person}",
                 "person_alpha": "its person probability"}[self.kind]

@@ -154,7 +154,8 @@ def test_pipeline_keeps_a_stage_folder_it_did_not_write(tiny_scenes, tmp_path, s
 
 
 def test_pipeline_replaces_its_own_stage_folders(tmp_path):
-    from edge_deeplab.pipeline.run import STAGE_MARKER, PipelineConfig, _refuse_foreign_stage_folders
+    from edge_deeplab.pipeline.run import PipelineConfig
+    from edge_deeplab.pipeline.steps import STAGE_MARKER, refuse_foreign_stage_folders
     from edge_deeplab.pipeline.stages import StageStore
 
     out = tmp_path / "runs"
@@ -162,10 +163,10 @@ def test_pipeline_replaces_its_own_stage_folders(tmp_path):
         (out / name).mkdir(parents=True)
         (out / name / STAGE_MARKER).write_text("fingerprint\n")
         (out / name / "partial").write_text("")
-    _refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
+    refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
     (out / "export" / STAGE_MARKER).unlink()  # an export folder from before the marker: stages.json vouches for it
     (out / "stages.json").write_text('{"export": {"fingerprint": "f", "outputs": {}, "files": []}}')
-    _refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
+    refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
     (out / "stages.json").unlink()
     with pytest.raises(EdgeDeeplabError, match="did not write"):
-        _refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))
+        refuse_foreign_stage_folders(out, StageStore(out), PipelineConfig(output=str(out)))

@@ -23,7 +23,8 @@ def tiny(tmp_path_factory):
         model=DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16),
         train=TrainConfig(epochs=1, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0),
         qat=TrainConfig(epochs=1, batch_size=4, learning_rate=0.001, warmup_epochs=0),
-        formats=("fp32", "int8", "qat-int8"), calibration_images=4, peers=False, bench_runs=2, real_photos=False)
+        formats=("fp32", "int8", "qat-int8"), calibration_images=4, peers=False, bench_runs=2, real_photos=False,
+        init_from=None)
     lines = []
     report = run_pipeline(config, log=lines.append, progress=False)
     return config, report, lines
@@ -179,25 +180,63 @@ def test_training_from_a_model_is_scored_on_held_out_real_photos(tiny, tmp_path,
 
 
 def test_the_main_job_fine_tunes_preset_person_by_default(monkeypatch, tmp_path):
-    from edge_deeplab.pipeline.run import FINE_TUNE_TRAIN
+    from edge_deeplab.pipeline.run import DEFAULT_QAT, FINE_TUNE_TRAIN, plan
     from edge_deeplab.presets import resolve
 
     out = ["--output", str(tmp_path / "out")]
     # On the embedded scenes the preset is the float model; QAT distils from it without the cartoon labels.
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out)
     assert result.exit_code == 0, result.output
+    config = plan(config)
     assert config.from_model == str(resolve("preset:person")) and config.init_from is None
     assert config.qat.label_weight == 0
+    # --batch-size is QAT's there (nothing is trained); --epochs asks for training on the scenes.
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--batch-size", "4")
+    assert plan(config).from_model == str(resolve("preset:person")) and plan(config).qat.batch_size == 4
+    result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--epochs", "1")
+    assert plan(config).init_from == str(resolve("preset:person")) and plan(config).qat == DEFAULT_QAT
     # On real data (a folder) it is fine-tuned, distilling from itself.
     data = tmp_path / "data"
     data.mkdir()
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--data", str(data))
+    config = plan(config)
     assert config.init_from == str(resolve("preset:person")) and config.model is None
     assert config.train == FINE_TUNE_TRAIN and config.qat.label_weight == 1
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--init-from", "none", "--epochs", "3")
+    config = plan(config)
     assert config.init_from is None and config.model.depth_multiplier == 0.35 and config.train.epochs == 3
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--backbone-weights", "imagenet")
     assert result.exit_code == 2 and config is None and "--init-from none" in result.output
+
+
+def test_the_library_plans_the_run_the_command_does(monkeypatch, tmp_path):
+    """`run_pipeline(PipelineConfig(...))` from Python runs what `edge-deeplab pipeline` with the same settings
+    runs: the defaults that depend on each other are decided in the library (plan), not in the command."""
+    import edge_deeplab.pipeline.steps as steps
+    from edge_deeplab.pipeline.run import SYNTHETIC_QAT, plan
+    from edge_deeplab.presets import resolve
+
+    out = str(tmp_path / "out")
+    _, command = _cli_with_verdicts(monkeypatch, ["PASS"], "--output", out)
+    library = plan(PipelineConfig(output=out))
+    assert plan(command) == library and plan(library) == library
+    assert library.from_model == str(resolve("preset:person")) and library.init_from is None
+    assert library.qat == SYNTHETIC_QAT
+    data = tmp_path / "data"
+    data.mkdir()
+    _, command = _cli_with_verdicts(monkeypatch, ["PASS"], "--output", out, "--data", str(data))
+    assert plan(command) == plan(PipelineConfig(data=str(data), output=out))
+    # run_pipeline carries out the plan: the first step is given the planned config.
+    seen = []
+
+    def first_step(config, log, progress):
+        seen.append(config)
+        raise EdgeDeeplabError("stop here")
+
+    monkeypatch.setattr(steps, "start", first_step)
+    with pytest.raises(EdgeDeeplabError, match="stop here"):
+        run_pipeline(PipelineConfig(output=out), log=lambda line: None, progress=False)
+    assert seen == [library]
 
 
 def test_a_loss_verdict_reads_like_the_table():
