@@ -201,8 +201,21 @@ def per_class_iou(rows: list[dict]):
     return figure
 
 
+def _loss_curve(epochs: list[dict], offset: int) -> tuple:
+    """(x, loss): each epoch's points within it (history's train_loss_points, x in epochs, epoch 1 ending at 1,
+    drawn so that epoch N's points end at N) or, in older histories, its mean at N."""
+    x, y = [], []
+    for entry in epochs:
+        points = entry.get("train_loss_points") or [[entry["epoch"], entry["train_loss"]]]
+        for position, loss in points:
+            x.append(offset + position)
+            y.append(loss)
+    return x, y
+
+
 def training_curves(training: list[dict], qat: list[dict]):
-    """Loss and validation mIoU per epoch: the float training, then QAT continuing on the same axis, shaded."""
+    """Loss (within each epoch where the history has it) and validation mIoU per epoch: the float training,
+    then QAT continuing on the same axis, shaded."""
     plt = pyplot()
     figure, (loss_axes, val_axes) = plt.subplots(1, 2, figsize=(10, 3.6))
     offset = max((e["epoch"] for e in training), default=0)
@@ -211,8 +224,7 @@ def training_curves(training: list[dict], qat: list[dict]):
             axes.axvspan(offset + 0.5, offset + max(e["epoch"] for e in qat) + 0.5, color="#9a6700", alpha=0.08,
                          label="QAT epochs")
     if training:
-        loss_axes.plot([e["epoch"] for e in training], [e["train_loss"] for e in training], "o-", ms=3,
-                       label="float training")
+        loss_axes.plot(*_loss_curve(training, 0), "o-", ms=3, label="float training")
         val_axes.plot([e["epoch"] for e in training], [e["val_miou"] * 100 for e in training], "o-", ms=3,
                       label="float: val mIoU")
         if all(e.get("val_person_iou") is not None for e in training):
@@ -225,14 +237,14 @@ def training_curves(training: list[dict], qat: list[dict]):
                              zorder=4, label="float model kept")
     if qat:
         epochs = [offset + e["epoch"] for e in qat]
-        loss_axes.plot(epochs, [e["train_loss"] for e in qat], "o-", ms=3, color="#9a6700",
+        loss_axes.plot(*_loss_curve(qat, offset), "o-", ms=3, color="#9a6700",
                        label="QAT (its loss includes distillation from the float model)")
         val_axes.plot(epochs, [e["val_miou"] * 100 for e in qat], "o-", ms=3, color="#9a6700",
                       label="QAT: val mIoU")
         if all(e.get("val_person_iou") is not None for e in qat):
             val_axes.plot(epochs, [e["val_person_iou"] * 100 for e in qat], "s--", ms=3, color="#cf8a00",
                           label="QAT: val person IoU")
-    loss_axes.set_title("training loss per epoch", fontsize=10)
+    loss_axes.set_title("training loss", fontsize=10)
     loss_axes.set_ylabel("loss")
     val_axes.set_title("validation per epoch (QAT: fake-quantized Keras model)", fontsize=10)
     val_axes.set_ylabel("%")

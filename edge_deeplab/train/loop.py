@@ -4,7 +4,8 @@ A run is a folder:
     run.json       what was trained on what (model config, training config, data, contract)
     checkpoints/   tf.train checkpoints: model, optimizer state, epoch, step inside the epoch
     last/, best/   saved models (model.json + weights.h5) after each epoch / of the best val mIoU
-    history.json   per-epoch loss, learning rate, val mIoU, per-class IoU, time and images/s
+    history.json   per-epoch loss (and its mean over each LOSS_POINTS-th of the epoch), learning rate, val mIoU,
+                   per-class IoU, time and images/s
     tensorboard/   TensorBoard logs
 
 A checkpoint is written every epoch, every `checkpoint_every_steps` steps, and when SIGINT or SIGTERM
@@ -56,6 +57,10 @@ class _StopRequest:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
+
+#: Points per epoch of the loss curve in history.json ("train_loss_points"): a one-epoch run (the main job's
+#: QAT) still draws a curve, not a dot.
+LOSS_POINTS = 20
 
 
 @locked_run
@@ -162,7 +167,11 @@ def _build_run(spec: TrainSpec, output: Path, train_set, val_sets, saved_frozen,
     # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
     state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
              "epoch_loss_sum": tf.Variable(0.0, dtype=tf.float64),
-             "epoch_seconds": tf.Variable(0.0, dtype=tf.float64)}
+             "epoch_seconds": tf.Variable(0.0, dtype=tf.float64),
+             # The loss summed over each LOSS_POINTS-th of the epoch, and its steps: checkpointed, so a resumed
+             # epoch's curve keeps the part before the kill.
+             "segment_loss_sum": tf.Variable(tf.zeros(LOSS_POINTS, tf.float64)),
+             "segment_steps": tf.Variable(tf.zeros(LOSS_POINTS, tf.int64))}
     checkpoint = tf.train.Checkpoint(model=prepared.model, optimizer=prepared.optimizer, **state)
     manager = tf.train.CheckpointManager(checkpoint, str(output / "checkpoints"), max_to_keep=2)
     return _Run(output, train_set, val_sets, contract, steps_per_epoch, strategy, prepared, state, checkpoint,
@@ -174,7 +183,12 @@ def _restore(run: _Run, restore_from: str, log) -> list:
     import tensorflow as tf
 
     try:
-        run.checkpoint.restore(restore_from).assert_existing_objects_matched()
+        checkpoint = run.checkpoint
+        if not any(name.startswith("segment_loss_sum") for name, _ in tf.train.list_variables(restore_from)):
+            # A checkpoint from before the loss curve's segments: the epoch's curve starts at the resume.
+            kept = {name: value for name, value in run.state.items() if not name.startswith("segment_")}
+            checkpoint = tf.train.Checkpoint(model=run.model, optimizer=run.optimizer, **kept)
+        checkpoint.restore(restore_from).assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as error:
         raise EdgeDeeplabError(f"{restore_from} does not match the model in {run.output / RUN_JSON} "
                                f"({' '.join(str(error).split())[:120]}); start the run again in a new "
@@ -232,6 +246,9 @@ def _train_epoch(run: _Run, epoch: int, steps: TrainStep, augmentation, writer, 
         loss = steps(images, masks)
         state["step_in_epoch"].assign_add(1)
         state["epoch_loss_sum"].assign_add(loss)
+        segment = min(LOSS_POINTS - 1, (int(state["step_in_epoch"]) - 1) * LOSS_POINTS // run.steps_per_epoch)
+        state["segment_loss_sum"][segment].assign(state["segment_loss_sum"][segment] + float(loss))
+        state["segment_steps"][segment].assign(state["segment_steps"][segment] + 1)
         state["epoch_seconds"].assign(seconds_before + time.perf_counter() - started)
         step = run.step
         learning_rate = float(tf.convert_to_tensor(run.optimizer.learning_rate))
@@ -261,6 +278,7 @@ def _finish_epoch(run: _Run, epoch: int, history: list, best: float, predict, wr
     steps_done = int(state["step_in_epoch"])
     entry = {"epoch": epoch + 1, "step": run.step,
              "train_loss": float(state["epoch_loss_sum"]) / max(steps_done, 1),
+             "train_loss_points": _loss_points(state, epoch, run.steps_per_epoch),
              "learning_rate": float(tf.convert_to_tensor(run.optimizer.learning_rate)),
              "train_seconds": float(state["epoch_seconds"]),
              "images_per_second": steps_done * batch / max(float(state["epoch_seconds"]), 1e-9)}
@@ -285,9 +303,22 @@ def _finish_epoch(run: _Run, epoch: int, history: list, best: float, predict, wr
     state["epoch"].assign(epoch + 1)
     for name, zero in (("step_in_epoch", 0), ("epoch_loss_sum", 0.0), ("epoch_seconds", 0.0)):
         state[name].assign(zero)
+    for name in ("segment_loss_sum", "segment_steps"):
+        state[name].assign(tf.zeros_like(state[name]))
     save_checkpoint(run.manager, run.step)
     _log_epoch(entry, epoch, spec.train_config.epochs, log)
     return history, best
+
+
+def _loss_points(state: dict, epoch: int, steps_per_epoch: int) -> list:
+    """[[epoch position at the segment's end, its mean loss], ...] for the segments that ran (epoch 1 = 0..1)."""
+    sums, steps = state["segment_loss_sum"].numpy(), state["segment_steps"].numpy()
+    points, done = [], 0
+    for total, count in zip(sums, steps):
+        done += int(count)
+        if count:
+            points.append([round(epoch + done / steps_per_epoch, 4), float(total) / int(count)])
+    return points
 
 
 def _log_epoch(entry: dict, epoch: int, epochs: int, log) -> None:

@@ -106,3 +106,12 @@ def test_the_curves_show_the_loss_and_qat():
     figure = figures.training_curves([], _epochs(2, 0.4, 0.8))  # from a trained model: QAT alone
     assert [line.get_label() for line in figure.axes[1].get_lines()][0] == "QAT: val mIoU"
     figures.pyplot().close(figure)
+
+
+def test_one_qat_epoch_draws_its_loss_within_the_epoch():
+    qat = _epochs(1, 0.4, 0.8)
+    qat[0]["train_loss_points"] = [[0.25, 0.5], [0.5, 0.45], [0.75, 0.41], [1.0, 0.38]]
+    figure = figures.training_curves(_epochs(2, 0.6, 0.7), qat)
+    line = next(line for line in figure.axes[0].get_lines() if line.get_label().startswith("QAT"))
+    assert list(line.get_xdata()) == [2.25, 2.5, 2.75, 3.0] and list(line.get_ydata()) == [0.5, 0.45, 0.41, 0.38]
+    figures.pyplot().close(figure)

@@ -49,6 +49,11 @@ def test_tiny_model_overfits_a_small_synthetic_set(overfit_set, tmp_path):
     history = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
     assert len(history) == 25
     assert history[-1]["train_loss"] < history[0]["train_loss"]
+    for entry in history:  # the loss within each epoch: its points average to the epoch's loss
+        points = entry["train_loss_points"]
+        assert points and points[-1][0] == entry["epoch"]
+        assert all(entry["epoch"] - 1 < x <= entry["epoch"] for x, _ in points)
+        assert min(y for _, y in points) <= entry["train_loss"] <= max(y for _, y in points)
     best = max(entry["val_miou"] for entry in history)
     assert best > 0.9, [round(entry["val_miou"], 3) for entry in history]
     saved = json.loads((tmp_path / "run" / "best" / "model.json").read_text())
@@ -97,6 +102,15 @@ def test_killed_run_resumes_at_the_right_step_and_matches_an_uninterrupted_run(s
     assert 6 <= step < steps_per_epoch and f"epoch 1, step {step} of {steps_per_epoch}" in line
     history = json.loads((run / "history.json").read_text())["epochs"]
     assert [entry["epoch"] for entry in history] == [1, 2] and history[-1]["step"] == 2 * steps_per_epoch
+    # The loss curve within each epoch (one point per step here) survives the kill: the part before it was
+    # checkpointed with the weights.
+    straight_history = json.loads((tmp_path / "straight" / "history.json").read_text())["epochs"]
+    for mine, theirs in zip(history, straight_history):
+        assert len(mine["train_loss_points"]) == steps_per_epoch
+        assert [x for x, _ in mine["train_loss_points"]] == [x for x, _ in theirs["train_loss_points"]]
+        np.testing.assert_allclose([y for _, y in mine["train_loss_points"]],
+                                   [y for _, y in theirs["train_loss_points"]], rtol=1e-4)
+    assert history[0]["train_loss_points"][-1][0] == 1.0 and history[1]["train_loss_points"][0][0] > 1.0
 
     # Same data order, same optimizer state: the resumed run ends where the uninterrupted one does.
     expected, got = _weights(tmp_path / "straight" / "last"), _weights(run / "last")
