@@ -31,3 +31,13 @@ def tmpfs(tmp_path):
     yield mount
     for folder in mounted:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A tiny untrained model folder (fault_tools.S), built once per module."""
+    from fault_tools import S, cli
+
+    folder = tmp_path_factory.mktemp("model") / "tiny"
+    assert cli("model", "build", folder, *S).exit_code == 0
+    return folder

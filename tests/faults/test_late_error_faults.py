@@ -6,32 +6,10 @@ import os
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 
-from edge_deeplab.cli import main
+from fault_tools import S, cli, one_line
 
-S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
 PEER = "peers/deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite"
-
-
-def _run(*args):
-    return CliRunner().invoke(main, [*map(str, args)])
-
-
-def _one_line(result, *names):
-    assert result.exit_code == 1 and "Traceback" not in result.output, (result.output, result.exception)
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    for name in names:
-        assert str(name) in lines[0], lines[0]
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model") / "tiny"
-    assert _run("model", "build", folder, *S).exit_code == 0
-    return folder
 
 
 @pytest.fixture
@@ -57,7 +35,7 @@ def test_model_build_into_the_working_folder_or_its_parent(tmp_path, where):
     cwd = os.getcwd()
     os.chdir(work)
     try:
-        _one_line(_run("model", "build", where, *S), where, "choose a new or empty folder")
+        one_line(cli("model", "build", where, *S), where, "choose a new or empty folder")
     finally:
         os.chdir(cwd)
     assert sorted(p.name for p in work.iterdir()) == ["notes.txt"] and os.listdir(tmp_path / "a") == ["work"]
@@ -65,33 +43,33 @@ def test_model_build_into_the_working_folder_or_its_parent(tmp_path, where):
 
 def test_model_build_below_a_file(tmp_path):
     (tmp_path / "afile").write_text("mine")
-    _one_line(_run("model", "build", tmp_path / "afile" / "m", *S), tmp_path / "afile", "is a file")
+    one_line(cli("model", "build", tmp_path / "afile" / "m", *S), tmp_path / "afile", "is a file")
     assert (tmp_path / "afile").read_text() == "mine"
 
 
 def test_model_build_and_import_into_a_read_only_folder(read_only, shared):
-    _one_line(_run("model", "build", read_only / "m", *S), read_only / "m", "Read-only file system")
-    _one_line(_run("model", "import", shared / PEER, read_only / "imp", "--classes", "background,person"),
+    one_line(cli("model", "build", read_only / "m", *S), read_only / "m", "Read-only file system")
+    one_line(cli("model", "import", shared / PEER, read_only / "imp", "--classes", "background,person"),
               read_only / "imp", "Read-only file system")
     assert os.listdir(read_only) == []
 
 
 def test_export_qat_int8_refuses_a_float_model_as_the_qat_model(model, tiny_scenes, tmp_path):
-    _one_line(_run("export", model, "--formats", "qat-int8", "--qat-model", model, "--data", tiny_scenes,
+    one_line(cli("export", model, "--formats", "qat-int8", "--qat-model", model, "--data", tiny_scenes,
                    "--output", tmp_path / "ex", "--no-gpu-check"), "--qat-model", model, "edge-deeplab qat")
     assert not (tmp_path / "ex").exists()
 
 
 def test_train_refuses_an_input_size_no_machine_can_train_before_any_work(tiny_scenes, tmp_path):
     run = tmp_path / "run"
-    line = _one_line(_run("train", "--data", tiny_scenes, "--output", run, "--alpha", "0.35", "--batch-size", "2",
+    line = one_line(cli("train", "--data", tiny_scenes, "--output", run, "--alpha", "0.35", "--batch-size", "2",
                           "--input-size", "100000"), "input_size", "100000")
     assert "at most" in line
     assert not run.exists()
 
 
 def test_evaluate_threads_0_blames_the_option_not_the_model(shared, tiny_scenes, tmp_path):
-    _one_line(_run("evaluate", "peer:mediapipe-selfie", "--data", tiny_scenes, "--output", tmp_path / "ev",
+    one_line(cli("evaluate", "peer:mediapipe-selfie", "--data", tiny_scenes, "--output", tmp_path / "ev",
                    "--threads", "0"), "--threads 0")
     assert not (tmp_path / "ev").exists()
 
@@ -100,12 +78,12 @@ def test_evaluate_threads_0_blames_the_option_not_the_model(shared, tiny_scenes,
 def test_bench_device_timeout_must_be_finite_before_any_phone(tmp_path, value):
     model = tmp_path / "m.tflite"
     model.write_bytes(b"\x1c\x00\x00\x00TFL3" + bytes(100))
-    _one_line(_run("bench", "device", model, "--benchmark-binary", model, "--timeout", value, "--json",
+    one_line(cli("bench", "device", model, "--benchmark-binary", model, "--timeout", value, "--json",
                    tmp_path / "d.json", "--history", tmp_path / "h.jsonl"), "--timeout")
 
 
 def test_pipeline_serial_without_benchmark_binary_before_the_first_stage(tiny_scenes, tmp_path):
     out = tmp_path / "p"
-    _one_line(_run("pipeline", "--output", out, "--data", tiny_scenes, *S, "--epochs", "1", "--batch-size", "2",
+    one_line(cli("pipeline", "--output", out, "--data", tiny_scenes, *S, "--epochs", "1", "--batch-size", "2",
                    "--no-peers", "--no-progress", "--serial", "emulator-5554"), "--serial", "--benchmark-binary")
     assert not out.exists()

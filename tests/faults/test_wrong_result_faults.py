@@ -5,33 +5,11 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from edge_deeplab.cli import main
+from fault_tools import cli, one_line
 from edge_deeplab.errors import EdgeDeeplabError
 
-S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
 SELFIE = "peers/mediapipe-selfie/selfie_segmentation.tflite"
-
-
-def _run(*args):
-    return CliRunner().invoke(main, [*map(str, args)])
-
-
-def _one_line(result, *names):
-    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    for name in names:
-        assert str(name) in lines[0], lines[0]
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model") / "tiny"
-    assert _run("model", "build", folder, *S).exit_code == 0
-    return folder
 
 
 def _with_contract(model, tmp_path, **changes):
@@ -67,7 +45,7 @@ def test_qat_resume_refuses_a_changed_option(qat_run, model, tiny_scenes, tmp_pa
     shutil.copytree(tiny_scenes, other)
     option = [str(other) if part == "OTHER" else part for part in option]
     before = (qat_run / "run.json").read_text()
-    line = _one_line(_run("qat", model, "--output", qat_run, "--resume", *option), option[0], "--resume")
+    line = one_line(cli("qat", model, "--output", qat_run, "--resume", *option), option[0], "--resume")
     assert "--epochs" in line  # what may change
     assert (qat_run / "run.json").read_text() == before and sorted(p.name for p in qat_run.iterdir()) == ["run.json"]
 
@@ -81,7 +59,7 @@ def test_train_resume_refuses_other_data(tiny_scenes, tmp_path):
         "data": {"train": str(tiny_scenes), "val": str(tiny_scenes), "labels": None}}))
     other = tmp_path / "other"
     shutil.copytree(tiny_scenes, other)
-    _one_line(_run("train", "--data", other, "--output", run, "--resume"), "--data", "--resume")
+    one_line(cli("train", "--data", other, "--output", run, "--resume"), "--data", "--resume")
     assert sorted(p.name for p in run.iterdir()) == ["run.json"]
 
 
@@ -95,11 +73,11 @@ def test_person_class_out_of_range_is_refused_by_every_reader(model, tiny_scenes
     for read in (read_model_json, load_model):
         with pytest.raises(EdgeDeeplabError, match=r"model\.json: .*person_class 99"):
             read(edited)
-    _one_line(_run("evaluate", edited, "--data", tiny_scenes, "--output", tmp_path / "ev"), document, "person_class")
-    _one_line(_run("export", edited, "--formats", "fp32", "--output", tmp_path / "ex", "--no-gpu-check"), document)
-    _one_line(_run("export", edited, "--formats", "fp32", "--output", tmp_path / "ex", "--no-gpu-check",
+    one_line(cli("evaluate", edited, "--data", tiny_scenes, "--output", tmp_path / "ev"), document, "person_class")
+    one_line(cli("export", edited, "--formats", "fp32", "--output", tmp_path / "ex", "--no-gpu-check"), document)
+    one_line(cli("export", edited, "--formats", "fp32", "--output", tmp_path / "ex", "--no-gpu-check",
                    "--output-kind", "person_alpha"), document)
-    _one_line(_run("qat", edited, "--data", tiny_scenes, "--output", tmp_path / "q", "--batch-size", "2"), document)
+    one_line(cli("qat", edited, "--data", tiny_scenes, "--output", tmp_path / "q", "--batch-size", "2"), document)
     assert not [name for name in ("ev", "ex", "q") if (tmp_path / name).exists()]
 
 
@@ -120,7 +98,7 @@ def test_export_android_refuses_an_embedded_person_class_out_of_range(tmp_path):
     app = tmp_path / "app"
     (app / "app/src/main").mkdir(parents=True)
     (app / "app/src/main/AndroidManifest.xml").write_text("<manifest/>")
-    _one_line(_run("export-android", edited["fp16"], edited["int8"], "--app", app), edited["fp16"], "person_class 99")
+    one_line(cli("export-android", edited["fp16"], edited["int8"], "--app", app), edited["fp16"], "person_class 99")
     assert not (app / "app/src/main/assets").exists()
 
 
@@ -138,8 +116,8 @@ def test_contract_errors_from_model_json_name_the_file(model, tmp_path, changes,
 # ---- options that do nothing, or divide by zero ---------------------------------------------------------
 
 def test_export_refuses_no_formats(model, tmp_path):
-    _one_line(_run("export", model, "--formats", "", "--output", tmp_path / "ex", "--no-gpu-check"), "--formats")
-    _one_line(_run("export", model, "--formats", " , ", "--output", tmp_path / "ex", "--no-gpu-check"), "--formats")
+    one_line(cli("export", model, "--formats", "", "--output", tmp_path / "ex", "--no-gpu-check"), "--formats")
+    one_line(cli("export", model, "--formats", " , ", "--output", tmp_path / "ex", "--no-gpu-check"), "--formats")
     assert not (tmp_path / "ex").exists()
 
 
@@ -147,10 +125,10 @@ def test_export_refuses_no_formats(model, tmp_path):
                                            ("--mean", "inf")])
 def test_bench_host_refuses_a_normalisation_that_cannot_be_right(shared, tmp_path, option, value):
     values = {"--mean": "0", "--std": "255", option: value}
-    result = _run("bench", "host", shared / SELFIE, "--runs", "1", "--warmup", "0", "--threads", "1", "--no-gpu",
+    result = cli("bench", "host", shared / SELFIE, "--runs", "1", "--warmup", "0", "--threads", "1", "--no-gpu",
                   "--mean", values["--mean"], "--std", values["--std"], "--json", tmp_path / "h.json",
                   "--history", tmp_path / "h.jsonl")
-    _one_line(result, option)
+    one_line(result, option)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -170,7 +148,7 @@ def test_a_history_latency_that_is_not_a_positive_number_is_named(tmp_path, line
     before = history.read_text()
     with pytest.raises(EdgeDeeplabError, match=r"history\.jsonl:2: latency_ms .* not a positive number"):
         report.append_history(history, [{**GOOD, "when": "t2"}])
-    _one_line(_run("bench", "history", history), "history.jsonl:2", "latency_ms")
+    one_line(cli("bench", "history", history), "history.jsonl:2", "latency_ms")
     assert history.read_text() == before
     for text in history.read_text().splitlines():
         json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))

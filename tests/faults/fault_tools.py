@@ -1,0 +1,22 @@
+"""What the fault tests share: a tiny model's options, the CLI in-process, and the one-line error check."""
+from click.testing import CliRunner
+
+from edge_deeplab.cli import main
+
+#: A model that builds and runs in a second: each fault case pays for its fault, not for a model.
+S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
+
+
+def cli(*args):
+    """`edge-deeplab ARGS` in this process (click's runner); every argument made a string."""
+    return CliRunner().invoke(main, [*map(str, args)])
+
+
+def one_line(result, *names):
+    """Assert a user error: exit 1, no traceback, one line starting "Error: " that names each of `names`."""
+    assert result.exit_code == 1 and "Traceback" not in result.output, (result.output, result.exception)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    for name in names:
+        assert str(name) in lines[0], lines[0]
+    return lines[0]
