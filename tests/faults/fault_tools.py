@@ -20,3 +20,17 @@ def one_line(result, *names):
     for name in names:
         assert str(name) in lines[0], lines[0]
     return lines[0]
+
+
+def stub_run(folder, data):
+    """A run folder holding only the run.json of a tiny 1-epoch run on `data` (what --resume reads first)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir()
+    (folder / "run.json").write_text(json.dumps({
+        "model": {"num_classes": 2, "input_size": [65, 65], "depth_multiplier": 0.35},
+        "train": {"batch_size": 2, "epochs": 1},
+        "data": {"train": str(data), "val": str(data), "labels": None}}))
+    return folder

@@ -10,6 +10,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from fault_tools import stub_run
 from edge_deeplab.cli import main
 
 TINY = ["--input-size", "65", "--alpha", "0.35", "--aspp-channels", "8", "--decoder-channels", "8"]
@@ -88,12 +89,7 @@ def test_truncated_latest_checkpoint_falls_back_to_the_previous_one(tiny_scenes,
 @pytest.mark.parametrize("option", [["--alpha", "0.5"], ["--batch-size", "4"], ["--freeze-batch-norm"],
                                     ["--keep-image-size"], ["--init-from", "another-model"]])
 def test_resume_refuses_options_that_would_be_ignored(tiny_scenes, tmp_path, option):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "run.json").write_text(json.dumps({
-        "model": {"num_classes": 2, "input_size": [65, 65], "depth_multiplier": 0.35},
-        "train": {"batch_size": 2, "epochs": 1},
-        "data": {"train": str(tiny_scenes), "val": str(tiny_scenes), "labels": None}}))
+    run = stub_run(tmp_path / "run", tiny_scenes)
     before = (run / "run.json").read_text()
     result = _train("--data", tiny_scenes, "--output", run, "--resume", *option)
     assert result.exit_code != 0 and option[0] in result.output and "--resume" in result.output

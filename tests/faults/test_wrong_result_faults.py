@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from fault_tools import cli, one_line
+from fault_tools import cli, one_line, stub_run
 from edge_deeplab.errors import EdgeDeeplabError
 
 SELFIE = "peers/mediapipe-selfie/selfie_segmentation.tflite"
@@ -51,12 +51,7 @@ def test_qat_resume_refuses_a_changed_option(qat_run, model, tiny_scenes, tmp_pa
 
 
 def test_train_resume_refuses_other_data(tiny_scenes, tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "run.json").write_text(json.dumps({
-        "model": {"num_classes": 2, "input_size": [65, 65], "depth_multiplier": 0.35},
-        "train": {"batch_size": 2, "epochs": 1},
-        "data": {"train": str(tiny_scenes), "val": str(tiny_scenes), "labels": None}}))
+    run = stub_run(tmp_path / "run", tiny_scenes)
     other = tmp_path / "other"
     shutil.copytree(tiny_scenes, other)
     one_line(cli("train", "--data", other, "--output", run, "--resume"), "--data", "--resume")
