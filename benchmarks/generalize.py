@@ -38,6 +38,7 @@ from edge_deeplab.shared import EVALUATION_SETS, shared_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOOGLE = "peers/deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite"
+CORAL = "peers/coral-deeplabv3-mnv2-voc/deeplabv3_mnv2_pascal_quant.tflite"
 MEDIAPIPE = "peers/mediapipe-selfie/selfie_segmentation.tflite"
 #: (folder under shared/, split) of each set scored; none of them is trained or selected on.
 SETS = EVALUATION_SETS
@@ -52,10 +53,14 @@ PORTRAITNET_EG1800_MIOU = 96.6
 #: ('world'), distilling person-vs-everything-else from two TFLite teachers: Coral's width-1.0 COCO
 #: model (everyday photos, bystanders, what is not a person) and MediaPipe's selfie model (portrait
 #: edges). Each trade is recorded in benchmarks/results/generalize_experiments.md.
-RECIPE = ["--input-size", "321", "--output-stride", "16", "--decoder", "--decoder-channels", "64", "--encoder-logits",
+RECIPE = ["--output-stride", "16", "--decoder", "--decoder-channels", "64", "--encoder-logits",
           "--distill-from", "peer:coral-voc:weight=1.5", "--distill-from", "peer:mediapipe-selfie:weight=0.5",
           "--freeze-batch-norm", "--augment-preset", "world", "--optimizer", "sgd", "--learning-rate", "0.001",
           "--checkpoint-every-steps", "50", "--cache"]
+#: The model each recipe starts from (--base): the peer imported and the input size trained at.
+#: google: width 0.5 at 321 px (0.49x Google's own latency); coral: Coral's width-1.0 COCO model at 225 px,
+#: the largest square a width-1.0 v3+ fits in the 0.6x budget (0.42x; generalize_experiments.md).
+BASES = {"google": (GOOGLE, "321"), "coral": (CORAL, "225")}
 FORMATS = ("fp32", "fp16", "int8")
 OUTPUT_KIND = "probabilities"  # what MediaPipe Tasks and the Android demo read without a softmax of their own
 LATENCY_ROUNDS, LATENCY_RUNS = 5, 40
@@ -65,6 +70,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", default="runs/v2", help="folder of this benchmark's run")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--base", choices=sorted(BASES), default="google",
+                        help="the peer imported as the starting point (see BASES)")
     parser.add_argument("--skip-train", action="store_true", help="use RUN/train/best as it is")
     parser.add_argument("--qat", action="store_true", help="also QAT on the same mix and teachers (qat-int8)")
     parser.add_argument("--limit", type=int, help="score only the first N photos of each set (a quick look)")
@@ -77,9 +84,12 @@ def main(argv=None) -> int:
         if shared is None:
             raise EdgeDeeplabError("../shared not found (data, peers): set EDGE_DEEPLAB_SHARED")
         run = Path(args.run)
+        peer, input_size = BASES[args.base]
+        recipe = ["--input-size", input_size, *RECIPE]
         imported = run / "imported-merged"
         if not (imported / "model.json").is_file():
-            _cli("model", "import", str(shared / GOOGLE), str(imported), "--classes", "background,person")
+            _cli("model", "import", str(shared / peer), str(imported), "--classes", "background,person",
+                 "--input-size", input_size)
         relabelled = run / "ccp-relabelled"
         if not (relabelled / "relabel.json").is_file():
             _cli("relabel", "--data", str(shared / "data" / "ccp-person"), "--teacher", "peer:coral-voc",
@@ -87,7 +97,7 @@ def main(argv=None) -> int:
         data = [str(shared / "data" / "eg1800"), str(relabelled)]
         train = run / "train"
         if not args.skip_train:
-            resume = ["--resume"] if (train / "run.json").is_file() else ["--init-from", str(imported), *RECIPE]
+            resume = ["--resume"] if (train / "run.json").is_file() else ["--init-from", str(imported), *recipe]
             _cli("train", *[w for d in data for w in ("--data", d)], "--output", str(train),
                  "--epochs", str(args.epochs), "--no-progress", *resume)
         exports = export_models(train / "best", run / "export")
@@ -114,7 +124,8 @@ def main(argv=None) -> int:
     trained = json.loads((train / "run.json").read_text())
     best_epoch = json.loads((train / "best" / "model.json").read_text()).get("epoch")
     history = json.loads((train / "history.json").read_text())["epochs"]
-    result = {"recipe": RECIPE, "epochs": trained["train"]["epochs"], "epochs_trained": len(history),
+    result = {"recipe": recipe, "base": args.base, "epochs": trained["train"]["epochs"],
+              "epochs_trained": len(history),
               "best_epoch": best_epoch, "run": str(run),
               "limit": args.limit,
               "trained_with": {key: trained.get(key) for key in ("model", "train", "init_from", "teacher", "data")},
