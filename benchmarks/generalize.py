@@ -322,6 +322,11 @@ def ship_preset(model: Path, exports: dict, result: dict) -> None:
     print(f"preset:person installed in {folder}")
 
 
+#: Where each base's weights come from, for the model card.
+SOURCES = {"google": "Google's DeepLab v3 257 (MobileNet-v2 0.5; tensorflow/models, tflite-support test data)",
+           "coral": "Coral's DeepLab v3 513 (MobileNet-v2 1.0, uint8 weights dequantized; google-coral/test_data)"}
+
+
 def model_card(result: dict) -> str:
     model = result["trained_with"]["model"]
     teachers = result["trained_with"].get("teacher") or []
@@ -341,8 +346,8 @@ def model_card(result: dict) -> str:
         "standard TFLite metadata (MediaPipe Tasks reads it).",
         "",
         "## Recipe (benchmarks/generalize.py)",
-        "1. `edge-deeplab model import --classes background,person` of Google's DeepLab v3 257 (MobileNet-v2 0.5, "
-        "COCO + PASCAL VOC): all 21 logit rows kept, background = every class but person.",
+        "1. `edge-deeplab model import --classes background,person` of " + SOURCES[result.get("base", "google")]
+        + " (COCO + PASCAL VOC): background = every class but person (the 20 other rows merged).",
         "2. `edge-deeplab relabel --teacher peer:coral-voc`: ccp-person training pixels labelled background where "
         "Coral's model sees a person are ignored (ccp-person marks only the main subject).",
         "3. `edge-deeplab train --init-from IMPORTED " + " ".join(result["recipe"])
@@ -355,7 +360,7 @@ def model_card(result: dict) -> str:
                            if "ours qat-int8" in next(iter(result["sets"].values()))["models"] else ""),
         "",
         "## Data and licences",
-        "- Weights start from Google's DeepLab v3 (tensorflow/models, tflite-support test data): Apache-2.0.",
+        "- Weights start from " + SOURCES[result.get("base", "google")] + ": Apache-2.0.",
         "- Trained on EG1800 (Shen et al. 2016; PortraitNet's split): Flickr portraits released by the dataset's "
         "authors for research only; the photos are not redistributed, and this model's use beyond research "
         "should be checked against that.",
