@@ -91,7 +91,13 @@ def staged_folder(folder, replace: bool = False):
             old = folder.with_name(f".{folder.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old)
-            os.replace(staging, folder)
+            try:
+                os.replace(staging, folder)
+            except BaseException:
+                # The previous folder back under its own name: a failed replace leaves it as it was, not
+                # hidden as .NAME.old with nothing at NAME.
+                os.replace(old, folder)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             if folder.is_dir():

@@ -24,9 +24,11 @@ from typing import Callable, Optional
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, export_format
 from edge_deeplab.errors import EdgeDeeplabError
+from edge_deeplab.io import check_writable_output
 from edge_deeplab.model.config import DeepLabConfig
 from edge_deeplab.pipeline import steps
 from edge_deeplab.train.config import QAT_DEFAULTS, TrainConfig
+from edge_deeplab.train.runfolder import run_lock
 
 #: Where training starts by default: the shipped person model. Trained from scratch on the synthetic
 #: scenes alone, the main job's model scored 0.6 % person IoU on ten ccp-person photos.
@@ -148,18 +150,21 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
     Returns:
         The report (also written as report.json, .md and .html), with each gate's verdict.
     """
-    job = steps.start(plan(config), log, progress)
-    model_config, trained, train_print = steps.train_step(job)
-    float_model = Path(trained.model)
-    qat_model, qat_print = steps.qat_step(job, float_model, train_print)
-    exported, export_print = steps.export_step(job, float_model, qat_model, train_print, qat_print)
-    tflites = exported.tflites()
-    evaluated, peers = steps.evaluate_step(job, float_model, tflites, export_print)
-    real = steps.evaluate_real_step(job, float_model, tflites, export_print, train_print)
-    host = steps.bench_host_step(job, tflites, peers, export_print)
-    device = steps.bench_device_step(job, tflites)
-    return steps.report_step(job, model_config, trained, exported, evaluated, host, device, float_model, qat_model,
-                             real)
+    # The whole run holds --output's lock (the one train takes on its run folder): two pipelines into one
+    # folder would share export/, stages.json and the report, each reporting the other's models.
+    with run_lock(check_writable_output(config.output)):
+        job = steps.start(plan(config), log, progress)
+        model_config, trained, train_print = steps.train_step(job)
+        float_model = Path(trained.model)
+        qat_model, qat_print = steps.qat_step(job, float_model, train_print)
+        exported, export_print = steps.export_step(job, float_model, qat_model, train_print, qat_print)
+        tflites = exported.tflites()
+        evaluated, peers = steps.evaluate_step(job, float_model, tflites, export_print)
+        real = steps.evaluate_real_step(job, float_model, tflites, export_print, train_print)
+        host = steps.bench_host_step(job, tflites, peers, export_print)
+        device = steps.bench_device_step(job, tflites)
+        return steps.report_step(job, model_config, trained, exported, evaluated, host, device, float_model, qat_model,
+                                 real)
 
 
 def plan(config: PipelineConfig) -> PipelineConfig:

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from edge_deeplab.cli import main
+from fault_tools import cli, one_line
 
 S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
 FAST = [*S, "--batch-size", "2", "--no-progress"]
@@ -77,3 +78,36 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tiny_scenes, tmp_path)
     result = _train("--data", tiny_scenes, "--output", run, *FAST, "--batch-size", "8", "--epochs", "1")
     assert result.exit_code != 0 and "lower the batch size" in result.output, result.output
     assert not (tmp_path / "new").exists()
+
+
+#: A pipeline run from the tiny model (conftest's `model`) that costs seconds: no training, fp32 only.
+PIPELINE = ["--epochs", "1", "--batch-size", "2", "--no-peers", "--no-real-photos", "--bench-runs", "1",
+            "--formats", "fp32", "--no-progress"]
+
+#: Another process holding a folder's run lock, as a running train or pipeline does; says "locked" once it does.
+HOLD_LOCK = ("import sys, time; from pathlib import Path; from edge_deeplab.train.runfolder import run_lock\n"
+             "with run_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(600)")
+
+
+def test_a_pipeline_into_a_folder_being_written_is_refused_and_a_dead_ones_lock_taken_over(model, tiny_scenes,
+                                                                                          tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "pipeline"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        line = one_line(cli("pipeline", "--output", out, "--data", tiny_scenes, "--from-model", model, *PIPELINE),
+                        out, f"pid {holder.pid}", "--output")
+        assert "being written by another run" in line
+        assert [path.name for path in out.iterdir()] == [".lock"], "the refused run wrote nothing"
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=60)
+    # The killed holder's lock is stale (its .lock file is still there): the next run takes it over.
+    assert (out / ".lock").is_file()
+    result = cli("pipeline", "--output", out, "--data", tiny_scenes, "--from-model", model, *PIPELINE)
+    assert result.exit_code == 0 and "being written" not in result.output, result.output
+    assert (out / "report.json").is_file() and not (out / ".lock").exists(), "a finished run leaves no lock behind"

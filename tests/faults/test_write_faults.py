@@ -177,3 +177,30 @@ def test_the_check_creates_nothing(tmp_path):
     assert io.check_writable_output(tmp_path / "a" / "b", "folder") == tmp_path / "a" / "b"
     assert io.check_writable_output(tmp_path / "c" / "report.json", "file")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_replacement_whose_last_rename_fails_keeps_the_previous_folder(tmp_path, monkeypatch):
+    """staged_folder(replace=True) (every model folder: best/, last/) moves the previous folder aside, then
+    renames the new one in: when that last rename fails, the previous folder is back under its own name, not
+    left as .best.old with no best/, and no staging folder stays behind."""
+    import os
+
+    folder = tmp_path / "best"
+    folder.mkdir()
+    (folder / "model.json").write_text("the previous model\n")
+    renames = []
+    real_replace = os.replace
+
+    def second_rename_fails(source, target):
+        renames.append((source, target))
+        if len(renames) == 2:  # the staging folder onto best/, after best/ went aside
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_replace(source, target)
+
+    monkeypatch.setattr(io.os, "replace", second_rename_fails)
+    with pytest.raises(EdgeDeeplabError, match=r"best: cannot write \(Input/output error\)"):
+        with io.staged_folder(folder, replace=True) as staging:
+            (staging / "model.json").write_text("the new model\n")
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["best"]
+    assert (folder / "model.json").read_text() == "the previous model\n"
