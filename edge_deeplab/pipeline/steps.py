@@ -229,7 +229,7 @@ def _train_stage(run_dir: Path, print_: str, data, model_config, train_config, l
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(marker, print_)
     if resume:
-        log(f"  resuming {run_dir} from its last checkpoint")
+        log(f"  resuming {run_dir}: same inputs as last time")  # the loop says from which checkpoint, if any
     # On resume the run's own spec (run.json) replaces this one but for the epochs.
     train(TrainSpec(data, model_config, train_config, labels_config=labels, **spec), run_dir, resume=resume,
           progress=progress, log=lambda line: log("  " + line))
