@@ -200,13 +200,7 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     config, contract, _ = read_model_json(model_path)
     for fmt in formats:
         check_combination(fmt, io_type, output_kind, contract)
-    needs_qat = [fmt for fmt in formats if export_format(fmt).needs_qat]
-    if needs_qat and qat_model_path is None:
-        raise EdgeDeeplabError(f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model "
-                               "(from `edge-deeplab qat`)")
-    if needs_qat and read_model_json(qat_model_path)[2].get("quantization") != "qat":
-        raise EdgeDeeplabError(f"--qat-model {qat_model_path} is a float model, not a quantization-aware one: pass "
-                               "the folder `edge-deeplab qat` wrote (its best/)")
+    _check_qat_model(formats, qat_model_path)
     output_dir = check_writable_output(output_dir)  # before any conversion: a bad folder is found now
     output_dir.mkdir(parents=True, exist_ok=True)
     name = name or model_name(model_path)
@@ -215,8 +209,7 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     representative, manifest = _representative(formats, data, contract, num_calibration, output_dir,
                                                needed=check_images is None)
     if check_images is None:
-        check_images = representative[:4] if representative is not None else \
-            np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
+        check_images = _default_check_images(representative, config)
 
     float_model, _ = load_model(model_path)
     reference = float_model(check_images, training=False).numpy()
@@ -226,22 +219,59 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
         source, _ = load_model(qat_model_path) if qat else (float_model, None)
         model_reference = source(check_images, training=False).numpy() if qat else reference
         b1 = with_head(batch_one(source, config, qat=qat), output_kind, contract.person_class)
-        path = output_dir / f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}" \
-                            f"{'' if output_kind == DEFAULT_OUTPUT_KIND else '_' + output_kind}.tflite"
+        path = output_dir / _file_name(name, fmt, io_type, output_kind)
         tflite = embed_contract(convert(b1, fmt, io_type, representative, output_kind), head_contract)
         tflite = embed_standard_metadata(tflite, head_contract, name=path.stem)  # last: it appends a zip
         write_bytes(path, tflite)
         differences = compare(model_reference, run_images(path, check_images), output_kind, contract.person_class)
         result = _gate(path, fmt, differences, gpu_check)
         results.append(result)
-        log(f"{fmt}: {path.name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, GPU {result.static_gate}/"
-            f"{result.dynamic_gate}, max |TFLite - Keras| {_fmt(result.max_abs_diff)} ({output_kind}), "
-            f"argmax agreement {_fmt(result.argmax_agreement)}")
+        log(_summary_line(result, output_kind))
+    _write_report(output_dir, model_path, qat_model_path, io_type, output_kind, manifest, results)
+    return results
+
+
+def _check_qat_model(formats: list[str], qat_model_path) -> None:
+    """Refuse, before any conversion, a QAT format without a quantization-aware model to convert."""
+    from edge_deeplab.model.saving import read_model_json
+
+    needs_qat = [fmt for fmt in formats if export_format(fmt).needs_qat]
+    if needs_qat and qat_model_path is None:
+        raise EdgeDeeplabError(f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model "
+                               "(from `edge-deeplab qat`)")
+    if needs_qat and read_model_json(qat_model_path)[2].get("quantization") != "qat":
+        raise EdgeDeeplabError(f"--qat-model {qat_model_path} is a float model, not a quantization-aware one: pass "
+                               "the folder `edge-deeplab qat` wrote (its best/)")
+
+
+def _default_check_images(representative: Optional[np.ndarray], config) -> np.ndarray:
+    """The images the exports are compared on when none are given: 4 calibration images, else 2 random ones of
+    the model's input size (seeded, so every run compares on the same)."""
+    if representative is not None:
+        return representative[:4]
+    return np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
+
+
+def _write_report(output_dir: Path, model_path, qat_model_path, io_type: str, output_kind: str,
+                  manifest: Optional[dict], results: list[ExportResult]) -> None:
+    """export.json: what was exported from which models, how it was calibrated, and each format's result."""
     report = {"model": str(model_path), "qat_model": None if qat_model_path is None else str(qat_model_path),
               "io_type": io_type, "output_kind": output_kind, "calibration": manifest,
               "results": [r.to_dict() for r in results]}
     write_json(output_dir / "export.json", report)
-    return results
+
+
+def _file_name(name: str, fmt: str, io_type: str, output_kind: str) -> str:
+    """NAME_FORMAT[_IO-io][_OUTPUT-KIND].tflite: the defaults (float I/O, the default output kind) go unnamed."""
+    return (f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}"
+            f"{'' if output_kind == DEFAULT_OUTPUT_KIND else '_' + output_kind}.tflite")
+
+
+def _summary_line(result: ExportResult, output_kind: str) -> str:
+    """One exported format in a line: file, size, ops, both GPU gates and how close it is to Keras."""
+    return (f"{result.format}: {Path(result.path).name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, "
+            f"GPU {result.static_gate}/{result.dynamic_gate}, max |TFLite - Keras| {_fmt(result.max_abs_diff)} "
+            f"({output_kind}), argmax agreement {_fmt(result.argmax_agreement)}")
 
 
 def _representative(formats, data, contract: ModelContract, num_calibration: int, output_dir: Path, needed: bool):

@@ -173,9 +173,8 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
     check_distinct_outputs({"--json": json_path, "--history": history_path},
                            {"MODELS": models, "--benchmark-binary": benchmark_binary})
     from edge_deeplab.bench import device as device_bench
-    from edge_deeplab.bench import report
     from edge_deeplab.bench.adb import Adb, find_adb
-    from edge_deeplab.bench.rows import DEVICE_COLUMNS, device_rows, mark_regressions
+    from edge_deeplab.bench.rows import device_history_entries, device_rows, mark_regressions
 
     config = device_bench.DeviceBenchConfig(
         configs=tuple(c.strip() for c in configs.split(",") if c.strip()),
@@ -191,15 +190,19 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
             progress=lambda row: (bar.set_postfix_str(f"{row['model']} {row['config']}"), bar.update(1)),
             save=lambda partial: write_json(json_path, partial))
     rows = device_rows(result)
-    facts = result["device"]
-    entries = _save_then_append_history(result, json_path, history_path, [
-        report.history_entry(when=report.now_iso(), kind="device", where=f"device:{facts['model']} ({facts['serial']})",
-                             model=row["model"], model_sha256=row["model_sha256"],
-                             config=f"{row['config']}-{row['threads']}t", mode="model",
-                             latency_ms=row["latency_ms"], fps=row["fps"])
-        for row in rows if row["status"] == device_bench.OK], regression_threshold)
+    entries = _save_then_append_history(result, json_path, history_path, device_history_entries(result, rows),
+                                        regression_threshold)
     mark_regressions(rows, entries)
+    _print_device_result(result, rows, json_path, history_path, gate)
 
+
+def _print_device_result(result: dict, rows: list[dict], json_path, history_path, gate: bool) -> None:
+    """The phone, the table, the cleanup and where the reports went; with --gate, each model's verdict, and a
+    non-zero exit when any model failed it."""
+    from edge_deeplab.bench import report
+    from edge_deeplab.bench.rows import DEVICE_COLUMNS
+
+    facts = result["device"]
     click.echo(f"device: {facts['manufacturer']} {facts['model']} ({facts['serial']}), SoC {facts['soc']}, "
                f"Android {facts['android']}, {facts['abi']}, GPU {facts['gpu']}")
     click.echo(report.render_table(rows, DEVICE_COLUMNS))
@@ -211,9 +214,6 @@ def device(models, benchmark_binary, serial, adb_path, configs, threads, runs, w
             click.echo(f"gate {'PASS' if model_verdict['passed'] else 'FAIL'}: {name}: {model_verdict['reason']}")
         if not verdict["passed"]:
             click.get_current_context().exit(1)
-
-
-
 
 
 @bench.command(epilog=example("edge-deeplab bench devices"))

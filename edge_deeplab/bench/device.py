@@ -276,13 +276,7 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
     """
     model_paths = _local_models(model_paths)
     names = [path.name for path in model_paths]
-    if not Path(binary_path).is_file():
-        check_benchmark_binary(binary_path, [])  # raises the not-found message
-
-    device = choose_device(adb.devices(), serial)
-    adb = adb.for_device(device.serial)
-    facts = device_facts(adb)
-    check_benchmark_binary(binary_path, facts["abilist"])
+    adb, facts = _connect_phone(adb, serial, binary_path)
 
     # A fresh folder of our own under --remote-dir: the user's files there (their own benchmark_model, a
     # model of the same name) are never overwritten, and cleanup removes only what this run created.
@@ -317,14 +311,31 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
         if lost is None:
             report["cleanup"] = remote.remove_pushed(adb, pushed, list(reversed(created)))
     if lost is not None:
-        done = sum(1 for row in results if row["status"] != DEVICE_LOST)
-        raise EdgeDeeplabError(f"device {adb.serial} {lost} during {results[-1]['config']} on {results[-1]['model']} "
-                               f"after {done} finished run(s): reconnect it and run again; "
-                               + (f"the finished runs are saved in {saved_in}; " if saved_in else "")
-                               + f"its files stay in {work_dir} (`adb -s {adb.serial} shell rm -r {work_dir}`)")
+        raise _device_lost_error(adb, lost, results, saved_in, work_dir)
     if config.gate:
         report["gate"] = gate_verdict(results, names, config.min_fps)
     return report
+
+
+def _connect_phone(adb: Adb, serial: Optional[str], binary_path) -> tuple[Adb, dict]:
+    """(the Adb client of the chosen phone, its device facts), once benchmark_model is known to run on its ABI."""
+    if not Path(binary_path).is_file():
+        check_benchmark_binary(binary_path, [])  # raises the not-found message
+    device = choose_device(adb.devices(), serial)
+    adb = adb.for_device(device.serial)
+    facts = device_facts(adb)
+    check_benchmark_binary(binary_path, facts["abilist"])
+    return adb, facts
+
+
+def _device_lost_error(adb: Adb, lost: str, results: list[dict], saved_in, work_dir: str) -> EdgeDeeplabError:
+    """The error of a phone lost mid-run: which run, how many finished, where they are saved and what stays on the
+    phone."""
+    done = sum(1 for row in results if row["status"] != DEVICE_LOST)
+    return EdgeDeeplabError(f"device {adb.serial} {lost} during {results[-1]['config']} on {results[-1]['model']} "
+                            f"after {done} finished run(s): reconnect it and run again; "
+                            + (f"the finished runs are saved in {saved_in}; " if saved_in else "")
+                            + f"its files stay in {work_dir} (`adb -s {adb.serial} shell rm -r {work_dir}`)")
 
 
 def _local_models(model_paths: list) -> list[Path]:

@@ -98,3 +98,21 @@ def device_rows(result: dict) -> list[dict]:
                      "threads": entry["threads"], "status": entry["status"], "latency_ms": entry["latency_ms"],
                      "fps": entry["fps"], "delegation": ", ".join(delegation) or None, "note": note})
     return rows
+
+
+def device_history_entries(result: dict, rows: list[dict]) -> list[dict]:
+    """The history entries of a phone benchmark: its successful rows.
+
+    Args:
+        result: benchmark_on_device's result (its "device" facts name the phone).
+        rows: device_rows(result).
+
+    Returns:
+        One history_entry per successful row.
+    """
+    when = report.now_iso()
+    where = f"device:{result['device']['model']} ({result['device']['serial']})"
+    return [report.history_entry(when=when, kind="device", where=where, model=row["model"],
+                                 model_sha256=row["model_sha256"], config=f"{row['config']}-{row['threads']}t",
+                                 mode="model", latency_ms=row["latency_ms"], fps=row["fps"])
+            for row in rows if row["status"] == "ok"]

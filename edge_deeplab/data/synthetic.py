@@ -17,6 +17,7 @@ SeedSequence, never on how many scenes are asked for. Splits draw from disjoint 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from pathlib import Path
@@ -175,49 +176,88 @@ def _distractor(rng, image, mask):
         mask[shape > 0] = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class _Figure:
+    """Where a figure stands: its unit (the head's half-height, px), the head's centre and the tilt about it."""
+
+    head: float
+    cx: float
+    cy: float
+    tilt: float  # radians
+
+    @property
+    def angle(self) -> float:
+        """The tilt in degrees, as cv2.ellipse takes it."""
+        return float(np.rad2deg(self.tilt))
+
+    def at(self, dx, dy):
+        """A point of the figure in units of `head`, tilted about the head's centre."""
+        x, y = dx * self.head, dy * self.head
+        return (self.cx + x * np.cos(self.tilt) - y * np.sin(self.tilt),
+                self.cy + x * np.sin(self.tilt) + y * np.cos(self.tilt))
+
+    def poly(self, points):
+        """The polygon through `points` (figure units), as cv2.fillPoly takes it."""
+        return [np.round(np.array([self.at(*p) for p in points])).astype(np.int32)]
+
+
 def _person(rng, image, mask):
+    """A person-like figure painted into `image` and marked 1 in `mask`: head, neck, shoulders and torso, often
+    hair, sometimes arms. The draws from `rng` keep their order, so every scene stays what it was."""
     height, width = image.shape[:2]
     head = rng.uniform(0.07, 0.16) * height  # head half-height, the figure's unit
     cx, cy = rng.uniform(0.15, 0.85) * width, rng.uniform(0.12, 0.5) * height
-    tilt = np.deg2rad(rng.normal(0, 8))
+    figure = _Figure(head, cx, cy, tilt=np.deg2rad(rng.normal(0, 8)))
     lean = rng.normal(0, 0.15)  # the torso sways sideways
-
-    def at(dx, dy):
-        """A point of the figure in units of `head`, tilted about the head's centre."""
-        x, y = dx * head, dy * head
-        return (cx + x * np.cos(tilt) - y * np.sin(tilt), cy + x * np.sin(tilt) + y * np.cos(tilt))
-
-    def poly(points):
-        return [np.round(np.array([at(*p) for p in points])).astype(np.int32)]
 
     skin, clothes = np.zeros_like(mask), np.zeros_like(mask)
     hair = np.zeros_like(mask)
-    angle = np.rad2deg(tilt)
     head_width = rng.uniform(0.72, 0.88)
-    cv2.ellipse(skin, _int(at(0, 0)), _int((head_width * head, head)), angle, 0, 360, 1, -1)
-    cv2.fillPoly(skin, poly([(-0.35, 0.6), (0.35, 0.6), (0.4 + lean, 1.5), (-0.4 + lean, 1.5)]), 1)  # neck
-    shoulders = rng.uniform(1.5, 2.6)
-    top, bottom = rng.uniform(1.35, 1.6), (1.2 * height - cy) / head + 1  # torso runs out of the picture
-    flare = rng.uniform(-0.3, 0.4)
-    cv2.fillPoly(clothes, poly([(-shoulders + lean, top + 0.35), (-0.5 + lean, top), (0.5 + lean, top),
-                                (shoulders + lean, top + 0.35), (shoulders + flare + 2 * lean, bottom),
-                                (-shoulders - flare + 2 * lean, bottom)]), 1)
-    for side in (-1, 1):  # rounded shoulders
-        cv2.ellipse(clothes, _int(at(side * (shoulders - 0.45) + lean, top + 0.5)), _int((0.55 * head, 0.5 * head)),
-                    angle, 0, 360, 1, -1)
+    cv2.ellipse(skin, _int(figure.at(0, 0)), _int((head_width * head, head)), figure.angle, 0, 360, 1, -1)
+    cv2.fillPoly(skin, figure.poly([(-0.35, 0.6), (0.35, 0.6), (0.4 + lean, 1.5), (-0.4 + lean, 1.5)]), 1)  # neck
+    shoulders, top, bottom = _torso(rng, figure, lean, clothes, height)
     if rng.random() < 0.5:  # arms down the sides, in sleeves or bare
         arms = skin if rng.random() < 0.4 else clothes
         for side in (-1, 1):
             x = side * (shoulders + 0.05) + lean
-            cv2.fillPoly(arms, poly([(x - 0.3, top + 0.4), (x + 0.3, top + 0.4), (x + 0.3 + side * 0.3, bottom),
-                                     (x - 0.3 + side * 0.3, bottom)]), 1)
-    if rng.random() < 0.85:  # hair: a cap over the top of the head, sometimes long
-        cv2.ellipse(hair, _int(at(0, -0.25)), _int((head_width * head * 1.08, head * 0.85)), angle, 180, 360, 1, -1)
-        if rng.random() < 0.4:
-            cv2.fillPoly(hair, poly([(-head_width * 1.05, -0.3), (head_width * 1.05, -0.3),
-                                     (head_width * 1.1, rng.uniform(0.8, 2.2)),
-                                     (-head_width * 1.1, rng.uniform(0.8, 2.2))]), 1)
-            hair[skin > 0] = 0  # long hair falls behind the face, not over it
+            cv2.fillPoly(arms, figure.poly([(x - 0.3, top + 0.4), (x + 0.3, top + 0.4),
+                                            (x + 0.3 + side * 0.3, bottom), (x - 0.3 + side * 0.3, bottom)]), 1)
+    if rng.random() < 0.85:
+        _hair(rng, figure, head_width, hair, skin)
+    _paint_figure(rng, image, mask, skin, clothes, hair)
+
+
+def _torso(rng, figure: _Figure, lean: float, clothes, height: int) -> tuple[float, float, float]:
+    """Shoulders and torso, in clothes, running out of the bottom of the picture; (shoulder half-width, shoulder
+    line, bottom) in figure units, where the arms hang."""
+    shoulders = rng.uniform(1.5, 2.6)
+    top, bottom = rng.uniform(1.35, 1.6), (1.2 * height - figure.cy) / figure.head + 1
+    flare = rng.uniform(-0.3, 0.4)
+    cv2.fillPoly(clothes, figure.poly([(-shoulders + lean, top + 0.35), (-0.5 + lean, top), (0.5 + lean, top),
+                                       (shoulders + lean, top + 0.35), (shoulders + flare + 2 * lean, bottom),
+                                       (-shoulders - flare + 2 * lean, bottom)]), 1)
+    for side in (-1, 1):  # rounded shoulders
+        cv2.ellipse(clothes, _int(figure.at(side * (shoulders - 0.45) + lean, top + 0.5)),
+                    _int((0.55 * figure.head, 0.5 * figure.head)), figure.angle, 0, 360, 1, -1)
+    return shoulders, top, bottom
+
+
+def _hair(rng, figure: _Figure, head_width: float, hair, skin) -> None:
+    """A cap over the top of the head, sometimes long hair down to the shoulders (behind the face)."""
+    head = figure.head
+    cv2.ellipse(hair, _int(figure.at(0, -0.25)), _int((head_width * head * 1.08, head * 0.85)), figure.angle,
+                180, 360, 1, -1)
+    if rng.random() < 0.4:
+        cv2.fillPoly(hair, figure.poly([(-head_width * 1.05, -0.3), (head_width * 1.05, -0.3),
+                                        (head_width * 1.1, rng.uniform(0.8, 2.2)),
+                                        (-head_width * 1.1, rng.uniform(0.8, 2.2))]), 1)
+        hair[skin > 0] = 0  # long hair falls behind the face, not over it
+
+
+def _paint_figure(rng, image, mask, skin, clothes, hair) -> None:
+    """Colour the figure's regions under one light (textured clothes, a skin tone, a hair colour) and mark them
+    person in `mask`."""
+    height, width = image.shape[:2]
     shading = _shading(rng, height, width)
     texture = _texture(rng, height, width)
     _paint(image, clothes, rng.uniform(0, 255, 3), texture * shading)

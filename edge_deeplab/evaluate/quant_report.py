@@ -42,14 +42,10 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
         log: receives progress messages, one line each.
     """
     from edge_deeplab.calibration.debugger import analyse
-    from edge_deeplab.calibration.selective import selective_model
-    from edge_deeplab.litert.flatbuffer import embed_contract
     from edge_deeplab.evaluate import open_eval_dataset
     from edge_deeplab.model.saving import read_model_json
 
-    ks = sorted(set(int(k) for k in ks))
-    if any(k < 0 for k in ks):
-        raise EdgeDeeplabError(f"--selective {','.join(map(str, ks))}: give counts of layers, 0 or more")
+    ks = _layer_counts(ks)
     # Cheap checks first: the model folder and the evaluation split (with masks) before any conversion.
     read_model_json(model_path)
     if output_dir:
@@ -66,18 +62,9 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
     folder.mkdir(parents=True, exist_ok=True)
     name = model_name(model_path)
     try:
-        results = []
         started = time.perf_counter()
-        for label, nodes, ops, kept in _variants(report, ks, keep_float):
-            log(f"converting {label} ...")
-            # The float reference is the debugger's calibrated model: the very float graph the quantizer
-            # starts from (same ops and outputs as the fp32 export, plus a few kB of min/max statistics),
-            # which spares a second Keras conversion.
-            data_bytes = debugger.calibrated_model if label == "float" else selective_model(debugger, nodes, ops)
-            path = folder / f"{name}_{_slug(label)}.tflite"
-            write_bytes(path, embed_contract(data_bytes, contract))
-            results.append(measure_variant(label, kept, path, gpu_check))
-
+        variants = _variants(report, ks, keep_float)
+        results = _convert_variants(debugger, contract, variants, folder, name, gpu_check, log)
         seconds["convert_and_gate"] = time.perf_counter() - started
         log(f"evaluating {len(results)} models on {data} {split} ...")
         started = time.perf_counter()
@@ -86,19 +73,54 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
         if temporary:  # the files are about to go: name them, not where they were
             for r in results:
                 r.path = Path(r.path).name
-        document = {"model": str(model_path), "data": str(data), "split": split,
-                    "images": len(eval_dataset) if limit is None else min(limit, len(eval_dataset)),
-                    "calibration_images": report.calibration["num_images"], "report": report.to_dict(),
-                    "selective": [r.to_dict() for r in results],
-                    "gate": "static: every op against the mobile GPU delegate's documented constraints"
-                            + ("; dynamic: LiteRT GPU accelerator" if gpu_check else "; dynamic not run"),
-                    "seconds": {stage: round(value, 1) for stage, value in seconds.items()}}
+        images = len(eval_dataset) if limit is None else min(limit, len(eval_dataset))
+        document = _document(model_path, data, split, images, report, results, gpu_check, seconds)
         if not temporary:
             write_json(folder / "quant_report.json", document)
         return document
     finally:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _layer_counts(ks: Sequence[int]) -> list[int]:
+    """The distinct numbers of layers to keep in float, smallest first; a negative count is refused."""
+    ks = sorted(set(int(k) for k in ks))
+    if any(k < 0 for k in ks):
+        raise EdgeDeeplabError(f"--selective {','.join(map(str, ks))}: give counts of layers, 0 or more")
+    return ks
+
+
+def _convert_variants(debugger, contract, variants: list[tuple], folder: Path, name: str, gpu_check: bool,
+                      log) -> list:
+    """Each variant (_variants) converted from the debugger's calibration to folder/NAME_LABEL.tflite, with the
+    model's contract, and measured (size, GPU gates): a SelectiveResult each."""
+    from edge_deeplab.calibration.selective import selective_model
+    from edge_deeplab.litert.flatbuffer import embed_contract
+
+    results = []
+    for label, nodes, ops, kept in variants:
+        log(f"converting {label} ...")
+        # The float reference is the debugger's calibrated model: the very float graph the quantizer
+        # starts from (same ops and outputs as the fp32 export, plus a few kB of min/max statistics),
+        # which spares a second Keras conversion.
+        data_bytes = debugger.calibrated_model if label == "float" else selective_model(debugger, nodes, ops)
+        path = folder / f"{name}_{_slug(label)}.tflite"
+        write_bytes(path, embed_contract(data_bytes, contract))
+        results.append(measure_variant(label, kept, path, gpu_check))
+    return results
+
+
+def _document(model_path, data, split: str, images: int, report, results: list, gpu_check: bool,
+              seconds: dict) -> dict:
+    """quant_report.json: the per-layer report, the selective table, which GPU gates ran and how long each stage
+    took."""
+    return {"model": str(model_path), "data": str(data), "split": split, "images": images,
+            "calibration_images": report.calibration["num_images"], "report": report.to_dict(),
+            "selective": [r.to_dict() for r in results],
+            "gate": "static: every op against the mobile GPU delegate's documented constraints"
+                    + ("; dynamic: LiteRT GPU accelerator" if gpu_check else "; dynamic not run"),
+            "seconds": {stage: round(value, 1) for stage, value in seconds.items()}}
 
 
 def _variants(report, ks, keep_float) -> list[tuple]:

@@ -280,8 +280,6 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
                  input_size: Sequence[int] = None):
     """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph.
     input_size (height, width) replaces the file's (e.g. Coral's 513): the weights do not depend on it."""
-    import tf_keras
-
     from edge_deeplab.contract import ModelContract, person_class_of
     from edge_deeplab.data.labels import VOC_CLASSES
     from edge_deeplab.model.deeplab import build_deeplab
@@ -292,6 +290,18 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
         source_labels = VOC_CLASSES if full.num_classes == len(VOC_CLASSES) else tuple(
             f"class_{i}" for i in range(full.num_classes))
     labels, rows = class_rows(tuple(source_labels), classes, label_config)
+    config, merge = _imported_config(full, labels, rows, label_config, input_size)
+    model = build_deeplab(config, batch_size=None)
+    used = _copy_conv_weights(graph, model, rows, merge)
+    contract = ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
+                             mean=mean, std=std, person_class=person_class_of(labels))
+    report = ImportReport(graph.path, config, labels, rows, len(used), full.num_classes, weights_kind(graph))
+    return model, config, contract, report
+
+
+def _imported_config(full, labels: Sequence[str], rows: Sequence[int], label_config, input_size):
+    """(DeepLabConfig, merge) of the model we build: the file's structure with the kept classes and, if given,
+    another input size; merge: background + person kept out of more classes, the logits left whole."""
     config = full.replace(num_classes=len(rows))
     if input_size is not None:
         try:
@@ -303,7 +313,15 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
         full.num_classes > 2
     if merge:
         config = config.replace(source_classes=full.num_classes, person_row=rows[1])
-    model = build_deeplab(config, batch_size=None)
+    return config, merge
+
+
+def _copy_conv_weights(graph, model, rows: Sequence[int], merge: bool) -> set:
+    """Give every conv of `model` the weights of its TF-slim namesake in `graph` (the logits only the kept
+    `rows`, unless merged); the scopes used. A conv either side without its namesake is refused: a partial
+    copy would be a different network."""
+    import tf_keras
+
     convs = _conv_ops(graph)
     used = set()
     for layer in model.layers:
@@ -323,38 +341,48 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
         bias = graph.float_constant(bias_name) if bias_name else np.zeros(channels, np.float32)
         if layer.name == "logits" and not merge:
             kernel, bias = kernel[..., list(rows)], bias[list(rows)]
-        expected = tuple(layer.weights[0].shape)
-        options = op.options
-        problems = []
-        if kernel.shape != expected:
-            problems.append(f"weights {tuple(graph.shapes[weights_name])} where we need {expected} (Keras layout)")
-        if (options.get("strideH"), options.get("strideW")) != tuple(layer.strides):
-            problems.append(f"stride {options.get('strideH')} where we use {layer.strides[0]}")
-        if (options.get("dilationHFactor", 1), options.get("dilationWFactor", 1)) != tuple(layer.dilation_rate):
-            problems.append(f"dilation {options.get('dilationHFactor', 1)} where we use {layer.dilation_rate[0]}")
-        if options.get("padding") != SAME and max(layer.kernel_size) > 1:
-            problems.append("VALID padding where TF-slim and we use SAME")
-        if options.get("fusedActivationFunction", NONE) != expected_activation(layer.name):
-            problems.append(f"activation {options.get('fusedActivationFunction')} where we apply "
-                            f"{expected_activation(layer.name)} (0 none, 1 ReLU, 3 ReLU6)")
-        if problems:
-            raise EdgeDeeplabError(f"{graph.path}: {scope} does not match our {layer.name}: {'; '.join(problems)}")
-        if layer.use_bias:
-            layer.set_weights([kernel, bias])
-            continue
-        layer.set_weights([kernel])
-        batch_norm = model.get_layer(f"{layer.name}_BN" if layer.name != "Conv1" else "bn_Conv1")
-        ones = np.ones_like(bias, dtype=np.float32)
-        batch_norm.set_weights([ones, bias.astype(np.float32), np.zeros_like(ones),
-                                ones - np.float32(batch_norm.epsilon)])
+        _check_conv_matches(graph, scope, op, weights_name, layer, kernel)
+        _set_conv_weights(model, layer, kernel, bias)
     unused = sorted(set(convs) - used)
     if unused:
         raise EdgeDeeplabError(f"{graph.path} has convolutions our DeepLab v3 has no place for ({', '.join(unused)}): "
                                "it is not the model this importer maps")
-    contract = ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
-                             mean=mean, std=std, person_class=person_class_of(labels))
-    report = ImportReport(graph.path, config, labels, rows, len(used), full.num_classes, weights_kind(graph))
-    return model, config, contract, report
+    return used
+
+
+def _check_conv_matches(graph, scope: str, op, weights_name: str, layer, kernel: np.ndarray) -> None:
+    """Refuse a TF-slim conv whose weights' shape, stride, dilation, padding or fused activation differ from our
+    layer's, naming every difference."""
+    expected = tuple(layer.weights[0].shape)
+    options = op.options
+    problems = []
+    if kernel.shape != expected:
+        problems.append(f"weights {tuple(graph.shapes[weights_name])} where we need {expected} (Keras layout)")
+    if (options.get("strideH"), options.get("strideW")) != tuple(layer.strides):
+        problems.append(f"stride {options.get('strideH')} where we use {layer.strides[0]}")
+    if (options.get("dilationHFactor", 1), options.get("dilationWFactor", 1)) != tuple(layer.dilation_rate):
+        problems.append(f"dilation {options.get('dilationHFactor', 1)} where we use {layer.dilation_rate[0]}")
+    if options.get("padding") != SAME and max(layer.kernel_size) > 1:
+        problems.append("VALID padding where TF-slim and we use SAME")
+    if options.get("fusedActivationFunction", NONE) != expected_activation(layer.name):
+        problems.append(f"activation {options.get('fusedActivationFunction')} where we apply "
+                        f"{expected_activation(layer.name)} (0 none, 1 ReLU, 3 ReLU6)")
+    if problems:
+        raise EdgeDeeplabError(f"{graph.path}: {scope} does not match our {layer.name}: {'; '.join(problems)}")
+
+
+def _set_conv_weights(model, layer, kernel: np.ndarray, bias: np.ndarray) -> None:
+    """The kernel into `layer`; the TFLite bias into the layer's own bias or, where our conv has none, into its
+    BatchNormalization as an identity transform plus that bias (TFLite folded the batch norm into the bias)."""
+    if layer.use_bias:
+        layer.set_weights([kernel, bias])
+        return
+    layer.set_weights([kernel])
+    batch_norm = model.get_layer(f"{layer.name}_BN" if layer.name != "Conv1" else "bn_Conv1")
+    ones = np.ones_like(bias, dtype=np.float32)
+    # variance = 1 - epsilon, so that sqrt(variance + epsilon) = 1: the batch norm adds the bias and nothing else.
+    batch_norm.set_weights([ones, bias.astype(np.float32), np.zeros_like(ones),
+                            ones - np.float32(batch_norm.epsilon)])
 
 
 def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None, input_size: Sequence[int] = None):

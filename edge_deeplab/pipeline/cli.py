@@ -75,33 +75,64 @@ def pipeline(data, output, from_model, init_from, backbone_weights, labels, epoc
     Exit status: 0 when every verdict PASSes (NOT MEASURED too, unless --strict), 3 when a verdict FAILs,
     1 for a user error (bad path, bad data), 2 for a bad option.
     """
-    from edge_deeplab.model.saving import read_model_json
-    from edge_deeplab.pipeline.run import plan, run_pipeline, train_config_for
+    from edge_deeplab.pipeline.run import run_pipeline
 
     if backbone_weights and not from_model and init_from not in (None, "none"):
         raise click.UsageError("--backbone-weights starts a model from scratch: add --init-from none")
-    start = None if from_model else init_from  # --from-model skips training: nothing starts from --init-from
-    train_changes = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                                       "optimizer": optimizer}.items() if v is not None}
     config = PipelineConfig(data=data, output=output, backbone_weights=backbone_weights, labels=labels,
                             from_model=from_model, init_from=init_from, formats=parse_formats(formats),
                             calibration_images=calibration_images, peers=peers, bench_runs=bench_runs, serial=serial,
                             benchmark_binary=benchmark_binary, min_fps=min_fps, max_int8_loss=max_int8_loss,
                             max_qat_loss=max_qat_loss, real_photos=real_photos, min_person_iou=min_person_iou)
+    config = _with_training_options(config, epochs, batch_size, learning_rate, optimizer)
+    config = _with_model_options(config, config_file, model_options)
+    config = _with_qat_options(config, qat_epochs, batch_size)
+    report = run_pipeline(config, log=click.echo, progress=progress)
+    _print_verdicts(report, strict)
+
+
+def _with_training_options(config: PipelineConfig, epochs, batch_size, learning_rate, optimizer) -> PipelineConfig:
+    """`config` with the training options given (None: not given)."""
+    from edge_deeplab.pipeline.run import plan, train_config_for
+
+    changes = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                                 "optimizer": optimizer}.items() if v is not None}
+    # --from-model skips training: nothing starts from --init-from
+    start = None if config.from_model else config.init_from
     # --epochs asks for a training stage; the other training options shape the one the plan has (on the
     # synthetic scenes a starting model has none: plan() says why).
-    if train_changes and (epochs is not None or plan(config).from_model is None):
-        config = dataclasses.replace(config, train=train_config_for(start, **train_changes))
+    if changes and (epochs is not None or plan(config).from_model is None):
+        config = dataclasses.replace(config, train=train_config_for(start, **changes))
+    return config
+
+
+def _with_model_options(config: PipelineConfig, config_file, model_options: dict) -> PipelineConfig:
+    """`config` with the model options given (--config and the DeepLabConfig options; None: not given)."""
+    from edge_deeplab.model.saving import read_model_json
+    from edge_deeplab.pipeline.run import plan
+
     if config_file or any(value is not None for value in model_options.values()):
         # The model options change the starting model's shape (its matching layers are copied), or DEFAULT_MODEL's.
         start = plan(config).init_from
         base = read_model_json(start)[0] if start else DEFAULT_MODEL
         config = dataclasses.replace(config, model=config_from_options(config_file, base=base.to_dict(),
                                                                        **model_options))
-    qat_changes = {k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items() if v is not None}
-    if qat_changes:
-        config = dataclasses.replace(config, qat=plan(config).qat.replace(**qat_changes))
-    report = run_pipeline(config, log=click.echo, progress=progress)
+    return config
+
+
+def _with_qat_options(config: PipelineConfig, qat_epochs, batch_size) -> PipelineConfig:
+    """`config` with the QAT options given (None: not given) over the plan's QAT stage."""
+    from edge_deeplab.pipeline.run import plan
+
+    changes = {k: v for k, v in {"epochs": qat_epochs, "batch_size": batch_size}.items() if v is not None}
+    if changes:
+        config = dataclasses.replace(config, qat=plan(config).qat.replace(**changes))
+    return config
+
+
+def _print_verdicts(report: dict, strict: bool) -> None:
+    """One line per gate's verdict; exit GATE_FAILED_EXIT when any gate did not pass (NOT MEASURED too with
+    --strict)."""
     for verdict in report["verdicts"]:
         click.echo(f"{verdict['status']:>12}  {verdict['gate']}: {verdict['detail']}")
     failed = failed_gates(report["verdicts"], strict=strict)

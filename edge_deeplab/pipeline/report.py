@@ -254,6 +254,22 @@ def _model_notes(report) -> list[str]:
 def _tables(report: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
     """(title, header, rows, note) of every table below the models table, in the order shown."""
     tables = [table for table in [real_table(report.get("real_photos") or {})] if table]
+    tables += _training_tables(report)
+    tables.append(_exports_table(report))
+    machine = report.get("machine") or report.get("host") or {}
+    if machine:
+        tables.append(("Machine", ["what", "value"], [[k, "-" if v is None else str(v)] for k, v in machine.items()],
+                       "Where this report's numbers were measured."))
+    if report.get("stage_seconds"):
+        tables.append(("Stage times (this run)", ["stage", "seconds"],
+                       [[k, f"{v:.0f}"] for k, v in report["stage_seconds"].items()],
+                       "Stages skipped as up to date take no time here."))
+    return tables
+
+
+def _training_tables(report: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """(title, header, rows, note) of the float training's epochs and of QAT's, where the run trained."""
+    tables = []
     for key, title, note in (
             ("training", "Training (float)", "The float model kept is the epoch with the best val mIoU."),
             ("qat_training", "Quantization-aware training",
@@ -267,24 +283,20 @@ def _tables(report: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
                            [[str(e["epoch"]), f"{e['train_loss']:.4f}", f"{e['val_miou'] * 100:.2f}",
                              _num(e.get("val_person_iou"), 2, 100.0), f"{e['images_per_second']:.1f}",
                              "yes" if e["epoch"] == kept else ""] for e in epochs], note))
-    unit = OUTPUT_UNITS.get(report.get("output_kind"), "the output's own units")
-    tables.append(("Exports", ["format", "size MB", "ops", "GPU static", "GPU dynamic",
-                               f"max |TFLite − Keras|, {unit}", "max |Δ probability|", "argmax agreement %"],
-                   [[e["format"], f"{e['size_bytes'] / 1e6:.2f}", str(e["op_count"]), e["static_gate"],
-                     e["dynamic_gate"], _num(e["max_abs_diff"], 5), _num(e.get("max_probability_diff"), 5),
-                     _num(e["argmax_agreement"], 2, 100.0)] for e in report["exports"]],
-                   f"Differences on the export's check images: the output the app receives "
-                   f"({report.get('output_kind') or 'unknown kind'}) and the softmax probabilities, largest over "
-                   "all pixels and classes; argmax agreement: pixels whose class matches the Keras model's."))
-    machine = report.get("machine") or report.get("host") or {}
-    if machine:
-        tables.append(("Machine", ["what", "value"], [[k, "-" if v is None else str(v)] for k, v in machine.items()],
-                       "Where this report's numbers were measured."))
-    if report.get("stage_seconds"):
-        tables.append(("Stage times (this run)", ["stage", "seconds"],
-                       [[k, f"{v:.0f}"] for k, v in report["stage_seconds"].items()],
-                       "Stages skipped as up to date take no time here."))
     return tables
+
+
+def _exports_table(report: dict) -> tuple[str, list[str], list[list[str]], str]:
+    """(title, header, rows, note) of the exports: size, ops, both GPU gates and how far each is from Keras."""
+    unit = OUTPUT_UNITS.get(report.get("output_kind"), "the output's own units")
+    return ("Exports", ["format", "size MB", "ops", "GPU static", "GPU dynamic",
+                        f"max |TFLite − Keras|, {unit}", "max |Δ probability|", "argmax agreement %"],
+            [[e["format"], f"{e['size_bytes'] / 1e6:.2f}", str(e["op_count"]), e["static_gate"],
+              e["dynamic_gate"], _num(e["max_abs_diff"], 5), _num(e.get("max_probability_diff"), 5),
+              _num(e["argmax_agreement"], 2, 100.0)] for e in report["exports"]],
+            f"Differences on the export's check images: the output the app receives "
+            f"({report.get('output_kind') or 'unknown kind'}) and the softmax probabilities, largest over "
+            "all pixels and classes; argmax agreement: pixels whose class matches the Keras model's.")
 
 
 def _escape_cell(text: str) -> str:
