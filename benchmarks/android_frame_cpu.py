@@ -18,6 +18,7 @@ EPYC, so read the result as "fits the budget with room", not as the phone's numb
 Writes benchmarks/results/android_frame_cpu.json and prints the table. Needs javac/java (JDK 11+) and
 Debian's libandroid-json-java (scripts/install_system_packages.sh).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,36 +46,63 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     missing = [tool for tool in ("javac", "java") if shutil.which(tool) is None]
     if missing or not ORG_JSON.is_file():
-        print(f"error: needs javac, java and {ORG_JSON}: run scripts/install_system_packages.sh as root",
-              file=sys.stderr)
+        print(
+            f"error: needs javac, java and {ORG_JSON}: run scripts/install_system_packages.sh as root", file=sys.stderr
+        )
         return 1
     with tempfile.TemporaryDirectory() as classes:
-        subprocess.run(["javac", "--release", "11", "-encoding", "UTF-8", "-d", classes, "-cp", str(ORG_JSON),
-                        *map(str, sorted(CORE.glob("*.java"))), str(BENCH)], check=True)
+        subprocess.run(
+            [
+                "javac",
+                "--release",
+                "11",
+                "-encoding",
+                "UTF-8",
+                "-d",
+                classes,
+                "-cp",
+                str(ORG_JSON),
+                *map(str, sorted(CORE.glob("*.java"))),
+                str(BENCH),
+            ],
+            check=True,
+        )
         main_class = "org.edgedeeplab.portrait.bench.FrameCpuBenchmark"
-        out = subprocess.run(["java", "-cp", f"{classes}:{ORG_JSON}", main_class,
-                              str(ASSETS), str(args.warmup), str(args.frames)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["java", "-cp", f"{classes}:{ORG_JSON}", main_class, str(ASSETS), str(args.warmup), str(args.frames)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     result = json.loads(out)
-    result["machine"] = {"cpu": _cpus(), "cores": os.cpu_count(),
-                         "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+    result["machine"] = {
+        "cpu": _cpus(),
+        "cores": os.cpu_count(),
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
     result["budget_ms"] = BUDGET_MS
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"Android demo, CPU per frame without inference and shaders ({result['frame'][1]}x{result['frame'][0]} "
-          f"frame upright to {result['frame'][0]}x{result['frame'][1]}, model {result['model_input'][0]} px, "
-          f"{result['frames']} frames, {result['java']}):")
+    print(
+        f"Android demo, CPU per frame without inference and shaders ({result['frame'][1]}x{result['frame'][0]} "
+        f"frame upright to {result['frame'][0]}x{result['frame'][1]}, model {result['model_input'][0]} px, "
+        f"{result['frames']} frames, {result['java']}):"
+    )
     print(f"  {'variant':<22} {'wall median':>11} {'wall p90':>8} {'thread CPU median':>17} {'sample':>7} {'mask':>6}")
     for name, variant in result["variants"].items():
-        print(f"  {name:<22} {variant['cpu_ms']['median']:>11.3f} {variant['cpu_ms']['p90']:>8.3f} "
-              f"{variant['thread_cpu_ms']['median']:>17.3f} {variant['sample_ms']['median']:>7.3f} "
-              f"{variant['mask_ms']['median']:>6.3f}")
+        print(
+            f"  {name:<22} {variant['cpu_ms']['median']:>11.3f} {variant['cpu_ms']['p90']:>8.3f} "
+            f"{variant['thread_cpu_ms']['median']:>17.3f} {variant['sample_ms']['median']:>7.3f} "
+            f"{variant['mask_ms']['median']:>6.3f}"
+        )
     print(f"  bytes allocated per frame on the pipeline's thread: {result['allocated_bytes_per_frame']:.2f}")
     worst = max(v["cpu_ms"]["median"] for v in result["variants"].values())
     worst_cpu = max(v["thread_cpu_ms"]["median"] for v in result["variants"].values())
-    print(f"  budget {BUDGET_MS} ms median: wall {'within' if worst < BUDGET_MS else 'OVER'} ({worst:.3f} ms), thread "
-          f"CPU {'within' if worst_cpu < BUDGET_MS else 'OVER'} ({worst_cpu:.3f} ms); load average "
-          f"{result['machine']['load_average']} on {result['machine']['cores']} cores")
+    print(
+        f"  budget {BUDGET_MS} ms median: wall {'within' if worst < BUDGET_MS else 'OVER'} ({worst:.3f} ms), thread "
+        f"CPU {'within' if worst_cpu < BUDGET_MS else 'OVER'} ({worst_cpu:.3f} ms); load average "
+        f"{result['machine']['load_average']} on {result['machine']['cores']} cores"
+    )
     print(f"  written: {RESULT.relative_to(ROOT)}")
     return 0
 

@@ -11,6 +11,7 @@ every thread count; LiteRT's GPU accelerator where an adapter exists, as a corre
 plus, for each of our models, its latency over each peer's in the same configuration (< 1: ours is
 faster). Numbers are this computer's CPU, not a phone's: use `edge-deeplab bench device` for those.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,17 @@ from edge_deeplab.shared import shared_dir
 
 PEERS = {
     "deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite": {
-        "mean": (127.5, 127.5, 127.5), "std": (127.5, 127.5, 127.5), "output_kind": "logits", "person_class": 15},
+        "mean": (127.5, 127.5, 127.5),
+        "std": (127.5, 127.5, 127.5),
+        "output_kind": "logits",
+        "person_class": 15,
+    },
     "mediapipe-selfie/selfie_segmentation.tflite": {
-        "mean": (0.0, 0.0, 0.0), "std": (255.0, 255.0, 255.0), "output_kind": "person_alpha", "person_class": None},
+        "mean": (0.0, 0.0, 0.0),
+        "std": (255.0, 255.0, 255.0),
+        "output_kind": "person_alpha",
+        "person_class": None,
+    },
 }
 
 
@@ -40,8 +49,9 @@ def expand(patterns: list[str]) -> list[Path]:
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
         if not matches:
-            raise EdgeDeeplabError(f"{pattern}: matches no file; pass .tflite paths or globs "
-                                   f"written by `edge-deeplab export`")
+            raise EdgeDeeplabError(
+                f"{pattern}: matches no file; pass .tflite paths or globs written by `edge-deeplab export`"
+            )
         paths += [Path(match) for match in matches]
     return paths
 
@@ -60,9 +70,17 @@ def ratios(report: dict, ours: list[str], peers: list[str]) -> list[dict]:
         for peer in peers:
             peer_latency = medians.get((peer, variant, mode))
             if peer_latency:
-                table.append({"model": Path(path).name, "peer": Path(peer).name, "variant": variant, "mode": mode,
-                              "ours_ms": round(latency, 3), "peer_ms": round(peer_latency, 3),
-                              "ours_over_peer_latency": round(latency / peer_latency, 3)})
+                table.append(
+                    {
+                        "model": Path(path).name,
+                        "peer": Path(peer).name,
+                        "variant": variant,
+                        "mode": mode,
+                        "ours_ms": round(latency, 3),
+                        "peer_ms": round(peer_latency, 3),
+                        "ours_over_peer_latency": round(latency / peer_latency, 3),
+                    }
+                )
     return table
 
 
@@ -84,19 +102,27 @@ def main(argv=None) -> int:
         peer_paths = [shared / "peers" / name for name in PEERS]
         ours = expand(args.models)
         image = args.image or str(shared / "peers" / "deeplabv3-mnv2-dm05-voc" / "golden_input.jpg")
-        config = host.HostBenchConfig(runs=args.runs, warmup=args.warmup,
-                                      threads=tuple(int(t) for t in args.threads.split(",")),
-                                      gpu=not args.no_gpu, gpu_runs=args.gpu_runs, image=image)
+        config = host.HostBenchConfig(
+            runs=args.runs,
+            warmup=args.warmup,
+            threads=tuple(int(t) for t in args.threads.split(",")),
+            gpu=not args.no_gpu,
+            gpu_runs=args.gpu_runs,
+            image=image,
+        )
         load_before = os.getloadavg()
-        report = host.benchmark_on_host(ours + peer_paths, config,
-                                        {str(path): PEERS[name] for path, name in zip(peer_paths, PEERS)})
+        report = host.benchmark_on_host(
+            ours + peer_paths, config, {str(path): PEERS[name] for path, name in zip(peer_paths, PEERS)}
+        )
         report["load_average_1_5_15_min"] = {"before": load_before, "after": os.getloadavg()}
         report["peers"] = [str(path) for path in peer_paths]
         report["ours"] = [str(path) for path in ours]
         report["ratios"] = ratios(report, report["ours"], report["peers"])
-        report["note"] = ("CPU numbers of this computer (LiteRT interpreter, XNNPACK); GPU rows are LiteRT's GPU "
-                          "accelerator on a software driver: correctness, not phone FPS. "
-                          + ("No model of ours was given: peers only." if not ours else ""))
+        report["note"] = (
+            "CPU numbers of this computer (LiteRT interpreter, XNNPACK); GPU rows are LiteRT's GPU "
+            "accelerator on a software driver: correctness, not phone FPS. "
+            + ("No model of ours was given: peers only." if not ours else "")
+        )
         write_json(args.output, report)
     except EdgeDeeplabError as error:
         print(f"Error: {error}", file=sys.stderr)
@@ -104,9 +130,20 @@ def main(argv=None) -> int:
     print(render_table(host_rows(report), HOST_COLUMNS))
     if report["ratios"]:
         print()
-        print(render_table(report["ratios"], [("model", "ours"), ("peer", "peer"), ("variant", "variant"),
-                                              ("mode", "mode"), ("ours_ms", "ours ms"), ("peer_ms", "peer ms"),
-                                              ("ours_over_peer_latency", "ours/peer")]))
+        print(
+            render_table(
+                report["ratios"],
+                [
+                    ("model", "ours"),
+                    ("peer", "peer"),
+                    ("variant", "variant"),
+                    ("mode", "mode"),
+                    ("ours_ms", "ours ms"),
+                    ("peer_ms", "peer ms"),
+                    ("ours_over_peer_latency", "ours/peer"),
+                ],
+            )
+        )
     print(f"\nsaved {args.output}")
     return 0
 

@@ -22,6 +22,7 @@ softmax) and the CRF's time on top, medians; the machine may be busy, so they ar
 Writes benchmarks/results/crf.json (search and measure sections; each run replaces its own) and
 crf.md, and prints the tables.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,10 +49,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MODEL = "preset:person"
 SEARCH_SETS = (("eg1800", "val"), ("ccp-person", "val"))
 MEASURE_SETS = (("eg1800", "test"), ("ccp-person", "val"), ("coco-people", "val"))
-START = CRFConfig(iterations=5, gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=10,
-                  bilateral_compat=5)
-SEARCH_STEPS = (("bilateral_srgb", (5, 10, 20)), ("bilateral_sxy", (20, 30, 50, 80)),
-                ("bilateral_compat", (3, 5, 8, 12)))
+START = CRFConfig(
+    iterations=5, gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=10, bilateral_compat=5
+)
+SEARCH_STEPS = (
+    ("bilateral_srgb", (5, 10, 20)),
+    ("bilateral_sxy", (20, 30, 50, 80)),
+    ("bilateral_compat", (3, 5, 8, 12)),
+)
 
 
 class Scores:
@@ -68,8 +73,12 @@ class Scores:
 
     def summary(self) -> dict:
         numbers = self.metrics.summary(person_class_of(self.class_names))
-        return {"mIoU": numbers["mIoU"], "person_IoU": numbers["person_IoU"],
-                "boundary_F": numbers["person_boundary_F"], "ms_per_photo": float(np.median(self.ms))}
+        return {
+            "mIoU": numbers["mIoU"],
+            "person_IoU": numbers["person_IoU"],
+            "boundary_F": numbers["person_boundary_F"],
+            "ms_per_photo": float(np.median(self.ms)),
+        }
 
 
 def photos(runner, name, split, limit):
@@ -82,8 +91,14 @@ def photos(runner, name, split, limit):
         rgb = np.ascontiguousarray(sample.image)
         start = time.perf_counter()
         probabilities = predict_probabilities(runner, rgb)
-        yield (np.asarray(sample.mask), rgb, probabilities, (time.perf_counter() - start) * 1000.0, mapping,
-               tuple(dataset.class_names))
+        yield (
+            np.asarray(sample.mask),
+            rgb,
+            probabilities,
+            (time.perf_counter() - start) * 1000.0,
+            mapping,
+            tuple(dataset.class_names),
+        )
 
 
 def search(runner, limit) -> dict:
@@ -103,8 +118,11 @@ def search(runner, limit) -> dict:
                 per_set[set_name] = scores.summary()
             value = float(np.mean([(s["person_IoU"] + s["boundary_F"]) / 2 for s in per_set.values()]))
             tried[key] = {"config": config.to_dict(), "score": value, "sets": per_set}
-            print(f"  {_short(config)}: score {value:.4f}  " + "  ".join(
-                f"{n} IoU {s['person_IoU']:.4f} BF {s['boundary_F']:.4f}" for n, s in per_set.items()), flush=True)
+            print(
+                f"  {_short(config)}: score {value:.4f}  "
+                + "  ".join(f"{n} IoU {s['person_IoU']:.4f} BF {s['boundary_F']:.4f}" for n, s in per_set.items()),
+                flush=True,
+            )
         return tried[key]["score"]
 
     baseline = {}
@@ -113,14 +131,22 @@ def search(runner, limit) -> dict:
         for truth, _, probabilities, model_ms, mapping, _ in items:
             scores.add(truth, probabilities, mapping, model_ms)
         baseline[set_name] = scores.summary()
-    print("no CRF: " + "  ".join(f"{n} IoU {s['person_IoU']:.4f} BF {s['boundary_F']:.4f}"
-                                 for n, s in baseline.items()), flush=True)
+    print(
+        "no CRF: " + "  ".join(f"{n} IoU {s['person_IoU']:.4f} BF {s['boundary_F']:.4f}" for n, s in baseline.items()),
+        flush=True,
+    )
     best = START
     for field, values in SEARCH_STEPS:
         best = max((best.replace(**{field: v}) for v in values), key=score)
-    return {"model": MODEL, "sets": {n: len(items) for n, items in cached.items()}, "limit_per_set": limit,
-            "objective": "mean over the sets of (person IoU + boundary F) / 2", "no_crf": baseline,
-            "tried": list(tried.values()), "best": best.to_dict()}
+    return {
+        "model": MODEL,
+        "sets": {n: len(items) for n, items in cached.items()},
+        "limit_per_set": limit,
+        "objective": "mean over the sets of (person IoU + boundary F) / 2",
+        "no_crf": baseline,
+        "tried": list(tried.values()),
+        "best": best.to_dict(),
+    }
 
 
 def measure(runner, limit, model: str = MODEL) -> dict:
@@ -138,8 +164,15 @@ def measure(runner, limit, model: str = MODEL) -> dict:
             plain.add(truth, probabilities, mapping, model_ms)
             refined.add(truth, better, mapping, model_ms + crf_ms[-1])
         print(f"  {name} {split}: {len(crf_ms)} photos", flush=True)
-        rows.append({"set": f"{name} {split}", "photos": len(crf_ms), "no_crf": plain.summary(),
-                     "crf": refined.summary(), "crf_only_ms": float(np.median(crf_ms))})
+        rows.append(
+            {
+                "set": f"{name} {split}",
+                "photos": len(crf_ms),
+                "no_crf": plain.summary(),
+                "crf": refined.summary(),
+                "crf_only_ms": float(np.median(crf_ms)),
+            }
+        )
     return {"model": model, "crf": config.to_dict(), "limit_per_set": limit, "rows": rows}
 
 
@@ -148,38 +181,62 @@ def render_markdown(document: dict) -> str:
     model = (measured or document.get("search") or {}).get("model", MODEL)
     lines = [f"# Dense CRF refinement (DeepLab v1/v2) of {model}" + (" (int8)" if model == MODEL else ""), ""]
     if measured:
-        lines += [f"CRF: {_short(CRFConfig(**measured['crf']))}. Person IoU and boundary F (band 0.75 % of the "
-                  "diagonal) pooled over each set at the photos' own resolution; ms = median per photo on this "
-                  "2-core CPU while other work ran (model: resize, forward, softmax; CRF on top).", "",
-                  "| set | photos | mIoU % | person IoU % | boundary F % | ms per photo | "
-                  "mIoU % CRF | person IoU % CRF | boundary F % CRF | ms per photo CRF |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"CRF: {_short(CRFConfig(**measured['crf']))}. Person IoU and boundary F (band 0.75 % of the "
+            "diagonal) pooled over each set at the photos' own resolution; ms = median per photo on this "
+            "2-core CPU while other work ran (model: resize, forward, softmax; CRF on top).",
+            "",
+            "| set | photos | mIoU % | person IoU % | boundary F % | ms per photo | "
+            "mIoU % CRF | person IoU % CRF | boundary F % CRF | ms per photo CRF |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for row in measured["rows"]:
             a, b = row["no_crf"], row["crf"]
-            lines.append(f"| {row['set']} | {row['photos']} | " + " | ".join(
-                f"{100 * s['mIoU']:.2f} | {100 * s['person_IoU']:.2f} | {100 * s['boundary_F']:.2f} | "
-                f"{s['ms_per_photo']:.0f}" for s in (a, b)) + " |")
+            lines.append(
+                f"| {row['set']} | {row['photos']} | "
+                + " | ".join(
+                    f"{100 * s['mIoU']:.2f} | {100 * s['person_IoU']:.2f} | {100 * s['boundary_F']:.2f} | "
+                    f"{s['ms_per_photo']:.0f}"
+                    for s in (a, b)
+                )
+                + " |"
+            )
         lines.append("")
     searched = document.get("search")
     if searched:
-        lines += ["## Search (validation only: " + ", ".join(f"{n}, first {c} photos" for n, c in
-                                                            searched["sets"].items()) + ")", "",
-                  f"Score: {searched['objective']}. No CRF: " + "; ".join(
-                      f"{n} person IoU {100 * s['person_IoU']:.2f} %, boundary F {100 * s['boundary_F']:.2f} %"
-                      for n, s in searched["no_crf"].items()) + ".", "",
-                  "| setting | score | " + " | ".join(f"{n} IoU % | {n} BF %" for n in searched["sets"]) + " |",
-                  "|---|---|" + "---|---|" * len(searched["sets"])]
+        lines += [
+            "## Search (validation only: "
+            + ", ".join(f"{n}, first {c} photos" for n, c in searched["sets"].items())
+            + ")",
+            "",
+            f"Score: {searched['objective']}. No CRF: "
+            + "; ".join(
+                f"{n} person IoU {100 * s['person_IoU']:.2f} %, boundary F {100 * s['boundary_F']:.2f} %"
+                for n, s in searched["no_crf"].items()
+            )
+            + ".",
+            "",
+            "| setting | score | " + " | ".join(f"{n} IoU % | {n} BF %" for n in searched["sets"]) + " |",
+            "|---|---|" + "---|---|" * len(searched["sets"]),
+        ]
         for entry in searched["tried"]:
-            lines.append(f"| {_short(CRFConfig(**entry['config']))} | {100 * entry['score']:.2f} | " + " | ".join(
-                f"{100 * s['person_IoU']:.2f} | {100 * s['boundary_F']:.2f}" for s in entry["sets"].values()) + " |")
+            lines.append(
+                f"| {_short(CRFConfig(**entry['config']))} | {100 * entry['score']:.2f} | "
+                + " | ".join(
+                    f"{100 * s['person_IoU']:.2f} | {100 * s['boundary_F']:.2f}" for s in entry["sets"].values()
+                )
+                + " |"
+            )
         lines += ["", f"Chosen: {_short(CRFConfig(**searched['best']))}.", ""]
     return "\n".join(lines)
 
 
 def _short(config: CRFConfig) -> str:
-    return (f"{config.iterations} it, Gaussian sxy {config.gaussian_sxy:g} / compat {config.gaussian_compat:g}, "
-            f"bilateral sxy {config.bilateral_sxy:g} / srgb {config.bilateral_srgb:g} / "
-            f"compat {config.bilateral_compat:g}")
+    return (
+        f"{config.iterations} it, Gaussian sxy {config.gaussian_sxy:g} / compat {config.gaussian_compat:g}, "
+        f"bilateral sxy {config.bilateral_sxy:g} / srgb {config.bilateral_srgb:g} / "
+        f"compat {config.bilateral_compat:g}"
+    )
 
 
 def _data(name: str) -> Path:
@@ -194,8 +251,11 @@ def main(argv=None) -> int:
     parser.add_argument("stage", choices=("search", "measure"))
     parser.add_argument("--limit", type=int, help="only the first N photos of each set (search: default 50)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--model", default=MODEL, help="measure: the model whose probabilities are refined "
-                                                        "(preset:NAME, peer:NAME, a .tflite or a model folder)")
+    parser.add_argument(
+        "--model",
+        default=MODEL,
+        help="measure: the model whose probabilities are refined (preset:NAME, peer:NAME, a .tflite or a model folder)",
+    )
     parser.add_argument("--output", default=str(RESULTS / "crf"), help="path stem of the .json and .md")
     args = parser.parse_args(argv)
     stem = Path(args.output)

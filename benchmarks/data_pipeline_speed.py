@@ -7,6 +7,7 @@ mixed or not with the synthetic portraits.
 Training on this 2-core CPU runs at about 5-9 images/s, so the pipeline must stay well above that.
 Writes benchmarks/results/data_pipeline_speed.json. Shared-CPU numbers: other jobs may run alongside.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ CASES = {
     "min_scale 0.25": {"min_scale": 0.25},
     "edge_crop 1.0": {"edge_crop": 1.0},
     "copy_paste 3": {"copy_paste": 3},
-    "copy_paste 3 + background 1.0 + edge blur 1": {"copy_paste": 3, "copy_paste_background": 1.0,
-                                                   "copy_paste_edge_blur": 1.0},
+    "copy_paste 3 + background 1.0 + edge blur 1": {
+        "copy_paste": 3,
+        "copy_paste_background": 1.0,
+        "copy_paste_edge_blur": 1.0,
+    },
     "color_jitter 2": {"color_jitter": 2.0},
     "blur 1.0": {"blur": 1.0},
     "noise 0.03": {"noise": 0.03},
@@ -50,8 +54,11 @@ def measure(dataset, config: TrainConfig, images: int, batch_size: int, size: in
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", action="append", help="dataset spec(s) [ccp-person if ../shared has it, and "
-                                                        "ccp-person:weight=3 + synthetic:weight=1]")
+    parser.add_argument(
+        "--data",
+        action="append",
+        help="dataset spec(s) [ccp-person if ../shared has it, and ccp-person:weight=3 + synthetic:weight=1]",
+    )
     parser.add_argument("--images", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--size", type=int, default=257)
@@ -65,8 +72,11 @@ def main():
     else:
         shared = shared_dir()
         ccp = str(shared / "data" / "ccp-person") if shared and (shared / "data" / "ccp-person").is_dir() else None
-        sources = ({"ccp-person": [ccp], "ccp-person:weight=3 + synthetic:weight=1":
-                    [f"{ccp}:weight=3", "synthetic:weight=1"]} if ccp else {"synthetic": ["synthetic"]})
+        sources = (
+            {"ccp-person": [ccp], "ccp-person:weight=3 + synthetic:weight=1": [f"{ccp}:weight=3", "synthetic:weight=1"]}
+            if ccp
+            else {"synthetic": ["synthetic"]}
+        )
     rows = []
     for name, specs in sources.items():
         dataset = open_mix(specs, "train", verify=False)
@@ -75,9 +85,15 @@ def main():
             rate = measure(dataset, TrainConfig(**options), args.images, args.batch_size, args.size)
             rows.append({"data": name, "augmentation": case, "options": options, "images_per_second": rate})
             print(f"{name:45s} {case:48s} {rate:7.1f} images/s", flush=True)
-    result = {"rows": rows, "images": args.images, "batch_size": args.batch_size, "size": args.size,
-              "cpu_count": os.cpu_count(), "machine": platform.processor() or platform.machine(),
-              "note": "data pipeline only (decode, augment, batch); no model; shared CPU"}
+    result = {
+        "rows": rows,
+        "images": args.images,
+        "batch_size": args.batch_size,
+        "size": args.size,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        "note": "data pipeline only (decode, augment, batch); no model; shared CPU",
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     temporary = RESULTS.with_name(f".{RESULTS.name}.tmp")
     temporary.write_text(json.dumps(result, indent=2))

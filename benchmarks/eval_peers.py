@@ -12,6 +12,7 @@ matrices, latency, per-image person IoU) and eval_peers.md (the table). The HTML
 overlays is not written here: it embeds dataset photos, which must not be redistributed with the
 product (ccp-person README); `edge-deeplab evaluate` writes it under reports/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,13 @@ def main(argv=None) -> int:
     try:
         data = args.data or _default_data()
         config = EvalConfig(scales=tuple(float(s) for s in args.scales.split(",")), flip=args.flip)
-        evaluation = evaluate(list(args.models) + [PEER_PREFIX + name for name in PEERS], data, split=args.split,
-                              config=config, threads=args.threads)
+        evaluation = evaluate(
+            list(args.models) + [PEER_PREFIX + name for name in PEERS],
+            data,
+            split=args.split,
+            config=config,
+            threads=args.threads,
+        )
     except EdgeDeeplabError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ each photo's own resolution; ms = median time per photo on this 2-core CPU, whic
 
 Writes benchmarks/results/multiscale.json and .md and prints the table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,11 @@ from edge_deeplab.shared import evaluation_sets
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ("preset:person", "peer:mediapipe-selfie", "peer:deeplabv3-voc")
-SETTINGS = (("one pass", EvalConfig(overlays=0)),
-            ("flip", EvalConfig(flip=True, overlays=0)),
-            ("scales 0.75,1,1.25 + flip", EvalConfig(scales=(0.75, 1.0, 1.25), flip=True, overlays=0)))
+SETTINGS = (
+    ("one pass", EvalConfig(overlays=0)),
+    ("flip", EvalConfig(flip=True, overlays=0)),
+    ("scales 0.75,1,1.25 + flip", EvalConfig(scales=(0.75, 1.0, 1.25), flip=True, overlays=0)),
+)
 
 
 def measure(models, limit) -> list:
@@ -46,25 +49,42 @@ def measure(models, limit) -> list:
             result = evaluate(models, folder, split, config=config, progress=False).result
             for model in result["models"]:
                 m = model["metrics"]
-                rows.append({"set": name, "photos": result["dataset"]["images"], "model": model["name"],
-                             "setting": label, "mIoU": m["mIoU"], "person_IoU": m["person_IoU"],
-                             "boundary_F": m["person_boundary_F"],
-                             "ms_per_photo": model["latency_ms"]["image_median"]})
-                print(f"  {name} | {model['name']} | {label}: mIoU {100 * m['mIoU']:.2f}, person IoU "
-                      f"{100 * m['person_IoU']:.2f}, boundary F {100 * m['person_boundary_F']:.2f}", flush=True)
+                rows.append(
+                    {
+                        "set": name,
+                        "photos": result["dataset"]["images"],
+                        "model": model["name"],
+                        "setting": label,
+                        "mIoU": m["mIoU"],
+                        "person_IoU": m["person_IoU"],
+                        "boundary_F": m["person_boundary_F"],
+                        "ms_per_photo": model["latency_ms"]["image_median"],
+                    }
+                )
+                print(
+                    f"  {name} | {model['name']} | {label}: mIoU {100 * m['mIoU']:.2f}, person IoU "
+                    f"{100 * m['person_IoU']:.2f}, boundary F {100 * m['person_boundary_F']:.2f}",
+                    flush=True,
+                )
     return rows
 
 
 def render_markdown(rows: list) -> str:
-    lines = ["# Multi-scale and flipped inputs at test time (DeepLab v2/v3)", "",
-             "Probabilities averaged over the passes; pooled over each set at the photos' own resolution; "
-             "boundary F within 0.75 % of the diagonal; ms = median per photo (resize, passes, softmax) on a "
-             "2-core CPU shared with other work.", "",
-             "| set | model | setting | mIoU % | person IoU % | boundary F % | ms per photo |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Multi-scale and flipped inputs at test time (DeepLab v2/v3)",
+        "",
+        "Probabilities averaged over the passes; pooled over each set at the photos' own resolution; "
+        "boundary F within 0.75 % of the diagonal; ms = median per photo (resize, passes, softmax) on a "
+        "2-core CPU shared with other work.",
+        "",
+        "| set | model | setting | mIoU % | person IoU % | boundary F % | ms per photo |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['set']} ({r['photos']}) | {r['model']} | {r['setting']} | {100 * r['mIoU']:.2f} | "
-                     f"{100 * r['person_IoU']:.2f} | {100 * r['boundary_F']:.2f} | {r['ms_per_photo']:.0f} |")
+        lines.append(
+            f"| {r['set']} ({r['photos']}) | {r['model']} | {r['setting']} | {100 * r['mIoU']:.2f} | "
+            f"{100 * r['person_IoU']:.2f} | {100 * r['boundary_F']:.2f} | {r['ms_per_photo']:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

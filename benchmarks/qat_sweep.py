@@ -15,6 +15,7 @@ best model and scores it with the evaluator on the val split, against float and 
 Prints the table; writes benchmarks/results/qat_sweep.{json,md}. Each finished configuration is kept in
 --work (score.json beside its run), so an interrupted sweep continues where it stopped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,12 @@ def main(argv=None):
     parser.add_argument("--float-model", help="A trained float model folder [train the pipeline's default].")
     parser.add_argument("--work", default="runs/qat-sweep")
     parser.add_argument("--lrs", type=_floats, default=[0.0005, 0.002])
-    parser.add_argument("--freeze", type=_freezes, default=[None, 0.25],
-                        help="Batch-norm freeze after N epochs, comma-separated; 'none' never freezes.")
+    parser.add_argument(
+        "--freeze",
+        type=_freezes,
+        default=[None, 0.25],
+        help="Batch-norm freeze after N epochs, comma-separated; 'none' never freezes.",
+    )
     parser.add_argument("--epochs", type=lambda t: [int(x) for x in t.split(",")], default=[1, 2])
     parser.add_argument("--range-images", type=int, default=100)
     parser.add_argument("--calibration-images", type=int, default=100)
@@ -84,27 +89,51 @@ def main(argv=None):
         if not float_model.is_dir():
             resume = (work / "float" / "run.json").is_file()
             log("training the default float model" + (" (resuming)" if resume else ""))
-            train(TrainSpec(DATA, None if resume else DEFAULT_MODEL, None if resume else DEFAULT_TRAIN), work / "float",
-                  resume=resume, progress=False, log=lambda line: log("  " + line))
+            train(
+                TrainSpec(DATA, None if resume else DEFAULT_MODEL, None if resume else DEFAULT_TRAIN),
+                work / "float",
+                resume=resume,
+                progress=False,
+                log=lambda line: log("  " + line),
+            )
     float_miou, float_person = _miou(float_model, log)
 
     ptq = work / "ptq" / "model_int8.tflite"
     if not ptq.is_file():
-        export(float_model, work / "ptq", ["int8"], data=DATA, num_calibration=args.calibration_images,
-               gpu_check=False, name="model", log=lambda line: log("  " + line))
+        export(
+            float_model,
+            work / "ptq",
+            ["int8"],
+            data=DATA,
+            num_calibration=args.calibration_images,
+            gpu_check=False,
+            name="model",
+            log=lambda line: log("  " + line),
+        )
     ptq_miou, ptq_person = _miou(ptq, log)
 
-    configs = [{"learning_rate": lr, "freeze_batch_norm_after_epochs": freeze, "epochs": epochs,
-                "qat_range_images": args.range_images}
-               for lr in args.lrs for freeze in args.freeze for epochs in args.epochs]
+    configs = [
+        {
+            "learning_rate": lr,
+            "freeze_batch_norm_after_epochs": freeze,
+            "epochs": epochs,
+            "qat_range_images": args.range_images,
+        }
+        for lr in args.lrs
+        for freeze in args.freeze
+        for epochs in args.epochs
+    ]
     if args.baseline:
-        configs.append({"learning_rate": 0.002, "freeze_batch_norm_after_epochs": None, "epochs": 2,
-                           "qat_range_images": 0})
+        configs.append(
+            {"learning_rate": 0.002, "freeze_batch_norm_after_epochs": None, "epochs": 2, "qat_range_images": 0}
+        )
     rows = []
     for knobs in configs:
         freeze = knobs["freeze_batch_norm_after_epochs"]
-        name = (f"lr{knobs['learning_rate']:g}_bn-{'never' if freeze is None else f'{freeze:g}ep'}_"
-                f"ep{knobs['epochs']}_ranges{knobs['qat_range_images']}")
+        name = (
+            f"lr{knobs['learning_rate']:g}_bn-{'never' if freeze is None else f'{freeze:g}ep'}_"
+            f"ep{knobs['epochs']}_ranges{knobs['qat_range_images']}"
+        )
         folder = work / name
         score_path = folder / "score.json"
         if score_path.is_file():
@@ -116,33 +145,60 @@ def main(argv=None):
         config = QAT_DEFAULTS.replace(checkpoint_every_steps=0, **knobs)
         log(f"{name}: QAT")
         qat_started = time.time()
-        result = train(TrainSpec(DATA, None, config, init_from=float_model, qat=True), folder / "run", progress=False,
-                       log=lambda line: log("  " + line))
+        result = train(
+            TrainSpec(DATA, None, config, init_from=float_model, qat=True),
+            folder / "run",
+            progress=False,
+            log=lambda line: log("  " + line),
+        )
         qat_seconds = time.time() - qat_started
-        export(float_model, folder / "export", ["qat-int8"], qat_model_path=folder / "run" / "best", data=DATA,
-               num_calibration=args.calibration_images, gpu_check=False, name="model",
-               log=lambda line: log("  " + line))
+        export(
+            float_model,
+            folder / "export",
+            ["qat-int8"],
+            qat_model_path=folder / "run" / "best",
+            data=DATA,
+            num_calibration=args.calibration_images,
+            gpu_check=False,
+            name="model",
+            log=lambda line: log("  " + line),
+        )
         qat_miou, qat_person = _miou(folder / "export" / "model_qat-int8.tflite", log)
-        row = {"name": name, **knobs, "qat_seconds": qat_seconds,
-               "qat_keras_val_miou": result["best_val_miou"],
-               "best_epoch": max(result["epochs"], key=lambda e: e["val_miou"])["epoch"],
-               "qat_int8_miou": qat_miou, "qat_int8_person_iou": qat_person,
-               "loss_vs_float_points": (float_miou - qat_miou) * 100,
-               "vs_ptq_points": (qat_miou - ptq_miou) * 100}
+        row = {
+            "name": name,
+            **knobs,
+            "qat_seconds": qat_seconds,
+            "qat_keras_val_miou": result["best_val_miou"],
+            "best_epoch": max(result["epochs"], key=lambda e: e["val_miou"])["epoch"],
+            "qat_int8_miou": qat_miou,
+            "qat_int8_person_iou": qat_person,
+            "loss_vs_float_points": (float_miou - qat_miou) * 100,
+            "vs_ptq_points": (qat_miou - ptq_miou) * 100,
+        }
         row["passes"] = row["loss_vs_float_points"] <= 0.3 and row["vs_ptq_points"] >= -0.1
         write_json(score_path, row)
         rows.append(row)
 
-    document = {"data": DATA, "split": "val", "float_model": str(float_model),
-                "float_miou": float_miou, "float_person_iou": float_person,
-                "ptq_int8_miou": ptq_miou, "ptq_int8_person_iou": ptq_person,
-                "ptq_loss_vs_float_points": (float_miou - ptq_miou) * 100,
-                "calibration_images": args.calibration_images,
-                "acceptance": "QAT-int8 loses <= 0.3 mIoU points vs float and is >= PTQ int8 - 0.1 points",
-                "qat_base": {k: v for k, v in QAT_DEFAULTS.to_dict().items()
-                             if k in ("optimizer", "batch_size", "warmup_epochs", "poly_power", "momentum")},
-                "host": {"machine": platform.machine(), "python": sys.version.split()[0]},
-                "rows": rows, "seconds": time.time() - started}
+    document = {
+        "data": DATA,
+        "split": "val",
+        "float_model": str(float_model),
+        "float_miou": float_miou,
+        "float_person_iou": float_person,
+        "ptq_int8_miou": ptq_miou,
+        "ptq_int8_person_iou": ptq_person,
+        "ptq_loss_vs_float_points": (float_miou - ptq_miou) * 100,
+        "calibration_images": args.calibration_images,
+        "acceptance": "QAT-int8 loses <= 0.3 mIoU points vs float and is >= PTQ int8 - 0.1 points",
+        "qat_base": {
+            k: v
+            for k, v in QAT_DEFAULTS.to_dict().items()
+            if k in ("optimizer", "batch_size", "warmup_epochs", "poly_power", "momentum")
+        },
+        "host": {"machine": platform.machine(), "python": sys.version.split()[0]},
+        "rows": rows,
+        "seconds": time.time() - started,
+    }
     RESULTS.mkdir(exist_ok=True)
     write_json(RESULTS / f"{args.name}.json", document)
     table = _table(document)
@@ -151,20 +207,26 @@ def main(argv=None):
 
 
 def _table(doc) -> str:
-    lines = [f"# QAT sweep on {doc['data']} {doc['split']} (the pipeline's default model)", "",
-             f"float mIoU {doc['float_miou'] * 100:.2f}; post-training int8 {doc['ptq_int8_miou'] * 100:.2f} "
-             f"({-doc['ptq_loss_vs_float_points']:+.2f} vs float), calibrated on {doc['calibration_images']} "
-             "representative train images; QAT ranges initialised from the same images unless ranges=0.", "",
-             "| lr | BN freeze | epochs | ranges | QAT keras val mIoU (best ep) | QAT-int8 mIoU | vs float | vs PTQ "
-             "| pass | QAT s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# QAT sweep on {doc['data']} {doc['split']} (the pipeline's default model)",
+        "",
+        f"float mIoU {doc['float_miou'] * 100:.2f}; post-training int8 {doc['ptq_int8_miou'] * 100:.2f} "
+        f"({-doc['ptq_loss_vs_float_points']:+.2f} vs float), calibrated on {doc['calibration_images']} "
+        "representative train images; QAT ranges initialised from the same images unless ranges=0.",
+        "",
+        "| lr | BN freeze | epochs | ranges | QAT keras val mIoU (best ep) | QAT-int8 mIoU | vs float | vs PTQ "
+        "| pass | QAT s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in doc["rows"]:
         after = r["freeze_batch_norm_after_epochs"]
         freeze = "never" if after is None else f"{after:g} ep"
-        lines.append(f"| {r['learning_rate']:g} | {freeze} | {r['epochs']} | {r['qat_range_images']} | "
-                     f"{r['qat_keras_val_miou'] * 100:.2f} ({r['best_epoch']}) | {r['qat_int8_miou'] * 100:.2f} | "
-                     f"{-r['loss_vs_float_points']:+.2f} | {r['vs_ptq_points']:+.2f} | "
-                     f"{'yes' if r['passes'] else 'no'} | {r['qat_seconds']:.0f} |")
+        lines.append(
+            f"| {r['learning_rate']:g} | {freeze} | {r['epochs']} | {r['qat_range_images']} | "
+            f"{r['qat_keras_val_miou'] * 100:.2f} ({r['best_epoch']}) | {r['qat_int8_miou'] * 100:.2f} | "
+            f"{-r['loss_vs_float_points']:+.2f} | {r['vs_ptq_points']:+.2f} | "
+            f"{'yes' if r['passes'] else 'no'} | {r['qat_seconds']:.0f} |"
+        )
     lines += ["", doc["acceptance"] + "."]
     return "\n".join(lines) + "\n"
 

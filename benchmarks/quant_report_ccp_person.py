@@ -10,6 +10,7 @@ ccp-person val with the evaluator (each photo at its own resolution). Prints bot
 benchmarks/results/quant_report_ccp_person.json. The model folder is copied first, so a training run
 that replaces it meanwhile cannot be read half-written.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +58,18 @@ def main(argv=None) -> int:
             raise EdgeDeeplabError(f"{source}: no saved model (model.json) there; pass --model")
         model = copy / source.name
         shutil.copytree(source, model)
-        document = quant_report(model, data, split=args.split, num_calibration=args.calibration_images, top=args.top,
-                                ks=[int(k) for k in args.selective.split(",")], debug_images=args.debug_images,
-                                gpu_check=not args.no_gpu_check, progress=False, log=print)
+        document = quant_report(
+            model,
+            data,
+            split=args.split,
+            num_calibration=args.calibration_images,
+            top=args.top,
+            ks=[int(k) for k in args.selective.split(",")],
+            debug_images=args.debug_images,
+            gpu_check=not args.no_gpu_check,
+            progress=False,
+            log=print,
+        )
     except EdgeDeeplabError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -68,8 +78,11 @@ def main(argv=None) -> int:
 
     saved = json.loads((source / "model.json").read_text()) if (source / "model.json").is_file() else {}
     document["model"] = str(source)
-    document["trained"] = {"epoch": saved.get("epoch"), "keras_val_miou": saved.get("val_miou"),
-                           "config": saved.get("config")}
+    document["trained"] = {
+        "epoch": saved.get("epoch"),
+        "keras_val_miou": saved.get("val_miou"),
+        "config": saved.get("config"),
+    }
     document["total_seconds"] = round(time.perf_counter() - start, 1)  # "seconds" holds quant_report's stages
     document["host"] = {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
     print(format_report(document["report"], args.top))

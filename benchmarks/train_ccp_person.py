@@ -8,6 +8,7 @@ folder (default ../runs/ccp-person-w<width>, outside the checkout); a rerun resu
 last checkpoint, so killing it loses at most the current epoch's progress since the last checkpoint.
 Writes benchmarks/results/train_ccp_person.json after every finished run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,13 +44,27 @@ def main() -> int:
     weights = shared / "weights" / "mobilenet_v2_1.0_imagenet160_no_top.h5"
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"runs": {}}
     for width in (float(w) for w in args.widths.split(",")):
-        name = f"ccp-person-w{width:g}" + ("" if (args.aspp_channels, args.decoder_channels) == (256, 256)
-                                           else f"-aspp{args.aspp_channels}-dec{args.decoder_channels}")
+        name = f"ccp-person-w{width:g}" + (
+            ""
+            if (args.aspp_channels, args.decoder_channels) == (256, 256)
+            else f"-aspp{args.aspp_channels}-dec{args.decoder_channels}"
+        )
         output = Path(args.runs) / name
-        model = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=width,
-                              aspp_channels=args.aspp_channels, decoder_channels=args.decoder_channels)
-        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                             loss=args.loss, warmup_epochs=1.0, checkpoint_every_steps=25)
+        model = DeepLabConfig(
+            num_classes=2,
+            input_size=(257, 257),
+            depth_multiplier=width,
+            aspp_channels=args.aspp_channels,
+            decoder_channels=args.decoder_channels,
+        )
+        config = TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            loss=args.loss,
+            warmup_epochs=1.0,
+            checkpoint_every_steps=25,
+        )
         resume = (output / "run.json").is_file()
         started = time.time()
         # ImageNet weights only exist for width 1.0 here; narrower backbones start from random weights
@@ -61,11 +76,28 @@ def main() -> int:
         best = max(epochs, key=lambda e: e["val_miou"])
         reached = [e for e in epochs if (e.get("val_person_iou") or 0) >= TARGET_PERSON_IOU]
         results["runs"][name] = {
-            "model": model.to_dict(), "train": config.to_dict(), "run_folder": str(output),
+            "model": model.to_dict(),
+            "train": config.to_dict(),
+            "run_folder": str(output),
             "backbone": str(backbone) if backbone else "random initialisation",
-            "epochs": [{k: e[k] for k in ("epoch", "train_loss", "val_miou", "val_person_iou", "train_seconds",
-                                          "images_per_second", "val_seconds", "learning_rate")} for e in epochs],
-            "best_epoch": best["epoch"], "best_val_miou": best["val_miou"],
+            "epochs": [
+                {
+                    k: e[k]
+                    for k in (
+                        "epoch",
+                        "train_loss",
+                        "val_miou",
+                        "val_person_iou",
+                        "train_seconds",
+                        "images_per_second",
+                        "val_seconds",
+                        "learning_rate",
+                    )
+                }
+                for e in epochs
+            ],
+            "best_epoch": best["epoch"],
+            "best_val_miou": best["val_miou"],
             "best_val_person_iou": best.get("val_person_iou"),
             "train_wall_seconds": sum(e["train_seconds"] + e["val_seconds"] for e in epochs),
             "mean_images_per_second": sum(e["images_per_second"] for e in epochs) / len(epochs),
@@ -74,13 +106,31 @@ def main() -> int:
             "this_invocation_seconds": time.time() - started,
         }
         results["machine"] = {"cpu": platform.processor() or platform.machine(), "cores": __import__("os").cpu_count()}
-        results["note"] = ("val scores at the model input size (257x257, masks resized nearest); the evaluator "
-                           "scores at each photo's own resolution")
+        results["note"] = (
+            "val scores at the model input size (257x257, masks resized nearest); the evaluator "
+            "scores at each photo's own resolution"
+        )
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2))
-        print(json.dumps({name: {k: results["runs"][name][k] for k in
-                                 ("best_epoch", "best_val_miou", "best_val_person_iou", "train_wall_seconds",
-                                  "mean_images_per_second", "target_reached_at_epoch")}}, indent=2), flush=True)
+        print(
+            json.dumps(
+                {
+                    name: {
+                        k: results["runs"][name][k]
+                        for k in (
+                            "best_epoch",
+                            "best_val_miou",
+                            "best_val_person_iou",
+                            "train_wall_seconds",
+                            "mean_images_per_second",
+                            "target_reached_at_epoch",
+                        )
+                    }
+                },
+                indent=2,
+            ),
+            flush=True,
+        )
     return 0
 
 

@@ -16,6 +16,7 @@ TFLite fuses Conv + BatchNorm + ReLU into one op whose output tensor carries all
 (`model/block_1_expand_relu/Relu6;model/block_1_expand/Conv2D`); each row names the Keras layer that
 owns the op (the convolution, not its batch norm or activation) and lists the others.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,13 +36,26 @@ SUSPICIOUS_RMSE_OVER_SCALE = 0.7
 DEFAULT_TOP = 10
 
 # Keras layer kinds that own a TFLite op (the ones fused into it are BN, activations).
-_OWNING_KINDS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense", "Conv2DTranspose", "Add", "Concatenate",
-                 "GlobalAveragePooling2D", "AveragePooling2D", "MaxPooling2D", "ResizeBilinear", "UpSampling2D")
+_OWNING_KINDS = (
+    "Conv2D",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+    "Dense",
+    "Conv2DTranspose",
+    "Add",
+    "Concatenate",
+    "GlobalAveragePooling2D",
+    "AveragePooling2D",
+    "MaxPooling2D",
+    "ResizeBilinear",
+    "UpSampling2D",
+)
 
 
 @dataclasses.dataclass
 class LayerDamage:
     """One quantized op of the int8 model and the error quantization added to its output."""
+
     rank: int  # 1 = most damaged
     layer: str  # the Keras layer that owns the op (or the tensor name where none is recognised)
     keras_layers: list  # every Keras layer fused into the op, in the tensor name's order
@@ -72,6 +86,7 @@ class LayerDamage:
 @dataclasses.dataclass
 class QuantReport:
     """Every quantized op, most damaged first."""
+
     layers: list
     top: int
     num_images: int  # images the debug model ran on
@@ -83,17 +98,20 @@ class QuantReport:
         Args:
             k: how many; None: the report's `top`.
         """
-        return self.layers[:self.top if k is None else k]
+        return self.layers[: self.top if k is None else k]
 
     def to_dict(self) -> dict:
         """The report as plain JSON: how the ranking reads, the images, the calibration, the most damaged layers and
         every op's row.
         """
-        return {"ranking": "rmse / scale (RMS error of the op's output in quantization steps; rounding alone "
-                           f"gives {ROUNDING_NOISE:.2f}, above {SUSPICIOUS_RMSE_OVER_SCALE} is suspicious)",
-                "num_images": self.num_images, "calibration": self.calibration,
-                "most_damaged": [r.layer for r in self.most_damaged()],
-                "layers": [r.to_dict() for r in self.layers]}
+        return {
+            "ranking": "rmse / scale (RMS error of the op's output in quantization steps; rounding alone "
+            f"gives {ROUNDING_NOISE:.2f}, above {SUSPICIOUS_RMSE_OVER_SCALE} is suspicious)",
+            "num_images": self.num_images,
+            "calibration": self.calibration,
+            "most_damaged": [r.layer for r in self.most_damaged()],
+            "layers": [r.to_dict() for r in self.layers],
+        }
 
 
 def make_debugger(model_b1, representative: np.ndarray, debug_images: Optional[np.ndarray] = None):
@@ -115,11 +133,12 @@ def make_debugger(model_b1, representative: np.ndarray, debug_images: Optional[n
     options = debug_options()
     try:
         return tf.lite.experimental.QuantizationDebugger(
-            converter=converter, debug_dataset=lambda: ([image[None]] for image in debug_images),
-            debug_options=options)
+            converter=converter, debug_dataset=lambda: ([image[None]] for image in debug_images), debug_options=options
+        )
     except Exception as error:  # ConverterError and friends carry long MLIR dumps
-        raise EdgeDeeplabError(f"int8 calibration for the quantization report failed: "
-                               f"{str(error).strip().splitlines()[0][:300]}") from None
+        raise EdgeDeeplabError(
+            f"int8 calibration for the quantization report failed: {str(error).strip().splitlines()[0][:300]}"
+        ) from None
 
 
 def debug_options(denylisted_nodes=(), denylisted_ops=()):
@@ -134,11 +153,14 @@ def debug_options(denylisted_nodes=(), denylisted_ops=()):
 
     return tf.lite.experimental.QuantizationDebugOptions(
         layer_debug_metrics={"mean_abs_error": lambda diff: np.mean(np.abs(diff))},
-        denylisted_nodes=list(denylisted_nodes) or None, denylisted_ops=list(denylisted_ops) or None)
+        denylisted_nodes=list(denylisted_nodes) or None,
+        denylisted_ops=list(denylisted_ops) or None,
+    )
 
 
-def layer_report(debugger, model_b1, top: int = DEFAULT_TOP, num_images: Optional[int] = None,
-                 calibration: Optional[dict] = None) -> QuantReport:
+def layer_report(
+    debugger, model_b1, top: int = DEFAULT_TOP, num_images: Optional[int] = None, calibration: Optional[dict] = None
+) -> QuantReport:
     """Run the debug model and rank its ops by damage (see the module docstring)."""
     if top < 0:
         raise EdgeDeeplabError(f"--top {top}: give a number of layers, 0 or more")
@@ -152,13 +174,24 @@ def layer_report(debugger, model_b1, top: int = DEFAULT_TOP, num_images: Optiona
         scale = float(record["scale"])
         rmse = math.sqrt(float(record["mean_squared_error"]))
         layers = keras_layers_of(record["tensor_name"], keras_names, output_layers)
-        rows.append(LayerDamage(
-            rank=0, layer=owning_layer(layers, keras_names) or record["tensor_name"], keras_layers=layers,
-            op=record["op_name"], tensor_name=record["tensor_name"], tensor_index=int(record["tensor_idx"]),
-            rmse_over_scale=rmse / scale if scale > 0 else 0.0, rmse=rmse,
-            mean_abs_error=float(record["mean_abs_error"]), max_abs_error=float(record["max_abs_error"]),
-            mean_error=float(record["mean_error"]), scale=scale, zero_point=int(float(record["zero_point"])),
-            range=255.0 * scale))
+        rows.append(
+            LayerDamage(
+                rank=0,
+                layer=owning_layer(layers, keras_names) or record["tensor_name"],
+                keras_layers=layers,
+                op=record["op_name"],
+                tensor_name=record["tensor_name"],
+                tensor_index=int(record["tensor_idx"]),
+                rmse_over_scale=rmse / scale if scale > 0 else 0.0,
+                rmse=rmse,
+                mean_abs_error=float(record["mean_abs_error"]),
+                max_abs_error=float(record["max_abs_error"]),
+                mean_error=float(record["mean_error"]),
+                scale=scale,
+                zero_point=int(float(record["zero_point"])),
+                range=255.0 * scale,
+            )
+        )
     if not rows:
         raise EdgeDeeplabError("the int8 debug model holds no quantized ops to report on; is every op denylisted?")
     rows.sort(key=lambda r: (-_finite(r.rmse_over_scale), r.tensor_index))
@@ -198,8 +231,15 @@ def owning_layer(layers: list, keras_names) -> Optional[str]:
     return layers[-1] if layers else None
 
 
-def analyse(model_path, data, top: int = DEFAULT_TOP, num_images: int = 100, seed: int = 0,
-            calibration_split: str = "train", debug_images: Optional[int] = None):
+def analyse(
+    model_path,
+    data,
+    top: int = DEFAULT_TOP,
+    num_images: int = 100,
+    seed: int = 0,
+    calibration_split: str = "train",
+    debug_images: Optional[int] = None,
+):
     """(debugger, report, model_b1, config, contract) for a saved model folder and a dataset.
 
     `debug_images` limits how many of the representative images the debug model runs on (it runs
@@ -224,12 +264,28 @@ def format_report(report: dict, rows: Optional[int] = None) -> str:
     """The most damaged layers as a table, from QuantReport.to_dict() (`rows` of them, default all)."""
     from edge_deeplab.tables import text_table
 
-    lines = [text_table(["rank", "layer", "op", "rmse/scale", "mean|err|", "max|err|", "range", "!"],
-                        [[str(r["rank"]), r["layer"][:30], r["op"][:18], f"{r['rmse_over_scale']:.3f}",
-                          f"{r['mean_abs_error']:.3g}", f"{r['max_abs_error']:.3g}", f"{r['range']:.3g}",
-                          "!" if r["suspicious"] else ""] for r in report["layers"][:rows]],
-                        right={0, 3, 4, 5, 6})]
-    lines.append(f"{len(report['layers'])} quantized ops, debug model run on {report['num_images']} images; "
-                 f"rmse/scale = RMS error in quantization steps (rounding alone {ROUNDING_NOISE:.2f}; '!' above "
-                 f"{SUSPICIOUS_RMSE_OVER_SCALE})")
+    lines = [
+        text_table(
+            ["rank", "layer", "op", "rmse/scale", "mean|err|", "max|err|", "range", "!"],
+            [
+                [
+                    str(r["rank"]),
+                    r["layer"][:30],
+                    r["op"][:18],
+                    f"{r['rmse_over_scale']:.3f}",
+                    f"{r['mean_abs_error']:.3g}",
+                    f"{r['max_abs_error']:.3g}",
+                    f"{r['range']:.3g}",
+                    "!" if r["suspicious"] else "",
+                ]
+                for r in report["layers"][:rows]
+            ],
+            right={0, 3, 4, 5, 6},
+        )
+    ]
+    lines.append(
+        f"{len(report['layers'])} quantized ops, debug model run on {report['num_images']} images; "
+        f"rmse/scale = RMS error in quantization steps (rounding alone {ROUNDING_NOISE:.2f}; '!' above "
+        f"{SUSPICIOUS_RMSE_OVER_SCALE})"
+    )
     return "\n".join(lines)

@@ -7,6 +7,7 @@ most damaged layers (debugger.py), or layers a user names, each model is measure
 float ops it holds, the static GPU-delegate gate, and val mIoU / person IoU with the evaluator
 (every photo at its own resolution), against full int8 and against the float model.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -76,8 +77,10 @@ def selective_model(debugger, denylisted_nodes: Sequence[str] = (), denylisted_o
         debugger.options = debug_options(denylisted_nodes, denylisted_ops)
         return debugger.get_nondebug_quantized_model()
     except ValueError as error:  # the debugger refuses a model left without a single quantized op
-        raise EdgeDeeplabError(f"selective quantization left nothing to quantize ({str(error).splitlines()[0]}); "
-                               f"keep fewer layers in float") from None
+        raise EdgeDeeplabError(
+            f"selective quantization left nothing to quantize ({str(error).splitlines()[0]}); "
+            f"keep fewer layers in float"
+        ) from None
 
 
 def resolve_layers(report, names: Sequence[str]) -> tuple[list, list]:
@@ -86,16 +89,21 @@ def resolve_layers(report, names: Sequence[str]) -> tuple[list, list]:
     nodes, ops = [], []
     op_types = {row.op for row in report.layers}
     for name in names:
-        matches = [row.tensor_name for row in report.layers
-                   if name == row.layer or name in row.keras_layers or name == row.tensor_name]
+        matches = [
+            row.tensor_name
+            for row in report.layers
+            if name == row.layer or name in row.keras_layers or name == row.tensor_name
+        ]
         if matches:
             nodes += [m for m in matches if m not in nodes]
         elif name in op_types:
             ops.append(name)
         else:
             known = ", ".join(row.layer for row in report.most_damaged(5))
-            raise EdgeDeeplabError(f"--keep-float {name}: no quantized op of the model belongs to this layer; give "
-                                   f"Keras layer names from the report (e.g. {known}) or op types such as CONV_2D")
+            raise EdgeDeeplabError(
+                f"--keep-float {name}: no quantized op of the model belongs to this layer; give "
+                f"Keras layer names from the report (e.g. {known}) or op types such as CONV_2D"
+            )
     return nodes, ops
 
 
@@ -112,8 +120,12 @@ def inspect_tflite(path) -> dict:
         output = graph.tensors[op.outputs[0]]
         if name != "DEQUANTIZE" and output.type == schema().TensorType.FLOAT32:
             float_ops.append({"index": index, "op": name, "tensor": _text(output.name)})
-    return {"ops": ops, "op_count": len(ops), "quantize_ops": sum(o in ("QUANTIZE", "DEQUANTIZE") for o in ops),
-            "float_ops": float_ops}
+    return {
+        "ops": ops,
+        "op_count": len(ops),
+        "quantize_ops": sum(o in ("QUANTIZE", "DEQUANTIZE") for o in ops),
+        "float_ops": float_ops,
+    }
 
 
 def _text(raw) -> str:
@@ -140,15 +152,23 @@ def measure_variant(label, kept, path: Path, gpu_check: bool) -> SelectiveResult
     else:
         static = static_check(path)
         summary = static.summary
-    return SelectiveResult(name=label, kept_float=list(kept or []), path=str(path), size_bytes=path.stat().st_size,
-                           op_count=facts["op_count"], quantize_ops=facts["quantize_ops"],
-                           float_ops=[f"#{f['index']} {f['op']}" for f in facts["float_ops"]],
-                           static_gate=static.status, gate_summary=summary,
-                           dynamic_gate=dynamic.status if dynamic else "not run")
+    return SelectiveResult(
+        name=label,
+        kept_float=list(kept or []),
+        path=str(path),
+        size_bytes=path.stat().st_size,
+        op_count=facts["op_count"],
+        quantize_ops=facts["quantize_ops"],
+        float_ops=[f"#{f['index']} {f['op']}" for f in facts["float_ops"]],
+        static_gate=static.status,
+        gate_summary=summary,
+        dynamic_gate=dynamic.status if dynamic else "not run",
+    )
 
 
 def format_selective(rows: list) -> str:
     """The selective table from quant_report()'s "selective" list (dicts)."""
+
     def number(value, spec, scale=1.0):
         return "-" if value is None else format(scale * value, spec)
 
@@ -158,13 +178,44 @@ def format_selective(rows: list) -> str:
     cells = []
     for r in rows:
         extra = None if int8_bytes is None else (r["size_bytes"] - int8_bytes) / 1e3
-        cells.append([r["name"][:20], f"{r['size_bytes'] / 1e6:.2f}MB", number(extra, "+.1f") + "kB",
-                      str(r["op_count"]), str(r["quantize_ops"]), str(len(r["float_ops"])), r["static_gate"],
-                      r["dynamic_gate"], number(r["miou"], ".2f", 100), number(r["delta_miou_vs_int8"], "+.2f"),
-                      number(r["delta_miou_vs_float"], "+.2f"), number(r["person_iou"], ".2f", 100),
-                      number(r["delta_person_iou_vs_int8"], "+.2f")])
-    lines = [text_table(["model", "size", "vs int8", "ops", "Q/DQ", "float ops", "GPU static", "dynamic", "mIoU",
-                         "d int8", "d float", "person", "d int8"], cells, right=set(range(1, 13)) - {6, 7})]
+        cells.append(
+            [
+                r["name"][:20],
+                f"{r['size_bytes'] / 1e6:.2f}MB",
+                number(extra, "+.1f") + "kB",
+                str(r["op_count"]),
+                str(r["quantize_ops"]),
+                str(len(r["float_ops"])),
+                r["static_gate"],
+                r["dynamic_gate"],
+                number(r["miou"], ".2f", 100),
+                number(r["delta_miou_vs_int8"], "+.2f"),
+                number(r["delta_miou_vs_float"], "+.2f"),
+                number(r["person_iou"], ".2f", 100),
+                number(r["delta_person_iou_vs_int8"], "+.2f"),
+            ]
+        )
+    lines = [
+        text_table(
+            [
+                "model",
+                "size",
+                "vs int8",
+                "ops",
+                "Q/DQ",
+                "float ops",
+                "GPU static",
+                "dynamic",
+                "mIoU",
+                "d int8",
+                "d float",
+                "person",
+                "d int8",
+            ],
+            cells,
+            right=set(range(1, 13)) - {6, 7},
+        )
+    ]
     lines.append("mIoU and person IoU in points (x100); d = difference in points; Q/DQ = QUANTIZE + DEQUANTIZE ops")
     for r in rows:
         if r["kept_float"]:

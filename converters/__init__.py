@@ -1,4 +1,5 @@
 """Keras to TFLite: export formats, quantization-aware training, the GPU-delegate gate."""
+
 if __name__ != "edge_deeplab.converters":
     # The folder sits at the repository root (the product owner's layout) but is part of edge_deeplab:
     # imported as a top-level `converters` (the checkout on sys.path) its modules would exist twice.

@@ -1,45 +1,81 @@
 """`edge-deeplab qat`, `edge-deeplab export` and `edge-deeplab gpu-check`."""
+
 from pathlib import Path
 
 import click
 
 from edge_deeplab.contract import OUTPUT_KINDS
-from edge_deeplab.converters.formats import (DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMAT_NAMES, IO_TYPES,
-                                             parse_formats)
+from edge_deeplab.converters.formats import (
+    DEFAULT_EXPORT_FORMATS,
+    DEFAULT_OUTPUT_KIND,
+    FORMAT_NAMES,
+    IO_TYPES,
+    parse_formats,
+)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.options import OPTIMIZER_HELP, example, json_option, output_option, progress_option, with_default
 from edge_deeplab.train.config import QAT_DEFAULTS
 
 
-@click.command(epilog=example(
-    "edge-deeplab qat runs/ccp/best --data ../shared/data/ccp-person --output runs/ccp-qat"))
+@click.command(epilog=example("edge-deeplab qat runs/ccp/best --data ../shared/data/ccp-person --output runs/ccp-qat"))
 @click.argument("model", type=click.Path())
-@click.option("--data",
-              help="Dataset folder (or 'synthetic') to fine-tune on.  [default: the float model's training data]")
+@click.option(
+    "--data", help="Dataset folder (or 'synthetic') to fine-tune on.  [default: the float model's training data]"
+)
 @output_option("QAT run folder, e.g. runs/NAME-qat.", required=True)
 @click.option("--resume", is_flag=True, help="Continue the QAT run in --output from its last checkpoint.")
 @click.option("--epochs", type=int, help=with_default("QAT epochs.", QAT_DEFAULTS, "epochs"))
 @click.option("--batch-size", type=int, help=with_default("Global batch size.", QAT_DEFAULTS, "batch_size"))
-@click.option("--learning-rate", type=float,
-              help=with_default("Base rate of QAT's own poly schedule, from a trained "
-                                "model.", QAT_DEFAULTS, "learning_rate"))
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]),
-              help=with_default(OPTIMIZER_HELP, QAT_DEFAULTS, "optimizer"))
-@click.option("--checkpoint-every-steps", type=int,
-              help=with_default("A checkpoint every N steps as well as each epoch.", QAT_DEFAULTS,
-                                "checkpoint_every_steps"))
-@click.option("--distill/--no-distill", default=True, show_default=True,
-              help="Distil from the float MODEL while fine-tuning (edge_deeplab/train/distill.py), so that QAT keeps "
-                   "what the float model knew beyond --data.")
-@click.option("--distill-weight", type=float, help=with_default("Weight of the distillation term.", QAT_DEFAULTS,
-                                                                "distill_weight"))
-@click.option("--distill-from", "teachers", metavar="MODEL[:weight=W]", multiple=True,
-              help="More teachers besides the float model, as in `train --distill-from` "
-                   "(e.g. peer:coral-voc:weight=1.5)"
-                   " [the float run's own TFLite teachers, from its run.json].")
+@click.option(
+    "--learning-rate",
+    type=float,
+    help=with_default("Base rate of QAT's own poly schedule, from a trained model.", QAT_DEFAULTS, "learning_rate"),
+)
+@click.option(
+    "--optimizer", type=click.Choice(["sgd", "adamw"]), help=with_default(OPTIMIZER_HELP, QAT_DEFAULTS, "optimizer")
+)
+@click.option(
+    "--checkpoint-every-steps",
+    type=int,
+    help=with_default("A checkpoint every N steps as well as each epoch.", QAT_DEFAULTS, "checkpoint_every_steps"),
+)
+@click.option(
+    "--distill/--no-distill",
+    default=True,
+    show_default=True,
+    help="Distil from the float MODEL while fine-tuning (edge_deeplab/train/distill.py), so that QAT keeps "
+    "what the float model knew beyond --data.",
+)
+@click.option(
+    "--distill-weight",
+    type=float,
+    help=with_default("Weight of the distillation term.", QAT_DEFAULTS, "distill_weight"),
+)
+@click.option(
+    "--distill-from",
+    "teachers",
+    metavar="MODEL[:weight=W]",
+    multiple=True,
+    help="More teachers besides the float model, as in `train --distill-from` "
+    "(e.g. peer:coral-voc:weight=1.5)"
+    " [the float run's own TFLite teachers, from its run.json].",
+)
 @progress_option()
-def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimizer, checkpoint_every_steps,
-        distill, distill_weight, teachers, progress):
+def qat(
+    model,
+    data,
+    output,
+    resume,
+    epochs,
+    batch_size,
+    learning_rate,
+    optimizer,
+    checkpoint_every_steps,
+    distill,
+    distill_weight,
+    teachers,
+    progress,
+):
     """Quantization-aware fine-tuning of a trained float MODEL (a saved model folder or preset:NAME)."""
     from edge_deeplab.model.saving import read_model_json
     from edge_deeplab.train.loop import train
@@ -50,12 +86,18 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
     if resume:  # the saved run's options stand: a changed one would be ignored (only --epochs may change)
         from edge_deeplab.train.cli import refuse_changes_on_resume
 
-        given = {"batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
-                 "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}
+        given = {
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "optimizer": optimizer,
+            "checkpoint_every_steps": checkpoint_every_steps,
+            "distill_weight": distill_weight,
+        }
         # --distill-from as a first start records it: the float model (unless --no-distill), then the teachers given.
         wanted_teachers = (([model] if distill else []) + list(teachers)) if teachers else None
-        refuse_changes_on_resume(output, {}, {}, {}, {k: v for k, v in given.items() if v is not None}, None,
-                                 wanted_teachers, data)
+        refuse_changes_on_resume(
+            output, {}, {}, {}, {k: v for k, v in given.items() if v is not None}, None, wanted_teachers, data
+        )
         _refuse_no_distill_on_resume(output, model, distill)
     else:
         read_model_json(model)  # a one-line error unless it is a model folder or a preset
@@ -69,13 +111,20 @@ def qat(model, data, output, resume, epochs, batch_size, learning_rate, optimize
         extra = list(teachers) or [str(spec) for spec in teacher_specs(run.get("teacher")) if spec.is_tflite]
         teacher = ([model] if distill else []) + extra
         teacher = teacher[0] if len(teacher) == 1 else teacher or None
-    given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
-             "checkpoint_every_steps": checkpoint_every_steps, "distill_weight": distill_weight}
+    given = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "optimizer": optimizer,
+        "checkpoint_every_steps": checkpoint_every_steps,
+        "distill_weight": distill_weight,
+    }
     config = QAT_DEFAULTS.replace(**{name: value for name, value in given.items() if value is not None})
     if resume and epochs is None:  # the run's own epochs (run.json), not QAT_DEFAULTS' 1
         config = None
-    spec = TrainSpec(data, None, config, labels_config=labels, init_from=None if resume else model, teacher=teacher,
-                     qat=True)
+    spec = TrainSpec(
+        data, None, config, labels_config=labels, init_from=None if resume else model, teacher=teacher, qat=True
+    )
     result = train(spec, output, resume=resume, progress=progress, log=click.echo)
     click.echo(f"best QAT val mIoU {result['best_val_miou']:.4f}; QAT models in {Path(output) / 'best'}")
 
@@ -88,32 +137,54 @@ def _refuse_no_distill_on_resume(output, model, distill: bool) -> None:
         return
     taught_by = {str(Path(str(spec.model)).absolute()) for spec in teacher_specs(read_run(output).get("teacher"))}
     if str(Path(model).absolute()) in taught_by:
-        raise EdgeDeeplabError(f"--resume continues the run in {output} with its saved options, so --no-distill would "
-                               "be ignored (it distils from the float model): drop it (only --epochs may change), or "
-                               "train a new run in another --output")
+        raise EdgeDeeplabError(
+            f"--resume continues the run in {output} with its saved options, so --no-distill would "
+            "be ignored (it distils from the float model): drop it (only --epochs may change), or "
+            "train a new run in another --output"
+        )
 
 
-@click.command(epilog=example(
-    "edge-deeplab export runs/ccp/best --formats fp16,int8 --data ../shared/data/ccp-person"))
+@click.command(epilog=example("edge-deeplab export runs/ccp/best --formats fp16,int8 --data ../shared/data/ccp-person"))
 @click.argument("model", type=click.Path())
-@click.option("--formats", default=",".join(DEFAULT_EXPORT_FORMATS), show_default=True,
-              help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.")
+@click.option(
+    "--formats",
+    default=",".join(DEFAULT_EXPORT_FORMATS),
+    show_default=True,
+    help=f"Comma-separated: {', '.join(FORMAT_NAMES)}.",
+)
 @click.option("--qat-model", type=click.Path(), help="The QAT model folder for qat-int8 (from `edge-deeplab qat`).")
 @output_option("Where the .tflite files go.  [default: MODEL/../export]")
 @click.option("--data", help="Dataset for int8 calibration.  [default: the model's training data]")
-@click.option("--calibration-images", type=int, default=100, show_default=True,
-              help="Training images int8 quantization measures activation ranges on.")
-@click.option("--io", "io_type", type=click.Choice(IO_TYPES), default="float", show_default=True,
-              help="Input/output type (integer I/O for int8 and qat-int8 only).")
-@click.option("--output-kind", type=click.Choice(OUTPUT_KINDS), default=DEFAULT_OUTPUT_KIND, show_default=True,
-              help="What the model outputs: class probabilities (softmax; MediaPipe Tasks' confidence masks), "
-                   "logits (raw scores), label_map (int32 class ids) or person_alpha (person probability, "
-                   "one channel).")
+@click.option(
+    "--calibration-images",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Training images int8 quantization measures activation ranges on.",
+)
+@click.option(
+    "--io",
+    "io_type",
+    type=click.Choice(IO_TYPES),
+    default="float",
+    show_default=True,
+    help="Input/output type (integer I/O for int8 and qat-int8 only).",
+)
+@click.option(
+    "--output-kind",
+    type=click.Choice(OUTPUT_KINDS),
+    default=DEFAULT_OUTPUT_KIND,
+    show_default=True,
+    help="What the model outputs: class probabilities (softmax; MediaPipe Tasks' confidence masks), "
+    "logits (raw scores), label_map (int32 class ids) or person_alpha (person probability, "
+    "one channel).",
+)
 @click.option("--no-gpu-check", is_flag=True, help="Skip the dynamic GPU check (the static one always runs).")
 @json_option("Also write the results (one entry per format) as JSON to this file.")
 @progress_option("One line per exported format as it is done; --no-progress: only the table.")
-def export(model, formats, qat_model, output, data, calibration_images, io_type, output_kind, no_gpu_check,
-           json_path, progress):
+def export(
+    model, formats, qat_model, output, data, calibration_images, io_type, output_kind, no_gpu_check, json_path, progress
+):
     """Export a saved MODEL (a model folder or preset:NAME) to TFLite formats and check each against the GPU
     delegate."""
     from edge_deeplab.converters.export import export as run_export
@@ -125,14 +196,24 @@ def export(model, formats, qat_model, output, data, calibration_images, io_type,
     if output is None and is_preset(model):
         raise EdgeDeeplabError(f"{model}: a preset's folder is part of the installed package: pass --output")
     folder = Path(output) if output else Path(model).parent / "export"
-    check_distinct_outputs({"--output": [folder / "export.json", folder / "calibration_manifest.json"],
-                            "--json": json_path}, {"MODEL": model, "--qat-model": qat_model})
+    check_distinct_outputs(
+        {"--output": [folder / "export.json", folder / "calibration_manifest.json"], "--json": json_path},
+        {"MODEL": model, "--qat-model": qat_model},
+    )
     if data is None:
         data = _run_beside(model).get("data", {}).get("train")
-    results = run_export(model, folder,
-                         formats, qat_model_path=qat_model,
-                         io_type=io_type, output_kind=output_kind, data=data, num_calibration=calibration_images,
-                         gpu_check=not no_gpu_check, log=click.echo if progress else (lambda line: None))
+    results = run_export(
+        model,
+        folder,
+        formats,
+        qat_model_path=qat_model,
+        io_type=io_type,
+        output_kind=output_kind,
+        data=data,
+        num_calibration=calibration_images,
+        gpu_check=not no_gpu_check,
+        log=click.echo if progress else (lambda line: None),
+    )
     if json_path:
         from edge_deeplab.io import write_json
 

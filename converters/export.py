@@ -8,6 +8,7 @@ conv becomes SPACE_TO_BATCH_ND -> DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND, which 
 embedded in each .tflite, beside the standard TFLite metadata that MediaPipe Tasks and the TFLite Task
 Library read (edge_deeplab/litert/metadata.py). Then both GPU gates run and the output is compared with Keras.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,13 @@ from typing import Optional
 import numpy as np
 
 from edge_deeplab.contract import OUTPUT_KINDS, ModelContract
-from edge_deeplab.converters.formats import (DEFAULT_EXPORT_FORMATS, DEFAULT_OUTPUT_KIND, FORMATS, IO_TYPES,
-                                             export_format)
+from edge_deeplab.converters.formats import (
+    DEFAULT_EXPORT_FORMATS,
+    DEFAULT_OUTPUT_KIND,
+    FORMATS,
+    IO_TYPES,
+    export_format,
+)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import check_writable_output, write_bytes, write_json
 from edge_deeplab.litert.flatbuffer import embed_contract
@@ -27,7 +33,6 @@ from edge_deeplab.litert.interpreter import run_images
 from edge_deeplab.presets import model_name
 from edge_deeplab.progress import say
 from edge_deeplab.tables import text_table
-
 
 
 @dataclasses.dataclass
@@ -77,9 +82,11 @@ def check_combination(fmt: str, io_type: str, output_kind: str, contract: ModelC
     if output_kind not in OUTPUT_KINDS:
         raise EdgeDeeplabError(f"output kind {output_kind!r} is unknown: choose from {', '.join(OUTPUT_KINDS)}")
     if io_type != "float" and not integer:
-        raise EdgeDeeplabError(f"{fmt} with {io_type} input/output: integer I/O needs a full-integer model "
-                               f"({' or '.join(f.name for f in FORMATS if f.integer)}); use --io float for float "
-                               "formats")
+        raise EdgeDeeplabError(
+            f"{fmt} with {io_type} input/output: integer I/O needs a full-integer model "
+            f"({' or '.join(f.name for f in FORMATS if f.integer)}); use --io float for float "
+            "formats"
+        )
     if output_kind == "person_alpha" and contract.person_class is None:
         raise EdgeDeeplabError("output kind person_alpha needs a class named 'person' in the model's labels")
 
@@ -97,8 +104,13 @@ def batch_one(model, config, qat: bool = False):
     return copy
 
 
-def make_converter(model_b1, fmt: str, io_type: str = "float", representative: Optional[np.ndarray] = None,
-                   output_is_float: bool = True):
+def make_converter(
+    model_b1,
+    fmt: str,
+    io_type: str = "float",
+    representative: Optional[np.ndarray] = None,
+    output_is_float: bool = True,
+):
     """A tf.lite.TFLiteConverter set up for `fmt` as its row of the format table says (calibration/ uses it
     for its debugger too)."""
     import tensorflow as tf
@@ -111,8 +123,10 @@ def make_converter(model_b1, fmt: str, io_type: str = "float", representative: O
         converter.target_spec.supported_types = [tf.as_dtype(row.weight_type)]
     if row.integer:
         if representative is None:
-            raise EdgeDeeplabError(f"{fmt} needs representative images (int8 calibrates every activation; "
-                                   "qat-int8 the few ops QAT leaves unquantized, such as resizes): pass --data")
+            raise EdgeDeeplabError(
+                f"{fmt} needs representative images (int8 calibrates every activation; "
+                "qat-int8 the few ops QAT leaves unquantized, such as resizes): pass --data"
+            )
         converter.representative_dataset = lambda: ([image[None]] for image in representative)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         if io_type != "float":
@@ -137,10 +151,7 @@ def convert(model_b1, fmt, io_type="float", representative=None, output_kind="lo
     try:
         return converter.convert()
     except Exception as error:  # the converter raises ConverterError and friends with long MLIR dumps
-        raise EdgeDeeplabError(f"{fmt}: TFLite conversion failed: {str(error).strip().splitlines()[0][:300]}") \
-            from None
-
-
+        raise EdgeDeeplabError(f"{fmt}: TFLite conversion failed: {str(error).strip().splitlines()[0][:300]}") from None
 
 
 def compare(reference_logits: np.ndarray, exported: np.ndarray, output_kind: str, person_class=None) -> dict:
@@ -148,18 +159,25 @@ def compare(reference_logits: np.ndarray, exported: np.ndarray, output_kind: str
     probabilities = _softmax(reference_logits)
     labels = reference_logits.argmax(-1)
     if output_kind == "label_map":
-        return {"max_abs_diff": None, "max_probability_diff": None,
-                "argmax_agreement": float(np.mean(exported == labels))}
+        return {
+            "max_abs_diff": None,
+            "max_probability_diff": None,
+            "argmax_agreement": float(np.mean(exported == labels)),
+        }
     if output_kind == "person_alpha":
-        reference = probabilities[..., person_class:person_class + 1]
-        return {"max_abs_diff": float(np.max(np.abs(exported - reference))),
-                "max_probability_diff": float(np.max(np.abs(exported - reference))),
-                "argmax_agreement": float(np.mean((exported[..., 0] > 0.5) == (labels == person_class)))}
+        reference = probabilities[..., person_class : person_class + 1]
+        return {
+            "max_abs_diff": float(np.max(np.abs(exported - reference))),
+            "max_probability_diff": float(np.max(np.abs(exported - reference))),
+            "argmax_agreement": float(np.mean((exported[..., 0] > 0.5) == (labels == person_class))),
+        }
     reference = reference_logits if output_kind == "logits" else probabilities
     exported_probabilities = _softmax(exported) if output_kind == "logits" else exported
-    return {"max_abs_diff": float(np.max(np.abs(exported - reference))),
-            "max_probability_diff": float(np.max(np.abs(exported_probabilities - probabilities))),
-            "argmax_agreement": float(np.mean(exported.argmax(-1) == labels))}
+    return {
+        "max_abs_diff": float(np.max(np.abs(exported - reference))),
+        "max_probability_diff": float(np.max(np.abs(exported_probabilities - probabilities))),
+        "argmax_agreement": float(np.mean(exported.argmax(-1) == labels)),
+    }
 
 
 def _softmax(logits):
@@ -167,10 +185,21 @@ def _softmax(logits):
     return shifted / shifted.sum(-1, keepdims=True)
 
 
-def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_path=None,
-           io_type: str = "float", output_kind: str = DEFAULT_OUTPUT_KIND, data=None, num_calibration: int = 100,
-           check_images: Optional[np.ndarray] = None, gpu_check: bool = True, name: Optional[str] = None,
-           log=say) -> list[ExportResult]:
+def export(
+    model_path,
+    output_dir,
+    formats=DEFAULT_EXPORT_FORMATS,
+    *,
+    qat_model_path=None,
+    io_type: str = "float",
+    output_kind: str = DEFAULT_OUTPUT_KIND,
+    data=None,
+    num_calibration: int = 100,
+    check_images: Optional[np.ndarray] = None,
+    gpu_check: bool = True,
+    name: Optional[str] = None,
+    log=say,
+) -> list[ExportResult]:
     """Export the saved model at `model_path` (and the QAT model for 'qat-int8') in each format, each checked
     against the Keras model and the GPU delegate; export.json (and calibration_manifest.json) go beside them.
 
@@ -206,8 +235,9 @@ def export(model_path, output_dir, formats=DEFAULT_EXPORT_FORMATS, *, qat_model_
     name = name or model_name(model_path)
     head_contract = contract.with_output_kind(output_kind)
 
-    representative, manifest = _representative(formats, data, contract, num_calibration, output_dir,
-                                               needed=check_images is None)
+    representative, manifest = _representative(
+        formats, data, contract, num_calibration, output_dir, needed=check_images is None
+    )
     if check_images is None:
         check_images = _default_check_images(representative, config)
 
@@ -237,11 +267,14 @@ def _check_qat_model(formats: list[str], qat_model_path) -> None:
 
     needs_qat = [fmt for fmt in formats if export_format(fmt).needs_qat]
     if needs_qat and qat_model_path is None:
-        raise EdgeDeeplabError(f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model "
-                               "(from `edge-deeplab qat`)")
+        raise EdgeDeeplabError(
+            f"{needs_qat[0]} needs the quantization-aware model: pass --qat-model (from `edge-deeplab qat`)"
+        )
     if needs_qat and read_model_json(qat_model_path)[2].get("quantization") != "qat":
-        raise EdgeDeeplabError(f"--qat-model {qat_model_path} is a float model, not a quantization-aware one: pass "
-                               "the folder `edge-deeplab qat` wrote (its best/)")
+        raise EdgeDeeplabError(
+            f"--qat-model {qat_model_path} is a float model, not a quantization-aware one: pass "
+            "the folder `edge-deeplab qat` wrote (its best/)"
+        )
 
 
 def _default_check_images(representative: Optional[np.ndarray], config) -> np.ndarray:
@@ -252,26 +285,42 @@ def _default_check_images(representative: Optional[np.ndarray], config) -> np.nd
     return np.random.default_rng(0).normal(size=(2, config.input_size[0], config.input_size[1], 3)).astype(np.float32)
 
 
-def _write_report(output_dir: Path, model_path, qat_model_path, io_type: str, output_kind: str,
-                  manifest: Optional[dict], results: list[ExportResult]) -> None:
+def _write_report(
+    output_dir: Path,
+    model_path,
+    qat_model_path,
+    io_type: str,
+    output_kind: str,
+    manifest: Optional[dict],
+    results: list[ExportResult],
+) -> None:
     """export.json: what was exported from which models, how it was calibrated, and each format's result."""
-    report = {"model": str(model_path), "qat_model": None if qat_model_path is None else str(qat_model_path),
-              "io_type": io_type, "output_kind": output_kind, "calibration": manifest,
-              "results": [r.to_dict() for r in results]}
+    report = {
+        "model": str(model_path),
+        "qat_model": None if qat_model_path is None else str(qat_model_path),
+        "io_type": io_type,
+        "output_kind": output_kind,
+        "calibration": manifest,
+        "results": [r.to_dict() for r in results],
+    }
     write_json(output_dir / "export.json", report)
 
 
 def _file_name(name: str, fmt: str, io_type: str, output_kind: str) -> str:
     """NAME_FORMAT[_IO-io][_OUTPUT-KIND].tflite: the defaults (float I/O, the default output kind) go unnamed."""
-    return (f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}"
-            f"{'' if output_kind == DEFAULT_OUTPUT_KIND else '_' + output_kind}.tflite")
+    return (
+        f"{name}_{fmt}{'' if io_type == 'float' else '_' + io_type + '-io'}"
+        f"{'' if output_kind == DEFAULT_OUTPUT_KIND else '_' + output_kind}.tflite"
+    )
 
 
 def _summary_line(result: ExportResult, output_kind: str) -> str:
     """One exported format in a line: file, size, ops, both GPU gates and how close it is to Keras."""
-    return (f"{result.format}: {Path(result.path).name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, "
-            f"GPU {result.static_gate}/{result.dynamic_gate}, max |TFLite - Keras| {_fmt(result.max_abs_diff)} "
-            f"({output_kind}), argmax agreement {_fmt(result.argmax_agreement)}")
+    return (
+        f"{result.format}: {Path(result.path).name}, {result.size_bytes / 1e6:.2f} MB, {result.op_count} ops, "
+        f"GPU {result.static_gate}/{result.dynamic_gate}, max |TFLite - Keras| {_fmt(result.max_abs_diff)} "
+        f"({output_kind}), argmax agreement {_fmt(result.argmax_agreement)}"
+    )
 
 
 def _representative(formats, data, contract: ModelContract, num_calibration: int, output_dir: Path, needed: bool):
@@ -305,12 +354,21 @@ def _gate(path: Path, fmt: str, differences: dict, gpu_check: bool) -> ExportRes
     tolerance = export_format(fmt).tolerance
     diff = differences["max_probability_diff"]
     offenders = [str(o) for o in static.offenders] + ([str(o) for o in dynamic.offenders] if dynamic else [])
-    return ExportResult(format=fmt, path=str(path), size_bytes=path.stat().st_size, op_count=static.op_count,
-                        static_gate=static.status, dynamic_gate=dynamic.status if dynamic else "not run",
-                        gate_summary=summary, max_abs_diff=differences["max_abs_diff"],
-                        max_probability_diff=diff, argmax_agreement=differences["argmax_agreement"],
-                        tolerance=tolerance, within_tolerance=None if diff is None else diff <= tolerance,
-                        gpu_offenders=offenders)
+    return ExportResult(
+        format=fmt,
+        path=str(path),
+        size_bytes=path.stat().st_size,
+        op_count=static.op_count,
+        static_gate=static.status,
+        dynamic_gate=dynamic.status if dynamic else "not run",
+        gate_summary=summary,
+        max_abs_diff=differences["max_abs_diff"],
+        max_probability_diff=diff,
+        argmax_agreement=differences["argmax_agreement"],
+        tolerance=tolerance,
+        within_tolerance=None if diff is None else diff <= tolerance,
+        gpu_offenders=offenders,
+    )
 
 
 def _fmt(value):
@@ -320,10 +378,25 @@ def _fmt(value):
 def format_table(results: list[ExportResult], output_kind: Optional[str] = None) -> str:
     """The exports as a table: format, size, ops, both GPU gates, and how close each is to Keras;
     `output_kind` names the unit of "max diff" (|TFLite - Keras| of that output)."""
-    table = text_table(["format", "size", "ops", "static gate", "dynamic gate", "max diff", "argmax agree"],
-                       [[r.format, f"{r.size_bytes / 1e6:.2f}MB", str(r.op_count or 0), r.static_gate, r.dynamic_gate,
-                         _fmt(r.max_abs_diff), _fmt(r.argmax_agreement)] for r in results], right=range(1, 7))
+    table = text_table(
+        ["format", "size", "ops", "static gate", "dynamic gate", "max diff", "argmax agree"],
+        [
+            [
+                r.format,
+                f"{r.size_bytes / 1e6:.2f}MB",
+                str(r.op_count or 0),
+                r.static_gate,
+                r.dynamic_gate,
+                _fmt(r.max_abs_diff),
+                _fmt(r.argmax_agreement),
+            ]
+            for r in results
+        ],
+        right=range(1, 7),
+    )
     if output_kind:
-        table += (f"\nmax diff: the largest |TFLite - Keras| of the output ({output_kind}); argmax agree: the share "
-                  f"of pixels whose class matches the Keras model's")
+        table += (
+            f"\nmax diff: the largest |TFLite - Keras| of the output ({output_kind}); argmax agree: the share "
+            f"of pixels whose class matches the Keras model's"
+        )
     return table

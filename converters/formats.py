@@ -3,6 +3,7 @@
 TensorFlow-free on purpose: `edge-deeplab export --help` and `pipeline --help` list the names from
 here without importing TensorFlow.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,6 +30,7 @@ class ExportFormat:
     integer formats within a few quantization steps of a probability in 0..1). optimize: the converter
     quantizes (tf.lite.Optimize.DEFAULT). weight_type: the type weights are stored in when not int8
     (a tf dtype's name, e.g. float16), or None."""
+
     name: str
     description: str
     tolerance: float
@@ -40,13 +42,23 @@ class ExportFormat:
 
 FORMATS = (
     ExportFormat("fp32", "float weights and activations (the reference)", 1e-4, optimize=False),
-    ExportFormat("fp16", "float16 weights, dequantized on load (the GPU delegate's native precision)", 2e-2,
-                 weight_type="float16"),
+    ExportFormat(
+        "fp16",
+        "float16 weights, dequantized on load (the GPU delegate's native precision)",
+        2e-2,
+        weight_type="float16",
+    ),
     ExportFormat("dynamic", 'int8 weights, float activations ("dynamic range")', 0.15),
-    ExportFormat("int8", "full-integer post-training quantization, calibrated on representative images", 0.25,
-                 integer=True),
-    ExportFormat("qat-int8", "full-integer from a quantization-aware-trained model (edge_deeplab/model/qat.py)",
-                 0.25, integer=True, needs_qat=True),
+    ExportFormat(
+        "int8", "full-integer post-training quantization, calibrated on representative images", 0.25, integer=True
+    ),
+    ExportFormat(
+        "qat-int8",
+        "full-integer from a quantization-aware-trained model (edge_deeplab/model/qat.py)",
+        0.25,
+        integer=True,
+        needs_qat=True,
+    ),
 )
 FORMAT_NAMES = tuple(f.name for f in FORMATS)
 #: What `edge-deeplab export` writes when no --formats is given: every format that needs no QAT model.

@@ -13,6 +13,7 @@ called models with SPACE_TO_BATCH_ND and INT64 ARG_MAX "compatible"):
 Each check gives a GateResult with status "pass", "fail" or "not run" and a one-line summary. Where no
 Vulkan adapter exists the dynamic check says "not run" and why: it never passes silently.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,6 +32,7 @@ STATUSES = (PASS, FAIL, NOT_RUN)
 class OpIssue:
     """One op the GPU cannot run. `index` is the op's position in its subgraph (None where the
     accelerator's log names only the op type, or for a model-level problem such as the batch)."""
+
     op: str
     reason: str
     index: Optional[int] = None
@@ -96,8 +98,9 @@ class GpuGateReport:
     @property
     def summary(self) -> str:
         """Both gates' statuses and summaries in one line."""
-        return f"static {self.static.status}, dynamic {self.dynamic.status}: {self.static.summary}; " \
-               f"{self.dynamic.summary}"
+        return (
+            f"static {self.static.status}, dynamic {self.dynamic.status}: {self.static.summary}; {self.dynamic.summary}"
+        )
 
 
 def check_gpu(path, tolerance: Optional[float] = None, seed: int = 0) -> GpuGateReport:
@@ -123,8 +126,9 @@ def static_check(path) -> GateResult:
     try:
         model = model_object(data)
     except Exception:  # a damaged flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError(f"{path}: the .tflite flatbuffer is damaged (cannot read its ops); "
-                               f"export the model again") from None
+        raise EdgeDeeplabError(
+            f"{path}: the .tflite flatbuffer is damaged (cannot read its ops); export the model again"
+        ) from None
     offenders, notes, op_count = [], [], 0
     for subgraph_index, subgraph in enumerate(model.subgraphs or []):
         graph = Graph(model, subgraph)
@@ -135,20 +139,24 @@ def static_check(path) -> GateResult:
             name = builtin_op_name(model, op)
             if name == "CUSTOM":
                 code = model.operatorCodes[op.opcodeIndex]
-                custom = code.customCode.decode("utf-8", "replace") if isinstance(code.customCode, bytes) \
+                custom = (
+                    code.customCode.decode("utf-8", "replace")
+                    if isinstance(code.customCode, bytes)
                     else str(code.customCode)
+                )
                 name = f"CUSTOM({custom})"
             reasons = op_reasons(name, op, graph, notes)
             if reasons:
-                offenders.append(OpIssue(op=name, reason="; ".join(reasons), index=op_index,
-                                         subgraph=subgraph_index))
+                offenders.append(OpIssue(op=name, reason="; ".join(reasons), index=op_index, subgraph=subgraph_index))
     if offenders:
-        listed = ", ".join(o.op if o.index is None else f"#{o.index} {o.op}" for o in offenders[:6]) \
-            + (", ..." if len(offenders) > 6 else "")
+        listed = ", ".join(o.op if o.index is None else f"#{o.index} {o.op}" for o in offenders[:6]) + (
+            ", ..." if len(offenders) > 6 else ""
+        )
         summary = f"{len(offenders)} GPU-delegate constraint(s) broken ({op_count} ops): {listed}"
         return GateResult("static", FAIL, summary, tuple(offenders), tuple(notes), op_count)
-    return GateResult("static", PASS, f"all {op_count} ops within the GPU delegate's constraints",
-                      (), tuple(notes), op_count)
+    return GateResult(
+        "static", PASS, f"all {op_count} ops within the GPU delegate's constraints", (), tuple(notes), op_count
+    )
 
 
 def _batch_issues(graph: Graph, inputs) -> list[OpIssue]:
@@ -159,19 +167,27 @@ def _batch_issues(graph: Graph, inputs) -> list[OpIssue]:
         signature = int_list(tensor.shapeSignature)
         dims = graph.dims(index)
         if signature and -1 in signature:
-            issues.append(OpIssue(op="model input", reason=f"'{graph.name(index)}' has shape signature {signature} "
-                                  f"(-1 = free): the GPU delegate runs static batch-1 shapes, and a free batch "
-                                  f"turns dilated convs into SPACE_TO_BATCH_ND; export with batch 1"))
+            issues.append(
+                OpIssue(
+                    op="model input",
+                    reason=f"'{graph.name(index)}' has shape signature {signature} "
+                    f"(-1 = free): the GPU delegate runs static batch-1 shapes, and a free batch "
+                    f"turns dilated convs into SPACE_TO_BATCH_ND; export with batch 1",
+                )
+            )
         elif len(dims) >= 2 and dims[0] != 1:
-            issues.append(OpIssue(op="model input", reason=f"'{graph.name(index)}' has batch {dims[0]}: "
-                                  f"export with batch 1"))
+            issues.append(
+                OpIssue(op="model input", reason=f"'{graph.name(index)}' has batch {dims[0]}: export with batch 1")
+            )
     return issues
 
 
 # ---- dynamic: LiteRT's GPU accelerator on a real (software) Vulkan device ----------------------------
 
-def dynamic_check(path, tolerance: Optional[float] = None, seed: int = 0,
-                  timeout_s: float = GPU_TIMEOUT_S) -> GateResult:
+
+def dynamic_check(
+    path, tolerance: Optional[float] = None, seed: int = 0, timeout_s: float = GPU_TIMEOUT_S
+) -> GateResult:
     """Compile with HardwareAccelerator.GPU alone; run the GPU and the CPU interpreter on the same
     deterministic random input. Fails when an op falls back or, with `tolerance`, when the largest
     absolute difference exceeds it; "not run" when there is no GPU (Vulkan) adapter. It runs in a child
@@ -179,8 +195,9 @@ def dynamic_check(path, tolerance: Optional[float] = None, seed: int = 0,
     load_tflite_bytes(path)  # a one-line error for a missing or non-TFLite file, before any child
     run = run_on_gpu(path, seed=seed, timeout_s=timeout_s)
     if run.died == "timed out":
-        return GateResult("dynamic", NOT_RUN, f"not run: the GPU check took over {timeout_s:g} s",
-                          adapter=run.adapter, log=run.log)
+        return GateResult(
+            "dynamic", NOT_RUN, f"not run: the GPU check took over {timeout_s:g} s", adapter=run.adapter, log=run.log
+        )
     return _judge(path, run, tolerance)
 
 
@@ -192,25 +209,57 @@ def _judge(path, run: GpuRun, tolerance: Optional[float]) -> GateResult:
     if run.fallbacks:
         fallbacks = tuple(OpIssue(op=op, reason=reason) for op, reason in run.fallbacks)
         listed = ", ".join(f"{f.op} ({f.reason.rstrip('.')})" for f in fallbacks)
-        return GateResult("dynamic", FAIL, f"{len(fallbacks)} op(s) fell back from the GPU: {listed}",
-                          fallbacks, adapter=adapter, log=log)
+        return GateResult(
+            "dynamic",
+            FAIL,
+            f"{len(fallbacks)} op(s) fell back from the GPU: {listed}",
+            fallbacks,
+            adapter=adapter,
+            log=log,
+        )
     if measured is None:  # the child died: never a pass
         if adapter is None:
-            return GateResult("dynamic", NOT_RUN, f"not run: LiteRT stopped ({run.died}) before it found a GPU "
-                              f"adapter: {last_line(log)}", log=log)
-        return GateResult("dynamic", FAIL, f"LiteRT crashed ({run.died}) on {adapter}: {last_line(log)}",
-                          adapter=adapter, log=log)
+            return GateResult(
+                "dynamic",
+                NOT_RUN,
+                f"not run: LiteRT stopped ({run.died}) before it found a GPU adapter: {last_line(log)}",
+                log=log,
+            )
+        return GateResult(
+            "dynamic", FAIL, f"LiteRT crashed ({run.died}) on {adapter}: {last_line(log)}", adapter=adapter, log=log
+        )
     if adapter is None:
-        return GateResult("dynamic", NOT_RUN, f"not run: no Vulkan GPU adapter for LiteRT's GPU accelerator "
-                          f"({run.no_adapter_reason}); {INSTALL_HINT}", log=log)
+        return GateResult(
+            "dynamic",
+            NOT_RUN,
+            f"not run: no Vulkan GPU adapter for LiteRT's GPU accelerator ({run.no_adapter_reason}); {INSTALL_HINT}",
+            log=log,
+        )
     if measured.get("error") is not None:
-        return GateResult("dynamic", FAIL, f"the GPU accelerator could not compile or run the model on {adapter}: "
-                          f"{measured['error']}", adapter=adapter, log=log)
+        return GateResult(
+            "dynamic",
+            FAIL,
+            f"the GPU accelerator could not compile or run the model on {adapter}: {measured['error']}",
+            adapter=adapter,
+            log=log,
+        )
     if not measured.get("fully_accelerated"):
         return GateResult("dynamic", FAIL, f"not fully accelerated on {adapter}", adapter=adapter, log=log)
     diff = measured["max_abs_diff"]
     if tolerance is not None and not diff <= tolerance:  # NaN fails too
-        return GateResult("dynamic", FAIL, f"fully accelerated on {adapter}, but max |GPU - CPU| = {diff:.3g} "
-                          f"exceeds {tolerance:g}", max_abs_diff=diff, adapter=adapter, log=log)
-    return GateResult("dynamic", PASS, f"fully accelerated on {adapter}; max |GPU - CPU| = {diff:.3g}",
-                      max_abs_diff=diff, adapter=adapter, log=log)
+        return GateResult(
+            "dynamic",
+            FAIL,
+            f"fully accelerated on {adapter}, but max |GPU - CPU| = {diff:.3g} exceeds {tolerance:g}",
+            max_abs_diff=diff,
+            adapter=adapter,
+            log=log,
+        )
+    return GateResult(
+        "dynamic",
+        PASS,
+        f"fully accelerated on {adapter}; max |GPU - CPU| = {diff:.3g}",
+        max_abs_diff=diff,
+        adapter=adapter,
+        log=log,
+    )

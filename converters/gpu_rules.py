@@ -1,6 +1,7 @@
 """The static GPU-delegate rules: each op and its attributes against the mobile GPU delegate's
 documented constraints, tensorflow/lite/tools/versioning/gpu_compatibility.cc
 (CheckGpuDelegateCompatibility), read from the flatbuffer without running anything."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,15 +10,62 @@ from edge_deeplab.litert.flatbuffer import schema
 
 # gpu_compatibility.cc's tensor types; BOOL because its CAST and SELECT rules take bool tensors.
 _GPU_TENSOR_TYPES = ("FLOAT32", "FLOAT16", "INT8", "UINT8", "INT32", "BOOL")
-_UNARY = {"ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "LOG", "LOGISTIC", "NEG", "RSQRT", "SIGN", "SIN",
-          "SQRT", "SQUARE", "TANH"}
-_BINARY = {"ATAN2", "DIV", "EQUAL", "FLOOR_DIV", "FLOOR_MOD", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LESS",
-           "LESS_EQUAL", "MAXIMUM", "MINIMUM", "NOT_EQUAL", "POW", "SQUARED_DIFFERENCE", "SUB"}
+_UNARY = {
+    "ABS",
+    "CEIL",
+    "COS",
+    "ELU",
+    "EXP",
+    "FLOOR",
+    "GELU",
+    "LOG",
+    "LOGISTIC",
+    "NEG",
+    "RSQRT",
+    "SIGN",
+    "SIN",
+    "SQRT",
+    "SQUARE",
+    "TANH",
+}
+_BINARY = {
+    "ATAN2",
+    "DIV",
+    "EQUAL",
+    "FLOOR_DIV",
+    "FLOOR_MOD",
+    "GREATER",
+    "GREATER_EQUAL",
+    "LOGICAL_AND",
+    "LESS",
+    "LESS_EQUAL",
+    "MAXIMUM",
+    "MINIMUM",
+    "NOT_EQUAL",
+    "POW",
+    "SQUARED_DIFFERENCE",
+    "SUB",
+}
 # Ops gpu_compatibility.cc accepts whose attribute rules cannot matter for a segmentation network
 # (or that it accepts unconditionally).
-_ACCEPTED_AS_IS = {"BATCH_MATMUL", "CONCATENATION", "DENSIFY", "DYNAMIC_UPDATE_SLICE", "EMBEDDING_LOOKUP",
-                   "LEAKY_RELU", "LSTM", "ONE_HOT", "PACK", "PRELU", "RELU", "RELU6", "RELU_N1_TO_1", "SPLIT",
-                   "SPLIT_V", "STABLEHLO_CLAMP"}
+_ACCEPTED_AS_IS = {
+    "BATCH_MATMUL",
+    "CONCATENATION",
+    "DENSIFY",
+    "DYNAMIC_UPDATE_SLICE",
+    "EMBEDDING_LOOKUP",
+    "LEAKY_RELU",
+    "LSTM",
+    "ONE_HOT",
+    "PACK",
+    "PRELU",
+    "RELU",
+    "RELU6",
+    "RELU_N1_TO_1",
+    "SPLIT",
+    "SPLIT_V",
+    "STABLEHLO_CLAMP",
+}
 _CUSTOM_OPS = ("Convolution2DTransposeBias", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "Resampler")
 
 
@@ -33,8 +81,11 @@ class Graph:
         self._dequantized_constants = set()
         for op in subgraph.operators or []:
             code = model.operatorCodes[op.opcodeIndex]
-            if max(code.builtinCode, code.deprecatedBuiltinCode) == schema().BuiltinOperator.DEQUANTIZE \
-                    and len(int_list(op.inputs)) == 1 and self._has_data(int_list(op.inputs)[0]):
+            if (
+                max(code.builtinCode, code.deprecatedBuiltinCode) == schema().BuiltinOperator.DEQUANTIZE
+                and len(int_list(op.inputs)) == 1
+                and self._has_data(int_list(op.inputs)[0])
+            ):
                 self._dequantized_constants.update(int_list(op.outputs))
 
     def tensor(self, index):
@@ -90,22 +141,25 @@ class Graph:
 @dataclasses.dataclass(frozen=True)
 class _Op:
     """One operator as the rules see it: its tensors, split into runtime and constant inputs."""
+
     name: str
     raw_inputs: list  # tensor indices as stored, -1 marking an omitted optional input
-    inputs: list      # the same without the -1s
+    inputs: list  # the same without the -1s
     outputs: list
     runtime: list
     consts: list
-    options: object   # the op's builtin options (object API), or None
+    options: object  # the op's builtin options (object API), or None
     graph: Graph
-    notes: list       # remarks for the report that do not fail the op
+    notes: list  # remarks for the report that do not fail the op
 
 
 # A rule is a function (op) -> its reasons (an iterable of str, empty when the op passes). The helpers
 # build the checks gpu_compatibility.cc repeats across ops; RULES below pairs ops with their rules.
 
+
 def _io(runtime_inputs: int, outputs: int = 1, const_inputs=None):
     """CheckInputsOutputs / CheckInputsConstsOutputs: the first count that is off."""
+
     def rule(op):
         if len(op.runtime) != runtime_inputs:
             return [f"expects {runtime_inputs} runtime input(s), has {len(op.runtime)}"]
@@ -114,6 +168,7 @@ def _io(runtime_inputs: int, outputs: int = 1, const_inputs=None):
         if len(op.outputs) != outputs:
             return [f"expects {outputs} output(s), has {len(op.outputs)}"]
         return []
+
     return rule
 
 
@@ -159,8 +214,10 @@ def _depth_multiplier(op):
     if out_dims[3] != in_dims[3] * multiplier:
         yield "output channels != input channels x depth multiplier"
     elif multiplier != 1 and in_dims[3] != 1:
-        yield (f"depth multiplier {multiplier} with {in_dims[3]} input channels: the GPU needs depth multiplier 1 "
-               f"unless the input has one channel")
+        yield (
+            f"depth multiplier {multiplier} with {in_dims[3]} input channels: the GPU needs depth multiplier 1 "
+            f"unless the input has one channel"
+        )
 
 
 def _pool_window(op):
@@ -170,8 +227,10 @@ def _pool_window(op):
 
 def _resize_flags(op):
     if op.options is not None and op.options.alignCorners and op.options.halfPixelCenters:
-        yield ("align_corners and half_pixel_centers are both true; use half_pixel_centers alone "
-               "(tf.image.resize's default)")
+        yield (
+            "align_corners and half_pixel_centers are both true; use half_pixel_centers alone "
+            "(tf.image.resize's default)"
+        )
 
 
 def _constant_int32_axes(op):
@@ -187,8 +246,7 @@ def _add_mul_shapes(op):
         yield f"{op.name} requires two input tensors"
         return
     a, b = op.graph.dims(op.inputs[0]), op.graph.dims(op.inputs[1])
-    if op.name == "MUL" and len(a) == len(b) and any(x < y for x, y in zip(a, b)) \
-            and any(y < x for x, y in zip(a, b)):
+    if op.name == "MUL" and len(a) == len(b) and any(x < y for x, y in zip(a, b)) and any(y < x for x, y in zip(a, b)):
         yield f"MUL needs one input at least as large as the other in every dimension ({a} x {b})"
     elif len(a) != len(b) and not _broadcastable(a, b):
         yield f"cannot broadcast {a} with {b}"
@@ -199,8 +257,10 @@ def _int32_argmax(op):
     if out_type != "INT32":
         yield f"output type {out_type} is not supported: export the argmax with output_type=tf.int32"
     else:
-        op.notes.append("ARG_MAX (int32) runs on LiteRT's GPU accelerator; the classic TFLite GPU delegate "
-                        "(gpu_compatibility.cc) leaves it to the CPU")
+        op.notes.append(
+            "ARG_MAX (int32) runs on LiteRT's GPU accelerator; the classic TFLite GPU delegate "
+            "(gpu_compatibility.cc) leaves it to the CPU"
+        )
 
 
 def _cast_types(op):
@@ -208,8 +268,11 @@ def _cast_types(op):
         return
     source, target = op.graph.type_name(op.inputs[0]), op.graph.type_name(op.outputs[0])
     floats, ints = ("FLOAT16", "FLOAT32"), ("FLOAT32", "INT32")
-    if not ((source == "BOOL" and target in floats) or (source in floats and target == "BOOL")
-            or (source in ints and target in ints)):
+    if not (
+        (source == "BOOL" and target in floats)
+        or (source in floats and target == "BOOL")
+        or (source in ints and target in ints)
+    ):
         yield f"cast {source} -> {target} is not supported"
 
 
@@ -251,6 +314,7 @@ def _slice(inputs_needed: int):
             yield f"{op.name} requires {inputs_needed} inputs"
         elif len(op.graph.dims(op.inputs[0])) not in (3, 4):
             yield "only 3-D or 4-D inputs are supported"
+
     return rule
 
 
@@ -258,8 +322,12 @@ def _fully_connected(op):
     if op.options is not None:
         if op.options.weightsFormat != 0:
             yield "only the default weights format is supported"
-        if op.options.keepNumDims and op.inputs and op.outputs and \
-                len(op.graph.dims(op.inputs[0])) != len(op.graph.dims(op.outputs[0])):
+        if (
+            op.options.keepNumDims
+            and op.inputs
+            and op.outputs
+            and len(op.graph.dims(op.inputs[0])) != len(op.graph.dims(op.outputs[0]))
+        ):
             yield "keep_num_dims with different input and output ranks is not supported"
     if len(op.runtime) > 2:
         yield "more than 2 runtime inputs"
@@ -278,20 +346,29 @@ def _gather(op):
 
 def _cumsum(op):
     types = [op.graph.type_name(i) for i in op.inputs]
-    if len(types) != 2 or types[0] not in ("FLOAT16", "FLOAT32") or types[1] != "INT32" \
-            or not op.graph.is_const(op.inputs[1]):
+    if (
+        len(types) != 2
+        or types[0] not in ("FLOAT16", "FLOAT32")
+        or types[1] != "INT32"
+        or not op.graph.is_const(op.inputs[1])
+    ):
         yield "input must be float and the axis a constant INT32"
 
 
 def _select(op):
     types = [op.graph.type_name(i) for i in op.inputs]
-    if len(types) != 3 or types[0] not in ("BOOL", "FLOAT16", "FLOAT32") \
-            or any(t not in ("FLOAT16", "FLOAT32") for t in types[1:]):
+    if (
+        len(types) != 3
+        or types[0] not in ("BOOL", "FLOAT16", "FLOAT32")
+        or any(t not in ("FLOAT16", "FLOAT32") for t in types[1:])
+    ):
         yield "condition must be bool or float and both values float"
 
 
-_BATCH_ONE = ("not supported by the GPU delegate; a dilated conv exported with batch None becomes "
-              "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1")
+_BATCH_ONE = (
+    "not supported by the GPU delegate; a dilated conv exported with batch None becomes "
+    "SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND: export with batch 1"
+)
 
 #: (ops, rules): each op of a row is held to every rule of the row, in order (gpu_compatibility.cc's
 #: CheckGpuDelegateCompatibility, one case per row). Ops in no row are refused; custom ops: _CUSTOM_OPS.
@@ -338,10 +415,19 @@ def op_reasons(name: str, op, graph: Graph, notes: list) -> list[str]:
     """Why the GPU delegate rejects this op (empty when it accepts it)."""
     raw_inputs, outputs = int_list(op.inputs), int_list(op.outputs)
     inputs = [i for i in raw_inputs if i >= 0]
-    view = _Op(name, raw_inputs, inputs, outputs, runtime=[i for i in inputs if not graph.is_const(i)],
-               consts=[i for i in inputs if graph.is_const(i)], options=op.builtinOptions, graph=graph, notes=notes)
+    view = _Op(
+        name,
+        raw_inputs,
+        inputs,
+        outputs,
+        runtime=[i for i in inputs if not graph.is_const(i)],
+        consts=[i for i in inputs if graph.is_const(i)],
+        options=op.builtinOptions,
+        graph=graph,
+        notes=notes,
+    )
     if name.startswith("CUSTOM("):
-        custom = name[len("CUSTOM("):-1]
+        custom = name[len("CUSTOM(") : -1]
         reasons = [] if custom in _CUSTOM_OPS else [f"custom op {custom!r} is not supported"]
     elif name in _RULES_BY_OP:
         reasons = [reason for rule in _RULES_BY_OP[name] for reason in rule(view)]
@@ -352,8 +438,10 @@ def op_reasons(name: str, op, graph: Graph, notes: list) -> list[str]:
         for index in inputs + outputs:
             if graph.type_name(index) not in _GPU_TENSOR_TYPES:
                 role = "input" if index in inputs else "output"
-                reasons.append(f"{role} '{graph.name(index)}' is {graph.type_name(index)}; the GPU runs "
-                               f"{'/'.join(_GPU_TENSOR_TYPES)} tensors only")
+                reasons.append(
+                    f"{role} '{graph.name(index)}' is {graph.type_name(index)}; the GPU runs "
+                    f"{'/'.join(_GPU_TENSOR_TYPES)} tensors only"
+                )
     return reasons
 
 

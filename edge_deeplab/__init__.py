@@ -4,6 +4,7 @@ tensorflow-model-optimization needs Keras 2 (tf_keras). TensorFlow picks its Ker
 when it is first imported, so the switch is set here, in the one module every other
 package of this project (converters, calibration) imports before TensorFlow.
 """
+
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -21,8 +22,12 @@ __version__ = "0.1.0"
 # The Python API for finished models, loaded on first use (PEP 562): `import edge_deeplab` and
 # `edge-deeplab --help` must not load TensorFlow, which running a model does.
 #     result = edge_deeplab.predict("preset:person", "photo.jpg"); result.labels, result.person_probability
-_LAZY = {"predict": "edge_deeplab.segment.predict", "open_model": "edge_deeplab.segment.predict",
-         "blur_background": "edge_deeplab.segment.predict", "Segmentation": "edge_deeplab.segment.predict"}
+_LAZY = {
+    "predict": "edge_deeplab.segment.predict",
+    "open_model": "edge_deeplab.segment.predict",
+    "blur_background": "edge_deeplab.segment.predict",
+    "Segmentation": "edge_deeplab.segment.predict",
+}
 __all__ = ["EdgeDeeplabError", "__version__", *_LAZY]
 
 

@@ -9,6 +9,7 @@ buffer), and every consumer (evaluator, benchmark, Android demo) reads them from
 Normalisation is `(pixel - mean) / std` per RGB channel, pixels in 0..255, RGB order.
 Google's DeepLab models use mean = std = 127.5; MediaPipe's selfie model mean 0, std 255.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,7 +60,8 @@ class ModelContract:
     def __post_init__(self):
         if self.output_kind not in OUTPUT_KINDS:
             raise EdgeDeeplabError(
-                f"output kind {self.output_kind!r} is unknown: choose one of {', '.join(OUTPUT_KINDS)}")
+                f"output kind {self.output_kind!r} is unknown: choose one of {', '.join(OUTPUT_KINDS)}"
+            )
         if len(self.labels) < 2:
             raise EdgeDeeplabError("a segmentation contract needs at least two labels (e.g. background, person)")
         if self.output_kind == "person_alpha" and self.person_class is None:
@@ -67,14 +69,18 @@ class ModelContract:
         if any(s == 0 for s in self.std):
             raise EdgeDeeplabError("normalisation std must be non-zero for every channel")
         if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in (*self.mean, *self.std)):
-            raise EdgeDeeplabError(f"normalisation mean {list(self.mean)} and std {list(self.std)} must be finite "
-                                   "numbers")
+            raise EdgeDeeplabError(
+                f"normalisation mean {list(self.mean)} and std {list(self.std)} must be finite numbers"
+            )
         person = self.person_class
-        if person is not None and (isinstance(person, bool) or not isinstance(person, numbers.Integral) or
-                                   not 0 <= person < len(self.labels)):
-            raise EdgeDeeplabError(f"person_class {person!r} is not a label id of this contract (0 to "
-                                   f"{len(self.labels) - 1}, labels {', '.join(map(str, self.labels))}): set it to "
-                                   "the index of 'person'")
+        if person is not None and (
+            isinstance(person, bool) or not isinstance(person, numbers.Integral) or not 0 <= person < len(self.labels)
+        ):
+            raise EdgeDeeplabError(
+                f"person_class {person!r} is not a label id of this contract (0 to "
+                f"{len(self.labels) - 1}, labels {', '.join(map(str, self.labels))}): set it to "
+                "the index of 'person'"
+            )
         # Tuples, whatever the caller passed (JSON gives lists): the dataclass is frozen and hashable.
         object.__setattr__(self, "labels", tuple(self.labels))
         if person is not None:

@@ -5,6 +5,7 @@ On any failure the temporary file is removed and one EdgeDeeplabError names the 
 (disk full, read-only folder, a directory where the file should go). check_writable_output asks the
 same questions of an output before a command starts its work, so a long run cannot end in one.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -126,16 +127,18 @@ def check_writable_output(path, kind: str = "folder") -> Path:
         raise ValueError(f"kind must be 'folder' or 'file', not {kind!r}")
     path = Path(path)
     if kind == "folder" and path.exists() and not path.is_dir():
-        raise EdgeDeeplabError(f"{path}: a file is in the way where a folder should be: remove it or choose "
-                               "another path")
+        raise EdgeDeeplabError(
+            f"{path}: a file is in the way where a folder should be: remove it or choose another path"
+        )
     if kind == "file" and path.is_dir():
         raise EdgeDeeplabError(f"{path}: {_FIXES[errno.EISDIR]}")
     existing = (path if kind == "folder" else path.parent).absolute()
     while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise EdgeDeeplabError(f"{path}: {existing} is a file where a folder should be: remove it or choose "
-                               "another path")
+        raise EdgeDeeplabError(
+            f"{path}: {existing} is a file where a folder should be: remove it or choose another path"
+        )
     probe = None
     try:
         handle, probe = tempfile.mkstemp(prefix=".edge-deeplab-probe.", suffix=".tmp", dir=existing)
@@ -155,9 +158,14 @@ def check_distinct_outputs(outputs: dict, inputs: dict = None) -> None:
     """Refuse, before any work, an output file that is one of the command's inputs (or inside an input
     folder) or another of its outputs: writing it would replace what the command reads or just wrote.
     outputs, inputs: {option name as the user typed it: a path, a list of paths or None}."""
+
     def named(paths):
-        return [(name, path) for name, value in paths.items() if value is not None
-                for path in (value if isinstance(value, (list, tuple)) else [value])]
+        return [
+            (name, path)
+            for name, value in paths.items()
+            if value is not None
+            for path in (value if isinstance(value, (list, tuple)) else [value])
+        ]
 
     seen = []
     for name, path in named(outputs):
@@ -166,8 +174,10 @@ def check_distinct_outputs(outputs: dict, inputs: dict = None) -> None:
             other_where = Path(other).resolve()
             if where == other_where or (other_where.is_dir() and other_where in where.parents):
                 role = "another output" if (other_name, other) in seen else "an input"
-                raise EdgeDeeplabError(f"{name} {path} would overwrite {other_name} {other} ({role} of this "
-                                       f"command): give {name} another path")
+                raise EdgeDeeplabError(
+                    f"{name} {path} would overwrite {other_name} {other} ({role} of this "
+                    f"command): give {name} another path"
+                )
         seen.append((name, path))
 
 
@@ -194,5 +204,3 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
-
-

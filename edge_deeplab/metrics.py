@@ -18,6 +18,7 @@ as many pixels as it has, not as one image.
 Pixels labelled IGNORE_LABEL (255) in the ground truth count nowhere: not in the confusion
 matrix, and they neither make nor match boundaries.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,8 +42,10 @@ def confusion_matrix(ground_truth, prediction, num_classes: int) -> np.ndarray:
     truth = ground_truth[valid].astype(np.int64)
     predicted = prediction[valid].astype(np.int64)
     if truth.size and (truth.max() >= num_classes or truth.min() < 0):
-        raise ValueError(f"ground truth holds label {int(truth.max())}, outside 0..{num_classes - 1} "
-                         f"and not the ignore label {IGNORE_LABEL}")
+        raise ValueError(
+            f"ground truth holds label {int(truth.max())}, outside 0..{num_classes - 1} "
+            f"and not the ignore label {IGNORE_LABEL}"
+        )
     if predicted.size and (predicted.max() >= num_classes or predicted.min() < 0):
         raise ValueError(f"prediction holds label {int(predicted.max())}, outside 0..{num_classes - 1}")
     counts = np.bincount(truth * num_classes + predicted, minlength=num_classes * num_classes)
@@ -97,6 +100,7 @@ def frequency_weighted_iou(confusion: np.ndarray) -> float:
 
 # ---- boundaries ----------------------------------------------------------------------------------
 
+
 def class_boundaries(labels, valid, class_id: int) -> np.ndarray:
     """Pixels of `class_id` with a 4-neighbour of another class, both pixels labelled in the ground truth.
 
@@ -106,16 +110,18 @@ def class_boundaries(labels, valid, class_id: int) -> np.ndarray:
     inside = labels == class_id
     boundary = np.zeros_like(inside)
     # Each shift compares a pixel with one neighbour: (rows, cols) slices of the pixel and its neighbour.
-    for here, there in (((slice(1, None), slice(None)), (slice(None, -1), slice(None))),
-                        ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
-                        ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                        ((slice(None), slice(None, -1)), (slice(None), slice(1, None)))):
+    for here, there in (
+        ((slice(1, None), slice(None)), (slice(None, -1), slice(None))),
+        ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
+        ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+    ):
         boundary[here] |= inside[here] & ~inside[there] & valid[there]
     return boundary & valid
 
 
 def _disk(radius: int) -> np.ndarray:
-    y, x = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
     return (x * x + y * y <= radius * radius).astype(np.uint8)
 
 
@@ -152,8 +158,12 @@ def boundary_counts(ground_truth, prediction, num_classes: int, tolerance_px: in
         predicted_edge = class_boundaries(prediction, valid, class_id)
         if not truth_edge.any() and not predicted_edge.any():
             continue
-        counts[class_id] = (predicted_edge.sum(), (predicted_edge & _within(truth_edge, tolerance_px)).sum(),
-                            truth_edge.sum(), (truth_edge & _within(predicted_edge, tolerance_px)).sum())
+        counts[class_id] = (
+            predicted_edge.sum(),
+            (predicted_edge & _within(truth_edge, tolerance_px)).sum(),
+            truth_edge.sum(),
+            (truth_edge & _within(predicted_edge, tolerance_px)).sum(),
+        )
     return counts
 
 
@@ -164,16 +174,21 @@ def boundary_f_scores(counts: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(predicted > 0, predicted_matched / np.where(predicted > 0, predicted, 1), 0.0)
         recall = np.where(truth > 0, truth_matched / np.where(truth > 0, truth, 1), 0.0)
-        f_score = np.where(precision + recall > 0, 2 * precision * recall / np.where(
-            precision + recall > 0, precision + recall, 1), 0.0)
+        f_score = np.where(
+            precision + recall > 0,
+            2 * precision * recall / np.where(precision + recall > 0, precision + recall, 1),
+            0.0,
+        )
     return np.where((predicted + truth) > 0, f_score, np.nan)
 
 
 # ---- accumulation over a dataset -----------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class SegmentationMetrics:
     """Running totals for one model over a dataset; `add` one image at a time."""
+
     class_names: tuple
     confusion: np.ndarray = None
     boundary: np.ndarray = None

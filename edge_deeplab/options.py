@@ -6,6 +6,7 @@ configuration dataclasses (TrainConfig, the QAT and pipeline configs, DeepLabCon
 so a number is written once; the help text shows it from there. Only click is imported here:
 `edge-deeplab --help` must not load TensorFlow.
 """
+
 from __future__ import annotations
 
 import click
@@ -41,12 +42,14 @@ def example(*commands: str) -> str:
 def writable(kind: str):
     """A click callback that refuses an output path that cannot be written (edge_deeplab.io's
     check_writable_output) while the options are read: before the command starts any work."""
+
     def check(ctx, param, value):
         if value is not None and not ctx.resilient_parsing:
             from edge_deeplab.io import check_writable_output
 
             check_writable_output(value, kind)
         return value
+
     return check
 
 
@@ -64,7 +67,8 @@ def json_option(help: str = "Also write the result as JSON to this file.", **kwa
     return click.option("--json", "json_path", metavar="PATH", help=help, **kwargs)
 
 
-def progress_option(help: str = "Progress bars on a terminal, one line per step in a log file; "
-                                "--no-progress: neither."):
+def progress_option(
+    help: str = "Progress bars on a terminal, one line per step in a log file; --no-progress: neither.",
+):
     """--progress/--no-progress, on by default (edge_deeplab.progress picks a bar or lines)."""
     return click.option("--progress/--no-progress", default=True, show_default=True, help=help)

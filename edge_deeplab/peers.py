@@ -13,6 +13,7 @@ once, next to the file names.
 Name a peer on the command line as `peer:NAME` (found in the shared assets folder) or
 `peer:NAME=PATH` (your own copy of the file).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,9 +23,29 @@ from edge_deeplab.contract import ModelContract
 from edge_deeplab.errors import EdgeDeeplabError
 
 #: PASCAL VOC 2012 classes in label-id order (background = 0, person = 15).
-VOC_LABELS = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
-              "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
-              "train", "tv")
+VOC_LABELS = (
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tv",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +60,7 @@ class Peer:
     """
 
     name: str
-    file: str                  # path inside the shared assets folder
+    file: str  # path inside the shared assets folder
     contract: ModelContract
     description: str
 
@@ -48,21 +69,45 @@ PEERS = {
     "deeplabv3-voc": Peer(
         name="deeplabv3-voc",
         file="peers/deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite",
-        contract=ModelContract(labels=VOC_LABELS, input_height=257, input_width=257, mean=(127.5,) * 3,
-                               std=(127.5,) * 3, output_kind="logits", person_class=15),
-        description="Google DeepLab v3, MobileNet-v2 0.5, PASCAL VOC (21 classes)"),
+        contract=ModelContract(
+            labels=VOC_LABELS,
+            input_height=257,
+            input_width=257,
+            mean=(127.5,) * 3,
+            std=(127.5,) * 3,
+            output_kind="logits",
+            person_class=15,
+        ),
+        description="Google DeepLab v3, MobileNet-v2 0.5, PASCAL VOC (21 classes)",
+    ),
     "mediapipe-selfie": Peer(
         name="mediapipe-selfie",
         file="peers/mediapipe-selfie/selfie_segmentation.tflite",
-        contract=ModelContract(labels=("background", "person"), input_height=256, input_width=256,
-                               mean=(0.0,) * 3, std=(255.0,) * 3, output_kind="person_alpha", person_class=1),
-        description="MediaPipe selfie segmentation (general), person probability"),
+        contract=ModelContract(
+            labels=("background", "person"),
+            input_height=256,
+            input_width=256,
+            mean=(0.0,) * 3,
+            std=(255.0,) * 3,
+            output_kind="person_alpha",
+            person_class=1,
+        ),
+        description="MediaPipe selfie segmentation (general), person probability",
+    ),
     "coral-voc": Peer(
         name="coral-voc",
         file="peers/coral-deeplabv3-mnv2-voc/deeplabv3_mnv2_pascal_quant.tflite",
-        contract=ModelContract(labels=VOC_LABELS, input_height=513, input_width=513, mean=(128.0,) * 3,
-                               std=(128.0,) * 3, output_kind="label_map", person_class=15),
-        description="Coral DeepLab v3, MobileNet-v2 1.0, COCO + VOC, int8 (21 classes, 513 px)"),
+        contract=ModelContract(
+            labels=VOC_LABELS,
+            input_height=513,
+            input_width=513,
+            mean=(128.0,) * 3,
+            std=(128.0,) * 3,
+            output_kind="label_map",
+            person_class=15,
+        ),
+        description="Coral DeepLab v3, MobileNet-v2 1.0, COCO + VOC, int8 (21 classes, 513 px)",
+    ),
 }
 
 PEER_PREFIX = "peer:"
@@ -79,11 +124,10 @@ def is_peer_spec(spec: str) -> bool:
 
 def resolve_peer(spec: str) -> tuple[Peer, Path]:
     """'peer:NAME' or 'peer:NAME=PATH' -> the peer and its .tflite file."""
-    name, _, given = str(spec)[len(PEER_PREFIX):].partition("=")
+    name, _, given = str(spec)[len(PEER_PREFIX) :].partition("=")
     peer = PEERS.get(name)
     if peer is None:
-        raise EdgeDeeplabError(f"{spec}: unknown peer; choose one of "
-                               f"{', '.join(PEER_PREFIX + n for n in PEERS)}")
+        raise EdgeDeeplabError(f"{spec}: unknown peer; choose one of {', '.join(PEER_PREFIX + n for n in PEERS)}")
     if given:
         path = Path(given)
     else:
@@ -91,8 +135,10 @@ def resolve_peer(spec: str) -> tuple[Peer, Path]:
 
         root = shared_dir()
         if root is None:
-            raise EdgeDeeplabError(f"{spec}: the shared assets folder is missing; set EDGE_DEEPLAB_SHARED or "
-                                   f"pass the file as {PEER_PREFIX}{name}=PATH")
+            raise EdgeDeeplabError(
+                f"{spec}: the shared assets folder is missing; set EDGE_DEEPLAB_SHARED or "
+                f"pass the file as {PEER_PREFIX}{name}=PATH"
+            )
         path = root / peer.file
     if not path.is_file():
         raise EdgeDeeplabError(f"{spec}: {path} not found; pass the file as {PEER_PREFIX}{name}=PATH")

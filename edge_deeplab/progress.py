@@ -5,6 +5,7 @@ On a terminal: a live tqdm bar (rate and time left). Anywhere else (CI, nohup, `
 no carriage-return updates at all, which turn a log into one unreadable line, but one line when a
 unit of work ends (an epoch, a stage, an evaluation). Disabled: nothing.
 """
+
 from __future__ import annotations
 
 import sys
@@ -91,8 +92,15 @@ class _Bar:
         self._bar.close()
 
 
-def progress_bar(total: Optional[int] = None, desc: str = "", unit: str = "it", enabled: bool = True,
-                 initial: int = 0, summary: bool = True, write: Optional[Callable[[str], None]] = None):
+def progress_bar(
+    total: Optional[int] = None,
+    desc: str = "",
+    unit: str = "it",
+    enabled: bool = True,
+    initial: int = 0,
+    summary: bool = True,
+    write: Optional[Callable[[str], None]] = None,
+):
     """A bar on a terminal, one closing line elsewhere (`summary=False`: none, where the caller logs its
     own line per unit of work), nothing when not `enabled`. Use as a context manager or close() it."""
     if not enabled:
@@ -101,5 +109,4 @@ def progress_bar(total: Optional[int] = None, desc: str = "", unit: str = "it", 
         from tqdm import tqdm
 
         return _Bar(tqdm(total=total, desc=desc, unit=unit, initial=initial, dynamic_ncols=True))
-    return _Lines(total, desc, unit, initial, write or (lambda text: print(text, file=sys.stderr, flush=True)),
-                  summary)
+    return _Lines(total, desc, unit, initial, write or (lambda text: print(text, file=sys.stderr, flush=True)), summary)

@@ -12,6 +12,7 @@ Measured with TensorFlow 2.21 and ai-edge-litert 2.x on a CPU-only machine:
 `edge-deeplab --verbose` (or EDGE_DEEPLAB_VERBOSE=1) leaves all of it on. Only the environment and the
 standard library are used here, so this runs before anything loads TensorFlow.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,10 +26,12 @@ VERBOSE_ENV = "EDGE_DEEPLAB_VERBOSE"
 #: Set where the user has not set them; `--verbose` takes back the ones set here.
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3"}
 #: Native lines that say nothing a user acts on; errors (E/F lines) and everything else pass through.
-NOISE = re.compile(r"WARNING: All log messages before absl::InitializeLog\(\) is called"
-                   r"|[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
-                   r"|To enable the following instructions: .* rebuild TensorFlow"
-                   r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.")
+NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
+    r"|To enable the following instructions: .* rebuild TensorFlow"
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
+)
 #: Modules whose first import loads the noisy native libraries.
 NOISY_IMPORTS = ("tensorflow",)
 
@@ -65,8 +68,7 @@ def be_verbose() -> None:
 def without_quiet_settings(environment: dict) -> dict:
     """`environment` without the values quiet_native_logs set: for child processes whose whole log is
     captured and read (LiteRT's GPU child names the ops that fell back in it)."""
-    return {name: value for name, value in environment.items()
-            if not (name in _set_here and value == _set_here[name])}
+    return {name: value for name, value in environment.items() if not (name in _set_here and value == _set_here[name])}
 
 
 @contextlib.contextmanager

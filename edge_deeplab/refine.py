@@ -17,6 +17,7 @@ sigma_gamma, gaussian_compat = w2; positions in pixels of the photo, colours in 
 It costs about half a second per 600x800 photo on a desktop CPU: for still photos, evaluation and
 training targets, not for the live camera.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -96,8 +97,10 @@ def dense_crf(rgb: np.ndarray, probabilities: np.ndarray, config: CRFConfig = CR
     """
     rgb, probabilities = np.asarray(rgb), np.asarray(probabilities)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or probabilities.ndim != 3 or rgb.shape[:2] != probabilities.shape[:2]:
-        raise EdgeDeeplabError(f"dense CRF: photo {list(rgb.shape)} and probabilities {list(probabilities.shape)} "
-                               f"must be [H, W, 3] and [H, W, C] of the same photo")
+        raise EdgeDeeplabError(
+            f"dense CRF: photo {list(rgb.shape)} and probabilities {list(probabilities.shape)} "
+            f"must be [H, W, 3] and [H, W, C] of the same photo"
+        )
     densecrf = _densecrf()
     height, width, classes = probabilities.shape
     crf = densecrf.DenseCRF2D(width, height, classes)
@@ -106,8 +109,12 @@ def dense_crf(rgb: np.ndarray, probabilities: np.ndarray, config: CRFConfig = CR
     crf.setUnaryEnergy(np.ascontiguousarray(unary.transpose(2, 0, 1).reshape(classes, -1)))
     # The Cython binding takes only writable buffers (a decoded photo may be read-only).
     crf.addPairwiseGaussian(sxy=config.gaussian_sxy, compat=config.gaussian_compat)
-    crf.addPairwiseBilateral(sxy=config.bilateral_sxy, srgb=config.bilateral_srgb,
-                             rgbim=np.require(rgb, np.uint8, ["C", "W"]), compat=config.bilateral_compat)
+    crf.addPairwiseBilateral(
+        sxy=config.bilateral_sxy,
+        srgb=config.bilateral_srgb,
+        rgbim=np.require(rgb, np.uint8, ["C", "W"]),
+        compat=config.bilateral_compat,
+    )
     refined = np.asarray(crf.inference(config.iterations), dtype=np.float32)
     return refined.reshape(classes, height, width).transpose(1, 2, 0)
 

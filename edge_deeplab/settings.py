@@ -1,4 +1,5 @@
 """Reading settings: JSON files and frozen dataclasses of knobs, with one-line errors naming the fix."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,7 @@ def from_dict(cls, data: dict, source: str, what: str):
     """cls(**data), refusing unknown keys by name (a typo must not be silently ignored) and values of the
     wrong type by name (a string where a number belongs); errors name `source` (a file, or "options")."""
     if not isinstance(data, dict):
-        raise EdgeDeeplabError(f"{source}: the {what}s must be a JSON object of name: value, not "
-                               f"{type(data).__name__}")
+        raise EdgeDeeplabError(f"{source}: the {what}s must be a JSON object of name: value, not {type(data).__name__}")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -51,8 +51,10 @@ def from_dict(cls, data: dict, source: str, what: str):
     for name, value in data.items():
         if not _fits(value, hints[name]):
             example = "" if defaults[name] is dataclasses.MISSING else f", e.g. {json.dumps(defaults[name])}"
-            raise EdgeDeeplabError(f"{source}: {what} {name} is {json.dumps(value)}, not {_describe(hints[name])}; "
-                                   f"give {_describe(hints[name])}{example}")
+            raise EdgeDeeplabError(
+                f"{source}: {what} {name} is {json.dumps(value)}, not {_describe(hints[name])}; "
+                f"give {_describe(hints[name])}{example}"
+            )
     try:
         return cls(**data)
     except EdgeDeeplabError as error:

@@ -10,6 +10,7 @@ def shared():
     """The ../shared assets folder; tests that need it skip where it is missing."""
     path = shared_dir()
     if path is None:
-        pytest.skip("../shared (or $EDGE_DEEPLAB_SHARED) is missing: these tests need its offline data, "
-                    "weights and peer models")
+        pytest.skip(
+            "../shared (or $EDGE_DEEPLAB_SHARED) is missing: these tests need its offline data, weights and peer models"
+        )
     return path

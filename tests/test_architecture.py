@@ -1,4 +1,5 @@
 """The package's shape: imports follow the data flow, and --help never loads TensorFlow."""
+
 import re
 import subprocess
 import sys
@@ -7,9 +8,27 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-HELPS = [[], ["model"], ["model", "build"], ["model", "summary"], ["train"], ["qat"], ["export"], ["gpu-check"],
-         ["quant-report"], ["evaluate"], ["bench"], ["bench", "host"], ["bench", "device"], ["bench", "devices"],
-         ["bench", "history"], ["export-android"], ["pipeline"], ["predict"], ["doctor"]]
+HELPS = [
+    [],
+    ["model"],
+    ["model", "build"],
+    ["model", "summary"],
+    ["train"],
+    ["qat"],
+    ["export"],
+    ["gpu-check"],
+    ["quant-report"],
+    ["evaluate"],
+    ["bench"],
+    ["bench", "host"],
+    ["bench", "device"],
+    ["bench", "devices"],
+    ["bench", "history"],
+    ["export-android"],
+    ["pipeline"],
+    ["predict"],
+    ["doctor"],
+]
 
 
 def test_imports_follow_the_data_flow():
@@ -22,17 +41,23 @@ def test_imports_follow_the_data_flow():
 def test_converters_is_only_a_subpackage():
     done = subprocess.run([sys.executable, "-c", "import converters"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode != 0 and "edge_deeplab.converters" in done.stderr
-    done = subprocess.run([sys.executable, "-c", "import edge_deeplab.converters.export, edge_deeplab.calibration"],
-                          cwd="/", capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import edge_deeplab.converters.export, edge_deeplab.calibration"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("words", HELPS, ids=lambda words: " ".join(words) or "edge-deeplab")
 def test_help_loads_no_tensorflow(words):
-    script = ("import sys\nfrom click.testing import CliRunner\nfrom edge_deeplab.cli import main\n"
-              f"result = CliRunner().invoke(main, {words + ['--help']!r})\n"
-              "assert result.exit_code == 0, result.output\n"
-              "print('Usage:' in result.output, 'tensorflow' in sys.modules)\n")
+    script = (
+        "import sys\nfrom click.testing import CliRunner\nfrom edge_deeplab.cli import main\n"
+        f"result = CliRunner().invoke(main, {words + ['--help']!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print('Usage:' in result.output, 'tensorflow' in sys.modules)\n"
+    )
     done = subprocess.run([sys.executable, "-c", script], cwd="/", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "False"], f"{' '.join(words)} --help imported TensorFlow"
@@ -61,8 +86,11 @@ def test_every_verb_shows_an_example_and_helps_every_option():
         assert not silent, f"{' '.join(words)}: no help text for {silent}"
         # Defaults are spelled one way, click's "[default: X]", never a bare "[X]" ending the help text.
         options = result.output.split("Options:")[-1]
-        bare = [b for b in re.findall(r"(?<=\s)\[([^\]|]+)\]\s*$", options, flags=re.MULTILINE)
-                if not b.startswith(("default:", "required"))]
+        bare = [
+            b
+            for b in re.findall(r"(?<=\s)\[([^\]|]+)\]\s*$", options, flags=re.MULTILINE)
+            if not b.startswith(("default:", "required"))
+        ]
         assert not bare, f"{' '.join(words)}: defaults shown as [X]: {bare}"
 
 
@@ -72,11 +100,15 @@ def test_no_module_imports_itself_through_others():
     import grimp
 
     graph = grimp.build_graph("edge_deeplab")
-    circles = sorted((module, imported) for module in graph.modules
-                     for imported in graph.find_modules_directly_imported_by(module)
-                     if graph.chain_exists(importer=imported, imported=module))
+    circles = sorted(
+        (module, imported)
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if graph.chain_exists(importer=imported, imported=module)
+    )
     assert not circles, f"{circles[0][0]} imports {circles[0][1]}, which imports it back: " + " -> ".join(
-        graph.find_shortest_chain(importer=circles[0][1], imported=circles[0][0]))
+        graph.find_shortest_chain(importer=circles[0][1], imported=circles[0][0])
+    )
 
 
 def test_no_function_is_over_80_lines():

@@ -1,4 +1,5 @@
 """Console output that fits where it goes: one-line errors without native log noise, no bar redraws in logs."""
+
 import io
 import os
 import subprocess
@@ -10,11 +11,13 @@ from edge_deeplab import progress, quiet
 
 
 def _edge_deeplab(*args, env=None):
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("TF_CPP_MIN_LOG_LEVEL", quiet.VERBOSE_ENV)}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("TF_CPP_MIN_LOG_LEVEL", quiet.VERBOSE_ENV)
+    }
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "edge_deeplab", *args], capture_output=True, text=True,
-                          timeout=300, env=environment)
+    return subprocess.run(
+        [sys.executable, "-m", "edge_deeplab", *args], capture_output=True, text=True, timeout=300, env=environment
+    )
 
 
 @pytest.mark.parametrize("kind", ["tflite", "keras"])
@@ -39,10 +42,13 @@ def test_verbose_keeps_the_native_log_lines(tmp_path):
 
 def test_native_noise_is_filtered_and_the_rest_kept(capfd):
     with quiet.native_stderr_filtered():
-        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-                    b"I0000 00:00:1796097034.159500   28077 port.cc:153] oneDNN custom operations are on.\n"
-                    b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
-                    b"E0000 00:00:1796097040.000884   28077 some.cc:52] a real error\n")
+        os.write(
+            2,
+            b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            b"I0000 00:00:1796097034.159500   28077 port.cc:153] oneDNN custom operations are on.\n"
+            b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+            b"E0000 00:00:1796097040.000884   28077 some.cc:52] a real error\n",
+        )
     assert capfd.readouterr().err == "E0000 00:00:1796097040.000884   28077 some.cc:52] a real error\n"
 
 

@@ -1,4 +1,5 @@
 """Atomic writes: a reader sees the old file or the new one, and a failure says what to fix."""
+
 import json
 import os
 
@@ -35,4 +36,3 @@ def test_a_read_only_folder_leaves_no_temporary_file(tmp_path):
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o700)
-

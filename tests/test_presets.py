@@ -1,4 +1,5 @@
 """preset:person: shipped inside the package, resolvable by every command, the Android demo's default."""
+
 import shutil
 from pathlib import Path
 
@@ -54,9 +55,12 @@ def test_a_spec_may_name_its_kind_and_an_unknown_kind_is_one_line():
         presets.resolve("preset:person:int4")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23, open: the shipped preset calls 94 % of the golden photo's horse a "
-                   "person (trained on photos with nobody but people in front; benchmarks/results/"
-                   "generalize_experiments.md); strict, so the fix is noticed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 23, open: the shipped preset calls 94 % of the golden photo's horse a "
+    "person (trained on photos with nobody but people in front; benchmarks/results/"
+    "generalize_experiments.md); strict, so the fix is noticed",
+)
 def test_the_preset_says_background_for_the_golden_photo_s_horse(shared):
     """Background means every class but person (issue 23): on Google's golden photo the horse the rider
     sits on (label 13) is not a person, in the Keras model and in both exports."""

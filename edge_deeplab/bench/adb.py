@@ -8,6 +8,7 @@ is honoured as adb itself honours it.
 `adb shell` runs over the shell v2 protocol when the phone supports it (Android 7+), which gives us the
 remote exit code and keeps stdout and stderr apart.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,7 +55,7 @@ class AdbDevice:
     """
 
     serial: str
-    state: str                      # "device" when usable; "offline", "unauthorized", ...
+    state: str  # "device" when usable; "offline", "unauthorized", ...
     details: dict = dataclasses.field(default_factory=dict)  # product, model, device, transport_id
 
 
@@ -78,8 +79,10 @@ def find_adb(explicit: Optional[str] = None) -> str:
     candidate = explicit or os.environ.get("EDGE_DEEPLAB_ADB")
     if candidate:
         if not (Path(candidate).is_file() and os.access(candidate, os.X_OK)):
-            raise EdgeDeeplabError(f"{candidate}: not an executable adb client; pass the path of `adb` "
-                                   f"(Android SDK platform-tools, Debian's adb package, or the adbutils wheel)")
+            raise EdgeDeeplabError(
+                f"{candidate}: not an executable adb client; pass the path of `adb` "
+                f"(Android SDK platform-tools, Debian's adb package, or the adbutils wheel)"
+            )
         return str(candidate)
     on_path = shutil.which("adb")
     if on_path:
@@ -92,13 +95,15 @@ def find_adb(explicit: Optional[str] = None) -> str:
         bundled = None
     if bundled and os.access(bundled, os.X_OK):
         return bundled
-    raise EdgeDeeplabError("no adb client found: install Android platform-tools (or `apt-get install adb`), "
-                           "or pass --adb PATH")
+    raise EdgeDeeplabError(
+        "no adb client found: install Android platform-tools (or `apt-get install adb`), or pass --adb PATH"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class Adb:
     """One adb client; `serial` picks the phone (adb -s) once one is chosen."""
+
     path: str
     serial: Optional[str] = None
 
@@ -129,11 +134,13 @@ class Adb:
             # subprocess.run has killed the adb client; on the phone adbd hangs up the shell, which
             # ends the remote process with it.
             partial = (expired.stdout or b"") + (expired.stderr or b"")
-            raise AdbTimeout(f"`adb {' '.join(args)[:120]}` did not finish within {timeout:g} s; {fix}",
-                             _text(partial)) from None
+            raise AdbTimeout(
+                f"`adb {' '.join(args)[:120]}` did not finish within {timeout:g} s; {fix}", _text(partial)
+            ) from None
         except OSError as error:
-            raise EdgeDeeplabError(f"{self.path}: cannot run the adb client ({error.strerror}); "
-                                   f"pass a working adb with --adb PATH") from None
+            raise EdgeDeeplabError(
+                f"{self.path}: cannot run the adb client ({error.strerror}); pass a working adb with --adb PATH"
+            ) from None
 
     def devices(self, timeout: float = 30.0) -> list[AdbDevice]:
         """The phones adb sees (`adb devices -l`), whatever their state.
@@ -143,8 +150,10 @@ class Adb:
         """
         result = self.run(["devices", "-l"], timeout)
         if result.returncode != 0:
-            raise EdgeDeeplabError(f"`adb devices` failed: {_last_line(result.stderr)}; "
-                                   f"check the adb installation (adb kill-server, then try again)")
+            raise EdgeDeeplabError(
+                f"`adb devices` failed: {_last_line(result.stderr)}; "
+                f"check the adb installation (adb kill-server, then try again)"
+            )
         return parse_devices(_text(result.stdout))
 
     def shell(self, command: str, timeout: float) -> ShellResult:
@@ -160,12 +169,15 @@ class Adb:
             remote: the path on the phone.
             timeout: seconds the copy may take.
         """
-        result = self.run(["push", str(local), remote], timeout, "raise --timeout (a large file on a slow link) or "
-                                                                 "check the phone")
+        result = self.run(
+            ["push", str(local), remote], timeout, "raise --timeout (a large file on a slow link) or check the phone"
+        )
         if result.returncode != 0:
             reason = _error_line(result.stderr + result.stdout) or f"exit code {result.returncode}"
-            raise EdgeDeeplabError(f"could not push {Path(local).name} to {remote}: {reason}; "
-                                   f"choose a writable folder with --remote-dir (e.g. /data/local/tmp/...)")
+            raise EdgeDeeplabError(
+                f"could not push {Path(local).name} to {remote}: {reason}; "
+                f"choose a writable folder with --remote-dir (e.g. /data/local/tmp/...)"
+            )
 
 
 def parse_devices(text: str) -> list[AdbDevice]:
@@ -192,13 +204,16 @@ def choose_device(devices: list[AdbDevice], serial: Optional[str]) -> AdbDevice:
         matches = [device for device in devices if device.serial == serial]
         if not matches:
             known = ", ".join(device.serial for device in devices) or "none"
-            raise EdgeDeeplabError(f"no device with serial {serial!r} (connected: {known}); "
-                                   f"pick one from `adb devices`")
+            raise EdgeDeeplabError(
+                f"no device with serial {serial!r} (connected: {known}); pick one from `adb devices`"
+            )
         device = matches[0]
     else:
         if not devices:
-            raise EdgeDeeplabError("no Android device connected: plug in a phone with USB debugging on "
-                                   "(or `adb connect HOST:PORT`), then check `adb devices`")
+            raise EdgeDeeplabError(
+                "no Android device connected: plug in a phone with USB debugging on "
+                "(or `adb connect HOST:PORT`), then check `adb devices`"
+            )
         if len(devices) > 1:
             listed = ", ".join(f"{device.serial} ({device.state})" for device in devices)
             raise EdgeDeeplabError(f"{len(devices)} devices connected ({listed}): choose one with --serial")
@@ -225,7 +240,7 @@ def _error_line(data: bytes) -> str:
     lines = [line.strip() for line in _text(data).splitlines() if line.strip()]
     errors = [line for line in lines if "error" in line.lower() or "failed" in line.lower()]
     line = (errors or lines or [""])[-1]
-    return line[len("adb: error: "):] if line.startswith("adb: error: ") else line
+    return line[len("adb: error: ") :] if line.startswith("adb: error: ") else line
 
 
 def _last_line(data: bytes) -> str:

@@ -8,6 +8,7 @@ We only trust a GPU number the GPU produced: a GPU run counts for the gate when 
 positively that the GPU delegate took the whole graph. A run where ops fell back to the CPU is
 reported as "not fully delegated" with those ops, and never as GPU frames per second.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -78,26 +79,31 @@ class DeviceBenchConfig:
     def __post_init__(self):
         unknown = [name for name in self.configs if name not in CONFIG_FLAGS]
         if unknown:
-            raise EdgeDeeplabError(f"unknown device configuration(s) {', '.join(unknown)}: "
-                                   f"choose from {', '.join(CONFIG_FLAGS)}")
+            raise EdgeDeeplabError(
+                f"unknown device configuration(s) {', '.join(unknown)}: choose from {', '.join(CONFIG_FLAGS)}"
+            )
         if not self.configs:
             raise EdgeDeeplabError("no device configuration chosen: pass e.g. --configs cpu,gpu-fp16")
         if self.gate and not any(name in GPU_CONFIGS for name in self.configs):
-            raise EdgeDeeplabError("the FPS gate is measured on the GPU delegate: add gpu-fp16 or gpu-fp32 "
-                                   "to --configs, or pass --no-gate")
+            raise EdgeDeeplabError(
+                "the FPS gate is measured on the GPU delegate: add gpu-fp16 or gpu-fp32 to --configs, or pass --no-gate"
+            )
         if any(t < 1 for t in self.threads) or not self.threads:
             raise EdgeDeeplabError("--threads needs positive thread counts, e.g. --threads 1,4")
         if not 0 < self.min_fps < math.inf:
-            raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
-                                   "e.g. 15")
+            raise EdgeDeeplabError(
+                f"--min-fps {self.min_fps:g} must be a positive number of frames per second, e.g. 15"
+            )
         if not 0 < self.timeout_s < math.inf:
-            raise EdgeDeeplabError(f"--timeout {self.timeout_s:g} must be a finite positive number of seconds, "
-                                   "e.g. 300")
+            raise EdgeDeeplabError(
+                f"--timeout {self.timeout_s:g} must be a finite positive number of seconds, e.g. 300"
+            )
         if self.num_runs < 1 or self.warmup_runs < 0:
             raise EdgeDeeplabError("--runs must be at least 1 and --warmup at least 0")
         if not self.remote_dir.startswith("/"):
-            raise EdgeDeeplabError(f"--remote-dir {self.remote_dir!r} must be an absolute path on the phone, "
-                                   f"e.g. {DEFAULT_REMOTE_DIR}")
+            raise EdgeDeeplabError(
+                f"--remote-dir {self.remote_dir!r} must be an absolute path on the phone, e.g. {DEFAULT_REMOTE_DIR}"
+            )
 
     def runs(self) -> list[tuple[str, int]]:
         """(configuration, threads) pairs: CPU once per thread count, delegates with the largest count."""
@@ -117,6 +123,7 @@ def check_tflite(path) -> None:
 
 # ---- one run -------------------------------------------------------------------------------------
 
+
 def run_flags(config_name: str, threads: int, graph: str, config: DeviceBenchConfig) -> list[str]:
     """benchmark_model's command-line flags for one run.
 
@@ -129,8 +136,16 @@ def run_flags(config_name: str, threads: int, graph: str, config: DeviceBenchCon
     Returns:
         The flags, without the binary.
     """
-    return ([f"--graph={graph}", f"--num_threads={threads}", f"--warmup_runs={config.warmup_runs}",
-             f"--num_runs={config.num_runs}"] + CONFIG_FLAGS[config_name] + list(config.extra_flags))
+    return (
+        [
+            f"--graph={graph}",
+            f"--num_threads={threads}",
+            f"--warmup_runs={config.warmup_runs}",
+            f"--num_runs={config.num_runs}",
+        ]
+        + CONFIG_FLAGS[config_name]
+        + list(config.extra_flags)
+    )
 
 
 def judge_run(config_name: str, exit_code: Optional[int], output: parse.BenchmarkOutput) -> tuple[str, str]:
@@ -142,15 +157,18 @@ def judge_run(config_name: str, exit_code: Optional[int], output: parse.Benchmar
         gpu = output.delegate("GPU")
         if gpu is not None and not gpu.fully_delegated:
             if gpu.fallback_ops:
-                return NOT_FULLY_DELEGATED, ("GPU requested but not fully delegated: "
-                                             f"{', '.join(gpu.fallback_ops)} fell back to the CPU")
+                return NOT_FULLY_DELEGATED, (
+                    f"GPU requested but not fully delegated: {', '.join(gpu.fallback_ops)} fell back to the CPU"
+                )
             if gpu.status is not None or gpu.nodes_total is not None or gpu.ops_on_cpu is not None:
                 return NOT_FULLY_DELEGATED, f"GPU requested but not fully delegated ({_delegation_text(gpu)})"
         if gpu is None or not gpu.fully_delegated:
             if output.errors:
                 return FAILED, output.errors[0]
-            return DELEGATION_UNCONFIRMED, ("GPU requested but the output never confirms that the GPU delegate "
-                                            "took the graph; not counted as a GPU number")
+            return DELEGATION_UNCONFIRMED, (
+                "GPU requested but the output never confirms that the GPU delegate "
+                "took the graph; not counted as a GPU number"
+            )
     if output.errors and output.latency_us is None:
         return FAILED, output.errors[0]
     if output.latency_us is None:
@@ -174,8 +192,9 @@ def _delegation_text(report: parse.DelegateReport) -> str:
     return "partially"
 
 
-def summarize_run(model_name: str, config_name: str, threads: int, exit_code: Optional[int],
-                  text: str, timed_out: bool = False) -> dict:
+def summarize_run(
+    model_name: str, config_name: str, threads: int, exit_code: Optional[int], text: str, timed_out: bool = False
+) -> dict:
     """One run's result row from what benchmark_model printed: its status and reason (judge_run), latency and
     FPS only for a run that counts, and the raw numbers it printed.
 
@@ -238,6 +257,7 @@ def _ms(us: Optional[float]) -> Optional[float]:
 
 # ---- the whole benchmark -------------------------------------------------------------------------
 
+
 def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) -> dict:
     """Pass when every model reaches min_fps on a fully delegated GPU run."""
     per_model = {}
@@ -246,19 +266,34 @@ def gate_verdict(results: list[dict], model_names: list[str], min_fps: float) ->
         trusted = [r for r in gpu_runs if r["status"] == OK]
         best = max(trusted, key=lambda r: r["fps"]) if trusted else None
         if best is not None and best["fps"] >= min_fps:
-            per_model[name] = {"passed": True, "fps": best["fps"], "config": best["config"],
-                               "reason": f"{best['fps']:.1f} FPS on {best['config']} >= {min_fps:g}"}
+            per_model[name] = {
+                "passed": True,
+                "fps": best["fps"],
+                "config": best["config"],
+                "reason": f"{best['fps']:.1f} FPS on {best['config']} >= {min_fps:g}",
+            }
         elif best is not None:
-            per_model[name] = {"passed": False, "fps": best["fps"], "config": best["config"],
-                               "reason": f"{best['fps']:.1f} FPS on {best['config']} < {min_fps:g}"}
+            per_model[name] = {
+                "passed": False,
+                "fps": best["fps"],
+                "config": best["config"],
+                "reason": f"{best['fps']:.1f} FPS on {best['config']} < {min_fps:g}",
+            }
         else:
             why = "; ".join(f"{r['config']}: {r['reason']}" for r in gpu_runs) or "no GPU run"
             per_model[name] = {"passed": False, "fps": None, "config": None, "reason": f"no trusted GPU number ({why})"}
     return {"min_fps": min_fps, "passed": all(v["passed"] for v in per_model.values()), "models": per_model}
 
 
-def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Optional[str] = None,
-                        config: DeviceBenchConfig = DeviceBenchConfig(), progress=None, save=None) -> dict:
+def benchmark_on_device(
+    model_paths: list,
+    binary_path,
+    adb: Adb,
+    serial: Optional[str] = None,
+    config: DeviceBenchConfig = DeviceBenchConfig(),
+    progress=None,
+    save=None,
+) -> dict:
     """Run every (model, configuration) on one phone with benchmark_model.
 
     Args:
@@ -283,7 +318,7 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
     work_dir = posixpath.join(config.remote_dir, WORK_DIR_PREFIX + secrets.token_hex(4))
     remote_binary = posixpath.join(work_dir, REMOTE_BINARY_NAME)
     remote_models = [posixpath.join(work_dir, path.name) for path in model_paths]
-    created: list[str] = []           # folders this run created, outermost first
+    created: list[str] = []  # folders this run created, outermost first
     pushed: list[str] = []
     results: list[dict] = []
     lost: Optional[str] = None
@@ -298,14 +333,22 @@ def benchmark_on_device(model_paths: list, binary_path, adb: Adb, serial: Option
         "cleanup": "pending",
     }
     try:
-        _push(adb, config, work_dir, [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)),
-              created, pushed)
+        _push(
+            adb,
+            config,
+            work_dir,
+            [(binary_path, remote_binary)] + list(zip(model_paths, remote_models)),
+            created,
+            pushed,
+        )
         remote.shell_ok(adb, quote("chmod", "755", remote_binary), f"make {remote_binary} executable")
         lost = _run_all(adb, config, remote_binary, list(zip(names, remote_models)), results, progress)
     finally:
         if lost is not None:
-            report["cleanup"] = (f"not removed: the device {lost}; once it is back, remove {work_dir} with "
-                                 f"`adb -s {adb.serial} shell rm -r {work_dir}`")
+            report["cleanup"] = (
+                f"not removed: the device {lost}; once it is back, remove {work_dir} with "
+                f"`adb -s {adb.serial} shell rm -r {work_dir}`"
+            )
         # The finished results are saved before cleanup: a Ctrl-C or a lost phone during it keeps them.
         saved_in = save(report) if save is not None and results else None
         if lost is None:
@@ -332,10 +375,12 @@ def _device_lost_error(adb: Adb, lost: str, results: list[dict], saved_in, work_
     """The error of a phone lost mid-run: which run, how many finished, where they are saved and what stays on the
     phone."""
     done = sum(1 for row in results if row["status"] != DEVICE_LOST)
-    return EdgeDeeplabError(f"device {adb.serial} {lost} during {results[-1]['config']} on {results[-1]['model']} "
-                            f"after {done} finished run(s): reconnect it and run again; "
-                            + (f"the finished runs are saved in {saved_in}; " if saved_in else "")
-                            + f"its files stay in {work_dir} (`adb -s {adb.serial} shell rm -r {work_dir}`)")
+    return EdgeDeeplabError(
+        f"device {adb.serial} {lost} during {results[-1]['config']} on {results[-1]['model']} "
+        f"after {done} finished run(s): reconnect it and run again; "
+        + (f"the finished runs are saved in {saved_in}; " if saved_in else "")
+        + f"its files stay in {work_dir} (`adb -s {adb.serial} shell rm -r {work_dir}`)"
+    )
 
 
 def _local_models(model_paths: list) -> list[Path]:
@@ -347,8 +392,10 @@ def _local_models(model_paths: list) -> list[Path]:
         check_tflite(path)
     names = [path.name for path in model_paths]
     if len(set(names)) != len(names) or REMOTE_BINARY_NAME in names:
-        raise EdgeDeeplabError(f"two files would share a name on the phone ({', '.join(names)} and the "
-                               f"{REMOTE_BINARY_NAME} binary): rename the model")
+        raise EdgeDeeplabError(
+            f"two files would share a name on the phone ({', '.join(names)} and the "
+            f"{REMOTE_BINARY_NAME} binary): rename the model"
+        )
     return model_paths
 
 
@@ -364,8 +411,9 @@ def _push(adb: Adb, config: DeviceBenchConfig, work_dir: str, files: list, creat
         remote.shell_ok(adb, quote("mkdir", "-p", config.remote_dir), f"create {config.remote_dir}")
         created.extend(missing)
     if remote.exists(adb, work_dir, "-e"):
-        raise EdgeDeeplabError(f"{work_dir} already exists on {adb.serial}: run the command again (the folder "
-                               "name is random)")
+        raise EdgeDeeplabError(
+            f"{work_dir} already exists on {adb.serial}: run the command again (the folder name is random)"
+        )
     remote.shell_ok(adb, quote("mkdir", "-p", work_dir), f"create {work_dir}")
     created.append(work_dir)
     for local, target in files:
@@ -373,8 +421,9 @@ def _push(adb: Adb, config: DeviceBenchConfig, work_dir: str, files: list, creat
         adb.push(local, target, timeout=max(60.0, config.timeout_s))
 
 
-def _run_all(adb: Adb, config: DeviceBenchConfig, remote_binary: str, models: list, results: list,
-             progress) -> Optional[str]:
+def _run_all(
+    adb: Adb, config: DeviceBenchConfig, remote_binary: str, models: list, results: list, progress
+) -> Optional[str]:
     """Every configuration of every (name, remote path) model, a row each into `results`; how the device was
     lost, or None."""
     for model_name, remote_model in models:
@@ -388,18 +437,25 @@ def _run_all(adb: Adb, config: DeviceBenchConfig, remote_binary: str, models: li
     return None
 
 
-def _run_one(adb: Adb, config: DeviceBenchConfig, remote_binary: str, model_name: str, remote_model: str,
-             config_name: str, threads: int):
+def _run_one(
+    adb: Adb,
+    config: DeviceBenchConfig,
+    remote_binary: str,
+    model_name: str,
+    remote_model: str,
+    config_name: str,
+    threads: int,
+):
     """(its row, how the device was lost or None) for one benchmark_model run."""
     command = quote(remote_binary, *run_flags(config_name, threads, remote_model, config))
     try:
         result = adb.shell(command, timeout=config.timeout_s)
-        row = summarize_run(model_name, config_name, threads, result.exit_code,
-                            result.stdout + "\n" + result.stderr)
+        row = summarize_run(model_name, config_name, threads, result.exit_code, result.stdout + "\n" + result.stderr)
         if result.exit_code in SHELL_EXIT_CODES:
             shell_says = remote.last_line(result.stderr) or remote.last_line(result.stdout)
-            row["reason"] = (f"{SHELL_EXIT_CODES[result.exit_code]} (exit code {result.exit_code}): "
-                             f"{shell_says or 'no message'}")
+            row["reason"] = (
+                f"{SHELL_EXIT_CODES[result.exit_code]} (exit code {result.exit_code}): {shell_says or 'no message'}"
+            )
             row["shell_error"] = shell_says
         failed = result.exit_code != 0
     except AdbTimeout as timeout:

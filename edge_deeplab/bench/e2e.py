@@ -1,6 +1,7 @@
 """End-to-end frame timing: JPEG decode, resize to the model's input, normalise, invoke, post-process
 to a person mask at the frame's size. Pre- and post-processing decide real frame rates, so each
 stage's time is reported."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,13 +14,14 @@ from edge_deeplab.errors import EdgeDeeplabError
 @dataclasses.dataclass(frozen=True)
 class Preprocessing:
     """What end-to-end needs to know about a model: input size, normalisation, output meaning."""
+
     height: int
     width: int
     mean: tuple
     std: tuple
-    output_kind: str            # logits | probabilities | label_map | person_alpha
+    output_kind: str  # logits | probabilities | label_map | person_alpha
     person_class: Optional[int]
-    source: str                 # where these numbers came from
+    source: str  # where these numbers came from
 
 
 def contract_preprocessing(model_path) -> Optional[Preprocessing]:
@@ -32,14 +34,20 @@ def contract_preprocessing(model_path) -> Optional[Preprocessing]:
         return None
     if model_contract is None:
         return None
-    return Preprocessing(height=model_contract.input_height, width=model_contract.input_width,
-                         mean=tuple(model_contract.mean), std=tuple(model_contract.std),
-                         output_kind=model_contract.output_kind, person_class=model_contract.person_class,
-                         source="contract in the model")
+    return Preprocessing(
+        height=model_contract.input_height,
+        width=model_contract.input_width,
+        mean=tuple(model_contract.mean),
+        std=tuple(model_contract.std),
+        output_kind=model_contract.output_kind,
+        person_class=model_contract.person_class,
+        source="contract in the model",
+    )
 
 
-def preprocessing_for(model_path, input_shape, output_shape, mean=None, std=None, output_kind=None,
-                      person_class=None) -> Optional[Preprocessing]:
+def preprocessing_for(
+    model_path, input_shape, output_shape, mean=None, std=None, output_kind=None, person_class=None
+) -> Optional[Preprocessing]:
     """The model's contract if it has one; else the given normalisation with the interpreter's input size."""
     stored = contract_preprocessing(model_path)
     if stored is not None:
@@ -48,9 +56,15 @@ def preprocessing_for(model_path, input_shape, output_shape, mean=None, std=None
         return None
     if output_kind is None:
         output_kind = "person_alpha" if output_shape[-1] == 1 else ("label_map" if len(output_shape) == 3 else "logits")
-    return Preprocessing(height=int(input_shape[1]), width=int(input_shape[2]),
-                         mean=tuple(float(v) for v in mean), std=tuple(float(v) for v in std),
-                         output_kind=output_kind, person_class=person_class, source="given on the command line")
+    return Preprocessing(
+        height=int(input_shape[1]),
+        width=int(input_shape[2]),
+        mean=tuple(float(v) for v in mean),
+        std=tuple(float(v) for v in std),
+        output_kind=output_kind,
+        person_class=person_class,
+        source="given on the command line",
+    )
 
 
 def e2e_frame(jpeg: bytes, interpreter, prep: Preprocessing, timings: dict):
@@ -73,8 +87,13 @@ def e2e_frame(jpeg: bytes, interpreter, prep: Preprocessing, timings: dict):
     mask = person_mask(output, prep.output_kind, prep.person_class).astype(np.uint8)
     mask = cv2.resize(mask, (bgr.shape[1], bgr.shape[0]), interpolation=cv2.INTER_NEAREST)
     t4 = time.perf_counter()
-    for stage, (start, end) in {"decode": (t0, t1), "preprocess": (t1, t2), "invoke": (t2, t3),
-                                "postprocess": (t3, t4), "total": (t0, t4)}.items():
+    for stage, (start, end) in {
+        "decode": (t0, t1),
+        "preprocess": (t1, t2),
+        "invoke": (t2, t3),
+        "postprocess": (t3, t4),
+        "total": (t0, t4),
+    }.items():
         timings.setdefault(stage, []).append((end - start) * 1000.0)
     return mask
 

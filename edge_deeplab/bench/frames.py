@@ -1,4 +1,5 @@
 """Camera frames for end-to-end benchmarks: a given JPEG, or a deterministic synthetic one."""
+
 from __future__ import annotations
 
 from pathlib import Path

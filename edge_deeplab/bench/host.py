@@ -11,6 +11,7 @@ optionally without XNNPACK (the reference kernels) to see what XNNPACK buys.
 
 The GPU row: bench/host_gpu.py. Frames: bench/frames.py. The end-to-end pipeline: bench/e2e.py.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,11 +48,11 @@ class HostBenchConfig:
     runs: int = 50
     warmup: int = 5
     threads: tuple = (1, 2)
-    without_xnnpack: bool = False       # also time the reference kernels
+    without_xnnpack: bool = False  # also time the reference kernels
     e2e: bool = True
     gpu: bool = True
-    gpu_runs: int = 3                   # software Vulkan takes 0.1-5 s per inference
-    image: Optional[str] = None         # JPEG for e2e; default: a synthetic 640x480 camera frame
+    gpu_runs: int = 3  # software Vulkan takes 0.1-5 s per inference
+    image: Optional[str] = None  # JPEG for e2e; default: a synthetic 640x480 camera frame
 
     def __post_init__(self):
         if self.runs < 1 or self.warmup < 0 or self.gpu_runs < 1:
@@ -104,9 +105,16 @@ def host_facts() -> dict:
                 break
     except OSError:
         pass
-    return {"hostname": platform.node(), "system": platform.system(), "machine": platform.machine(), "cpu": cpu,
-            "cpu_count": os.cpu_count(), "python": platform.python_version(),
-            **runtime_versions(), "numpy": np.__version__}
+    return {
+        "hostname": platform.node(),
+        "system": platform.system(),
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        **runtime_versions(),
+        "numpy": np.__version__,
+    }
 
 
 def cpu_variants(config: HostBenchConfig) -> list[tuple[str, int, bool]]:
@@ -124,8 +132,13 @@ def cpu_variants(config: HostBenchConfig) -> list[tuple[str, int, bool]]:
     return variants
 
 
-def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
-                            normalisation: Optional[dict] = None, step: Callable[[str], None] = lambda _: None) -> dict:
+def benchmark_model_on_host(
+    model_path,
+    config: HostBenchConfig,
+    jpeg: bytes,
+    normalisation: Optional[dict] = None,
+    step: Callable[[str], None] = lambda _: None,
+) -> dict:
     """All CPU variants (model and e2e) and the GPU row for one model."""
     import numpy as np
 
@@ -139,7 +152,9 @@ def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
     input_details, output_details = probe.get_input_details()[0], probe.get_output_details()[0]
     prep = preprocessing_for(model_path, input_details["shape"], output_details["shape"], **normalisation)
     entry = {
-        "name": model_path.name, "path": str(model_path), "bytes": model_path.stat().st_size,
+        "name": model_path.name,
+        "path": str(model_path),
+        "bytes": model_path.stat().st_size,
         "sha256": sha256_of(model_path),
         "input": {"shape": [int(v) for v in input_details["shape"]], "dtype": np.dtype(input_details["dtype"]).name},
         "output": {"shape": [int(v) for v in output_details["shape"]], "dtype": np.dtype(output_details["dtype"]).name},
@@ -155,22 +170,43 @@ def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
                 raise
             # e.g. MediaPipe's custom ops are registered only with LiteRT's default op resolver.
             detail = re.search(r"\((.*)\);", str(error))
-            entry["results"].append({**base, "mode": "model", "status": "skipped", "reason": (
-                "LiteRT without its default delegates cannot load this model"
-                + (f" ({detail.group(1)})" if detail else ""))})
+            entry["results"].append(
+                {
+                    **base,
+                    "mode": "model",
+                    "status": "skipped",
+                    "reason": (
+                        "LiteRT without its default delegates cannot load this model"
+                        + (f" ({detail.group(1)})" if detail else "")
+                    ),
+                }
+            )
             step(f"{model_path.name}: cpu {label}")
             continue
         samples = time_model_only(interpreter, config.runs, config.warmup)
         entry["results"].append({**base, "mode": "model", "status": "ok", "stats": latency_stats(samples).to_dict()})
         if config.e2e and prep is None:
-            entry["results"].append({**base, "mode": "e2e", "status": "skipped",
-                                     "reason": "the model carries no contract: pass --mean and --std for e2e"})
+            entry["results"].append(
+                {
+                    **base,
+                    "mode": "e2e",
+                    "status": "skipped",
+                    "reason": "the model carries no contract: pass --mean and --std for e2e",
+                }
+            )
         elif config.e2e:
             timings = time_e2e(interpreter, jpeg, prep, config.runs, config.warmup)
-            entry["results"].append({
-                **base, "mode": "e2e", "status": "ok", "stats": latency_stats(timings["total"]).to_dict(),
-                "stages_median_ms": {stage: float(np.median(values)) for stage, values in timings.items()
-                                     if stage != "total"}})
+            entry["results"].append(
+                {
+                    **base,
+                    "mode": "e2e",
+                    "status": "ok",
+                    "stats": latency_stats(timings["total"]).to_dict(),
+                    "stages_median_ms": {
+                        stage: float(np.median(values)) for stage, values in timings.items() if stage != "total"
+                    },
+                }
+            )
         step(f"{model_path.name}: cpu {label}")
     if config.gpu:
         entry["results"].append(gpu_row(model_path, config.gpu_runs))
@@ -178,8 +214,12 @@ def benchmark_model_on_host(model_path, config: HostBenchConfig, jpeg: bytes,
     return entry
 
 
-def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConfig(),
-                      normalisations: Optional[dict] = None, progress: bool = True) -> dict:
+def benchmark_on_host(
+    model_paths: list,
+    config: HostBenchConfig = HostBenchConfig(),
+    normalisations: Optional[dict] = None,
+    progress: bool = True,
+) -> dict:
     """Benchmark every model on this computer with LiteRT.
 
     Args:
@@ -203,6 +243,7 @@ def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConf
     steps = len(model_paths) * (len(cpu_variants(config)) + (1 if config.gpu else 0))
     models = []
     with progress_bar(total=steps, desc="bench host", unit="step", enabled=progress) as bar:
+
         def step(description: str):
             bar.set_postfix_str(description[-60:])
             bar.update(1)
@@ -210,5 +251,10 @@ def benchmark_on_host(model_paths: list, config: HostBenchConfig = HostBenchConf
         for spec, path in zip(given, model_paths):
             normalisation = (normalisations or {}).get(spec)
             models.append(benchmark_model_on_host(path, config, jpeg, normalisation, step))
-    return {"kind": "host", "host": host_facts(), "config": dataclasses.asdict(config),
-            "image": config.image or "synthetic 640x480 JPEG", "models": models}
+    return {
+        "kind": "host",
+        "host": host_facts(),
+        "config": dataclasses.asdict(config),
+        "image": config.image or "synthetic 640x480 JPEG",
+        "models": models,
+    }

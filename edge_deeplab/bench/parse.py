@@ -20,6 +20,7 @@ parser takes (tests/fixtures/benchmark_model/ holds a genuine capture of each):
 
 All times are microseconds, as printed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,7 +31,8 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 # `adb logcat` (threadtime) and the brief `I/tflite  ( 1234): ` form.
 _LOGCAT_PREFIX = re.compile(
-    r"^\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\d+\s+(?P<level>[VDIWEF])\s+(?P<tag>[^:]*?)\s*:\s?")
+    r"^\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\d+\s+(?P<level>[VDIWEF])\s+(?P<tag>[^:]*?)\s*:\s?"
+)
 _LOGCAT_BRIEF_PREFIX = re.compile(r"^(?P<level>[VDIWEF])/(?P<tag>[^(:]*?)\s*(?:\(\s*\d+\))?:\s?")
 _SEVERITY_PREFIX = re.compile(r"^(?P<severity>INFO|ERROR|WARNING|VERBOSE|DEBUG): ?")
 _LOGCAT_SEVERITY = {"V": "VERBOSE", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR", "F": "ERROR"}
@@ -38,36 +40,63 @@ _LOGCAT_SEVERITY = {"V": "VERBOSE", "D": "DEBUG", "I": "INFO", "W": "WARNING", "
 _STATS_LINE = re.compile(r"^count=(?P<count>\d+)(?P<rest>(?:\s+\w+=" + _NUMBER + r")*)\s*$")
 _STATS_FIELD = re.compile(r"(\w+)=(" + _NUMBER + r")")
 _TIMINGS = re.compile(
-    r"^Inference timings in us: Init: (?P<init>" + _NUMBER + r"), First inference: (?P<first>" + _NUMBER
-    + r"), Warmup \(avg\): (?P<warmup>" + _NUMBER + r"), Inference \(avg\): (?P<inference>" + _NUMBER + r")")
+    r"^Inference timings in us: Init: (?P<init>"
+    + _NUMBER
+    + r"), First inference: (?P<first>"
+    + _NUMBER
+    + r"), Warmup \(avg\): (?P<warmup>"
+    + _NUMBER
+    + r"), Inference \(avg\): (?P<inference>"
+    + _NUMBER
+    + r")"
+)
 _OLD_TIMINGS = re.compile(
-    r"^Average inference timings in us: Warmup: (?P<warmup>" + _NUMBER + r"), Init: (?P<init>" + _NUMBER
-    + r"), no stats: (?P<inference>" + _NUMBER + r")")
+    r"^Average inference timings in us: Warmup: (?P<warmup>"
+    + _NUMBER
+    + r"), Init: (?P<init>"
+    + _NUMBER
+    + r"), no stats: (?P<inference>"
+    + _NUMBER
+    + r")"
+)
 _INIT_SESSION = re.compile(r"^Initialized session in (?P<ms>" + _NUMBER + r")\s*ms")
 _MEMORY_DELTA = re.compile(
     r"^(?:Memory footprint delta from the start of the tool|Peak memory footprint) \(MB\): init=(?P<init>"
-    + _NUMBER + r") overall=(?P<overall>" + _NUMBER + r")")
+    + _NUMBER
+    + r") overall=(?P<overall>"
+    + _NUMBER
+    + r")"
+)
 _PEAK_MEMORY = re.compile(r"^Overall peak memory footprint \(MB\) via periodic monitoring: (?P<mb>" + _NUMBER + r")")
 _PARAMETER = re.compile(r"^(?P<name>[#A-Za-z][^:\[\]]*?)\s*: \[(?P<value>[^\]]*)\]\s*$")
 _REPLACING = re.compile(
     r"^Replacing (?P<delegated>\d+) out of (?P<total>\d+) node\(s\) with delegate \((?P<delegate>[^)]+)\) node,"
-    r" yielding (?P<partitions>\d+) partitions")
+    r" yielding (?P<partitions>\d+) partitions"
+)
 _APPLIED = re.compile(
     r"^Explicitly applied (?P<delegate>\S+) delegate, and the model graph will be (?P<how>completely|partially)"
-    r" executed by the delegate(?: w/ (?P<kernels>\d+) delegate kernels)?")
+    r" executed by the delegate(?: w/ (?P<kernels>\d+) delegate kernels)?"
+)
 _NOT_APPLIED = re.compile(
-    r"^Though (?P<delegate>\S+) delegate is explicitly applied, the model graph will not be executed by the delegate")
+    r"^Though (?P<delegate>\S+) delegate is explicitly applied, the model graph will not be executed by the delegate"
+)
 _UNSUPPORTED_HEADER = re.compile(r"^(?:Following|Next) operations are not supported by (?P<delegate>\S+) delegate:")
 _SPLIT = re.compile(
     r"^(?:First )?(?P<on_delegate>\d+) operations will run on the (?P<delegate>\S+), and the remaining"
-    r" (?P<remaining>\d+) (?:operations will run )?on the CPU")
+    r" (?P<remaining>\d+) (?:operations will run )?on the CPU"
+)
 _UNSUPPORTED_OP = re.compile(r"^(?P<op>[A-Z][A-Z0-9_]*):\s*(?P<reason>.*?)\s*$")
 
 # benchmark_model names delegates in its flags ("GPU", "NNAPI") and in node replacement
 # messages by the delegate's kernel name; map the latter to the former.
 _KERNEL_DELEGATE = (
-    ("gpu", "GPU"), ("metal", "GPU"), ("litert_cl", "GPU"), ("opencl", "GPU"),
-    ("nnapi", "NNAPI"), ("xnnpack", "XNNPACK"), ("hexagon", "HEXAGON"),
+    ("gpu", "GPU"),
+    ("metal", "GPU"),
+    ("litert_cl", "GPU"),
+    ("opencl", "GPU"),
+    ("nnapi", "NNAPI"),
+    ("xnnpack", "XNNPACK"),
+    ("hexagon", "HEXAGON"),
 )
 
 FULL, PARTIAL, NONE = "full", "partial", "none"
@@ -76,6 +105,7 @@ FULL, PARTIAL, NONE = "full", "partial", "none"
 @dataclasses.dataclass
 class RunStats:
     """One `count=... first=... avg=...` line: a phase of the benchmark (warm-up or measured runs)."""
+
     count: int
     first_us: Optional[float] = None
     curr_us: Optional[float] = None
@@ -91,8 +121,9 @@ class RunStats:
 @dataclasses.dataclass
 class DelegateReport:
     """What the output says about one delegate: did it take the whole graph?"""
+
     name: str
-    status: Optional[str] = None          # FULL | PARTIAL | NONE, None when the output does not say
+    status: Optional[str] = None  # FULL | PARTIAL | NONE, None when the output does not say
     nodes_delegated: Optional[int] = None
     nodes_total: Optional[int] = None
     partitions: Optional[int] = None
@@ -121,6 +152,7 @@ class DelegateReport:
 @dataclasses.dataclass
 class BenchmarkOutput:
     """Everything a run of benchmark_model printed that a benchmark report needs."""
+
     parameters: dict = dataclasses.field(default_factory=dict)
     init_us: Optional[float] = None
     first_inference_us: Optional[float] = None
@@ -131,8 +163,8 @@ class BenchmarkOutput:
     memory_init_mb: Optional[float] = None
     memory_overall_mb: Optional[float] = None
     memory_peak_mb: Optional[float] = None
-    delegates: dict = dataclasses.field(default_factory=dict)   # name -> DelegateReport
-    errors: list = dataclasses.field(default_factory=list)      # ERROR lines, prefix removed
+    delegates: dict = dataclasses.field(default_factory=dict)  # name -> DelegateReport
+    errors: list = dataclasses.field(default_factory=list)  # ERROR lines, prefix removed
 
     @property
     def latency_us(self) -> Optional[float]:
@@ -145,7 +177,7 @@ class BenchmarkOutput:
 
     @property
     def latency_basis(self) -> Optional[str]:
-        """"median" or "mean": what latency_us is; None without a latency."""
+        """ "median" or "mean": what latency_us is; None without a latency."""
         if self.measured is not None and self.measured.median_us is not None:
             return "median"
         return "mean" if self.latency_us is not None else None
@@ -171,11 +203,11 @@ def strip_prefix(line: str) -> tuple[str, Optional[str]]:
     match = _LOGCAT_PREFIX.match(line) or _LOGCAT_BRIEF_PREFIX.match(line)
     if match:
         severity = _LOGCAT_SEVERITY[match.group("level")]
-        line = line[match.end():]
+        line = line[match.end() :]
     match = _SEVERITY_PREFIX.match(line)
     if match:
         severity = match.group("severity")
-        line = line[match.end():]
+        line = line[match.end() :]
     return line, severity
 
 
@@ -189,8 +221,12 @@ def _delegate_name(kernel_or_flag_name: str) -> str:
 
 def _stats(match: re.Match) -> RunStats:
     fields = {key: float(value) for key, value in _STATS_FIELD.findall(match.group("rest"))}
-    return RunStats(count=int(match.group("count")), **{
-        f"{key}_us": fields.get(key) for key in ("first", "curr", "min", "max", "avg", "std", "p5", "median", "p95")})
+    return RunStats(
+        count=int(match.group("count")),
+        **{
+            f"{key}_us": fields.get(key) for key in ("first", "curr", "min", "max", "avg", "std", "p5", "median", "p95")
+        },
+    )
 
 
 def parse_benchmark_output(text: str) -> BenchmarkOutput:
@@ -271,6 +307,7 @@ def _measurement_line(out: BenchmarkOutput, line: str) -> bool:
 def _delegate_line(out: BenchmarkOutput, line: str) -> tuple[bool, Optional[DelegateReport]]:
     """What a line says of a delegate, into `out`: (whether it was such a line, the delegate whose
     unsupported-op block it opens or None)."""
+
     def report(name: str) -> DelegateReport:
         return out.delegates.setdefault(_delegate_name(name), DelegateReport(name=_delegate_name(name)))
 

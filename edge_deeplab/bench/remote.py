@@ -1,5 +1,6 @@
 """The benchmark's folder on the phone: made fresh, removed down to what this run created and no further,
 and the questions a failed run raises (is the phone still there? what did its shell say?)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -57,8 +58,10 @@ def shell_ok(adb: Adb, command: str, what: str) -> None:
     result = adb.shell(command, timeout=30.0)
     if result.exit_code != 0:
         reason = (result.stderr or result.stdout).strip().splitlines()
-        raise EdgeDeeplabError(f"could not {what} on {adb.serial}: {reason[-1] if reason else result.exit_code}; "
-                               f"choose a writable folder with --remote-dir")
+        raise EdgeDeeplabError(
+            f"could not {what} on {adb.serial}: {reason[-1] if reason else result.exit_code}; "
+            f"choose a writable folder with --remote-dir"
+        )
 
 
 def stop_remote(adb: Adb, remote_binary: str) -> None:

@@ -5,6 +5,7 @@ appended after every benchmark. A result regresses when its latency grew by more
 (10 % by default) over the previous entry with the same key: same model bytes (SHA-256), same
 machine or phone, same configuration and mode.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -46,6 +47,7 @@ def now_iso() -> str:
 
 def render_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     """A plain-text table; `columns` is [(key, heading)], missing values print as '-'."""
+
     def cell(row, key):
         value = row.get(key)
         if value is None:
@@ -58,6 +60,7 @@ def render_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
 
 
 # ---- history -------------------------------------------------------------------------------------
+
 
 def history_key(entry: dict) -> str:
     """What a history entry is compared by: where it ran, the model's SHA-256, the configuration and the mode.
@@ -86,8 +89,9 @@ def _read_history(path: Path, warn=None) -> tuple[list[dict], Optional[int]]:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise EdgeDeeplabError(f"{path}: cannot read the benchmark history ({error.strerror}); pass another "
-                               "--history path") from None
+        raise EdgeDeeplabError(
+            f"{path}: cannot read the benchmark history ({error.strerror}); pass another --history path"
+        ) from None
     lines = raw.splitlines(keepends=True)
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     entries, offset = [], 0
@@ -103,8 +107,10 @@ def _read_history(path: Path, warn=None) -> tuple[list[dict], Optional[int]]:
             # What an interrupted append leaves: the start of one of our lines, without its newline.
             if index == last and line.lstrip().startswith(b"{") and not line.endswith(b"\n"):
                 if warn is not None:
-                    warn(f"warning: {path}:{index + 1}: skipped a damaged last line (an interrupted write); "
-                         "it is removed when results are appended")
+                    warn(
+                        f"warning: {path}:{index + 1}: skipped a damaged last line (an interrupted write); "
+                        "it is removed when results are appended"
+                    )
                 return entries, start
             raise EdgeDeeplabError(
                 f"{path}:{index + 1}: not a JSON line; a history is only appended to, so this file was edited or "
@@ -115,7 +121,8 @@ def _read_history(path: Path, warn=None) -> tuple[list[dict], Optional[int]]:
             raise EdgeDeeplabError(
                 f"{path}:{index + 1}: latency_ms {json.dumps(latency) if isinstance(latency, str) else latency} is "
                 "not a positive number of milliseconds, so nothing can be compared with it: fix or delete that line "
-                "(or pass another --history)")
+                "(or pass another --history)"
+            )
         entries.append(entry)
     return entries, None
 
@@ -135,12 +142,14 @@ def mark_regressions(previous: list[dict], new: list[dict], threshold: float = D
         before = last.get(history_key(entry))
         entry["previous_latency_ms"] = before["latency_ms"] if before else None
         entry["regression"] = bool(
-            before and entry.get("latency_ms") and entry["latency_ms"] > before["latency_ms"] * (1.0 + threshold))
+            before and entry.get("latency_ms") and entry["latency_ms"] > before["latency_ms"] * (1.0 + threshold)
+        )
     return new
 
 
-def append_history(path, entries: Iterable[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD,
-                   warn=None) -> list[dict]:
+def append_history(
+    path, entries: Iterable[dict], threshold: float = DEFAULT_REGRESSION_THRESHOLD, warn=None
+) -> list[dict]:
     """Mark regressions against the file's earlier entries, then append the entries (one JSON line each).
     A damaged last line (an interrupted earlier append) is cut off first, so the new lines start clean."""
     path = Path(path)
@@ -173,8 +182,18 @@ def history_timeline(entries: list[dict], threshold: float = DEFAULT_REGRESSION_
     return marked
 
 
-def history_entry(*, when: str, where: str, model: str, model_sha256: str, config: str, mode: str,
-                  latency_ms: Optional[float], fps: Optional[float], kind: str) -> dict:
+def history_entry(
+    *,
+    when: str,
+    where: str,
+    model: str,
+    model_sha256: str,
+    config: str,
+    mode: str,
+    latency_ms: Optional[float],
+    fps: Optional[float],
+    kind: str,
+) -> dict:
     """One line of the benchmark history, latency and FPS rounded.
 
     Args:
@@ -191,7 +210,14 @@ def history_entry(*, when: str, where: str, model: str, model_sha256: str, confi
     Returns:
         The entry as a dict.
     """
-    return {"when": when, "kind": kind, "where": where, "model": model, "model_sha256": model_sha256,
-            "config": config, "mode": mode,
-            "latency_ms": round(latency_ms, 4) if latency_ms else None,
-            "fps": round(fps, 2) if fps else None}
+    return {
+        "when": when,
+        "kind": kind,
+        "where": where,
+        "model": model,
+        "model_sha256": model_sha256,
+        "config": config,
+        "mode": mode,
+        "latency_ms": round(latency_ms, 4) if latency_ms else None,
+        "fps": round(fps, 2) if fps else None,
+    }

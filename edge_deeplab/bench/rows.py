@@ -1,10 +1,21 @@
 """Benchmark results as table rows and history entries (the CLI and benchmarks/ print these)."""
+
 from __future__ import annotations
 
 from edge_deeplab.bench import report
-HOST_COLUMNS = [("model", "model"), ("backend", "backend"), ("variant", "variant"), ("mode", "mode"),
-                ("status", "status"), ("median_ms", "median ms"), ("p90_ms", "p90 ms"), ("p99_ms", "p99 ms"),
-                ("fps", "FPS"), ("note", "note")]
+
+HOST_COLUMNS = [
+    ("model", "model"),
+    ("backend", "backend"),
+    ("variant", "variant"),
+    ("mode", "mode"),
+    ("status", "status"),
+    ("median_ms", "median ms"),
+    ("p90_ms", "p90 ms"),
+    ("p99_ms", "p99 ms"),
+    ("fps", "FPS"),
+    ("note", "note"),
+]
 
 
 def host_rows(result: dict) -> list[dict]:
@@ -31,10 +42,21 @@ def host_rows(result: dict) -> list[dict]:
             if entry.get("stages_median_ms"):
                 stages = entry["stages_median_ms"]
                 note = " ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " ms"
-            rows.append({"model": model["name"], "model_sha256": model["sha256"], "backend": entry["backend"],
-                         "variant": entry.get("variant"), "mode": entry["mode"], "status": entry.get("status"),
-                         "median_ms": stats.get("median_ms"), "p90_ms": stats.get("p90_ms"),
-                         "p99_ms": stats.get("p99_ms"), "fps": stats.get("fps"), "note": note})
+            rows.append(
+                {
+                    "model": model["name"],
+                    "model_sha256": model["sha256"],
+                    "backend": entry["backend"],
+                    "variant": entry.get("variant"),
+                    "mode": entry["mode"],
+                    "status": entry.get("status"),
+                    "median_ms": stats.get("median_ms"),
+                    "p90_ms": stats.get("p90_ms"),
+                    "p99_ms": stats.get("p99_ms"),
+                    "fps": stats.get("fps"),
+                    "note": note,
+                }
+            )
     return rows
 
 
@@ -50,10 +72,21 @@ def host_history_entries(result: dict, rows: list[dict]) -> list[dict]:
     """
     when = report.now_iso()
     where = f"host:{result['host']['hostname']} ({result['host']['cpu']})"
-    return [report.history_entry(when=when, kind="host", where=where, model=row["model"],
-                                 model_sha256=row["model_sha256"], config=f"{row['backend']}: {row['variant']}",
-                                 mode=row["mode"], latency_ms=row["median_ms"], fps=row["fps"])
-            for row in rows if row["status"] == "ok" and row["backend"] == "cpu"]
+    return [
+        report.history_entry(
+            when=when,
+            kind="host",
+            where=where,
+            model=row["model"],
+            model_sha256=row["model_sha256"],
+            config=f"{row['backend']}: {row['variant']}",
+            mode=row["mode"],
+            latency_ms=row["median_ms"],
+            fps=row["fps"],
+        )
+        for row in rows
+        if row["status"] == "ok" and row["backend"] == "cpu"
+    ]
 
 
 def mark_regressions(rows: list[dict], entries: list[dict]) -> None:
@@ -63,11 +96,22 @@ def mark_regressions(rows: list[dict], entries: list[dict]) -> None:
         config = f"{row['backend']}: {row['variant']}" if "backend" in row else f"{row['config']}-{row['threads']}t"
         entry = flagged.get((row["model"], config, row["mode"] if "mode" in row else "model"))
         if entry:
-            row["note"] = (f"REGRESSION: {entry['previous_latency_ms']:.2f} -> {entry['latency_ms']:.2f} ms; "
-                           + (row.get("note") or "")).rstrip("; ")
+            row["note"] = (
+                f"REGRESSION: {entry['previous_latency_ms']:.2f} -> {entry['latency_ms']:.2f} ms; "
+                + (row.get("note") or "")
+            ).rstrip("; ")
 
-DEVICE_COLUMNS = [("model", "model"), ("config", "config"), ("threads", "threads"), ("status", "status"),
-                  ("latency_ms", "latency ms"), ("fps", "FPS"), ("delegation", "delegation"), ("note", "note")]
+
+DEVICE_COLUMNS = [
+    ("model", "model"),
+    ("config", "config"),
+    ("threads", "threads"),
+    ("status", "status"),
+    ("latency_ms", "latency ms"),
+    ("fps", "FPS"),
+    ("delegation", "delegation"),
+    ("note", "note"),
+]
 
 
 def device_rows(result: dict) -> list[dict]:
@@ -94,9 +138,19 @@ def device_rows(result: dict) -> list[dict]:
         note = entry["reason"]
         if entry["status"] == "ok" and entry.get("latency_basis"):
             note = f"{entry['latency_basis']} of {entry['printed']['runs']} runs"
-        rows.append({"model": entry["model"], "model_sha256": sha[entry["model"]], "config": entry["config"],
-                     "threads": entry["threads"], "status": entry["status"], "latency_ms": entry["latency_ms"],
-                     "fps": entry["fps"], "delegation": ", ".join(delegation) or None, "note": note})
+        rows.append(
+            {
+                "model": entry["model"],
+                "model_sha256": sha[entry["model"]],
+                "config": entry["config"],
+                "threads": entry["threads"],
+                "status": entry["status"],
+                "latency_ms": entry["latency_ms"],
+                "fps": entry["fps"],
+                "delegation": ", ".join(delegation) or None,
+                "note": note,
+            }
+        )
     return rows
 
 
@@ -112,7 +166,18 @@ def device_history_entries(result: dict, rows: list[dict]) -> list[dict]:
     """
     when = report.now_iso()
     where = f"device:{result['device']['model']} ({result['device']['serial']})"
-    return [report.history_entry(when=when, kind="device", where=where, model=row["model"],
-                                 model_sha256=row["model_sha256"], config=f"{row['config']}-{row['threads']}t",
-                                 mode="model", latency_ms=row["latency_ms"], fps=row["fps"])
-            for row in rows if row["status"] == "ok"]
+    return [
+        report.history_entry(
+            when=when,
+            kind="device",
+            where=where,
+            model=row["model"],
+            model_sha256=row["model_sha256"],
+            config=f"{row['config']}-{row['threads']}t",
+            mode="model",
+            latency_ms=row["latency_ms"],
+            fps=row["fps"],
+        )
+        for row in rows
+        if row["status"] == "ok"
+    ]

@@ -1,4 +1,5 @@
 """Latency statistics the benchmark reports: min / median / p90 / p99 / mean and frames per second."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,5 +43,11 @@ def latency_stats(samples_ms) -> LatencyStats:
     if samples.size == 0:
         raise ValueError("latency_stats needs at least one timed run")
     p50, p90, p99 = np.percentile(samples, [50, 90, 99])
-    return LatencyStats(runs=int(samples.size), min_ms=float(samples.min()), median_ms=float(p50),
-                        p90_ms=float(p90), p99_ms=float(p99), mean_ms=float(samples.mean()))
+    return LatencyStats(
+        runs=int(samples.size),
+        min_ms=float(samples.min()),
+        median_ms=float(p50),
+        p90_ms=float(p90),
+        p99_ms=float(p99),
+        mean_ms=float(samples.mean()),
+    )

@@ -8,6 +8,7 @@
 - edge_deeplab.data.pipeline: training_dataset / evaluation_dataset / resize_for_model
   (imports TensorFlow, so it is not imported here).
 """
+
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports TensorFlow)
 
 from edge_deeplab.data.dataset import ArrayDataset, Dataset, FileDataset, Sample
@@ -16,6 +17,21 @@ from edge_deeplab.data.mix import DataSpec, MixedDataset, open_mix, parse_data_s
 from edge_deeplab.data.readers import open_dataset
 from edge_deeplab.data.synthetic import synthetic_dataset, write_synthetic
 
-__all__ = ["ArrayDataset", "DataSpec", "Dataset", "FileDataset", "LabelConfig", "MixedDataset", "PERSON_CLASSES",
-           "PRESETS", "Sample", "VOC_CLASSES", "load_labels_config", "open_dataset", "open_mix", "parse_data_spec",
-           "synthetic_dataset", "write_synthetic"]
+__all__ = [
+    "ArrayDataset",
+    "DataSpec",
+    "Dataset",
+    "FileDataset",
+    "LabelConfig",
+    "MixedDataset",
+    "PERSON_CLASSES",
+    "PRESETS",
+    "Sample",
+    "VOC_CLASSES",
+    "load_labels_config",
+    "open_dataset",
+    "open_mix",
+    "parse_data_spec",
+    "synthetic_dataset",
+    "write_synthetic",
+]

@@ -2,6 +2,7 @@
 beyond its recipe: edge crops, Simple Copy-Paste over a batch, other backgrounds, photometric jitter,
 blur, noise and JPEG. All draw from stateless seeds: the same seed gives the same result.
 """
+
 from __future__ import annotations
 
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
@@ -30,7 +31,8 @@ def paste_objects(images, masks, seeds, augmentation: Augmentation):
             image, mask = tf.cond(
                 k < count,
                 lambda: paste_one(image, mask, images[donor], masks_f[donor][..., 0], draws[k + 1], crop, a),
-                lambda: (image, mask))
+                lambda: (image, mask),
+            )
         return image, tf.cast(mask[..., 0], tf.uint8)
 
     pasted_images, pasted_masks = tf.map_fn(one, tf.range(size), fn_output_signature=(tf.float32, tf.uint8))
@@ -54,8 +56,9 @@ def edge_crop_window(mask, crop, default, seed, side_seed, probability):
     use = (draws[0] < probability) & (tf.shape(points)[0] > 0)
 
     def through_object():
-        point = points[tf.minimum(tf.cast(draws[1] * tf.cast(tf.shape(points)[0], tf.float32), tf.int32),
-                                  tf.shape(points)[0] - 1)]
+        point = points[
+            tf.minimum(tf.cast(draws[1] * tf.cast(tf.shape(points)[0], tf.float32), tf.int32), tf.shape(points)[0] - 1)
+        ]
         py, px = point[0], point[1]
         side = tf.random.stateless_uniform([], side_seed, 0, 4, dtype=tf.int32)  # left, right, top, bottom
         # The window's other coordinate: anywhere that keeps the pixel inside the window.
@@ -107,12 +110,18 @@ def paste_one(image, mask, donor_image, donor_mask, seed, crop, a: Augmentation)
         target = tf.random.stateless_uniform([], seeds[0], a.copy_paste_min_scale, a.copy_paste_max_scale) * crop_h
         size = tf.maximum(tf.cast(tf.round(box * target / box[0]), tf.int32), 1)
         size = tf.minimum(size, [4 * crop_h, 2 * crop_w])
-        cut = tf.concat([tf.image.resize(cut[..., :3], size, method="bilinear"),
-                         tf.image.resize(cut[..., 3:], size, method="nearest")], -1)
+        cut = tf.concat(
+            [
+                tf.image.resize(cut[..., :3], size, method="bilinear"),
+                tf.image.resize(cut[..., 3:], size, method="nearest"),
+            ],
+            -1,
+        )
         cut = tf.cond(tf.random.stateless_uniform([], seeds[1]) < 0.5, lambda: tf.reverse(cut, [1]), lambda: cut)
         # Its centre anywhere in the crop: objects near a border come out cut by the frame.
-        centre = tf.cast(tf.random.stateless_uniform([2], seeds[2]) * tf.constant([crop_h, crop_w], tf.float32),
-                         tf.int32)
+        centre = tf.cast(
+            tf.random.stateless_uniform([2], seeds[2]) * tf.constant([crop_h, crop_w], tf.float32), tf.int32
+        )
         top_left = centre - size // 2
         layer = tf.concat([cut, objects(cut[..., 3:])], -1)
         layer = tf.pad(layer, [[crop_h, crop_h], [crop_w, crop_w], [0, 0]])
@@ -150,8 +159,11 @@ def degrade(rgb, seeds, a: Augmentation):
     if a.jpeg:
         use = tf.random.stateless_uniform([], seeds[3]) < a.jpeg
         shape = rgb.shape
-        rgb = tf.cond(use, lambda: tf.image.stateless_random_jpeg_quality(
-            rgb, a.jpeg_min_quality, 95, tf.cast(seeds[4], tf.int32)), lambda: rgb)
+        rgb = tf.cond(
+            use,
+            lambda: tf.image.stateless_random_jpeg_quality(rgb, a.jpeg_min_quality, 95, tf.cast(seeds[4], tf.int32)),
+            lambda: rgb,
+        )
         rgb.set_shape(shape)
     return rgb
 

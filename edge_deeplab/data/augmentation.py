@@ -4,6 +4,7 @@ DeepLab's recipe by default (random scale 0.5-2.0, crop, flip, small colour jitt
 beyond it, for photos unlike one dataset's framing, are off by default. from_train_config turns a
 TrainConfig's fields into one.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -63,10 +64,10 @@ class Augmentation(AugmentKnobs):
     """DeepLab's training augmentation; the defaults are the papers' (scale) and small jitter."""
 
     flip: bool = True
-    brightness: float = 0.1    # max delta, on pixels in 0..1
-    contrast: float = 0.15     # factor in [1 - c, 1 + c]
-    saturation: float = 0.15   # factor in [1 - s, 1 + s]
-    hue: float = 0.02          # max delta, in turns of the colour wheel
+    brightness: float = 0.1  # max delta, on pixels in 0..1
+    contrast: float = 0.15  # factor in [1 - c, 1 + c]
+    saturation: float = 0.15  # factor in [1 - s, 1 + s]
+    hue: float = 0.02  # max delta, in turns of the colour wheel
     # (height, width) every image is first resized to, before the random scale; None keeps each
     # image's own size. Set it to the model input when photos are much larger than the crop: the app
     # resizes the whole frame to the model input, so training should see people at that scale.
@@ -75,26 +76,31 @@ class Augmentation(AugmentKnobs):
     def __post_init__(self):
         if not 0 < self.min_scale <= self.max_scale:
             raise EdgeDeeplabError(f"scale range {self.min_scale}-{self.max_scale}: need 0 < min <= max")
-        if not (0 <= self.contrast < 1 and 0 <= self.saturation < 1 and 0 <= self.hue <= 0.5
-                and 0 <= self.brightness <= 1):
-            raise EdgeDeeplabError("photometric jitter out of range: brightness 0..1, contrast and saturation "
-                                   "0..<1, hue 0..0.5")
+        if not (
+            0 <= self.contrast < 1 and 0 <= self.saturation < 1 and 0 <= self.hue <= 0.5 and 0 <= self.brightness <= 1
+        ):
+            raise EdgeDeeplabError(
+                "photometric jitter out of range: brightness 0..1, contrast and saturation 0..<1, hue 0..0.5"
+            )
         for name in ("edge_crop", "copy_paste_background", "blur", "jpeg"):
             if not 0 <= getattr(self, name) <= 1:
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} is a probability: give 0..1")
         if not 0 <= self.copy_paste <= 16:
             raise EdgeDeeplabError(f"copy_paste {self.copy_paste}: paste 0..16 objects per image")
         if not 0 < self.copy_paste_min_scale <= self.copy_paste_max_scale <= 4:
-            raise EdgeDeeplabError(f"copy-paste scale range {self.copy_paste_min_scale}-{self.copy_paste_max_scale}: "
-                                   "need 0 < min <= max <= 4 (object height / crop height)")
+            raise EdgeDeeplabError(
+                f"copy-paste scale range {self.copy_paste_min_scale}-{self.copy_paste_max_scale}: "
+                "need 0 < min <= max <= 4 (object height / crop height)"
+            )
         if not (0 <= self.copy_paste_edge_blur <= 3 and 0 <= self.noise <= 0.5):
             raise EdgeDeeplabError("copy_paste_edge_blur is a sigma of 0..3 px and noise a std of 0..0.5")
         if not 1 <= self.jpeg_min_quality <= 95:
             raise EdgeDeeplabError(f"jpeg_min_quality {self.jpeg_min_quality}: give 1..95")
 
 
-NO_AUGMENTATION = Augmentation(min_scale=1.0, max_scale=1.0, flip=False, brightness=0.0, contrast=0.0,
-                               saturation=0.0, hue=0.0)
+NO_AUGMENTATION = Augmentation(
+    min_scale=1.0, max_scale=1.0, flip=False, brightness=0.0, contrast=0.0, saturation=0.0, hue=0.0
+)
 
 
 #: The default jitter strengths that TrainConfig.color_jitter scales.

@@ -9,6 +9,7 @@ A Dataset is a sequence: `len(d)`, `d[i]`, `for sample in d`. A Sample has
 `mask_paths` (lists of str, same order) for tf.data; an ArrayDataset (the synthetic default)
 holds its arrays in memory and has None there.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -108,8 +109,9 @@ class FileDataset(Dataset):
         masks_plain: every mask was checked to hold class ids as they are (see the attribute).
     """
 
-    def __init__(self, name, root, ids, image_paths, mask_paths, labels: LabelConfig, skipped=(),
-                 masks_plain: bool = False):
+    def __init__(
+        self, name, root, ids, image_paths, mask_paths, labels: LabelConfig, skipped=(), masks_plain: bool = False
+    ):
         super().__init__(name, labels.classes, ids, skipped)
         self.root = Path(root)
         self.image_paths = [str(p) for p in image_paths]
@@ -183,8 +185,10 @@ def read_mask_file(path) -> np.ndarray:
             mode = mask.mode
             values = np.asarray(mask)
     except FileNotFoundError:
-        raise EdgeDeeplabError(f"{path}: mask not found; add it (same name as the image, .png) or remove the "
-                               f"image's id from the split file") from None
+        raise EdgeDeeplabError(
+            f"{path}: mask not found; add it (same name as the image, .png) or remove the "
+            f"image's id from the split file"
+        ) from None
     except (OSError, ValueError, SyntaxError) as error:
         raise EdgeDeeplabError(f"{path}: unreadable mask ({_short(error)}); replace the file") from None
     if mode in ("P", "L"):
@@ -193,8 +197,10 @@ def read_mask_file(path) -> np.ndarray:
         return values.astype(np.uint8)
     if mode in ("I", "I;16", "I;16B", "I;16L") and values.size and 0 <= values.min() and values.max() <= 255:
         return values.astype(np.uint8)
-    raise EdgeDeeplabError(f"{path}: mask is a {mode} image; masks must hold one class id per pixel "
-                           f"(8-bit grayscale or palette PNG, 255 = ignore)")
+    raise EdgeDeeplabError(
+        f"{path}: mask is a {mode} image; masks must hold one class id per pixel "
+        f"(8-bit grayscale or palette PNG, 255 = ignore)"
+    )
 
 
 def _short(error: Exception) -> str:

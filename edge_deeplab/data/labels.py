@@ -13,6 +13,7 @@ A labels config is a small JSON object (a file, a dict, or a built-in preset nam
 
 Preset "voc-person" turns PASCAL VOC's 21 classes into background/person (VOC person = 15).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,9 +25,29 @@ from edge_deeplab.contract import IGNORE_LABEL
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.settings import read_json_object
 
-VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-               "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
-               "sheep", "sofa", "train", "tvmonitor")
+VOC_CLASSES = (
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
 PERSON_CLASSES = ("background", "person")
 
 PRESETS = {
@@ -96,10 +117,13 @@ def load_labels_config(config: Union[str, Path, dict, LabelConfig, None]) -> Opt
         return parse_labels_config(PRESETS[str(config)], f"preset {config}")
     path = Path(config)
     if not path.is_file():
-        raise EdgeDeeplabError(f"{path}: labels config not found; pass a JSON file like "
-                               f'{{"classes": ["background", "person"]}} or a preset ({", ".join(PRESETS)})')
-    data = read_json_object(path, "labels config", 'class names, e.g. {"classes": ["background", "person"]}',
-                            fix="fix the labels config")
+        raise EdgeDeeplabError(
+            f"{path}: labels config not found; pass a JSON file like "
+            f'{{"classes": ["background", "person"]}} or a preset ({", ".join(PRESETS)})'
+        )
+    data = read_json_object(
+        path, "labels config", 'class names, e.g. {"classes": ["background", "person"]}', fix="fix the labels config"
+    )
     return parse_labels_config(data, str(path))
 
 
@@ -115,8 +139,9 @@ def parse_labels_config(data, source: str) -> LabelConfig:
         The LabelConfig; a one-line EdgeDeeplabError naming `source` and the fix for a bad config.
     """
     if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
-        raise EdgeDeeplabError(f'{source}: needs a "classes" list of class names, e.g. '
-                               f'{{"classes": ["background", "person"]}}')
+        raise EdgeDeeplabError(
+            f'{source}: needs a "classes" list of class names, e.g. {{"classes": ["background", "person"]}}'
+        )
     classes = data["classes"]
     if len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
         raise EdgeDeeplabError(f'{source}: "classes" must hold at least two distinct non-empty names')
@@ -124,8 +149,9 @@ def parse_labels_config(data, source: str) -> LabelConfig:
         raise EdgeDeeplabError(f"{source}: at most {IGNORE_LABEL} classes fit in 8-bit masks ({IGNORE_LABEL} = ignore)")
     unknown_keys = set(data) - {"classes", "map"}
     if unknown_keys:
-        raise EdgeDeeplabError(f'{source}: unknown keys {sorted(unknown_keys)}; a labels config has "classes" '
-                               f'and "map"')
+        raise EdgeDeeplabError(
+            f'{source}: unknown keys {sorted(unknown_keys)}; a labels config has "classes" and "map"'
+        )
     mapping = data.get("map")
     if not mapping:
         return LabelConfig(classes, None, source)
@@ -142,8 +168,9 @@ def parse_labels_config(data, source: str) -> LabelConfig:
         except ValueError:
             raise EdgeDeeplabError(f'{source}: map key {key!r} is not a mask value 0..254 or "*"') from None
         if stored == IGNORE_LABEL:
-            raise EdgeDeeplabError(f"{source}: {IGNORE_LABEL} is the ignore label and stays ignore; "
-                                   f"remove it from the map")
+            raise EdgeDeeplabError(
+                f"{source}: {IGNORE_LABEL} is the ignore label and stays ignore; remove it from the map"
+            )
         if not 0 <= stored < IGNORE_LABEL:
             raise EdgeDeeplabError(f"{source}: map key {key} is outside the mask values 0..254")
         lookup[stored] = _target(value, classes, source, key)
@@ -155,10 +182,12 @@ def _target(value, classes, source: str, key: str) -> int:
         return IGNORE_LABEL
     if isinstance(value, str):
         if value not in classes:
-            raise EdgeDeeplabError(f"{source}: map {key!r} -> {value!r} names no class; "
-                                   f"classes are {', '.join(classes)}")
+            raise EdgeDeeplabError(
+                f"{source}: map {key!r} -> {value!r} names no class; classes are {', '.join(classes)}"
+            )
         return classes.index(value)
     if isinstance(value, int) and not isinstance(value, bool) and (0 <= value < len(classes) or value == IGNORE_LABEL):
         return value
-    raise EdgeDeeplabError(f"{source}: map {key!r} -> {value!r} is not a class name, a class index "
-                           f"0..{len(classes) - 1} or \"ignore\"")
+    raise EdgeDeeplabError(
+        f'{source}: map {key!r} -> {value!r} is not a class name, a class index 0..{len(classes) - 1} or "ignore"'
+    )

@@ -17,6 +17,7 @@ dataset drawn from (seed, epoch, i) (repeated when it is oversampled), and the w
 shuffled by (seed, epoch). So an epoch's order depends only on (seed, epoch): exact resume keeps working.
 One dataset without a weight gives exactly pipeline.epoch_order, as before mixing existed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,7 +75,7 @@ def parse_data_spec(value) -> DataSpec:
         if key in options:
             raise EdgeDeeplabError(f"--data {value}: {key}= given twice")
         options[key] = option
-        text = text[:match.start()]
+        text = text[: match.start()]
     if not text:
         raise EdgeDeeplabError(f"--data {value!r}: no dataset path; write PATH[:labels=FILE][:weight=W]")
     weight = options.get("weight")
@@ -94,8 +95,10 @@ def data_specs(data) -> list[DataSpec]:
     specs = [parse_data_spec(item) for item in items]
     weighted = [spec.weight is not None for spec in specs]
     if any(weighted) and not all(weighted):
-        raise EdgeDeeplabError("give every --data a :weight=W or none (then each is drawn in proportion to its "
-                               "size); missing on " + ", ".join(s.path for s, w in zip(specs, weighted) if not w))
+        raise EdgeDeeplabError(
+            "give every --data a :weight=W or none (then each is drawn in proportion to its "
+            "size); missing on " + ", ".join(s.path for s, w in zip(specs, weighted) if not w)
+        )
     return specs
 
 
@@ -115,15 +118,17 @@ class MixedDataset(Dataset):
             if part.class_names != parts[0].class_names:
                 raise EdgeDeeplabError(
                     f"{part.name} has classes ({', '.join(part.class_names)}) but {parts[0].name} has "
-                    f"({', '.join(parts[0].class_names)}): map both onto the same classes with :labels=FILE")
+                    f"({', '.join(parts[0].class_names)}): map both onto the same classes with :labels=FILE"
+                )
         self.parts = parts
         self.weights = None if weights is None else [float(w) for w in weights]
         if self.weights is not None and len(self.weights) != len(parts):
             raise ValueError("one weight per dataset")
         self.offsets = np.cumsum([0] + [len(p) for p in parts])
         ids = [f"{k}/{i}" for k, part in enumerate(parts) for i in part.ids]
-        super().__init__(" + ".join(p.name for p in parts), parts[0].class_names, ids,
-                         tuple(s for p in parts for s in p.skipped))
+        super().__init__(
+            " + ".join(p.name for p in parts), parts[0].class_names, ids, tuple(s for p in parts for s in p.skipped)
+        )
 
     def locate(self, index: int) -> tuple[int, int]:
         """(part, index inside that part) of a sample of the mix."""
@@ -149,8 +154,9 @@ class MixedDataset(Dataset):
         return weights / weights.sum()
 
 
-def open_mix(data, split: str = "train", *, labels_config=None, on_error: str = "raise",
-             verify: bool = True) -> Dataset:
+def open_mix(
+    data, split: str = "train", *, labels_config=None, on_error: str = "raise", verify: bool = True
+) -> Dataset:
     """The datasets of `data` (specs, see data_specs) as one Dataset; a single unweighted spec gives that
     dataset itself.
 
@@ -164,8 +170,10 @@ def open_mix(data, split: str = "train", *, labels_config=None, on_error: str = 
     from edge_deeplab.data.readers import open_dataset
 
     specs = data_specs(data)
-    parts = [open_dataset(spec.path, split, labels_config=spec.labels or labels_config, on_error=on_error,
-                          verify=verify) for spec in specs]
+    parts = [
+        open_dataset(spec.path, split, labels_config=spec.labels or labels_config, on_error=on_error, verify=verify)
+        for spec in specs
+    ]
     if len(parts) == 1 and specs[0].weight is None:
         return parts[0]
     return MixedDataset(parts, None if specs[0].weight is None else [s.weight for s in specs])
@@ -175,8 +183,10 @@ def open_each(data, split: str = "val", *, labels_config=None, on_error: str = "
     """Each dataset of `data` on its own (per-dataset validation)."""
     from edge_deeplab.data.readers import open_dataset
 
-    return [open_dataset(spec.path, split, labels_config=spec.labels or labels_config, on_error=on_error)
-            for spec in data_specs(data)]
+    return [
+        open_dataset(spec.path, split, labels_config=spec.labels or labels_config, on_error=on_error)
+        for spec in data_specs(data)
+    ]
 
 
 def _rng(seed: int, epoch: int, *stream: int) -> np.random.Generator:

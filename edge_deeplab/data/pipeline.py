@@ -31,6 +31,7 @@ crop (the paper's protocol; edge_deeplab.evaluate does the same with any model).
 `size=(h, w)` it resizes each image to the model's input size (image bilinear, mask nearest,
 see resize_for_model), which is what the trainer's per-epoch val mIoU uses.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -90,10 +91,19 @@ def batches_per_epoch(dataset: Dataset, batch_size: int, drop_remainder: bool = 
     return len(dataset) // batch_size if drop_remainder else -(-len(dataset) // batch_size)
 
 
-def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], batch_size: int, seed: int = 0, *,
-                     epoch: int = 0, skip_batches: int = 0, contract: Optional[ModelContract] = None,
-                     augmentation: Augmentation = Augmentation(), cache: bool = False,
-                     drop_remainder: bool = True) -> tf.data.Dataset:
+def training_dataset(
+    dataset: Dataset,
+    crop_size: Union[int, Sequence[int]],
+    batch_size: int,
+    seed: int = 0,
+    *,
+    epoch: int = 0,
+    skip_batches: int = 0,
+    contract: Optional[ModelContract] = None,
+    augmentation: Augmentation = Augmentation(),
+    cache: bool = False,
+    drop_remainder: bool = True,
+) -> tf.data.Dataset:
     """One epoch of augmented batches: (images float32 [B, h, w, 3] normalised, masks uint8 [B, h, w]).
 
     Call once per epoch with epoch=e; to resume inside an epoch, pass skip_batches=k.
@@ -102,8 +112,9 @@ def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], bat
     if batch_size < 1:
         raise EdgeDeeplabError(f"batch size {batch_size}: must be at least 1")
     if len(dataset) < batch_size and drop_remainder:
-        raise EdgeDeeplabError(f"{dataset.name}: {len(dataset)} samples are fewer than one batch of {batch_size}; "
-                               f"lower the batch size")
+        raise EdgeDeeplabError(
+            f"{dataset.name}: {len(dataset)} samples are fewer than one batch of {batch_size}; lower the batch size"
+        )
     total = batches_per_epoch(dataset, batch_size, drop_remainder)
     if not 0 <= skip_batches <= total:
         raise EdgeDeeplabError(f"skip_batches={skip_batches}: an epoch has {total} batches")
@@ -130,14 +141,17 @@ def training_dataset(dataset: Dataset, crop_size: Union[int, Sequence[int]], bat
     data = data.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     data = data.batch(batch_size, drop_remainder=drop_remainder)
     if augmentation.copy_paste:
+
         def paste_batch(images, masks, positions):
-            seeds = tf.map_fn(lambda p: tf.cast(tf.random.experimental.stateless_fold_in(sample_seed(p), 2),
-                                                tf.int64), positions)
+            seeds = tf.map_fn(
+                lambda p: tf.cast(tf.random.experimental.stateless_fold_in(sample_seed(p), 2), tf.int64), positions
+            )
             return paste_objects(images, masks, seeds, augmentation) + (positions,)
 
         data = data.map(paste_batch, num_parallel_calls=AUTOTUNE, deterministic=True)
-    data = data.map(lambda images, masks, _: (normalize(images, contract), masks), num_parallel_calls=AUTOTUNE,
-                    deterministic=True)
+    data = data.map(
+        lambda images, masks, _: (normalize(images, contract), masks), num_parallel_calls=AUTOTUNE, deterministic=True
+    )
     return data.prefetch(AUTOTUNE)
 
 
@@ -160,17 +174,23 @@ def _mix_loader(dataset: Dataset, cache: bool):
     return load
 
 
-def evaluation_dataset(dataset: Dataset, size: Optional[Union[int, Sequence[int]]] = None, *,
-                       contract: Optional[ModelContract] = None, batch_size: int = 1,
-                       cache: bool = False) -> tf.data.Dataset:
+def evaluation_dataset(
+    dataset: Dataset,
+    size: Optional[Union[int, Sequence[int]]] = None,
+    *,
+    contract: Optional[ModelContract] = None,
+    batch_size: int = 1,
+    cache: bool = False,
+) -> tf.data.Dataset:
     """(images float32 normalised, masks uint8) in dataset order, no augmentation.
 
     size=None: full resolution, batch 1 (images differ in size). size=(h, w): resized for the
     model (resize_for_model), in batches of `batch_size`.
     """
     if size is None and batch_size != 1:
-        raise EdgeDeeplabError("full-resolution evaluation runs at batch size 1 (images differ in size); "
-                               "pass size=(h, w) to batch")
+        raise EdgeDeeplabError(
+            "full-resolution evaluation runs at batch size 1 (images differ in size); pass size=(h, w) to batch"
+        )
     target = None if size is None else _pair(size, "evaluation size")
     load = _loader(dataset, cache)
 
@@ -212,7 +232,8 @@ def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentat
     seeds = tf.random.experimental.stateless_split(seed, num=10)
     # The newer options draw from their own stream: with them off, results are those of before.
     more = tf.random.experimental.stateless_split(
-        tf.cast(tf.random.experimental.stateless_fold_in(seed, 1), tf.int64), num=12)
+        tf.cast(tf.random.experimental.stateless_fold_in(seed, 1), tf.int64), num=12
+    )
     image = tf.cast(image, tf.float32)
     mask = tf.cast(mask, tf.float32)[..., None]
     # 1. Random scale (Chen et al.: 0.5 to 2.0; lower min_scale for small people).
@@ -227,11 +248,14 @@ def augment(image, mask, crop_size, seed, augmentation: Augmentation = Augmentat
     top = tf.random.stateless_uniform([], seeds[1], 0, pad_h + 1, dtype=tf.int32)
     left = tf.random.stateless_uniform([], seeds[2], 0, pad_w + 1, dtype=tf.int32)
     paddings = [[top, pad_h - top], [left, pad_w - left], [0, 0]]
-    stacked = tf.concat([
-        tf.pad(image - fill, paddings) + fill,
-        tf.pad(mask, paddings, constant_values=float(IGNORE_LABEL)),
-        tf.pad(tf.ones_like(mask), paddings),
-    ], axis=-1)
+    stacked = tf.concat(
+        [
+            tf.pad(image - fill, paddings) + fill,
+            tf.pad(mask, paddings, constant_values=float(IGNORE_LABEL)),
+            tf.pad(tf.ones_like(mask), paddings),
+        ],
+        axis=-1,
+    )
     # 3. Random crop, the same window for all channels; or, with edge_crop, a window with one border
     # through an object pixel, so the person is cut by the frame edge as in everyday photos.
     height, width = tf.shape(stacked)[0], tf.shape(stacked)[1]
@@ -270,6 +294,7 @@ def _loader(dataset: Dataset, cache: bool):
             dataset._decoded_cache = _CachedReader(dataset)
         read = dataset._decoded_cache
     else:
+
         def read(index):
             return dataset.read_image(int(index)), dataset.read_mask(int(index))
 
@@ -291,9 +316,11 @@ def _file_loader(dataset: FileDataset):
 
     def load(index):
         content = tf.io.read_file(tf.gather(image_paths, index))
-        image = tf.cond(tf.io.is_jpeg(content),
-                        lambda: tf.io.decode_jpeg(content, channels=3, dct_method="INTEGER_ACCURATE"),
-                        lambda: tf.io.decode_image(content, channels=3, dtype=tf.uint8, expand_animations=False))
+        image = tf.cond(
+            tf.io.is_jpeg(content),
+            lambda: tf.io.decode_jpeg(content, channels=3, dct_method="INTEGER_ACCURATE"),
+            lambda: tf.io.decode_image(content, channels=3, dtype=tf.uint8, expand_animations=False),
+        )
         if dataset.masks_plain:
             mask = tf.io.decode_png(tf.io.read_file(tf.gather(mask_paths, index)), channels=1)[..., 0]
         else:

@@ -20,6 +20,7 @@ an unreadable image or mask, an image/mask size mismatch, a label outside the cl
 the sample dropped and counted (a warning with the count; `dataset.skipped` lists them). verify=False checks only
 that the files exist (for very large sets); problems then surface when a sample is read.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,14 @@ from pathlib import Path
 from typing import Optional
 
 from edge_deeplab.data.dataset import Dataset, FileDataset, read_image_file, read_mask_file
-from edge_deeplab.data.labels import (LABELS_FILE, PERSON_CLASSES, VOC_CLASSES, LabelConfig, default_labels,
-                                      load_labels_config)
+from edge_deeplab.data.labels import (
+    LABELS_FILE,
+    PERSON_CLASSES,
+    VOC_CLASSES,
+    LabelConfig,
+    default_labels,
+    load_labels_config,
+)
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.progress import warn
 
@@ -39,8 +46,9 @@ SYNTHETIC = "synthetic"
 ALL_SPLIT = "all"
 
 
-def open_dataset(root, split: str = "train", *, labels_config=None, on_error: str = "raise",
-                 verify: bool = True) -> Dataset:
+def open_dataset(
+    root, split: str = "train", *, labels_config=None, on_error: str = "raise", verify: bool = True
+) -> Dataset:
     """Open one split of a dataset folder (PASCAL VOC or images/ + masks/), or "synthetic".
 
     Args:
@@ -61,15 +69,19 @@ def open_dataset(root, split: str = "train", *, labels_config=None, on_error: st
         return default_synthetic_dataset(split)
     root = Path(root)
     if not root.is_dir():
-        raise EdgeDeeplabError(f"{root}: dataset folder not found; pass a PASCAL VOC folder (JPEGImages/, "
-                               f"SegmentationClass/), an images/ + masks/ folder, or '{SYNTHETIC}'")
+        raise EdgeDeeplabError(
+            f"{root}: dataset folder not found; pass a PASCAL VOC folder (JPEGImages/, "
+            f"SegmentationClass/), an images/ + masks/ folder, or '{SYNTHETIC}'"
+        )
     voc = _find_voc(root)
     if voc is not None:
         return _open_voc(voc, split, labels_config, on_error, verify)
     if (root / "images").is_dir():
         return _open_folder(root, split, labels_config, on_error, verify)
-    raise EdgeDeeplabError(f"{root}: no dataset layout found; expected images/ and masks/ (plus train.txt, "
-                           f"val.txt) or PASCAL VOC's JPEGImages/ and SegmentationClass/")
+    raise EdgeDeeplabError(
+        f"{root}: no dataset layout found; expected images/ and masks/ (plus train.txt, "
+        f"val.txt) or PASCAL VOC's JPEGImages/ and SegmentationClass/"
+    )
 
 
 def _find_voc(root: Path) -> Optional[Path]:
@@ -82,8 +94,10 @@ def _find_voc(root: Path) -> Optional[Path]:
 def _open_voc(root: Path, split: str, labels_config, on_error, verify) -> Dataset:
     mask_dir = next((root / d for d in ("SegmentationClass", "SegmentationClassAug") if (root / d).is_dir()), None)
     if mask_dir is None or not any(mask_dir.iterdir()):
-        raise EdgeDeeplabError(f"{root}: has no masks (SegmentationClass/ is missing or empty); segmentation "
-                               f"needs the VOC segmentation masks")
+        raise EdgeDeeplabError(
+            f"{root}: has no masks (SegmentationClass/ is missing or empty); segmentation "
+            f"needs the VOC segmentation masks"
+        )
     split_dir = root / "ImageSets" / "Segmentation"
     ids = _read_split(split_dir / f"{split}.txt", split, split_dir, every_image_split=False)
     labels = load_labels_config(labels_config) or default_labels(VOC_CLASSES)
@@ -95,8 +109,9 @@ def _open_voc(root: Path, split: str, labels_config, on_error, verify) -> Datase
 def _open_folder(root: Path, split: str, labels_config, on_error, verify) -> Dataset:
     mask_dir = root / "masks"
     if not mask_dir.is_dir() or not any(mask_dir.iterdir()):
-        raise EdgeDeeplabError(f"{root}: has no masks (masks/ is missing or empty); add masks/ID.png for each "
-                               f"images/ID.jpg")
+        raise EdgeDeeplabError(
+            f"{root}: has no masks (masks/ is missing or empty); add masks/ID.png for each images/ID.jpg"
+        )
     if split == ALL_SPLIT and not (root / f"{ALL_SPLIT}.txt").is_file():
         ids = sorted(p.stem for p in (root / "images").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
         if not ids:
@@ -145,8 +160,10 @@ def _read_split(path: Path, split: str, split_dir: Path, every_image_split: bool
 def _checked(name, root, ids, images, masks, labels: LabelConfig, on_error, verify) -> FileDataset:
     missing_masks = sum(not m.is_file() for m in masks)
     if missing_masks == len(masks):
-        raise EdgeDeeplabError(f"{root}: none of the {len(masks)} images of '{name}' has a mask (expected e.g. "
-                               f"{masks[0]}); evaluation and training need masks")
+        raise EdgeDeeplabError(
+            f"{root}: none of the {len(masks)} images of '{name}' has a mask (expected e.g. "
+            f"{masks[0]}); evaluation and training need masks"
+        )
     check = _check_sample if verify else _check_exists
     workers = min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
@@ -168,8 +185,16 @@ def _checked(name, root, ids, images, masks, labels: LabelConfig, on_error, veri
     if not keep:
         raise EdgeDeeplabError(f"{root}: every sample of '{name}' has a problem (first: {skipped[0][1]})")
     plain = verify and plain and labels.is_identity and all(masks[k].suffix.lower() == ".png" for k in keep)
-    return FileDataset(name, root, [ids[k] for k in keep], [images[k] for k in keep], [masks[k] for k in keep],
-                       labels, skipped, masks_plain=plain)
+    return FileDataset(
+        name,
+        root,
+        [ids[k] for k in keep],
+        [images[k] for k in keep],
+        [masks[k] for k in keep],
+        labels,
+        skipped,
+        masks_plain=plain,
+    )
 
 
 def _check_exists(image: Path, mask: Path, labels: LabelConfig):
@@ -195,11 +220,15 @@ def _check_sample(image: Path, mask: Path, labels: LabelConfig):
     except EdgeDeeplabError as error:
         return str(error), None
     if values.shape != rgb.shape[:2]:
-        return (f"{mask}: mask is {values.shape[1]}x{values.shape[0]} but its image {image.name} is "
-                f"{rgb.shape[1]}x{rgb.shape[0]}; masks must match their images pixel for pixel"), None
+        return (
+            f"{mask}: mask is {values.shape[1]}x{values.shape[0]} but its image {image.name} is "
+            f"{rgb.shape[1]}x{rgb.shape[0]}; masks must match their images pixel for pixel"
+        ), None
     unknown = labels.unknown_labels(values)
     if unknown:
         shown = ", ".join(map(str, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
-        return (f"{mask}: holds label {shown} outside the {len(labels.classes)} classes "
-                f"({', '.join(labels.classes)}; 255 = ignore); fix the mask or map the label in a labels config"), None
+        return (
+            f"{mask}: holds label {shown} outside the {len(labels.classes)} classes "
+            f"({', '.join(labels.classes)}; 255 = ignore); fix the mask or map the label in a labels config"
+        ), None
     return None, mode

@@ -5,6 +5,7 @@ exist, stratified by the fraction of each class so that calibration sees empty f
 large people alike; preprocessed exactly as at inference (resized to the model input, normalised
 by the model's contract). A manifest (which images, why) is saved beside the exported models.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,8 @@ def choose_indices(dataset, num_images: int, seed: int = 0, stratify: bool = Tru
     chosen = []
     for stratum in range(4):
         members = [int(i) for i, s in zip(order, strata) if s == stratum]
-        chosen += members[:int(round(count * len(members) / len(order)))]
-    chosen += [int(i) for i in order if int(i) not in set(chosen)][:count - len(chosen)]
+        chosen += members[: int(round(count * len(members) / len(order)))]
+    chosen += [int(i) for i in order if int(i) not in set(chosen)][: count - len(chosen)]
     return sorted(chosen[:count]), "seeded sample stratified by foreground share quartiles"
 
 
@@ -49,6 +50,11 @@ def representative_images(dataset, contract, num_images: int = DEFAULT_NUM_IMAGE
         rgb = dataset.read_image(index)
         resized = cv2.resize(rgb, (contract.input_width, contract.input_height), interpolation=cv2.INTER_LINEAR)
         images.append(contract.normalize(resized))
-    manifest = {"dataset": dataset.name, "num_images": len(indices), "seed": seed, "method": method,
-                "ids": [dataset.ids[i] for i in indices]}
+    manifest = {
+        "dataset": dataset.name,
+        "num_images": len(indices),
+        "seed": seed,
+        "method": method,
+        "ids": [dataset.ids[i] for i in indices],
+    }
     return np.stack(images).astype(np.float32), manifest

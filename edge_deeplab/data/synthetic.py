@@ -15,6 +15,7 @@ SeedSequence, never on how many scenes are asked for. Splits draw from disjoint 
   labels.json, which open_dataset reads like any user dataset.
 - open_dataset("synthetic", split) gives DEFAULT_SPLITS at DEFAULT_SIZE px with DEFAULT_SEED.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,22 +36,32 @@ DEFAULT_SIZE = 257
 DEFAULT_SEED = 0
 DEFAULT_SPLITS = {"train": 256, "val": 64}
 
-SKIN_TONES = np.array([[255, 224, 196], [241, 194, 158], [224, 172, 135], [198, 134, 96],
-                       [160, 105, 70], [120, 78, 50], [90, 56, 38]], np.float32)
-HAIR_COLOURS = np.array([[20, 16, 14], [55, 38, 26], [100, 70, 40], [180, 140, 80],
-                         [140, 60, 30], [200, 200, 195], [40, 40, 40]], np.float32)
+SKIN_TONES = np.array(
+    [[255, 224, 196], [241, 194, 158], [224, 172, 135], [198, 134, 96], [160, 105, 70], [120, 78, 50], [90, 56, 38]],
+    np.float32,
+)
+HAIR_COLOURS = np.array(
+    [[20, 16, 14], [55, 38, 26], [100, 70, 40], [180, 140, 80], [140, 60, 30], [200, 200, 195], [40, 40, 40]],
+    np.float32,
+)
 
 
-def synthetic_dataset(num_images: int, size: Union[int, tuple] = DEFAULT_SIZE, seed: int = DEFAULT_SEED,
-                      split: str = "train") -> ArrayDataset:
+def synthetic_dataset(
+    num_images: int, size: Union[int, tuple] = DEFAULT_SIZE, seed: int = DEFAULT_SEED, split: str = "train"
+) -> ArrayDataset:
     """`num_images` scenes of `size` (an int for square, or (height, width)) as a Dataset; the same `seed`
     and `split` give the same scenes."""
     height, width = _size(size)
     if num_images < 1:
         raise EdgeDeeplabError(f"synthetic dataset: num_images must be at least 1, got {num_images}")
     scenes = [render_scene(_rng(seed, split, k), height, width) for k in range(num_images)]
-    return ArrayDataset(f"synthetic {split}", PERSON_CLASSES, [f"{split}_{k:05d}" for k in range(num_images)],
-                        [s[0] for s in scenes], [s[1] for s in scenes])
+    return ArrayDataset(
+        f"synthetic {split}",
+        PERSON_CLASSES,
+        [f"{split}_{k:05d}" for k in range(num_images)],
+        [s[0] for s in scenes],
+        [s[1] for s in scenes],
+    )
 
 
 def default_synthetic_dataset(split: str) -> ArrayDataset:
@@ -65,8 +76,13 @@ def default_synthetic_dataset(split: str) -> ArrayDataset:
     return synthetic_dataset(DEFAULT_SPLITS[split], DEFAULT_SIZE, DEFAULT_SEED, split)
 
 
-def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = DEFAULT_SPLITS["val"],
-                    size: Union[int, tuple] = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> Path:
+def write_synthetic(
+    root,
+    n_train: int = DEFAULT_SPLITS["train"],
+    n_val: int = DEFAULT_SPLITS["val"],
+    size: Union[int, tuple] = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
+) -> Path:
     """Write the scenes as an images/ + masks/ dataset folder; `root` must not exist yet (or be empty).
 
     Written into a temporary folder beside `root` and renamed, so `root` is complete or absent.
@@ -94,7 +110,8 @@ def write_synthetic(root, n_train: int = DEFAULT_SPLITS["train"], n_val: int = D
         (staging / "labels.json").write_text(json.dumps({"classes": list(PERSON_CLASSES)}) + "\n")
         (staging / "README.md").write_text(
             f"# Synthetic portrait scenes (edge-deeplab)\n\nwrite_synthetic(n_train={n_train}, n_val={n_val}, "
-            f"size={_size(size)}, seed={seed}). masks/*.png: 0 = background, 1 = person.\n")
+            f"size={_size(size)}, seed={seed}). masks/*.png: 0 = background, 1 = person.\n"
+        )
     return root
 
 
@@ -193,8 +210,10 @@ class _Figure:
     def at(self, dx, dy):
         """A point of the figure in units of `head`, tilted about the head's centre."""
         x, y = dx * self.head, dy * self.head
-        return (self.cx + x * np.cos(self.tilt) - y * np.sin(self.tilt),
-                self.cy + x * np.sin(self.tilt) + y * np.cos(self.tilt))
+        return (
+            self.cx + x * np.cos(self.tilt) - y * np.sin(self.tilt),
+            self.cy + x * np.sin(self.tilt) + y * np.cos(self.tilt),
+        )
 
     def poly(self, points):
         """The polygon through `points` (figure units), as cv2.fillPoly takes it."""
@@ -220,8 +239,18 @@ def _person(rng, image, mask):
         arms = skin if rng.random() < 0.4 else clothes
         for side in (-1, 1):
             x = side * (shoulders + 0.05) + lean
-            cv2.fillPoly(arms, figure.poly([(x - 0.3, top + 0.4), (x + 0.3, top + 0.4),
-                                            (x + 0.3 + side * 0.3, bottom), (x - 0.3 + side * 0.3, bottom)]), 1)
+            cv2.fillPoly(
+                arms,
+                figure.poly(
+                    [
+                        (x - 0.3, top + 0.4),
+                        (x + 0.3, top + 0.4),
+                        (x + 0.3 + side * 0.3, bottom),
+                        (x - 0.3 + side * 0.3, bottom),
+                    ]
+                ),
+                1,
+            )
     if rng.random() < 0.85:
         _hair(rng, figure, head_width, hair, skin)
     _paint_figure(rng, image, mask, skin, clothes, hair)
@@ -233,24 +262,53 @@ def _torso(rng, figure: _Figure, lean: float, clothes, height: int) -> tuple[flo
     shoulders = rng.uniform(1.5, 2.6)
     top, bottom = rng.uniform(1.35, 1.6), (1.2 * height - figure.cy) / figure.head + 1
     flare = rng.uniform(-0.3, 0.4)
-    cv2.fillPoly(clothes, figure.poly([(-shoulders + lean, top + 0.35), (-0.5 + lean, top), (0.5 + lean, top),
-                                       (shoulders + lean, top + 0.35), (shoulders + flare + 2 * lean, bottom),
-                                       (-shoulders - flare + 2 * lean, bottom)]), 1)
+    cv2.fillPoly(
+        clothes,
+        figure.poly(
+            [
+                (-shoulders + lean, top + 0.35),
+                (-0.5 + lean, top),
+                (0.5 + lean, top),
+                (shoulders + lean, top + 0.35),
+                (shoulders + flare + 2 * lean, bottom),
+                (-shoulders - flare + 2 * lean, bottom),
+            ]
+        ),
+        1,
+    )
     for side in (-1, 1):  # rounded shoulders
-        cv2.ellipse(clothes, _int(figure.at(side * (shoulders - 0.45) + lean, top + 0.5)),
-                    _int((0.55 * figure.head, 0.5 * figure.head)), figure.angle, 0, 360, 1, -1)
+        cv2.ellipse(
+            clothes,
+            _int(figure.at(side * (shoulders - 0.45) + lean, top + 0.5)),
+            _int((0.55 * figure.head, 0.5 * figure.head)),
+            figure.angle,
+            0,
+            360,
+            1,
+            -1,
+        )
     return shoulders, top, bottom
 
 
 def _hair(rng, figure: _Figure, head_width: float, hair, skin) -> None:
     """A cap over the top of the head, sometimes long hair down to the shoulders (behind the face)."""
     head = figure.head
-    cv2.ellipse(hair, _int(figure.at(0, -0.25)), _int((head_width * head * 1.08, head * 0.85)), figure.angle,
-                180, 360, 1, -1)
+    cv2.ellipse(
+        hair, _int(figure.at(0, -0.25)), _int((head_width * head * 1.08, head * 0.85)), figure.angle, 180, 360, 1, -1
+    )
     if rng.random() < 0.4:
-        cv2.fillPoly(hair, figure.poly([(-head_width * 1.05, -0.3), (head_width * 1.05, -0.3),
-                                        (head_width * 1.1, rng.uniform(0.8, 2.2)),
-                                        (-head_width * 1.1, rng.uniform(0.8, 2.2))]), 1)
+        cv2.fillPoly(
+            hair,
+            figure.poly(
+                [
+                    (-head_width * 1.05, -0.3),
+                    (head_width * 1.05, -0.3),
+                    (head_width * 1.1, rng.uniform(0.8, 2.2)),
+                    (-head_width * 1.1, rng.uniform(0.8, 2.2)),
+                ]
+            ),
+            1,
+        )
         hair[skin > 0] = 0  # long hair falls behind the face, not over it
 
 

@@ -1,4 +1,5 @@
 """`edge-deeplab export-android [GPU_MODEL [CPU_MODEL]] [--app android_demo]`."""
+
 from __future__ import annotations
 
 import click
@@ -6,12 +7,19 @@ import click
 from edge_deeplab.options import example
 
 
-@click.command("export-android", epilog=example("edge-deeplab export-android runs/export/best_fp16.tflite "
-                                                "runs/export/best_int8.tflite"))
+@click.command(
+    "export-android",
+    epilog=example("edge-deeplab export-android runs/export/best_fp16.tflite runs/export/best_int8.tflite"),
+)
 @click.argument("gpu_model", default="preset:person", type=click.Path())
 @click.argument("cpu_model", required=False, type=click.Path())
-@click.option("--app", default="android_demo", show_default=True, type=click.Path(),
-              help="The Android demo folder (holds app/src/main/AndroidManifest.xml).")
+@click.option(
+    "--app",
+    default="android_demo",
+    show_default=True,
+    type=click.Path(),
+    help="The Android demo folder (holds app/src/main/AndroidManifest.xml).",
+)
 def export_android(gpu_model, cpu_model, app):
     """Check a model pair and install it in the Android demo's assets: GPU_MODEL (the fp16 export, run on
     LiteRT's GPU accelerator) and CPU_MODEL (the int8 export of the same model, the CPU fallback). A

@@ -9,6 +9,7 @@ a Vulkan adapter the GPU verdict says NOT MEASURED, without a phone or benchmark
 FPS verdict does, without ../shared the peers and real photos are left out. `strict` makes every
 row required (a phone lab's CI).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,11 @@ PACKAGES = (
     ("tfmot", ("tensorflow-model-optimization",), "tensorflow-model-optimization"),
     ("ai-edge-litert", ("ai-edge-litert",), "ai-edge-litert"),
     ("numpy", ("numpy",), "numpy"),
-    ("opencv", ("opencv-python-headless", "opencv-python", "opencv-contrib-python-headless",
-                "opencv-contrib-python"), "opencv-python-headless"),
+    (
+        "opencv",
+        ("opencv-python-headless", "opencv-python", "opencv-contrib-python-headless", "opencv-contrib-python"),
+        "opencv-python-headless",
+    ),
 )
 MIN_PYTHON = (3, 10)
 #: Debian 12's own Mesa (22.3) lists a llvmpipe adapter, yet LiteRT's GPU accelerator finds "No adapters
@@ -40,8 +44,10 @@ MIN_PYTHON = (3, 10)
 MIN_MESA = 25
 VK_VENDOR_ID_MESA = 0x10005
 BENCHMARK_BINARY_NAMES = ("benchmark_model", "android_aarch64_benchmark_model")
-BENCHMARK_FIX = ("download TFLite's android_aarch64_benchmark_model (in no package registry); pass it to "
-                 "pipeline or bench device as --benchmark-binary PATH")
+BENCHMARK_FIX = (
+    "download TFLite's android_aarch64_benchmark_model (in no package registry); pass it to "
+    "pipeline or bench device as --benchmark-binary PATH"
+)
 #: The offline assets the tests and the peer comparison use, relative to the shared folder.
 SHARED_ASSETS = (
     ("real photos: ccp-person", "data/ccp-person"),
@@ -66,11 +72,11 @@ class Check:
             when a required check is not OK.
     """
 
-    area: str        # "python", "GPU gate", "phone", "shared assets"
-    item: str        # what was checked, e.g. "tensorflow"
-    status: str      # OK, MISSING or PROBLEM
-    found: str       # what is there (a version, a path, a device), or why not
-    fix: str = ""    # what to do, where the status is not OK
+    area: str  # "python", "GPU gate", "phone", "shared assets"
+    item: str  # what was checked, e.g. "tensorflow"
+    status: str  # OK, MISSING or PROBLEM
+    found: str  # what is there (a version, a path, a device), or why not
+    fix: str = ""  # what to do, where the status is not OK
     required: bool = False
 
     @property
@@ -79,14 +85,25 @@ class Check:
         return self.status == OK
 
 
-def run_checks(adb_path: Optional[str] = None, benchmark_binary: Optional[str] = None,
-               strict: bool = False, timeout: float = 20.0, gpu_compile: bool = False) -> list[Check]:
+def run_checks(
+    adb_path: Optional[str] = None,
+    benchmark_binary: Optional[str] = None,
+    strict: bool = False,
+    timeout: float = 20.0,
+    gpu_compile: bool = False,
+) -> list[Check]:
     """Every check, in the order of the table; `gpu_compile` adds the GPU gate itself on the shipped model."""
     vulkan = check_vulkan(timeout)
     if gpu_compile:
         vulkan.append(check_gpu_compile())
-    checks = [check_python(), *check_packages(), *vulkan,
-              *check_adb(adb_path, timeout), check_benchmark_binary(benchmark_binary), *check_shared()]
+    checks = [
+        check_python(),
+        *check_packages(),
+        *vulkan,
+        *check_adb(adb_path, timeout),
+        check_benchmark_binary(benchmark_binary),
+        *check_shared(),
+    ]
     return [dataclasses.replace(c, required=True) for c in checks] if strict else checks
 
 
@@ -101,6 +118,7 @@ def failed_required(checks: list[Check]) -> list[Check]:
 
 # ---- Python and packages ---------------------------------------------------------------------------
 
+
 def check_python() -> Check:
     """Python's version against MIN_PYTHON (required).
 
@@ -109,8 +127,14 @@ def check_python() -> Check:
     """
     version = ".".join(map(str, sys.version_info[:3]))
     ok = sys.version_info[:2] >= MIN_PYTHON
-    return Check("python", "Python", OK if ok else PROBLEM, f"{version} ({sys.executable})",
-                 "" if ok else f"use Python {'.'.join(map(str, MIN_PYTHON))} or newer", required=True)
+    return Check(
+        "python",
+        "Python",
+        OK if ok else PROBLEM,
+        f"{version} ({sys.executable})",
+        "" if ok else f"use Python {'.'.join(map(str, MIN_PYTHON))} or newer",
+        required=True,
+    )
 
 
 def _version(distributions) -> tuple[Optional[str], Optional[str]]:
@@ -130,17 +154,28 @@ def check_packages() -> list[Check]:
         distribution, version = _version(distributions)
         versions[label] = version
         if version is None:
-            checks.append(Check("python", label, MISSING, "not installed",
-                                f"pip install -e . in the clone (or pip install {pip_name})", required=True))
+            checks.append(
+                Check(
+                    "python",
+                    label,
+                    MISSING,
+                    "not installed",
+                    f"pip install -e . in the clone (or pip install {pip_name})",
+                    required=True,
+                )
+            )
         else:
             shown = version if distribution == distributions[0] else f"{version} ({distribution})"
             checks.append(Check("python", label, OK, shown, required=True))
     tf, keras = versions["tensorflow"], versions["tf-keras"]
     if tf and keras and tf.split(".")[:2] != keras.split(".")[:2]:
         minor = ".".join(tf.split(".")[:2])
-        checks[1] = dataclasses.replace(checks[1], status=PROBLEM,
-                                        found=f"{keras}, but tensorflow is {tf}",
-                                        fix=f"pip install 'tf-keras=={minor}.*' (it must match tensorflow {minor})")
+        checks[1] = dataclasses.replace(
+            checks[1],
+            status=PROBLEM,
+            found=f"{keras}, but tensorflow is {tf}",
+            fix=f"pip install 'tf-keras=={minor}.*' (it must match tensorflow {minor})",
+        )
     return checks
 
 
@@ -200,8 +235,13 @@ def vulkan_adapters(timeout: float = 20.0) -> dict:
     from edge_deeplab.litert.child import child_environment  # the Vulkan-ready environment the gate uses
 
     try:
-        done = subprocess.run([sys.executable, "-c", _VULKAN_PROBE], capture_output=True, text=True,
-                              timeout=timeout, env=child_environment())
+        done = subprocess.run(
+            [sys.executable, "-c", _VULKAN_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=child_environment(),
+        )
     except subprocess.TimeoutExpired:
         return {"loader": "libvulkan.so.1", "error": f"listing Vulkan adapters took over {timeout:g} s"}
     lines = done.stdout.strip().splitlines()
@@ -225,13 +265,17 @@ def check_vulkan(timeout: float = 20.0) -> list[Check]:
 
     probe = vulkan_adapters(timeout)
     if not probe.get("loader"):
-        return [Check("GPU gate", "Vulkan loader (libvulkan1)", MISSING, probe.get("error", "not found"), INSTALL_HINT),
-                Check("GPU gate", "Vulkan adapter", MISSING, "no loader", INSTALL_HINT)]
+        return [
+            Check("GPU gate", "Vulkan loader (libvulkan1)", MISSING, probe.get("error", "not found"), INSTALL_HINT),
+            Check("GPU gate", "Vulkan adapter", MISSING, "no loader", INSTALL_HINT),
+        ]
     loader = Check("GPU gate", "Vulkan loader (libvulkan1)", OK, probe["loader"])
     devices = probe.get("devices") or []
     if not devices:
-        return [loader, Check("GPU gate", "Vulkan adapter", MISSING, probe.get("error", "no adapter listed"),
-                              INSTALL_HINT)]
+        return [
+            loader,
+            Check("GPU gate", "Vulkan adapter", MISSING, probe.get("error", "no adapter listed"), INSTALL_HINT),
+        ]
     described, usable = [], False
     for device in devices:
         mesa = _mesa_version(device)
@@ -241,8 +285,16 @@ def check_vulkan(timeout: float = 20.0) -> list[Check]:
         is_mesa = device.get("vendor") == VK_VENDOR_ID_MESA or mesa is not None
         usable = usable or not is_mesa or (mesa is not None and mesa[0] >= MIN_MESA)
     if not usable:
-        return [loader, Check("GPU gate", "Vulkan adapter", PROBLEM, "; ".join(described) +
-                              f": LiteRT finds no adapter on Mesa before {MIN_MESA}", INSTALL_HINT)]
+        return [
+            loader,
+            Check(
+                "GPU gate",
+                "Vulkan adapter",
+                PROBLEM,
+                "; ".join(described) + f": LiteRT finds no adapter on Mesa before {MIN_MESA}",
+                INSTALL_HINT,
+            ),
+        ]
     return [loader, Check("GPU gate", "Vulkan adapter", OK, "; ".join(described))]
 
 
@@ -260,8 +312,13 @@ def check_gpu_compile(timeout: float = 300.0) -> Check:
     except EdgeDeeplabError as error:
         path, reason = None, str(error)
     if path is None or not Path(path).is_file():  # an install without the package data
-        return Check("GPU gate", item, PROBLEM, reason if path is None else f"{path}: not found",
-                     "reinstall edge-deeplab (pip install -e . in the clone)")
+        return Check(
+            "GPU gate",
+            item,
+            PROBLEM,
+            reason if path is None else f"{path}: not found",
+            "reinstall edge-deeplab (pip install -e . in the clone)",
+        )
     run = run_on_gpu(path, timeout_s=timeout)
     if run.died:
         return Check("GPU gate", item, PROBLEM, f"the LiteRT child {run.died}", INSTALL_HINT)
@@ -269,15 +326,26 @@ def check_gpu_compile(timeout: float = 300.0) -> Check:
         return Check("GPU gate", item, MISSING, run.no_adapter_reason, INSTALL_HINT)
     measured = run.measured or {}
     if not measured.get("fully_accelerated"):
-        reason = (measured.get("error") or ", ".join(f"{op}: {why}" for op, why in run.fallbacks)
-                  or "not fully accelerated")
-        return Check("GPU gate", item, PROBLEM, f"{run.adapter}: {reason}",
-                     "report it with the model: the shipped model should run whole on the GPU")
-    return Check("GPU gate", item, OK, f"fully accelerated on {run.adapter}; max |GPU - CPU| "
-                                       f"{measured.get('max_abs_diff', float('nan')):.1e}")
+        reason = (
+            measured.get("error") or ", ".join(f"{op}: {why}" for op, why in run.fallbacks) or "not fully accelerated"
+        )
+        return Check(
+            "GPU gate",
+            item,
+            PROBLEM,
+            f"{run.adapter}: {reason}",
+            "report it with the model: the shipped model should run whole on the GPU",
+        )
+    return Check(
+        "GPU gate",
+        item,
+        OK,
+        f"fully accelerated on {run.adapter}; max |GPU - CPU| {measured.get('max_abs_diff', float('nan')):.1e}",
+    )
 
 
 # ---- phones: adb, devices, benchmark_model --------------------------------------------------------
+
 
 def check_adb(adb_path: Optional[str] = None, timeout: float = 20.0) -> list[Check]:
     """The adb client edge-deeplab would use (edge_deeplab.bench.adb.find_adb) and the phones it lists."""
@@ -288,11 +356,18 @@ def check_adb(adb_path: Optional[str] = None, timeout: float = 20.0) -> list[Che
         path = find_adb(adb_path)
     except EdgeDeeplabError as error:
         given = adb_path or os.environ.get("EDGE_DEEPLAB_ADB")
-        found, fix = (str(error), "pass the path of a working adb with --adb (or $EDGE_DEEPLAB_ADB)") if given else \
-            ("none on PATH, none bundled by adbutils",
-             "apt-get install adb (or Android platform-tools), or pass --adb PATH")
-        return [Check("phone", "adb client", MISSING, found, fix),
-                Check("phone", "phones attached", MISSING, "no adb client", "install adb first")]
+        found, fix = (
+            (str(error), "pass the path of a working adb with --adb (or $EDGE_DEEPLAB_ADB)")
+            if given
+            else (
+                "none on PATH, none bundled by adbutils",
+                "apt-get install adb (or Android platform-tools), or pass --adb PATH",
+            )
+        )
+        return [
+            Check("phone", "adb client", MISSING, found, fix),
+            Check("phone", "phones attached", MISSING, "no adb client", "install adb first"),
+        ]
     adb = Adb(path)
     try:
         version = adb.run(["version"], timeout)
@@ -300,19 +375,35 @@ def check_adb(adb_path: Optional[str] = None, timeout: float = 20.0) -> list[Che
         client = Check("phone", "adb client", OK, f"{path} ({first[0] if first else 'version unknown'})")
         devices = adb.devices(timeout)
     except EdgeDeeplabError as error:
-        return [Check("phone", "adb client", PROBLEM, f"{path}: {error}",
-                      "run `adb kill-server`, then try again; or pass another adb with --adb"),
-                Check("phone", "phones attached", MISSING, "adb did not answer", "fix adb first")]
+        return [
+            Check(
+                "phone",
+                "adb client",
+                PROBLEM,
+                f"{path}: {error}",
+                "run `adb kill-server`, then try again; or pass another adb with --adb",
+            ),
+            Check("phone", "phones attached", MISSING, "adb did not answer", "fix adb first"),
+        ]
     usable = [d for d in devices if d.state == "device"]
-    listed = ", ".join(f"{d.serial} ({d.details.get('model', d.state) if d.state == 'device' else d.state})"
-                       for d in devices)
+    listed = ", ".join(
+        f"{d.serial} ({d.details.get('model', d.state) if d.state == 'device' else d.state})" for d in devices
+    )
     if usable:
         return [client, Check("phone", "phones attached", OK, listed)]
     if devices:
         fix = DEVICE_STATES_HELP.get(devices[0].state, "check the phone and `adb devices`")
         return [client, Check("phone", "phones attached", PROBLEM, listed, fix)]
-    return [client, Check("phone", "phones attached", MISSING, "none",
-                          "plug in a phone with USB debugging on (or `adb connect HOST:PORT`)")]
+    return [
+        client,
+        Check(
+            "phone",
+            "phones attached",
+            MISSING,
+            "none",
+            "plug in a phone with USB debugging on (or `adb connect HOST:PORT`)",
+        ),
+    ]
 
 
 def check_benchmark_binary(path: Optional[str] = None) -> Check:
@@ -336,12 +427,18 @@ def check_benchmark_binary(path: Optional[str] = None) -> Check:
     machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
     abi = _ELF_MACHINE_ABI.get(machine, f"ELF machine {machine:#x}")
     if abi != "arm64-v8a":
-        return Check("phone", "benchmark_model", PROBLEM, f"{path}: built for {abi}",
-                     "most phones run arm64-v8a: " + BENCHMARK_FIX)
+        return Check(
+            "phone",
+            "benchmark_model",
+            PROBLEM,
+            f"{path}: built for {abi}",
+            "most phones run arm64-v8a: " + BENCHMARK_FIX,
+        )
     return Check("phone", "benchmark_model", OK, f"{path} ({abi})")
 
 
 # ---- the offline assets -----------------------------------------------------------------------------
+
 
 def check_shared() -> list[Check]:
     """The shared assets folder (../shared or $EDGE_DEEPLAB_SHARED) and each asset in it: the real photos, the
@@ -354,8 +451,10 @@ def check_shared() -> list[Check]:
     from edge_deeplab.shared import shared_dir
 
     root = shared_dir()
-    fix = ("put the shared assets folder beside the checkout (../shared) or set EDGE_DEEPLAB_SHARED to it; "
-           "without it the peers and real-photo tests are skipped")
+    fix = (
+        "put the shared assets folder beside the checkout (../shared) or set EDGE_DEEPLAB_SHARED to it; "
+        "without it the peers and real-photo tests are skipped"
+    )
     if root is None:
         where = os.environ.get("EDGE_DEEPLAB_SHARED") or "../shared"
         return [Check("shared assets", "shared assets folder", MISSING, f"{where}: not found", fix)]
@@ -364,7 +463,13 @@ def check_shared() -> list[Check]:
     wanted += [(f"peer:{name}", root / peer.file) for name, peer in PEERS.items()]
     for label, path in wanted:
         present = path.is_file() or (path.is_dir() and any(path.iterdir()))
-        checks.append(Check("shared assets", label, OK if present else MISSING,
-                            str(path.relative_to(root)) if present else f"{path}: not found",
-                            "" if present else f"copy it into {root} (see {root / 'README.md'} where there is one)"))
+        checks.append(
+            Check(
+                "shared assets",
+                label,
+                OK if present else MISSING,
+                str(path.relative_to(root)) if present else f"{path}: not found",
+                "" if present else f"copy it into {root} (see {root / 'README.md'} where there is one)",
+            )
+        )
     return checks

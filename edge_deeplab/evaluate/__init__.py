@@ -7,6 +7,7 @@ edge_deeplab.metrics: IoU, mIoU, boundary F) and report (table, JSON, Markdown, 
 (what int8 costs per layer) and relabel (masks disputed by a teacher). `edge-deeplab evaluate` is the
 command; `evaluate()` the same from Python.
 """
+
 from __future__ import annotations
 
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before anything imports TensorFlow)
@@ -20,8 +21,9 @@ def open_eval_dataset(root, split: str = "val"):
     from edge_deeplab.errors import EdgeDeeplabError
 
     if str(root) != "synthetic" and not Path(root).is_dir():
-        raise EdgeDeeplabError(f"{root}: dataset folder not found; pass --data with a dataset folder "
-                               f"(images/, masks/, {split}.txt)")
+        raise EdgeDeeplabError(
+            f"{root}: dataset folder not found; pass --data with a dataset folder (images/, masks/, {split}.txt)"
+        )
     from edge_deeplab.data import open_dataset
 
     return open_dataset(root, split=split)

@@ -1,4 +1,5 @@
 """`edge-deeplab evaluate --data DATASET MODEL [MODEL ...]`."""
+
 from __future__ import annotations
 
 import click
@@ -24,21 +25,40 @@ def refine_options(command):
     for every verb that turns a photo into probabilities."""
     crf = EVAL.crf
     options = [
-        click.option("--refine", type=click.Choice(REFINEMENTS), default=EVAL.refine, show_default=True,
-                     help="Refine the probabilities on the host: crf = dense CRF over the photo (DeepLab v1/v2; "
-                          "about half a second per photo; needs pip install 'edge-deeplab[crf]')."),
+        click.option(
+            "--refine",
+            type=click.Choice(REFINEMENTS),
+            default=EVAL.refine,
+            show_default=True,
+            help="Refine the probabilities on the host: crf = dense CRF over the photo (DeepLab v1/v2; "
+            "about half a second per photo; needs pip install 'edge-deeplab[crf]').",
+        ),
         click.option("--crf-iterations", type=int, help=with_default("CRF mean-field iterations.", crf, "iterations")),
-        click.option("--crf-gaussian-sxy", type=float,
-                     help=with_default("CRF smoothness kernel width in pixels (sigma_gamma).", crf, "gaussian_sxy")),
-        click.option("--crf-gaussian-compat", type=float,
-                     help=with_default("CRF smoothness kernel weight (w2).", crf, "gaussian_compat")),
-        click.option("--crf-bilateral-sxy", type=float,
-                     help=with_default("CRF appearance kernel width in pixels (sigma_alpha).", crf, "bilateral_sxy")),
-        click.option("--crf-bilateral-srgb", type=float,
-                     help=with_default("CRF appearance kernel colour width, 0-255 (sigma_beta).", crf,
-                                       "bilateral_srgb")),
-        click.option("--crf-bilateral-compat", type=float,
-                     help=with_default("CRF appearance kernel weight (w1).", crf, "bilateral_compat")),
+        click.option(
+            "--crf-gaussian-sxy",
+            type=float,
+            help=with_default("CRF smoothness kernel width in pixels (sigma_gamma).", crf, "gaussian_sxy"),
+        ),
+        click.option(
+            "--crf-gaussian-compat",
+            type=float,
+            help=with_default("CRF smoothness kernel weight (w2).", crf, "gaussian_compat"),
+        ),
+        click.option(
+            "--crf-bilateral-sxy",
+            type=float,
+            help=with_default("CRF appearance kernel width in pixels (sigma_alpha).", crf, "bilateral_sxy"),
+        ),
+        click.option(
+            "--crf-bilateral-srgb",
+            type=float,
+            help=with_default("CRF appearance kernel colour width, 0-255 (sigma_beta).", crf, "bilateral_srgb"),
+        ),
+        click.option(
+            "--crf-bilateral-compat",
+            type=float,
+            help=with_default("CRF appearance kernel weight (w1).", crf, "bilateral_compat"),
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -54,27 +74,52 @@ def crf_from_options(options: dict, refine: str) -> CRFConfig:
     return EVAL.crf.replace(**given)
 
 
-@click.command(epilog=example(
-    "edge-deeplab evaluate preset:person runs/ccp/export/best_int8.tflite --data ../shared/data/ccp-person --peers"))
+@click.command(
+    epilog=example(
+        "edge-deeplab evaluate preset:person runs/ccp/export/best_int8.tflite --data ../shared/data/ccp-person --peers"
+    )
+)
 @click.argument("models", nargs=-1)
-@click.option("--data", "data", required=True, type=click.Path(),
-              help="Dataset folder (images/, masks/, train.txt, val.txt), e.g. ../shared/data/ccp-person.")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(),
+    help="Dataset folder (images/, masks/, train.txt, val.txt), e.g. ../shared/data/ccp-person.",
+)
 @click.option("--split", default="val", show_default=True, help="Split to evaluate on.")
 @click.option("--peers", is_flag=True, help="Also evaluate both peers (peer:deeplabv3-voc, peer:mediapipe-selfie).")
 @click.option("--scales", default=shown(EVAL.scales), show_default=True, help="Test-time scales, e.g. 0.75,1,1.25.")
-@click.option("--flip/--no-flip", default=EVAL.flip, show_default=True,
-              help="Also average the left-right flipped image.")
+@click.option(
+    "--flip/--no-flip", default=EVAL.flip, show_default=True, help="Also average the left-right flipped image."
+)
 @refine_options
 @click.option("--threads", default=2, show_default=True, help="LiteRT CPU threads.")
 @click.option("--reference", help="Model to take differences against (default: the first float model of ours).")
 @click.option("--limit", type=int, help="Only the first N images (a quick look).")
-@click.option("--overlays", default=EVAL.overlays, show_default=True,
-              help="Best and worst images shown per model in the HTML.")
-@output_option("Folder for evaluation.json, evaluation.md and evaluation.html.", default="reports/evaluate",
-               show_default=True)
+@click.option(
+    "--overlays", default=EVAL.overlays, show_default=True, help="Best and worst images shown per model in the HTML."
+)
+@output_option(
+    "Folder for evaluation.json, evaluation.md and evaluation.html.", default="reports/evaluate", show_default=True
+)
 @progress_option()
-def evaluate(models, data, split, peers, scales, flip, refine, threads, reference, limit, overlays, output, progress,
-             **crf_options):
+def evaluate(
+    models,
+    data,
+    split,
+    peers,
+    scales,
+    flip,
+    refine,
+    threads,
+    reference,
+    limit,
+    overlays,
+    output,
+    progress,
+    **crf_options,
+):
     """Score MODELS (.tflite, saved Keras models, peer:NAME[=PATH]) on a dataset: mIoU, person IoU,
     boundary F, the cost of quantization against the float model, and CPU latency."""
     if threads < 1:  # LiteRT would refuse the model file, blaming it
@@ -87,8 +132,15 @@ def evaluate(models, data, split, peers, scales, flip, refine, threads, referenc
     specs = list(models) + ([PEER_PREFIX + name for name in PEERS] if peers else [])
     if not specs:
         raise EdgeDeeplabError("no models given: pass .tflite files, saved Keras models, peer:NAME, or --peers")
-    config = EvalConfig(scales=_scales(scales), flip=flip, refine=refine, crf=crf_from_options(crf_options, refine),
-                        overlays=overlays, limit=limit, reference=reference)
+    config = EvalConfig(
+        scales=_scales(scales),
+        flip=flip,
+        refine=refine,
+        crf=crf_from_options(crf_options, refine),
+        overlays=overlays,
+        limit=limit,
+        reference=reference,
+    )
     result = evaluation.evaluate(specs, data, split=split, config=config, threads=threads, progress=progress)
     paths = report.write_reports(result, output)
     click.echo(report.render_table(result.result))
@@ -105,27 +157,57 @@ def _counts(text: str) -> tuple:
     return counts
 
 
-@click.command("quant-report", epilog=example(
-    "edge-deeplab quant-report runs/ccp/best --data ../shared/data/ccp-person"))
+@click.command(
+    "quant-report", epilog=example("edge-deeplab quant-report runs/ccp/best --data ../shared/data/ccp-person")
+)
 @click.argument("model", type=click.Path())
-@click.option("--data", required=True, type=click.Path(),
-              help="Dataset folder with masks: calibration from its train split, mIoU on --split.")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(),
+    help="Dataset folder with masks: calibration from its train split, mIoU on --split.",
+)
 @click.option("--split", default="val", show_default=True, help="Split the selective models are scored on.")
-@click.option("--calibration-images", type=int, default=100, show_default=True,
-              help="Representative images (train split) to calibrate int8 and run the debug model on.")
+@click.option(
+    "--calibration-images",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Representative images (train split) to calibrate int8 and run the debug model on.",
+)
 @click.option("--debug-images", type=int, help="Run the debug model on only the first N of them.  [default: all]")
 @click.option("--top", type=int, default=10, show_default=True, help="Most damaged layers shown.")
-@click.option("--selective", default="0,1,3,5", show_default=True,
-              help="Numbers k of most damaged layers kept in float, one model each (0 = full int8).")
-@click.option("--keep-float", help="Also a model with these layers in float: Keras layer names or TFLite op "
-                                   "types, comma-separated (e.g. aspp_projection,RESIZE_BILINEAR).")
+@click.option(
+    "--selective",
+    default="0,1,3,5",
+    show_default=True,
+    help="Numbers k of most damaged layers kept in float, one model each (0 = full int8).",
+)
+@click.option(
+    "--keep-float",
+    help="Also a model with these layers in float: Keras layer names or TFLite op "
+    "types, comma-separated (e.g. aspp_projection,RESIZE_BILINEAR).",
+)
 @click.option("--limit", type=int, help="Score on only the first N images of --split (a quick look).")
 @click.option("--gpu-check", is_flag=True, help="Also compile each model with LiteRT's GPU accelerator (slow).")
 @output_option("Keep the .tflite files and quant_report.json here.  [default: not kept]")
 @json_option("Also write the whole result as JSON to this file.")
 @progress_option()
-def quant_report(model, data, split, calibration_images, debug_images, top, selective, keep_float, limit, gpu_check,
-                 output, json_path, progress):
+def quant_report(
+    model,
+    data,
+    split,
+    calibration_images,
+    debug_images,
+    top,
+    selective,
+    keep_float,
+    limit,
+    gpu_check,
+    output,
+    json_path,
+    progress,
+):
     """Per-layer int8 quantization damage of a saved MODEL folder or preset:NAME (TensorFlow's
     QuantizationDebugger), and selective quantization: size, ops, GPU gate and mIoU with the most damaged
     layers left float."""
@@ -145,10 +227,21 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
     if limit is not None and limit < 1:
         raise EdgeDeeplabError("--limit must be at least 1 image")
     names = [n.strip() for n in (keep_float or "").split(",") if n.strip()]
-    document = run(model, data, split=split, num_calibration=calibration_images, top=top, ks=_counts(selective),
-                   keep_float=names, output_dir=output, debug_images=debug_images, limit=limit,
-                   gpu_check=gpu_check, progress=progress,
-                   log=lambda line: click.echo(line, err=True))
+    document = run(
+        model,
+        data,
+        split=split,
+        num_calibration=calibration_images,
+        top=top,
+        ks=_counts(selective),
+        keep_float=names,
+        output_dir=output,
+        debug_images=debug_images,
+        limit=limit,
+        gpu_check=gpu_check,
+        progress=progress,
+        log=lambda line: click.echo(line, err=True),
+    )
     if json_path:
         from edge_deeplab.io import write_json
 
@@ -162,15 +255,27 @@ def quant_report(model, data, split, calibration_images, debug_images, top, sele
         click.echo(f"JSON: {json_path}")
 
 
-
-@click.command("relabel", epilog=example(
-    "edge-deeplab relabel --data ../shared/data/ccp-person --teacher preset:person --output runs/relabelled"))
-@click.option("--data", required=True, type=click.Path(),
-              help="An images/ + masks/ dataset whose labels mark only some people, e.g. ../shared/data/ccp-person.")
-@click.option("--teacher", default="peer:deeplabv3-voc", show_default=True,
-              help="The model whose person predictions dispute the masks (peer:NAME, .tflite or model folder).")
-@click.option("--threshold", default=0.5, show_default=True, help="Teacher person probability that disputes a "
-                                                                  "background pixel.")
+@click.command(
+    "relabel",
+    epilog=example(
+        "edge-deeplab relabel --data ../shared/data/ccp-person --teacher preset:person --output runs/relabelled"
+    ),
+)
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(),
+    help="An images/ + masks/ dataset whose labels mark only some people, e.g. ../shared/data/ccp-person.",
+)
+@click.option(
+    "--teacher",
+    default="peer:deeplabv3-voc",
+    show_default=True,
+    help="The model whose person predictions dispute the masks (peer:NAME, .tflite or model folder).",
+)
+@click.option(
+    "--threshold", default=0.5, show_default=True, help="Teacher person probability that disputes a background pixel."
+)
 @output_option("Folder for the relabelled dataset (images linked, masks rewritten, relabel.json).", required=True)
 @progress_option()
 def relabel(data, teacher, threshold, output, progress):
@@ -181,5 +286,7 @@ def relabel(data, teacher, threshold, output, progress):
 
     with progress_bar(desc="relabel", unit="image", enabled=progress) as bar:
         manifest = ignore_disputed(data, teacher, output, threshold, progress=lambda done, total: bar.update(1))
-    click.echo(f"{manifest['images']} training masks relabelled: {100 * manifest['ignored_fraction']:.2f} % of "
-               f"labelled pixels now ignored; dataset in {output}")
+    click.echo(
+        f"{manifest['images']} training masks relabelled: {100 * manifest['ignored_fraction']:.2f} % of "
+        f"labelled pixels now ignored; dataset in {output}"
+    )

@@ -19,6 +19,7 @@ input size overlapping by a third, and overlapping scores are averaged.
 Optional refinement of the averaged probabilities with a dense CRF over the photo (DeepLab v1/v2,
 edge_deeplab.refine), at the photo's own resolution, where its edges are.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,13 @@ def resize_bilinear(array: np.ndarray, height: int, width: int) -> np.ndarray:
     if array.shape[:2] == (height, width):
         return array
     if array.ndim == 3 and array.shape[2] > CV2_MAX_CHANNELS:
-        return np.concatenate([resize_bilinear(array[..., i:i + CV2_MAX_CHANNELS], height, width)
-                               for i in range(0, array.shape[2], CV2_MAX_CHANNELS)], axis=-1)
+        return np.concatenate(
+            [
+                resize_bilinear(array[..., i : i + CV2_MAX_CHANNELS], height, width)
+                for i in range(0, array.shape[2], CV2_MAX_CHANNELS)
+            ],
+            axis=-1,
+        )
     resized = cv2.resize(array, (width, height), interpolation=cv2.INTER_LINEAR)
     return resized[..., np.newaxis] if array.ndim == 3 and resized.ndim == 2 else resized
 
@@ -84,15 +90,21 @@ def _scores_at_scale(runner, rgb: np.ndarray, scale: float) -> np.ndarray:
     count = np.zeros((canvas_h, canvas_w, 1), dtype=np.float32)
     for top in _window_starts(canvas_h, in_h):
         for left in _window_starts(canvas_w, in_w):
-            window = canvas[top:top + in_h, left:left + in_w]
-            total[top:top + in_h, left:left + in_w] += resizable_scores(runner.forward(window), contract)
-            count[top:top + in_h, left:left + in_w] += 1.0
+            window = canvas[top : top + in_h, left : left + in_w]
+            total[top : top + in_h, left : left + in_w] += resizable_scores(runner.forward(window), contract)
+            count[top : top + in_h, left : left + in_w] += 1.0
     scores = (total / count)[:scaled_h, :scaled_w]
     return resize_bilinear(scores, height, width)
 
 
-def predict_probabilities(runner, rgb: np.ndarray, scales: Sequence[float] = (1.0,),
-                          flip: bool = False, refine: str = "none", crf: CRFConfig = CRFConfig()) -> np.ndarray:
+def predict_probabilities(
+    runner,
+    rgb: np.ndarray,
+    scales: Sequence[float] = (1.0,),
+    flip: bool = False,
+    refine: str = "none",
+    crf: CRFConfig = CRFConfig(),
+) -> np.ndarray:
     """RGB uint8 [H, W, 3] -> the model's class probabilities [H, W, C] at the photo's resolution.
 
     refine: 'none', or 'crf' for the dense CRF with the parameters in `crf`.
@@ -101,7 +113,7 @@ def predict_probabilities(runner, rgb: np.ndarray, scales: Sequence[float] = (1.
     total = None
     passes = 0
     for scale in scales:
-        for flipped in ((False, True) if flip else (False,)):
+        for flipped in (False, True) if flip else (False,):
             image = np.ascontiguousarray(rgb[:, ::-1]) if flipped else rgb
             probabilities = to_probabilities(_scores_at_scale(runner, image, float(scale)), runner.contract)
             if flipped:

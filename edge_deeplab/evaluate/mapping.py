@@ -7,6 +7,7 @@ background for every other class (cat, sofa, ... are background in a portrait). 
 - a model class the dataset lacks becomes the dataset's 'background', if it has one.
 Anything else does not fit and stops with one line naming both label lists.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,20 +24,26 @@ def class_mapping(model_labels, dataset_labels, model_name: str = "model") -> np
     missing = [name for name in dataset_names if name not in model_names]
     extra = [name for name in model_names if name not in dataset_names]
     if missing or (extra and BACKGROUND not in dataset_names):
-        problem = (f"it has no class {', '.join(missing)}" if missing
-                   else f"its classes {', '.join(extra)} have no place in a dataset without 'background'")
+        problem = (
+            f"it has no class {', '.join(missing)}"
+            if missing
+            else f"its classes {', '.join(extra)} have no place in a dataset without 'background'"
+        )
         raise EdgeDeeplabError(
             f"{model_name}: its classes ({', '.join(model_labels)}) don't fit the dataset's "
-            f"({', '.join(dataset_labels)}): {problem}; evaluate it on a dataset with these classes")
-    to_dataset = [dataset_names.index(name) if name in dataset_names else dataset_names.index(BACKGROUND)
-                  for name in model_names]
+            f"({', '.join(dataset_labels)}): {problem}; evaluate it on a dataset with these classes"
+        )
+    to_dataset = [
+        dataset_names.index(name) if name in dataset_names else dataset_names.index(BACKGROUND) for name in model_names
+    ]
     return np.asarray(to_dataset, dtype=np.int64)
 
 
 def describe(mapping: np.ndarray, model_labels, dataset_labels) -> dict:
     """Dataset class -> the model classes that feed it (for the report)."""
-    return {dataset_labels[d]: [model_labels[m] for m in np.flatnonzero(mapping == d)]
-            for d in range(len(dataset_labels))}
+    return {
+        dataset_labels[d]: [model_labels[m] for m in np.flatnonzero(mapping == d)] for d in range(len(dataset_labels))
+    }
 
 
 def map_labels(model_label_map: np.ndarray, mapping: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """`edge-deeplab quant-report`: the per-layer int8 damage (calibration/) and, for each selective
 model, its mIoU on a labelled split. Scoring is evaluation, so the verb that joins the two lives here,
 after both stages in the data flow."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,10 +20,22 @@ from edge_deeplab.presets import model_name
 from edge_deeplab.progress import say
 
 
-def quant_report(model_path, data, split: str = "val", num_calibration: int = 100, top: int = 10,
-                 ks: Sequence[int] = DEFAULT_KS, keep_float: Sequence[str] = (), output_dir=None,
-                 debug_images: Optional[int] = None, limit: Optional[int] = None, gpu_check: bool = False,
-                 seed: int = 0, progress: bool = True, log=say) -> dict:
+def quant_report(
+    model_path,
+    data,
+    split: str = "val",
+    num_calibration: int = 100,
+    top: int = 10,
+    ks: Sequence[int] = DEFAULT_KS,
+    keep_float: Sequence[str] = (),
+    output_dir=None,
+    debug_images: Optional[int] = None,
+    limit: Optional[int] = None,
+    gpu_check: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    log=say,
+) -> dict:
     """The per-layer report and the selective-quantization table for a saved model folder.
 
     Calibration images come from the dataset's train split (as `edge-deeplab export` takes them); mIoU
@@ -54,8 +67,9 @@ def quant_report(model_path, data, split: str = "val", num_calibration: int = 10
 
     log(f"calibrating int8 on {num_calibration} images and running the debug model ...")
     started = time.perf_counter()
-    debugger, report, _, _, contract = analyse(model_path, data, top=top, num_images=num_calibration, seed=seed,
-                                               debug_images=debug_images)
+    debugger, report, _, _, contract = analyse(
+        model_path, data, top=top, num_images=num_calibration, seed=seed, debug_images=debug_images
+    )
     seconds = {"calibrate_and_debug": time.perf_counter() - started}
     temporary = not output_dir
     folder = Path(tempfile.mkdtemp(prefix="quant-report-")) if temporary else Path(output_dir)
@@ -91,8 +105,7 @@ def _layer_counts(ks: Sequence[int]) -> list[int]:
     return ks
 
 
-def _convert_variants(debugger, contract, variants: list[tuple], folder: Path, name: str, gpu_check: bool,
-                      log) -> list:
+def _convert_variants(debugger, contract, variants: list[tuple], folder: Path, name: str, gpu_check: bool, log) -> list:
     """Each variant (_variants) converted from the debugger's calibration to folder/NAME_LABEL.tflite, with the
     model's contract, and measured (size, GPU gates): a SelectiveResult each."""
     from edge_deeplab.calibration.selective import selective_model
@@ -111,16 +124,21 @@ def _convert_variants(debugger, contract, variants: list[tuple], folder: Path, n
     return results
 
 
-def _document(model_path, data, split: str, images: int, report, results: list, gpu_check: bool,
-              seconds: dict) -> dict:
+def _document(model_path, data, split: str, images: int, report, results: list, gpu_check: bool, seconds: dict) -> dict:
     """quant_report.json: the per-layer report, the selective table, which GPU gates ran and how long each stage
     took."""
-    return {"model": str(model_path), "data": str(data), "split": split, "images": images,
-            "calibration_images": report.calibration["num_images"], "report": report.to_dict(),
-            "selective": [r.to_dict() for r in results],
-            "gate": "static: every op against the mobile GPU delegate's documented constraints"
-                    + ("; dynamic: LiteRT GPU accelerator" if gpu_check else "; dynamic not run"),
-            "seconds": {stage: round(value, 1) for stage, value in seconds.items()}}
+    return {
+        "model": str(model_path),
+        "data": str(data),
+        "split": split,
+        "images": images,
+        "calibration_images": report.calibration["num_images"],
+        "report": report.to_dict(),
+        "selective": [r.to_dict() for r in results],
+        "gate": "static: every op against the mobile GPU delegate's documented constraints"
+        + ("; dynamic: LiteRT GPU accelerator" if gpu_check else "; dynamic not run"),
+        "seconds": {stage: round(value, 1) for stage, value in seconds.items()},
+    }
 
 
 def _variants(report, ks, keep_float) -> list[tuple]:
@@ -132,8 +150,9 @@ def _variants(report, ks, keep_float) -> list[tuple]:
     variants = [("float", [], [], None)]
     for k in ks:
         chosen = report.most_damaged(k)
-        variants.append(("int8" if k == 0 else f"int8 + {k} float", [r.tensor_name for r in chosen], [],
-                         [r.layer for r in chosen]))
+        variants.append(
+            ("int8" if k == 0 else f"int8 + {k} float", [r.tensor_name for r in chosen], [], [r.layer for r in chosen])
+        )
     if keep_float:
         nodes, ops = resolve_layers(report, keep_float)
         variants.append(("int8 + given float", nodes, ops, list(keep_float)))

@@ -10,6 +10,7 @@ DeepLab, `peer:deeplabv3-voc`) sees a person that the mask calls background, the
 val split keeps its original masks: validation stays honest. The teacher's runners are the
 evaluator's, hence this module's place in the data flow.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,7 @@ from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab.io import staged_folder, write_bytes, write_json
 
 
-def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: str = "train",
-                    progress=None) -> dict:
+def ignore_disputed(data, teacher: str, output, threshold: float = 0.5, split: str = "train", progress=None) -> dict:
     """Write a copy of the images/ + masks/ dataset `data` to `output` in which, on `split`, every
     background pixel that `teacher` calls person with probability >= threshold is ignored (255).
     Images are linked, not copied. progress(done, total), when given, is called after each image. Returns
@@ -76,9 +76,14 @@ def _write_relabelled(data, dataset, runner, person, output, teacher, threshold,
     for extra in ("train.txt", "val.txt", "labels.json", "LICENSE"):
         if (data / extra).is_file():
             write_bytes(output / extra, (data / extra).read_bytes())
-    manifest = {"source": str(data), "teacher": getattr(runner, "name", str(teacher)), "threshold": threshold,
-                "split": split,
-                "images": len(dataset), "ignored_pixels": ignored,
-                "ignored_fraction": ignored / max(labelled, 1)}
+    manifest = {
+        "source": str(data),
+        "teacher": getattr(runner, "name", str(teacher)),
+        "threshold": threshold,
+        "split": split,
+        "images": len(dataset),
+        "ignored_pixels": ignored,
+        "ignored_fraction": ignored / max(labelled, 1),
+    }
     write_json(output / "relabel.json", manifest)
     return manifest

@@ -10,6 +10,7 @@ the mapping to the dataset's classes are the same for every model and live in in
   contract is given by peers.py.
 - KerasRunner: a tf_keras.Model with its ModelContract.
 """
+
 from __future__ import annotations
 
 import time
@@ -27,8 +28,14 @@ from edge_deeplab.litert.interpreter import DEFAULT_THREADS, dequantize, open_in
 class TfliteRunner:
     """A .tflite model in the LiteRT interpreter (CPU, XNNPACK, `threads` threads)."""
 
-    def __init__(self, path, contract: Optional[ModelContract] = None, name: Optional[str] = None,
-                 threads: int = DEFAULT_THREADS, kind: str = "ours"):
+    def __init__(
+        self,
+        path,
+        contract: Optional[ModelContract] = None,
+        name: Optional[str] = None,
+        threads: int = DEFAULT_THREADS,
+        kind: str = "ours",
+    ):
         self.path = Path(path)
         if not self.path.is_file():
             raise EdgeDeeplabError(f"{path}: model file not found; pass a .tflite written by `edge-deeplab export`")
@@ -41,8 +48,13 @@ class TfliteRunner:
         self._interpreter = open_interpreter(self.path, threads, single_io=True)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
-        _check_shapes(self.name, self.contract, tuple(self._input["shape"]), tuple(self._output["shape"]),
-                      np.dtype(self._output["dtype"]))
+        _check_shapes(
+            self.name,
+            self.contract,
+            tuple(self._input["shape"]),
+            tuple(self._output["shape"]),
+            np.dtype(self._output["dtype"]),
+        )
 
     def forward(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 [h, w, 3] at the model's input size -> raw float32 output without the batch axis."""
@@ -59,8 +71,14 @@ class TfliteRunner:
 class KerasRunner:
     """A tf_keras.Model (input: normalised float RGB [1, h, w, 3]) with its contract."""
 
-    def __init__(self, model, contract: ModelContract, name: str = "keras", size_bytes: Optional[int] = None,
-                 path: Optional[str] = None):
+    def __init__(
+        self,
+        model,
+        contract: ModelContract,
+        name: str = "keras",
+        size_bytes: Optional[int] = None,
+        path: Optional[str] = None,
+    ):
         self.model = model
         self.contract = contract
         self.name = name
@@ -111,43 +129,47 @@ def median_latency_ms(runner) -> Optional[float]:
     return float(np.median(samples)) if samples else None
 
 
-
-
-
-
 def _check_shapes(name, contract: ModelContract, input_shape, output_shape, output_dtype):
     """The contract must describe the tensors: a mismatch means silent garbage, so stop here."""
     if len(input_shape) != 4 or input_shape[3] != 3:
-        raise EdgeDeeplabError(f"{name}: input shape {list(input_shape)} is not an RGB image [1, h, w, 3]; "
-                               f"pass a segmentation model")
+        raise EdgeDeeplabError(
+            f"{name}: input shape {list(input_shape)} is not an RGB image [1, h, w, 3]; pass a segmentation model"
+        )
     if tuple(input_shape[1:3]) != (contract.input_height, contract.input_width):
-        raise EdgeDeeplabError(f"{name}: input is {input_shape[1]}x{input_shape[2]} but its contract says "
-                               f"{contract.input_height}x{contract.input_width}; re-export the model")
+        raise EdgeDeeplabError(
+            f"{name}: input is {input_shape[1]}x{input_shape[2]} but its contract says "
+            f"{contract.input_height}x{contract.input_width}; re-export the model"
+        )
     kind = contract.output_kind
     if kind in ("logits", "probabilities") and (len(output_shape) != 4 or output_shape[-1] != contract.num_classes):
-        raise EdgeDeeplabError(f"{name}: output shape {list(output_shape)} does not hold {contract.num_classes} "
-                               f"class scores as its contract's labels say; re-export the model")
+        raise EdgeDeeplabError(
+            f"{name}: output shape {list(output_shape)} does not hold {contract.num_classes} "
+            f"class scores as its contract's labels say; re-export the model"
+        )
     if kind == "person_alpha" and (len(output_shape) != 4 or output_shape[-1] != 1):
-        raise EdgeDeeplabError(f"{name}: output shape {list(output_shape)} is not a person alpha [1, h, w, 1]; "
-                               f"fix the contract's output_kind")
+        raise EdgeDeeplabError(
+            f"{name}: output shape {list(output_shape)} is not a person alpha [1, h, w, 1]; "
+            f"fix the contract's output_kind"
+        )
     if kind == "label_map" and (output_dtype.kind not in "iu" or len(output_shape) not in (3, 4)):
-        raise EdgeDeeplabError(f"{name}: output {output_dtype} {list(output_shape)} is not a label map of class "
-                               f"ids; fix the contract's output_kind")
-
-
+        raise EdgeDeeplabError(
+            f"{name}: output {output_dtype} {list(output_shape)} is not a label map of class "
+            f"ids; fix the contract's output_kind"
+        )
 
 
 def _stored_contract(path: Path) -> ModelContract:
     found = read_tflite_contract(path)
     if found is None:
-        raise EdgeDeeplabError(f"{path}: carries no edge-deeplab contract; pass a model written by "
-                               f"`edge-deeplab export`, or a peer as peer:deeplabv3-voc / peer:mediapipe-selfie")
+        raise EdgeDeeplabError(
+            f"{path}: carries no edge-deeplab contract; pass a model written by "
+            f"`edge-deeplab export`, or a peer as peer:deeplabv3-voc / peer:mediapipe-selfie"
+        )
     return found
 
 
-
-
 # ---- Keras models from disk ----------------------------------------------------------------------
+
 
 def load_keras_runner(path, name: Optional[str] = None) -> KerasRunner:
     """A saved Keras model and its contract.
@@ -170,12 +192,17 @@ def load_keras_runner(path, name: Optional[str] = None) -> KerasRunner:
 
 
 def _contract_beside(path: Path) -> ModelContract:
-    for candidate in (path.with_name(path.name + ".contract.json"), path.with_suffix(".contract.json"),
-                      (path if path.is_dir() else path.parent) / "contract.json"):
+    for candidate in (
+        path.with_name(path.name + ".contract.json"),
+        path.with_suffix(".contract.json"),
+        (path if path.is_dir() else path.parent) / "contract.json",
+    ):
         if candidate.is_file():
             return ModelContract.from_json(candidate.read_text(), source=str(candidate))
-    raise EdgeDeeplabError(f"{path}: no contract found beside the model (expected {path.stem}.contract.json or "
-                           f"contract.json); save the model with edge-deeplab so its contract travels with it")
+    raise EdgeDeeplabError(
+        f"{path}: no contract found beside the model (expected {path.stem}.contract.json or "
+        f"contract.json); save the model with edge-deeplab so its contract travels with it"
+    )
 
 
 def _load_keras_file(path: Path):
@@ -184,11 +211,14 @@ def _load_keras_file(path: Path):
     try:
         return tf_keras.models.load_model(str(path), compile=False)
     except (OSError, ValueError, ImportError) as error:
-        raise EdgeDeeplabError(f"{path}: tf_keras cannot load this model ({str(error).splitlines()[0]}); "
-                               f"pass a .tflite or a model saved by edge-deeplab") from None
+        raise EdgeDeeplabError(
+            f"{path}: tf_keras cannot load this model ({str(error).splitlines()[0]}); "
+            f"pass a .tflite or a model saved by edge-deeplab"
+        ) from None
 
 
 # ---- a model named on the command line -----------------------------------------------------------
+
 
 def open_runner(spec: str, threads: int = DEFAULT_THREADS):
     """'peer:NAME[=PATH]', 'preset:NAME[:int8|fp16|keras]', a .tflite file, or a saved Keras model -> its runner."""
@@ -214,5 +244,4 @@ def peer_runner(spec: str, threads: int = DEFAULT_THREADS) -> TfliteRunner:
     from edge_deeplab.peers import PEER_PREFIX, resolve_peer
 
     peer, path = resolve_peer(spec)
-    return TfliteRunner(path, contract=peer.contract, name=f"{PEER_PREFIX}{peer.name}", threads=threads,
-                        kind="peer")
+    return TfliteRunner(path, contract=peer.contract, name=f"{PEER_PREFIX}{peer.name}", threads=threads, kind="peer")

@@ -7,6 +7,7 @@ TensorFlow, so every GPU compile runs in a child; a driver crash there becomes a
 instead of killing the caller, and LiteRT's C++ log (which names each op that fell back from the
 GPU, and why) lands in the child's stdout and stderr, returned to the caller, off the user's terminal.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,14 +32,14 @@ class ChildOutcome:
         finished: the function returned (or raised, re-raised in the parent).
     """
 
-    value: Any                  # what the function returned (None when the child died or timed out)
-    log: str                    # the child's stdout and stderr
-    returncode: Optional[int]   # None: timed out
-    finished: bool              # the function returned (or raised, re-raised in the parent)
+    value: Any  # what the function returned (None when the child died or timed out)
+    log: str  # the child's stdout and stderr
+    returncode: Optional[int]  # None: timed out
+    finished: bool  # the function returned (or raised, re-raised in the parent)
 
     @property
     def how_it_died(self) -> str:
-        """"timed out", "signal N" or "exit code N": why the child ended, for a message."""
+        """ "timed out", "signal N" or "exit code N": why the child ended, for a message."""
         if self.returncode is None:
             return "timed out"
         return f"signal {-self.returncode}" if self.returncode < 0 else f"exit code {self.returncode}"

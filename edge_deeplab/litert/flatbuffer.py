@@ -5,6 +5,7 @@ runtime ignores, so the contract travels with the model without touching its gra
 metadata writer would do this too but pins protobuf < 4 (TensorFlow 2.21 needs 7.x); LiteRT's own
 flatbuffer schema and tools do it with what is installed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -82,8 +83,10 @@ def check_tflite_whole(path, fix: str) -> Path:
             for operator in range(subgraph.OperatorsLength()):
                 subgraph.Operators(operator).OpcodeIndex()
     except (struct.error, IndexError, ValueError, TypeError):
-        raise EdgeDeeplabError(f"{path}: a damaged TFLite model: its {len(data)} bytes end before data it refers to "
-                               f"(cut short by an interrupted copy or download?); {fix}") from None
+        raise EdgeDeeplabError(
+            f"{path}: a damaged TFLite model: its {len(data)} bytes end before data it refers to "
+            f"(cut short by an interrupted copy or download?); {fix}"
+        ) from None
     return path
 
 
@@ -150,11 +153,13 @@ def metadata_buffer(tflite_bytes: bytes, name: str, source: Optional[str] = None
                 continue
             buffer = model.Buffers(entry.Buffer())
             if buffer.Offset() > 1:  # models over 2 GB keep buffer data after the flatbuffer
-                return bytes(tflite_bytes[buffer.Offset():buffer.Offset() + buffer.Size()])
+                return bytes(tflite_bytes[buffer.Offset() : buffer.Offset() + buffer.Size()])
             return buffer.DataAsNumpy().tobytes() if buffer.DataLength() else b""
     except Exception:  # a damaged flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError(f"{source + ': ' if source else ''}the .tflite flatbuffer is damaged (cannot read "
-                               f"its metadata); export the model again") from None
+        raise EdgeDeeplabError(
+            f"{source + ': ' if source else ''}the .tflite flatbuffer is damaged (cannot read "
+            f"its metadata); export the model again"
+        ) from None
     return None
 
 
@@ -166,6 +171,7 @@ def _name(raw) -> Optional[str]:
     if raw is None:
         return None
     return raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
+
 
 def tflite_format(path) -> str:
     """'tflite fp32', 'tflite fp16', 'tflite dynamic' (int8 weights, float activations) or
@@ -187,8 +193,9 @@ def tflite_format(path) -> str:
             has_data = buffer is not None and (buffer.DataLength() > 0 or buffer.Size() > 0)
             (weights if has_data else activations).add(tensor.Type())
     except Exception:  # a file that is no flatbuffer fails anywhere in the walk
-        raise EdgeDeeplabError(f"{path}: not a TFLite model (cannot read its flatbuffer); "
-                               f"pass a .tflite written by `edge-deeplab export`") from None
+        raise EdgeDeeplabError(
+            f"{path}: not a TFLite model (cannot read its flatbuffer); pass a .tflite written by `edge-deeplab export`"
+        ) from None
     types = schema().TensorType
     if types.INT8 in activations or types.UINT8 in activations:
         name = "tflite int8"
@@ -209,7 +216,7 @@ def read_model_file(path):
 
 
 def builtin_op_name(model, op) -> str:
-    """"CONV_2D", "CUSTOM", ... for an operator of a schema.ModelT (the extended builtin codes included)."""
+    """ "CONV_2D", "CUSTOM", ... for an operator of a schema.ModelT (the extended builtin codes included)."""
     code = model.operatorCodes[op.opcodeIndex]
     names = {v: k for k, v in vars(schema().BuiltinOperator).items() if not k.startswith("_")}
     return names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "UNKNOWN")

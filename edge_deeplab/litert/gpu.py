@@ -5,6 +5,7 @@ benchmark both call `run_on_gpu`, which returns what the child measured, LiteRT'
 selected and the ops it refused. On a machine without a GPU this runs on a software Vulkan driver: a
 correctness path (does every op run on the GPU, do the outputs agree with the CPU), never a phone's speed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,10 @@ import numpy as np
 
 #: A 257 px DeepLab takes 0.1-5 s per inference on the software driver, plus the compile.
 GPU_TIMEOUT_S = 600
-INSTALL_HINT = ("install libvulkan1 and Mesa's Vulkan driver mesa-vulkan-drivers 25+ (on Debian 12 from "
-                "bookworm-backports): as root, bash scripts/install_system_packages.sh gpu")
+INSTALL_HINT = (
+    "install libvulkan1 and Mesa's Vulkan driver mesa-vulkan-drivers 25+ (on Debian 12 from "
+    "bookworm-backports): as root, bash scripts/install_system_packages.sh gpu"
+)
 _FALLBACK_HEADER = "Following operations are not supported by GPU delegate:"
 _ADAPTER = re.compile(r"Selected adapter: (.+?)(?:, arch=.*?backend=(\w+).*)?$", re.MULTILINE)
 _NO_ADAPTER = ("No adapters found", "Couldn't load Vulkan", "Failed to initialize WebGPU")
@@ -27,19 +30,23 @@ _NO_ADAPTER = ("No adapters found", "Couldn't load Vulkan", "Failed to initializ
 @dataclasses.dataclass(frozen=True)
 class GpuRun:
     """What the child measured (None when it died), LiteRT's log and what the log says."""
+
     measured: Optional[dict]
     log: str
-    adapter: Optional[str]                  # e.g. "llvmpipe (LLVM 15.0.6, 256 bits) [Vulkan]"
+    adapter: Optional[str]  # e.g. "llvmpipe (LLVM 15.0.6, 256 bits) [Vulkan]"
     fallbacks: tuple[tuple[str, str], ...]  # (op, reason) for each op the GPU refused
-    died: Optional[str] = None              # "signal 11", "exit code 1", "timed out"
+    died: Optional[str] = None  # "signal 11", "exit code 1", "timed out"
 
     @property
     def no_adapter_reason(self) -> Optional[str]:
         """Why there is no GPU here, or None where LiteRT found an adapter."""
         if self.adapter is not None:
             return None
-        return first_line_with(self.log, _NO_ADAPTER) or (self.measured or {}).get("error") \
+        return (
+            first_line_with(self.log, _NO_ADAPTER)
+            or (self.measured or {}).get("error")
             or "LiteRT selected no GPU adapter"
+        )
 
 
 def run_on_gpu(path, seed: int = 0, runs: int = 0, timeout_s: float = GPU_TIMEOUT_S) -> GpuRun:
@@ -48,8 +55,13 @@ def run_on_gpu(path, seed: int = 0, runs: int = 0, timeout_s: float = GPU_TIMEOU
     from edge_deeplab.litert.child import run_in_child
 
     outcome = run_in_child(measure, str(Path(path).resolve()), seed, runs, timeout=timeout_s)
-    return GpuRun(measured=outcome.value if outcome.finished else None, log=outcome.log, adapter=adapter(outcome.log),
-                  fallbacks=tuple(fallback_ops(outcome.log)), died=None if outcome.finished else outcome.how_it_died)
+    return GpuRun(
+        measured=outcome.value if outcome.finished else None,
+        log=outcome.log,
+        adapter=adapter(outcome.log),
+        fallbacks=tuple(fallback_ops(outcome.log)),
+        died=None if outcome.finished else outcome.how_it_died,
+    )
 
 
 def measure(path: str, seed: int, runs: int = 0) -> dict:
@@ -84,8 +96,11 @@ def measure(path: str, seed: int, runs: int = 0) -> dict:
     except Exception as error:  # LiteRT raises RuntimeError with its C++ status text
         return {"error": first_line(error)}
     pairs = [(_real(gpu, details), _real(cpu, details)) for gpu, (cpu, details) in zip(gpu_outputs, cpu_outputs)]
-    result = {"fully_accelerated": True, "max_abs_diff": max(_max_abs_diff(gpu, cpu) for gpu, cpu in pairs),
-              "samples_ms": samples}
+    result = {
+        "fully_accelerated": True,
+        "max_abs_diff": max(_max_abs_diff(gpu, cpu) for gpu, cpu in pairs),
+        "samples_ms": samples,
+    }
     gpu, cpu = pairs[0]
     if gpu.shape == cpu.shape and gpu.ndim == 4 and gpu.shape[-1] > 1:
         result["argmax_agreement"] = float(np.mean(np.argmax(gpu, axis=-1) == np.argmax(cpu, axis=-1)))
@@ -135,6 +150,7 @@ def _compiled_runner(model, inputs: dict):
             shape, dtype = tuple(details[name]["shape"]), np.dtype(details[name]["dtype"])
             outputs.append(buffer.read(int(np.prod(shape)), dtype).reshape(shape))
         return outputs
+
     return run
 
 
@@ -172,8 +188,9 @@ def _max_abs_diff(gpu: np.ndarray, cpu: np.ndarray) -> float:
 
 # ---- LiteRT's log ------------------------------------------------------------------------------------
 
+
 def adapter(log: str) -> Optional[str]:
-    """"llvmpipe (LLVM 15.0.6, 256 bits) [Vulkan]" from LiteRT's "Selected adapter: ..." line."""
+    """ "llvmpipe (LLVM 15.0.6, 256 bits) [Vulkan]" from LiteRT's "Selected adapter: ..." line."""
     match = _ADAPTER.search(log)
     if match is None:
         return None

@@ -8,6 +8,7 @@ into the app instead of asking for a new export. SOFTMAX is an op the GPU accele
 graph stays whole on the GPU; a quantised logits output is dequantised first (DEQUANTIZE), so the
 probabilities are float32 whatever the model's quantisation.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,18 +28,23 @@ def with_probabilities(tflite_bytes: bytes, contract: ModelContract, source: str
     model = model_object(tflite_bytes)
     graph = model.subgraphs[0]
     if len(model.subgraphs) != 1 or len(graph.outputs) != 1:
-        raise EdgeDeeplabError(f"{source}: has {len(model.subgraphs)} subgraph(s) and {len(graph.outputs)} "
-                               f"output(s), not one of each; export it again with `edge-deeplab export`")
+        raise EdgeDeeplabError(
+            f"{source}: has {len(model.subgraphs)} subgraph(s) and {len(graph.outputs)} "
+            f"output(s), not one of each; export it again with `edge-deeplab export`"
+        )
     logits = graph.outputs[0]
     if graph.tensors[logits].type in (s.TensorType.INT8, s.TensorType.UINT8):
         logits = _append(model, s.BuiltinOperator.DEQUANTIZE, logits, "logits_dequantized")
     elif graph.tensors[logits].type != s.TensorType.FLOAT32:
-        raise EdgeDeeplabError(f"{source}: its logits are neither float32 nor int8/uint8; export it again with "
-                               f"`edge-deeplab export --output-kind probabilities`")
+        raise EdgeDeeplabError(
+            f"{source}: its logits are neither float32 nor int8/uint8; export it again with "
+            f"`edge-deeplab export --output-kind probabilities`"
+        )
     options = s.SoftmaxOptionsT()
     options.beta = 1.0
-    probabilities = _append(model, s.BuiltinOperator.SOFTMAX, logits, "probabilities",
-                            (s.BuiltinOptions.SoftmaxOptions, options))
+    probabilities = _append(
+        model, s.BuiltinOperator.SOFTMAX, logits, "probabilities", (s.BuiltinOptions.SoftmaxOptions, options)
+    )
     for signature in model.signatureDefs or []:  # CompiledModel finds its outputs through the signature
         for entry in signature.outputs or []:
             if entry.tensorIndex == graph.outputs[0]:

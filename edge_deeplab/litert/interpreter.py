@@ -1,4 +1,5 @@
 """The LiteRT CPU interpreter: open a .tflite, move float data in and out of its (quantized) tensors."""
+
 from __future__ import annotations
 
 import warnings
@@ -13,8 +14,14 @@ DEFAULT_THREADS = 2
 EXPORT_FIX = "pass a .tflite written by `edge-deeplab export`"
 
 
-def open_interpreter(path, threads: int = DEFAULT_THREADS, xnnpack: bool = True, single_io: bool = False,
-                     fix: str = EXPORT_FIX, preserve_all_tensors: bool = False):
+def open_interpreter(
+    path,
+    threads: int = DEFAULT_THREADS,
+    xnnpack: bool = True,
+    single_io: bool = False,
+    fix: str = EXPORT_FIX,
+    preserve_all_tensors: bool = False,
+):
     """An allocated interpreter (XNNPACK unless `xnnpack` is False); a one-line error naming `fix` when
     LiteRT cannot load the file, or (with `single_io`) when it is not one input -> one output.
     preserve_all_tensors keeps intermediate tensors readable (e.g. the scores under an argmax output)."""
@@ -26,17 +33,21 @@ def open_interpreter(path, threads: int = DEFAULT_THREADS, xnnpack: bool = True,
     try:
         with warnings.catch_warnings():  # LiteRT warns that preserving tensors is for debugging: it costs memory
             warnings.simplefilter("ignore", UserWarning)
-            interpreter = Interpreter(model_path=str(path), num_threads=threads, experimental_op_resolver_type=resolver,
-                                      experimental_preserve_all_tensors=preserve_all_tensors)
+            interpreter = Interpreter(
+                model_path=str(path),
+                num_threads=threads,
+                experimental_op_resolver_type=resolver,
+                experimental_preserve_all_tensors=preserve_all_tensors,
+            )
         with native_stderr_filtered():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line, per model
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
-        raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({str(error).splitlines()[0]}); "
-                               f"{fix}") from None
+        raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({str(error).splitlines()[0]}); {fix}") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     if single_io and (len(inputs) != 1 or len(outputs) != 1):
-        raise EdgeDeeplabError(f"{path}: has {len(inputs)} inputs and {len(outputs)} outputs; a segmentation "
-                               f"model has one of each")
+        raise EdgeDeeplabError(
+            f"{path}: has {len(inputs)} inputs and {len(outputs)} outputs; a segmentation model has one of each"
+        )
     return interpreter
 
 
@@ -91,10 +102,11 @@ def tensor_details(path, fix: str = EXPORT_FIX) -> tuple[dict, dict]:
     try:
         interpreter = Interpreter(model_path=str(Path(path)))
     except (ValueError, RuntimeError) as error:
-        raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({str(error).splitlines()[0]}); "
-                               f"{fix}") from None
+        raise EdgeDeeplabError(f"{path}: LiteRT cannot load this model ({str(error).splitlines()[0]}); {fix}") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     if len(inputs) != 1 or len(outputs) != 1:
-        raise EdgeDeeplabError(f"{path}: has {len(inputs)} inputs and {len(outputs)} outputs; the app runs a "
-                               f"segmentation model with one of each")
+        raise EdgeDeeplabError(
+            f"{path}: has {len(inputs)} inputs and {len(outputs)} outputs; the app runs a "
+            f"segmentation model with one of each"
+        )
     return inputs[0], outputs[0]

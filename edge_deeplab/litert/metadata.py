@@ -18,6 +18,7 @@ The flatbuffer is written and read by metadata_schema (the tables and fields abo
 does. Rewriting a model's flatbuffer (embed_contract) drops the appended zip: call
 embed_standard_metadata last.
 """
+
 from __future__ import annotations
 
 import io
@@ -45,24 +46,51 @@ LICENSE = "Apache-2.0"
 _FLOAT32, _UINT8, _INT8 = 0, 3, 9
 
 
-def standard_metadata(contract: ModelContract, input_type: int, *, name: str, version: str,
-                      description: Optional[str] = None) -> bytes:
+def standard_metadata(
+    contract: ModelContract, input_type: int, *, name: str, version: str, description: Optional[str] = None
+) -> bytes:
     """The ModelMetadata flatbuffer (identifier M001) for a model whose input tensor has `input_type`."""
     mean, std = _per_channel(contract.mean), _per_channel(contract.std)
-    image = {"name": "image", "description": "Input image to be processed.", "color_space": "RGB",
-             "mean": mean, "std": std, "min": None, "max": None}
+    image = {
+        "name": "image",
+        "description": "Input image to be processed.",
+        "color_space": "RGB",
+        "mean": mean,
+        "std": std,
+        "min": None,
+        "max": None,
+    }
     if input_type == _FLOAT32:
         image["min"] = [(0.0 - m) / s for m, s in zip(mean, std)]
         image["max"] = [(255.0 - m) / s for m, s in zip(mean, std)]
     elif input_type == _UINT8:
         image["min"], image["max"] = [0.0], [255.0]
-    labels = {"name": LABELS_FILE, "description": "Labels for categories that the model can recognize.",
-              "type": "TENSOR_VALUE_LABELS" if contract.output_kind == "label_map" else "TENSOR_AXIS_LABELS"}
-    masks = {"name": "segmentation_masks", "description": _OUTPUT_DESCRIPTION[contract.output_kind],
-             "color_space": "GRAYSCALE", "range": [1, 2], "min": None, "max": None, "associated_files": [labels]}
-    return write_metadata({"name": name, "description": description or describe(contract), "version": version,
-                           "author": AUTHOR, "license": LICENSE, "min_parser_version": MIN_PARSER_VERSION,
-                           "inputs": [image], "outputs": [masks]})
+    labels = {
+        "name": LABELS_FILE,
+        "description": "Labels for categories that the model can recognize.",
+        "type": "TENSOR_VALUE_LABELS" if contract.output_kind == "label_map" else "TENSOR_AXIS_LABELS",
+    }
+    masks = {
+        "name": "segmentation_masks",
+        "description": _OUTPUT_DESCRIPTION[contract.output_kind],
+        "color_space": "GRAYSCALE",
+        "range": [1, 2],
+        "min": None,
+        "max": None,
+        "associated_files": [labels],
+    }
+    return write_metadata(
+        {
+            "name": name,
+            "description": description or describe(contract),
+            "version": version,
+            "author": AUTHOR,
+            "license": LICENSE,
+            "min_parser_version": MIN_PARSER_VERSION,
+            "inputs": [image],
+            "outputs": [masks],
+        }
+    )
 
 
 def labels_file(contract: ModelContract) -> bytes:
@@ -80,13 +108,21 @@ def describe(contract: ModelContract) -> str:
     """
     mean = ", ".join(f"{v:g}" for v in _per_channel(contract.mean))
     std = ", ".join(f"{v:g}" for v in _per_channel(contract.std))
-    return (f"DeepLab v3+ semantic segmentation into {', '.join(contract.labels)}. Input: one RGB image "
-            f"{contract.input_height}x{contract.input_width}, pixels 0..255 normalised as (x - {mean}) / {std}. "
-            f"Output: {_OUTPUT_DESCRIPTION[contract.output_kind]}")
+    return (
+        f"DeepLab v3+ semantic segmentation into {', '.join(contract.labels)}. Input: one RGB image "
+        f"{contract.input_height}x{contract.input_width}, pixels 0..255 normalised as (x - {mean}) / {std}. "
+        f"Output: {_OUTPUT_DESCRIPTION[contract.output_kind]}"
+    )
 
 
-def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, name: str,
-                            version: Optional[str] = None, description: Optional[str] = None) -> bytes:
+def embed_standard_metadata(
+    tflite_bytes: bytes,
+    contract: ModelContract,
+    *,
+    name: str,
+    version: Optional[str] = None,
+    description: Optional[str] = None,
+) -> bytes:
     """The model with the standard metadata (replacing any earlier) and the labels file appended as a zip
     (any other file an earlier tool packed is kept)."""
     from ai_edge_litert.tools import flatbuffer_utils
@@ -97,10 +133,17 @@ def embed_standard_metadata(tflite_bytes: bytes, contract: ModelContract, *, nam
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
     graph = model.subgraphs[0]
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise EdgeDeeplabError(f"{name}: standard segmenter metadata needs one input and one output tensor "
-                               f"(the model has {len(graph.inputs)} and {len(graph.outputs)})")
-    metadata = standard_metadata(contract, graph.tensors[graph.inputs[0]].type, name=name,
-                                 version=version or __version__, description=description)
+        raise EdgeDeeplabError(
+            f"{name}: standard segmenter metadata needs one input and one output tensor "
+            f"(the model has {len(graph.inputs)} and {len(graph.outputs)})"
+        )
+    metadata = standard_metadata(
+        contract,
+        graph.tensors[graph.inputs[0]].type,
+        name=name,
+        version=version or __version__,
+        description=description,
+    )
     set_metadata_buffer(model, METADATA_NAME, metadata)
     flat = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     # MetadataPopulator._populate_associated_files: zipfile in append mode after the flatbuffer.
@@ -156,4 +199,3 @@ def _packed_files(data: bytes) -> dict:
         return {}
     with zipfile.ZipFile(buffer) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
-

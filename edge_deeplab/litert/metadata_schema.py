@@ -20,6 +20,7 @@ NormalizationOptions process unit, min/max (either key, None = no vector) a Stat
 {name, description?, type}. write_metadata builds the tables in the order flatc's generated Pack() does,
 so its bytes are those of the generated object API for the same values.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -30,8 +31,15 @@ from flatbuffers.table import Table
 
 IDENTIFIER = b"M001"
 COLOR_SPACES = ("UNKNOWN", "RGB", "GRAYSCALE")
-FILE_TYPES = ("UNKNOWN", "DESCRIPTIONS", "TENSOR_AXIS_LABELS", "TENSOR_VALUE_LABELS",
-              "TENSOR_AXIS_SCORE_CALIBRATION", "VOCABULARY", "SCANN_INDEX_FILE")
+FILE_TYPES = (
+    "UNKNOWN",
+    "DESCRIPTIONS",
+    "TENSOR_AXIS_LABELS",
+    "TENSOR_VALUE_LABELS",
+    "TENSOR_AXIS_SCORE_CALIBRATION",
+    "VOCABULARY",
+    "SCANN_INDEX_FILE",
+)
 IMAGE_PROPERTIES = 2  # ContentProperties union type
 NORMALIZATION_OPTIONS = 1  # ProcessUnitOptions union type
 
@@ -45,8 +53,16 @@ def write_metadata(model: dict) -> bytes:
     outputs = w.tables([w.tensor(t) for t in model.get("outputs", [])])
     subgraphs = w.tables([w.table(10, (2, w.ref, inputs), (3, w.ref, outputs))])
     author, license_, parser = (w.string(model.get(key)) for key in ("author", "license", "min_parser_version"))
-    root = w.table(8, (0, w.ref, name), (1, w.ref, description), (2, w.ref, version), (3, w.ref, subgraphs),
-                   (4, w.ref, author), (5, w.ref, license_), (7, w.ref, parser))
+    root = w.table(
+        8,
+        (0, w.ref, name),
+        (1, w.ref, description),
+        (2, w.ref, version),
+        (3, w.ref, subgraphs),
+        (4, w.ref, author),
+        (5, w.ref, license_),
+        (7, w.ref, parser),
+    )
     w.builder.Finish(root, IDENTIFIER)
     return bytes(w.builder.Output())
 
@@ -54,8 +70,12 @@ def write_metadata(model: dict) -> bytes:
 class _Writer:
     def __init__(self):
         self.builder = b = flatbuffers.Builder(0)
-        self.ref, self.byte, self.ubyte, self.int = (b.PrependUOffsetTRelativeSlot, b.PrependInt8Slot,
-                                                     b.PrependUint8Slot, b.PrependInt32Slot)
+        self.ref, self.byte, self.ubyte, self.int = (
+            b.PrependUOffsetTRelativeSlot,
+            b.PrependInt8Slot,
+            b.PrependUint8Slot,
+            b.PrependInt32Slot,
+        )
 
     def table(self, num_fields: int, *fields) -> int:
         """A table of (field id, Prepend*Slot, value) fields; None values are left out (as are values equal
@@ -91,8 +111,7 @@ class _Writer:
             value_range = tensor.get("range")
             if value_range is not None:
                 value_range = self.table(2, (0, self.int, value_range[0]), (1, self.int, value_range[1]))
-            content = self.table(3, (0, self.ubyte, IMAGE_PROPERTIES), (1, self.ref, image),
-                                 (2, self.ref, value_range))
+            content = self.table(3, (0, self.ubyte, IMAGE_PROPERTIES), (1, self.ref, image), (2, self.ref, value_range))
         if "mean" in tensor or "std" in tensor:
             mean, std = self.floats(tensor.get("mean")), self.floats(tensor.get("std"))
             options = self.table(2, (0, self.ref, mean), (1, self.ref, std))
@@ -102,13 +121,21 @@ class _Writer:
             stats = self.table(2, (0, self.ref, high), (1, self.ref, low))
         if tensor.get("associated_files"):
             files = self.tables([self.associated_file(f) for f in tensor["associated_files"]])
-        return self.table(7, (0, self.ref, name), (1, self.ref, description), (3, self.ref, content),
-                          (4, self.ref, units), (5, self.ref, stats), (6, self.ref, files))
+        return self.table(
+            7,
+            (0, self.ref, name),
+            (1, self.ref, description),
+            (3, self.ref, content),
+            (4, self.ref, units),
+            (5, self.ref, stats),
+            (6, self.ref, files),
+        )
 
     def associated_file(self, file: dict) -> int:
         name, description = self.string(file.get("name")), self.string(file.get("description"))
-        return self.table(5, (0, self.ref, name), (1, self.ref, description),
-                          (2, self.byte, FILE_TYPES.index(file["type"])))
+        return self.table(
+            5, (0, self.ref, name), (1, self.ref, description), (2, self.byte, FILE_TYPES.index(file["type"]))
+        )
 
 
 # ---- reader -----------------------------------------------------------------------------------------
@@ -128,8 +155,12 @@ def read_metadata(raw: bytes) -> dict:
     subgraphs = _tables(root, 3)
     subgraph = subgraphs[0] if subgraphs else None
     return {
-        "name": _string(root, 0), "description": _string(root, 1), "version": _string(root, 2),
-        "author": _string(root, 4), "license": _string(root, 5), "min_parser_version": _string(root, 7),
+        "name": _string(root, 0),
+        "description": _string(root, 1),
+        "version": _string(root, 2),
+        "author": _string(root, 4),
+        "license": _string(root, 5),
+        "min_parser_version": _string(root, 7),
         "inputs": [_tensor(t) for t in _tables(subgraph, 2)],
         "outputs": [_tensor(t) for t in _tables(subgraph, 3)],
     }
@@ -150,8 +181,9 @@ def _tensor(tensor: Table) -> dict:
     stats = _table(tensor, 5)
     if stats is not None:
         result["min"], result["max"] = _floats(stats, 1), _floats(stats, 0)
-    result["associated_files"] = [{"name": _string(f, 0), "type": _enum(FILE_TYPES, _scalar(f, 2, N.Int8Flags))}
-                                  for f in _tables(tensor, 6)]
+    result["associated_files"] = [
+        {"name": _string(f, 0), "type": _enum(FILE_TYPES, _scalar(f, 2, N.Int8Flags))} for f in _tables(tensor, 6)
+    ]
     return result
 
 

@@ -17,6 +17,7 @@ on real TFLite outputs, so this is the reference a phone app is held to.
   first other class.
 Ties in argmax go to the lowest class id (numpy's rule; the Java twin keeps it).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,10 @@ def portrait_class(contract: ModelContract) -> int:
         return int(contract.person_class)
     found = person_class_of(contract.labels)
     if found is None:
-        raise EdgeDeeplabError(f"the model's labels {list(contract.labels)} name no 'person': portrait mode "
-                               f"needs a person class; export a person segmentation model")
+        raise EdgeDeeplabError(
+            f"the model's labels {list(contract.labels)} name no 'person': portrait mode "
+            f"needs a person class; export a person segmentation model"
+        )
     return found
 
 

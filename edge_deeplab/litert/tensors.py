@@ -4,6 +4,7 @@ Read with LiteRT's generated schema (ai_edge_litert.schema_py_generated), not an
 runs, the bytes stay as stored (no delegate rewrites the graph), and a file that is not a model is
 refused before any native code sees it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,6 +20,7 @@ from edge_deeplab.litert.flatbuffer import TFLITE_IDENTIFIER, schema
 class Op:
     """One operator: its builtin name (CONV_2D, ...), input and output tensor names, and its options
     as a dict in the schema's own field names (padding, strideH, dilationHFactor, alignCorners, ...)."""
+
     kind: str
     inputs: tuple
     outputs: tuple
@@ -41,10 +43,10 @@ class TfliteGraph:
     """
 
     path: str
-    shapes: dict          # tensor name -> shape tuple (every tensor)
-    dtypes: dict          # tensor name -> numpy dtype name
-    constants: dict       # tensor name -> np.ndarray, for tensors stored in the file (weights, biases)
-    ops: list             # Op, in execution order
+    shapes: dict  # tensor name -> shape tuple (every tensor)
+    dtypes: dict  # tensor name -> numpy dtype name
+    constants: dict  # tensor name -> np.ndarray, for tensors stored in the file (weights, biases)
+    ops: list  # Op, in execution order
     inputs: tuple
     outputs: tuple
     #: tensor name -> (scales, zero points, axis) for quantized tensors: real = (q - zero point) * scale, with
@@ -85,10 +87,21 @@ def _builtin_names():
 
 
 def _tensor_dtypes():
-    numpy_names = {"FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8",
-                   "INT64": "int64", "INT8": "int8", "INT16": "int16", "BOOL": "bool"}
-    return {value: numpy_names.get(name, name.lower()) for name, value in vars(schema().TensorType).items()
-            if not name.startswith("_")}
+    numpy_names = {
+        "FLOAT32": "float32",
+        "FLOAT16": "float16",
+        "INT32": "int32",
+        "UINT8": "uint8",
+        "INT64": "int64",
+        "INT8": "int8",
+        "INT16": "int16",
+        "BOOL": "bool",
+    }
+    return {
+        value: numpy_names.get(name, name.lower())
+        for name, value in vars(schema().TensorType).items()
+        if not name.startswith("_")
+    }
 
 
 def read_tflite(path) -> TfliteGraph:
@@ -98,14 +111,16 @@ def read_tflite(path) -> TfliteGraph:
         raise EdgeDeeplabError(f"{path} does not exist: give the path of a .tflite model file")
     data = path.read_bytes()
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
-        raise EdgeDeeplabError(f"{path} is not a TFLite model (no {TFLITE_IDENTIFIER.decode()} flatbuffer "
-                               "identifier): give a .tflite file")
+        raise EdgeDeeplabError(
+            f"{path} is not a TFLite model (no {TFLITE_IDENTIFIER.decode()} flatbuffer identifier): give a .tflite file"
+        )
     try:
         model = schema().ModelT.InitFromObj(schema().Model.GetRootAsModel(data, 0))
         graph = model.subgraphs[0]
     except Exception as error:  # a truncated or corrupt flatbuffer raises from deep inside the reader
-        raise EdgeDeeplabError(f"{path} is a damaged TFLite file ({type(error).__name__}): "
-                               "download or export it again") from None
+        raise EdgeDeeplabError(
+            f"{path} is a damaged TFLite file ({type(error).__name__}): download or export it again"
+        ) from None
     builtin_names, dtype_names = _builtin_names(), _tensor_dtypes()
     names = [tensor.name.decode() for tensor in graph.tensors]
     shapes, dtypes, constants, quantization = {}, {}, {}, {}
@@ -115,8 +130,11 @@ def read_tflite(path) -> TfliteGraph:
         params = tensor.quantization
         if params is not None and params.scale is not None and len(params.scale):
             zero_points = params.zeroPoint if params.zeroPoint is not None else np.zeros(len(params.scale))
-            quantization[name] = (np.asarray(params.scale, np.float64), np.asarray(zero_points, np.float64),
-                                  int(params.quantizedDimension))
+            quantization[name] = (
+                np.asarray(params.scale, np.float64),
+                np.asarray(zero_points, np.float64),
+                int(params.quantizedDimension),
+            )
         buffer = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
         if buffer is not None and len(buffer) and dtypes[name] in ("float32", "int32", "int8", "uint8", "float16"):
             constants[name] = np.frombuffer(bytes(buffer), dtype=dtypes[name]).reshape(shape)
@@ -125,10 +143,17 @@ def read_tflite(path) -> TfliteGraph:
         code = model.operatorCodes[op.opcodeIndex]
         kind = builtin_names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
         options = dict(vars(op.builtinOptions)) if op.builtinOptions is not None else {}
-        ops.append(Op(kind, tuple(names[i] for i in op.inputs if i >= 0), tuple(names[i] for i in op.outputs),
-                      options))
-    return TfliteGraph(str(path), shapes, dtypes, constants, ops, tuple(names[i] for i in graph.inputs),
-                       tuple(names[i] for i in graph.outputs), quantization)
+        ops.append(Op(kind, tuple(names[i] for i in op.inputs if i >= 0), tuple(names[i] for i in op.outputs), options))
+    return TfliteGraph(
+        str(path),
+        shapes,
+        dtypes,
+        constants,
+        ops,
+        tuple(names[i] for i in graph.inputs),
+        tuple(names[i] for i in graph.outputs),
+        quantization,
+    )
 
 
 def run_tflite(path, inputs: np.ndarray, threads: int = 2) -> np.ndarray:

@@ -3,10 +3,16 @@
 The names load on first use (PEP 562): `edge-deeplab model --help` reaches model/cli.py through this
 package and must not load TensorFlow, which model/deeplab.py does.
 """
+
 import importlib
 
-_HOMES = {"DeepLabConfig": "config", "build_deeplab": "deeplab", "load_model": "saving",
-          "read_model_json": "saving", "save_model": "saving"}
+_HOMES = {
+    "DeepLabConfig": "config",
+    "build_deeplab": "deeplab",
+    "load_model": "saving",
+    "read_model_json": "saving",
+    "save_model": "saving",
+}
 __all__ = list(_HOMES)
 
 

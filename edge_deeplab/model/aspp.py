@@ -10,6 +10,7 @@ aspp_v2 is DeepLab v2's original form (Chen et al. 2017, section 3.3, "ASPP-L"):
 atrous convolutions at rates 6, 12, 18 and 24, each producing class logits directly, summed. No
 batch norm, no image pooling, no 1x1 branch, no projection: the branches' outputs are the logits.
 """
+
 import tf_keras
 
 from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_conv_bn_relu
@@ -50,8 +51,10 @@ def aspp(features, atrous_rates, channels, momentum, dropout_rate, align_corners
 def aspp_v2(features, atrous_rates, num_classes):
     """DeepLab v2's ASPP: one 3x3 atrous convolution to logits per rate (with bias, as in the paper's
     Caffe model, since there is no batch norm to carry it), summed into the logits."""
-    branches = [tf_keras.layers.Conv2D(num_classes, 3, padding="same", dilation_rate=rate, name=f"aspp_v2_rate{rate}")(
-        features) for rate in atrous_rates]
+    branches = [
+        tf_keras.layers.Conv2D(num_classes, 3, padding="same", dilation_rate=rate, name=f"aspp_v2_rate{rate}")(features)
+        for rate in atrous_rates
+    ]
     if len(branches) == 1:
         return branches[0]
     # The sum is v2's fusion (its figure 4): each rate votes for every class, with no learned mixing.

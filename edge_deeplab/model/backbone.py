@@ -7,16 +7,27 @@ project[_BN]), so the official no-top ImageNet weights load by name.
 Like tensorflow/models research/deeplab, the features end at the 320-channel layer (block 16);
 Keras' final 1x1 Conv_1 to 1280 channels is not part of DeepLab's backbone.
 """
+
 import tf_keras
 
 # (expansion t, output channels c, stride s) of each inverted residual block, Table 2 of the paper.
 INVERTED_RESIDUAL_BLOCKS = (
     (1, 16, 1),
-    (6, 24, 2), (6, 24, 1),
-    (6, 32, 2), (6, 32, 1), (6, 32, 1),
-    (6, 64, 2), (6, 64, 1), (6, 64, 1), (6, 64, 1),
-    (6, 96, 1), (6, 96, 1), (6, 96, 1),
-    (6, 160, 2), (6, 160, 1), (6, 160, 1),
+    (6, 24, 2),
+    (6, 24, 1),
+    (6, 32, 2),
+    (6, 32, 1),
+    (6, 32, 1),
+    (6, 64, 2),
+    (6, 64, 1),
+    (6, 64, 1),
+    (6, 64, 1),
+    (6, 96, 1),
+    (6, 96, 1),
+    (6, 96, 1),
+    (6, 160, 2),
+    (6, 160, 1),
+    (6, 160, 1),
     (6, 320, 1),
 )
 #: The units of the last stage, which multi-grid rates apply to (DeepLab v3, section 3.2).
@@ -55,8 +66,7 @@ def atrous_schedule(output_stride, multi_grid=None):
     return schedule
 
 
-def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth_multiplier, momentum,
-                            divisible_by=8):
+def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth_multiplier, momentum, divisible_by=8):
     """One MobileNet-v2 inverted residual block (Sandler et al. 2018): 1x1 expansion (not in block 0), 3x3
     depthwise convolution at `stride` and atrous `rate`, linear 1x1 projection, and the residual add when
     the shapes allow; Keras' layer names, so that its ImageNet weights load by name.
@@ -80,14 +90,16 @@ def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth
     prefix = f"block_{block_id}_" if block_id else "expanded_conv_"
     inputs = x
     if block_id:
-        x = tf_keras.layers.Conv2D(expansion * in_channels, 1, padding="same", use_bias=False,
-                                   name=prefix + "expand")(x)
+        x = tf_keras.layers.Conv2D(expansion * in_channels, 1, padding="same", use_bias=False, name=prefix + "expand")(
+            x
+        )
         x = tf_keras.layers.BatchNormalization(epsilon=1e-3, momentum=momentum, name=prefix + "expand_BN")(x)
         x = tf_keras.layers.ReLU(6.0, name=prefix + "expand_relu")(x)
     # "same" padding also for stride 2: the same weights as Keras' explicit ZeroPadding2D, and
     # one PAD op fewer per stride in the exported graph.
-    x = tf_keras.layers.DepthwiseConv2D(3, strides=stride, dilation_rate=rate, padding="same", use_bias=False,
-                                        name=prefix + "depthwise")(x)
+    x = tf_keras.layers.DepthwiseConv2D(
+        3, strides=stride, dilation_rate=rate, padding="same", use_bias=False, name=prefix + "depthwise"
+    )(x)
     x = tf_keras.layers.BatchNormalization(epsilon=1e-3, momentum=momentum, name=prefix + "depthwise_BN")(x)
     x = depthwise_output = tf_keras.layers.ReLU(6.0, name=prefix + "depthwise_relu")(x)
     x = tf_keras.layers.Conv2D(out_channels, 1, padding="same", use_bias=False, name=prefix + "project")(x)
@@ -97,18 +109,26 @@ def inverted_residual_block(x, block_id, expansion, filters, stride, rate, depth
     return x, depthwise_output
 
 
-def mobilenet_v2_features(inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.9,
-                          divisible_by=8):
+def mobilenet_v2_features(
+    inputs, depth_multiplier=1.0, output_stride=16, multi_grid=None, momentum=0.9, divisible_by=8
+):
     """Backbone features at output_stride and the stride-4 low-level features for the decoder."""
-    x = tf_keras.layers.Conv2D(make_divisible(STEM_FILTERS * depth_multiplier, divisible_by), 3, strides=2,
-                               padding="same", use_bias=False, name="Conv1")(inputs)
+    x = tf_keras.layers.Conv2D(
+        make_divisible(STEM_FILTERS * depth_multiplier, divisible_by),
+        3,
+        strides=2,
+        padding="same",
+        use_bias=False,
+        name="Conv1",
+    )(inputs)
     x = tf_keras.layers.BatchNormalization(epsilon=1e-3, momentum=momentum, name="bn_Conv1")(x)
     x = tf_keras.layers.ReLU(6.0, name="Conv1_relu")(x)
     low_level = None
     schedule = atrous_schedule(output_stride, multi_grid)
     for block_id, ((expansion, filters, _), (stride, rate)) in enumerate(zip(INVERTED_RESIDUAL_BLOCKS, schedule)):
-        x, depthwise_output = inverted_residual_block(x, block_id, expansion, filters, stride, rate,
-                                                      depth_multiplier, momentum, divisible_by)
+        x, depthwise_output = inverted_residual_block(
+            x, block_id, expansion, filters, stride, rate, depth_multiplier, momentum, divisible_by
+        )
         if depthwise_output.name.startswith(LOW_LEVEL_FEATURES):
             low_level = depthwise_output
     return x, low_level

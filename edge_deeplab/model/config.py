@@ -4,6 +4,7 @@ Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation" (De
 and "Encoder-Decoder with Atrous Separable Convolution" (DeepLab v3+, 2018); Sandler et al.,
 "MobileNetV2" (2018) for depth_multiplier.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -123,37 +124,53 @@ class DeepLabConfig(Settings):
         if not MIN_DEPTH_MULTIPLIER <= self.depth_multiplier <= MAX_DEPTH_MULTIPLIER:
             raise EdgeDeeplabError(
                 f"depth_multiplier (alpha) {self.depth_multiplier} is out of range: "
-                f"use {MIN_DEPTH_MULTIPLIER} to {MAX_DEPTH_MULTIPLIER}")
+                f"use {MIN_DEPTH_MULTIPLIER} to {MAX_DEPTH_MULTIPLIER}"
+            )
         if self.divisible_by < 1:
-            raise EdgeDeeplabError(f"divisible_by {self.divisible_by} must be a positive integer (8, or 1 as "
-                                   "TF-DeepLab at widths other than 1.0)")
+            raise EdgeDeeplabError(
+                f"divisible_by {self.divisible_by} must be a positive integer (8, or 1 as "
+                "TF-DeepLab at widths other than 1.0)"
+            )
         if self.num_classes < 2:
-            raise EdgeDeeplabError(f"num_classes {self.num_classes} is too small: a segmentation model needs "
-                                   "at least 2 (background and one class)")
+            raise EdgeDeeplabError(
+                f"num_classes {self.num_classes} is too small: a segmentation model needs "
+                "at least 2 (background and one class)"
+            )
         if len(self.input_size) != 2 or min(self.input_size) < 2 * self.output_stride:
-            raise EdgeDeeplabError(f"input_size {self.input_size} is too small: give (height, width) of at "
-                                   f"least {2 * self.output_stride} pixels each")
+            raise EdgeDeeplabError(
+                f"input_size {self.input_size} is too small: give (height, width) of at "
+                f"least {2 * self.output_stride} pixels each"
+            )
         if max(self.input_size) > MAX_INPUT_SIDE:
             gigabytes = self.input_size[0] * self.input_size[1] * 3 * 4 / 1e9
-            raise EdgeDeeplabError(f"input_size {self.input_size} is too large: at most {MAX_INPUT_SIDE} pixels a side "
-                                   f"(one such image alone is {gigabytes:.3g} GB as float32 input, before any "
-                                   "activation); DeepLab trains at 513 or 1025x2049")
+            raise EdgeDeeplabError(
+                f"input_size {self.input_size} is too large: at most {MAX_INPUT_SIDE} pixels a side "
+                f"(one such image alone is {gigabytes:.3g} GB as float32 input, before any "
+                "activation); DeepLab trains at 513 or 1025x2049"
+            )
         if self.aspp_version not in ASPP_VERSIONS:
             raise EdgeDeeplabError(f"aspp_version {self.aspp_version!r} is unknown: use v3 (DeepLab v3/v3+) or v2")
         if self.encoder_logits and (not self.use_decoder or self.aspp_version == "v2"):
-            raise EdgeDeeplabError("encoder_logits adds the decoder's logits to the encoder's: it needs the v3+ "
-                                   "decoder (--decoder) and v3's ASPP")
+            raise EdgeDeeplabError(
+                "encoder_logits adds the decoder's logits to the encoder's: it needs the v3+ "
+                "decoder (--decoder) and v3's ASPP"
+            )
         if self.aspp_version == "v2" and self.use_decoder:
-            raise EdgeDeeplabError("aspp_version v2 gives the logits itself (DeepLab v2 had no decoder): "
-                                   "add --no-decoder (use_decoder false)")
+            raise EdgeDeeplabError(
+                "aspp_version v2 gives the logits itself (DeepLab v2 had no decoder): "
+                "add --no-decoder (use_decoder false)"
+            )
         if self.aspp_version == "v2" and self.source_classes is not None:
-            raise EdgeDeeplabError("aspp_version v2 cannot carry an imported model's merged classes (source_classes): "
-                                   "imports are DeepLab v3")
+            raise EdgeDeeplabError(
+                "aspp_version v2 cannot carry an imported model's merged classes (source_classes): "
+                "imports are DeepLab v3"
+            )
         if self.aspp_version == "v2" and not self.atrous_rates_or_default:
             raise EdgeDeeplabError("aspp_version v2 needs at least one atrous rate, e.g. 6,12,18,24")
         if any(r <= 0 for r in self.atrous_rates_or_default):
-            raise EdgeDeeplabError(f"atrous_rates {self.atrous_rates} must be positive integers, e.g. 6,12,18, "
-                                   "or none (no atrous branch)")
+            raise EdgeDeeplabError(
+                f"atrous_rates {self.atrous_rates} must be positive integers, e.g. 6,12,18, or none (no atrous branch)"
+            )
         if self.multi_grid is not None and (len(self.multi_grid) != 3 or any(r <= 0 for r in self.multi_grid)):
             raise EdgeDeeplabError(f"multi_grid {self.multi_grid} must be three positive integers, e.g. 1,2,4")
         for name in ("aspp_channels", "decoder_channels", "low_level_channels"):
@@ -161,12 +178,17 @@ class DeepLabConfig(Settings):
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} must be a positive number of channels")
         if not 0.0 <= self.dropout_rate < 1.0:
             raise EdgeDeeplabError(f"dropout_rate {self.dropout_rate} must be in [0, 1)")
-        if self.source_classes is not None and (self.num_classes != 2 or self.source_classes < 3 or
-                                                self.person_row is None or
-                                                not 0 <= self.person_row < self.source_classes):
-            raise EdgeDeeplabError(f"source_classes {self.source_classes} with person_row {self.person_row}: merging "
-                                   "background needs 2 classes, 3 or more source classes and the person's row "
-                                   "among them")
+        if self.source_classes is not None and (
+            self.num_classes != 2
+            or self.source_classes < 3
+            or self.person_row is None
+            or not 0 <= self.person_row < self.source_classes
+        ):
+            raise EdgeDeeplabError(
+                f"source_classes {self.source_classes} with person_row {self.person_row}: merging "
+                "background needs 2 classes, 3 or more source classes and the person's row "
+                "among them"
+            )
 
     @property
     def atrous_rates_or_default(self) -> tuple[int, ...]:

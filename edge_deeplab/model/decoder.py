@@ -4,6 +4,7 @@ The low-level features are reduced to few channels (48) by a 1x1 convolution so 
 not outweigh the rich encoder features, concatenated with the upsampled ASPP output, and
 refined by two depthwise-separable 3x3 convolutions.
 """
+
 import tf_keras
 
 from edge_deeplab.model.layers import ResizeBilinear, conv_bn_relu, separable_conv_bn_relu

@@ -7,6 +7,7 @@ person_alpha  [1, H, W, 1] float   softmax probability of the person class (port
 
 Layers of their own, registered, not Lambdas: they serialise, and the converter sees plain ops.
 """
+
 import tensorflow as tf
 import tf_keras
 
@@ -31,7 +32,7 @@ class ClassProbability(tf_keras.layers.Layer):
 
     def call(self, logits):
         probabilities = tf.nn.softmax(logits, axis=-1)
-        return probabilities[..., self.class_index:self.class_index + 1]
+        return probabilities[..., self.class_index : self.class_index + 1]
 
     def get_config(self):
         return {**super().get_config(), "class_index": self.class_index}
@@ -51,6 +52,7 @@ def with_head(model, output_kind: str, person_class=None):
             raise EdgeDeeplabError("output kind person_alpha needs a class named 'person' in the model's labels")
         out = ClassProbability(person_class, name="person_alpha")(logits)
     else:
-        raise EdgeDeeplabError(f"output kind {output_kind!r} is unknown: choose logits, probabilities, label_map "
-                               "or person_alpha")
+        raise EdgeDeeplabError(
+            f"output kind {output_kind!r} is unknown: choose logits, probabilities, label_map or person_alpha"
+        )
     return tf_keras.Model(model.input, out, name=f"{model.name}_{output_kind}")

@@ -28,6 +28,7 @@ Anything the builder cannot express exactly (a decoder, atrous ASPP branches, ot
 activations, float16 weights) is refused with one line naming it. This module reads a graph
 already parsed (edge_deeplab.litert.tensors, the one place that imports LiteRT).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,8 +70,12 @@ def tfslim_scope(keras_name: str) -> Optional[str]:
     match = re.fullmatch(r"block_(\d+)_(expand|depthwise|project)", keras_name)
     if match:
         return f"MobilenetV2/expanded_conv_{match.group(1)}/{match.group(2)}"
-    return {"aspp_image_pooling_conv": "image_pooling", "aspp0": "aspp0", "aspp_projection": "concat_projection",
-            "logits": LOGITS}.get(keras_name)
+    return {
+        "aspp_image_pooling_conv": "image_pooling",
+        "aspp0": "aspp0",
+        "aspp_projection": "concat_projection",
+        "logits": LOGITS,
+    }.get(keras_name)
 
 
 def expected_activation(keras_name: str) -> int:
@@ -103,12 +108,12 @@ class ImportReport:
     """
 
     source: str
-    config: object                 # DeepLabConfig
+    config: object  # DeepLabConfig
     labels: tuple
-    logit_rows: tuple              # the source logit row of each kept class
-    layers: int                    # convolutions mapped
+    logit_rows: tuple  # the source logit row of each kept class
+    layers: int  # convolutions mapped
     source_classes: int
-    weights: str = "float32"       # how the file stores them, e.g. "uint8 (dequantized)"
+    weights: str = "float32"  # how the file stores them, e.g. "uint8 (dequantized)"
 
     def structure(self) -> str:
         """The imported network in one line: width, input size, output stride, ASPP branches, upsampling
@@ -116,18 +121,21 @@ class ImportReport:
         """
         c = self.config
         branches = ["image pooling", "1x1"] + [f"3x3 rate {r}" for r in c.atrous_rates_or_default]
-        return (f"DeepLab v3, MobileNet-v2 width {c.depth_multiplier:g}, input {c.input_size[0]}x{c.input_size[1]}, "
-                f"output stride {c.output_stride}, ASPP {c.aspp_channels} wide ({' + '.join(branches)}), "
-                f"{'align_corners' if c.align_corners else 'half-pixel'} bilinear upsampling, "
-                f"{self.source_classes} classes, {self.weights} weights")
+        return (
+            f"DeepLab v3, MobileNet-v2 width {c.depth_multiplier:g}, input {c.input_size[0]}x{c.input_size[1]}, "
+            f"output stride {c.output_stride}, ASPP {c.aspp_channels} wide ({' + '.join(branches)}), "
+            f"{'align_corners' if c.align_corners else 'half-pixel'} bilinear upsampling, "
+            f"{self.source_classes} classes, {self.weights} weights"
+        )
 
     def __str__(self):
         kept = ", ".join(f"{name}=row {row}" for name, row in zip(self.labels, self.logit_rows))
         if self.config.source_classes is not None:
-            kept = (f"person=row {self.config.person_row}, background=the other {self.source_classes - 1} rows "
-                    "merged (every class but person)")
-        return (f"imported {self.source}: {self.structure()}; {self.layers} convolutions mapped; "
-                f"classes kept: {kept}")
+            kept = (
+                f"person=row {self.config.person_row}, background=the other {self.source_classes - 1} rows "
+                "merged (every class but person)"
+            )
+        return f"imported {self.source}: {self.structure()}; {self.layers} convolutions mapped; classes kept: {kept}"
 
 
 def _conv_ops(graph) -> dict:
@@ -151,26 +159,35 @@ def read_structure(graph, classes: int = None) -> "DeepLabConfig":  # noqa: F821
     convs = _conv_ops(graph)
     if STEM not in convs or LOGITS not in convs or LAST_PROJECT not in convs:
         missing = next(s for s in (STEM, LAST_PROJECT, LOGITS) if s not in convs)
-        raise EdgeDeeplabError(f"{name} is not a TF-DeepLab MobileNet-v2 model (no {missing} convolution): "
-                               "only Google's DeepLab v3 MobileNet-v2 .tflite files import")
+        raise EdgeDeeplabError(
+            f"{name} is not a TF-DeepLab MobileNet-v2 model (no {missing} convolution): "
+            "only Google's DeepLab v3 MobileNet-v2 .tflite files import"
+        )
     weights_kind(graph)  # refuses weights it cannot read as float
     decoder = [scope for scope in convs if scope.startswith("decoder")]
     if decoder:
-        raise EdgeDeeplabError(f"{name} has a v3+ decoder ({decoder[0]}): only DeepLab v3 (no decoder) imports; "
-                               "build a v3+ with `edge-deeplab train --init-from` from an imported v3")
+        raise EdgeDeeplabError(
+            f"{name} has a v3+ decoder ({decoder[0]}): only DeepLab v3 (no decoder) imports; "
+            "build a v3+ with `edge-deeplab train --init-from` from an imported v3"
+        )
     atrous = [scope for scope in convs if re.match(r"aspp[1-9]", scope)]
     if atrous:
-        raise EdgeDeeplabError(f"{name} has atrous ASPP branches ({atrous[0]}): only TF-DeepLab's MobileNet-v2 "
-                               "ASPP (image pooling + 1x1) imports")
+        raise EdgeDeeplabError(
+            f"{name} has atrous ASPP branches ({atrous[0]}): only TF-DeepLab's MobileNet-v2 "
+            "ASPP (image pooling + 1x1) imports"
+        )
     if len(graph.inputs) != 1 or len(graph.shapes[graph.inputs[0]]) != 4 or graph.shapes[graph.inputs[0]][3] != 3:
-        raise EdgeDeeplabError(f"{name}: input {[graph.shapes[i] for i in graph.inputs]} is not one RGB image "
-                               "[1, height, width, 3]")
+        raise EdgeDeeplabError(
+            f"{name}: input {[graph.shapes[i] for i in graph.inputs]} is not one RGB image [1, height, width, 3]"
+        )
     _, height, width, _ = graph.shapes[graph.inputs[0]]
     features = graph.shapes[convs[LAST_PROJECT][0].outputs[0]]
     output_stride = (height - 1) // max(features[1] - 1, 1)
     if output_stride not in (8, 16, 32) or (features[1] - 1) * output_stride + 1 != height:
-        raise EdgeDeeplabError(f"{name}: features of {features[1]}x{features[2]} at input {height}x{width} give no "
-                               "output stride of 8, 16 or 32 (input sizes must be stride * n + 1)")
+        raise EdgeDeeplabError(
+            f"{name}: features of {features[1]}x{features[2]} at input {height}x{width} give no "
+            "output stride of 8, 16 or 32 (input sizes must be stride * n + 1)"
+        )
     schedule = atrous_schedule(output_stride)
     for block, (stride, rate) in enumerate(schedule):
         scope = f"MobilenetV2/expanded_conv{f'_{block}' if block else ''}/depthwise"
@@ -179,9 +196,11 @@ def read_structure(graph, classes: int = None) -> "DeepLabConfig":  # noqa: F821
         options = convs[scope][0].options
         found = (options.get("strideH"), options.get("dilationHFactor", 1))
         if found != (stride, rate):
-            raise EdgeDeeplabError(f"{name}: {scope} has stride {found[0]}, dilation {found[1]}, but output stride "
-                                   f"{output_stride} gives stride {stride}, dilation {rate} (multi-grid models "
-                                   "do not import)")
+            raise EdgeDeeplabError(
+                f"{name}: {scope} has stride {found[0]}, dilation {found[1]}, but output stride "
+                f"{output_stride} gives stride {stride}, dilation {rate} (multi-grid models "
+                "do not import)"
+            )
     resizes = [op for op in graph.ops if op.kind == "RESIZE_BILINEAR"]
     if not resizes:
         raise EdgeDeeplabError(f"{name} upsamples its logits without RESIZE_BILINEAR: not a TF-DeepLab model")
@@ -198,11 +217,17 @@ def read_structure(graph, classes: int = None) -> "DeepLabConfig":  # noqa: F821
     # TF-DeepLab rounds channels to multiples of 8 only at width 1.0 (feature_extractor.py).
     divisible_by = 8 if depth_multiplier == 1.0 else 1
     try:
-        return DeepLabConfig(num_classes=classes or graph.shapes[convs[LOGITS][1]][0], input_size=(height, width),
-                             depth_multiplier=depth_multiplier, divisible_by=divisible_by,
-                             output_stride=output_stride, atrous_rates=(),
-                             aspp_channels=graph.shapes[convs["aspp0"][1]][0], use_decoder=False,
-                             align_corners=align_corners)
+        return DeepLabConfig(
+            num_classes=classes or graph.shapes[convs[LOGITS][1]][0],
+            input_size=(height, width),
+            depth_multiplier=depth_multiplier,
+            divisible_by=divisible_by,
+            output_stride=output_stride,
+            atrous_rates=(),
+            aspp_channels=graph.shapes[convs["aspp0"][1]][0],
+            use_decoder=False,
+            align_corners=align_corners,
+        )
     except EdgeDeeplabError as error:
         raise EdgeDeeplabError(f"{name}: our builder cannot express this model ({error})") from None
 
@@ -217,16 +242,20 @@ def weights_kind(graph) -> str:
                 continue
             dtype = graph.dtypes[tensor]
             if tensor not in graph.constants or dtype not in ("float32", "uint8", "int8", "int32"):
-                raise EdgeDeeplabError(f"{graph.path}: {tensor} is no stored float32 or 8-bit tensor ({dtype}; "
-                                       "float16 models compute it at run time): import the float32 or int8 model")
+                raise EdgeDeeplabError(
+                    f"{graph.path}: {tensor} is no stored float32 or 8-bit tensor ({dtype}; "
+                    "float16 models compute it at run time): import the float32 or int8 model"
+                )
             if dtype != "float32" and tensor not in graph.quantization:
-                raise EdgeDeeplabError(f"{graph.path}: {tensor} is {dtype} without a scale and zero point: "
-                                       "cannot be dequantized")
+                raise EdgeDeeplabError(
+                    f"{graph.path}: {tensor} is {dtype} without a scale and zero point: cannot be dequantized"
+                )
             if tensor == weights:
                 kinds.add(dtype)
     if len(kinds) > 1:
-        raise EdgeDeeplabError(f"{graph.path} mixes {' and '.join(sorted(kinds))} weights: import a model stored "
-                               "one way")
+        raise EdgeDeeplabError(
+            f"{graph.path} mixes {' and '.join(sorted(kinds))} weights: import a model stored one way"
+        )
     kind = kinds.pop()
     return kind if kind == "float32" else f"{kind} (dequantized)"
 
@@ -242,8 +271,10 @@ def input_normalisation(graph) -> tuple:
     if dtype == "uint8" and tensor in graph.quantization and graph.quantization[tensor][0].size == 1:
         scales, zero_points, _ = graph.quantization[tensor]
         return (float(zero_points[0]),) * 3, (float(1.0 / scales[0]),) * 3
-    raise EdgeDeeplabError(f"{graph.path}: its input is {dtype} without one scale and zero point, so the pixel "
-                           "normalisation is unknown: import a model with float32 or quantized uint8 input")
+    raise EdgeDeeplabError(
+        f"{graph.path}: its input is {dtype} without one scale and zero point, so the pixel "
+        "normalisation is unknown: import a model with float32 or quantized uint8 input"
+    )
 
 
 def class_rows(source_labels: Sequence[str], classes: Sequence[str] = None, label_config=None):
@@ -254,30 +285,41 @@ def class_rows(source_labels: Sequence[str], classes: Sequence[str] = None, labe
         names = tuple(c.strip() for c in classes)
         unknown = [c for c in names if c not in source_labels]
         if unknown:
-            raise EdgeDeeplabError(f"class {unknown[0]!r} is not one of the model's classes: choose from "
-                                   f"{', '.join(source_labels)}")
+            raise EdgeDeeplabError(
+                f"class {unknown[0]!r} is not one of the model's classes: choose from {', '.join(source_labels)}"
+            )
         rows = tuple(source_labels.index(c) for c in names)
     else:
         names, rows = tuple(label_config.classes), []
         for index, target in enumerate(names):
-            sources = [v for v in range(len(source_labels))
-                       if (label_config.lookup[v] if label_config.lookup is not None else v) == index]
+            sources = [
+                v
+                for v in range(len(source_labels))
+                if (label_config.lookup[v] if label_config.lookup is not None else v) == index
+            ]
             if len(sources) == 1:
                 rows.append(sources[0])
             elif target in source_labels and source_labels.index(target) in sources:
                 rows.append(source_labels.index(target))  # e.g. background, also the target of "*"
             else:
-                raise EdgeDeeplabError(f"{label_config.source}: class {target!r} gathers "
-                                       f"{len(sources)} of the model's classes; keeping logits needs one source "
-                                       "class per kept class (map it once, or name it like a model class)")
+                raise EdgeDeeplabError(
+                    f"{label_config.source}: class {target!r} gathers "
+                    f"{len(sources)} of the model's classes; keeping logits needs one source "
+                    "class per kept class (map it once, or name it like a model class)"
+                )
         rows = tuple(rows)
     if len(set(rows)) != len(rows) or len(rows) < 2:
         raise EdgeDeeplabError(f"classes {', '.join(names)} must be at least two distinct model classes")
     return names, rows
 
 
-def import_graph(graph, classes: Sequence[str] = None, label_config=None, source_labels: Sequence[str] = None,
-                 input_size: Sequence[int] = None):
+def import_graph(
+    graph,
+    classes: Sequence[str] = None,
+    label_config=None,
+    source_labels: Sequence[str] = None,
+    input_size: Sequence[int] = None,
+):
     """(tf_keras model, DeepLabConfig, ModelContract, ImportReport) for a parsed TF-DeepLab v3 graph.
     input_size (height, width) replaces the file's (e.g. Coral's 513): the weights do not depend on it."""
     from edge_deeplab.contract import ModelContract, person_class_of
@@ -287,14 +329,23 @@ def import_graph(graph, classes: Sequence[str] = None, label_config=None, source
     full = read_structure(graph)
     mean, std = input_normalisation(graph)
     if source_labels is None:
-        source_labels = VOC_CLASSES if full.num_classes == len(VOC_CLASSES) else tuple(
-            f"class_{i}" for i in range(full.num_classes))
+        source_labels = (
+            VOC_CLASSES
+            if full.num_classes == len(VOC_CLASSES)
+            else tuple(f"class_{i}" for i in range(full.num_classes))
+        )
     labels, rows = class_rows(tuple(source_labels), classes, label_config)
     config, merge = _imported_config(full, labels, rows, label_config, input_size)
     model = build_deeplab(config, batch_size=None)
     used = _copy_conv_weights(graph, model, rows, merge)
-    contract = ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
-                             mean=mean, std=std, person_class=person_class_of(labels))
+    contract = ModelContract(
+        labels=labels,
+        input_height=config.input_size[0],
+        input_width=config.input_size[1],
+        mean=mean,
+        std=std,
+        person_class=person_class_of(labels),
+    )
     report = ImportReport(graph.path, config, labels, rows, len(used), full.num_classes, weights_kind(graph))
     return model, config, contract, report
 
@@ -309,8 +360,11 @@ def _imported_config(full, labels: Sequence[str], rows: Sequence[int], label_con
         except EdgeDeeplabError as error:
             raise EdgeDeeplabError(f"--input-size {'x'.join(map(str, input_size))}: {error}") from None
     # background + person out of more classes: background is every other class (config.py, MergeBackground)
-    merge = label_config is None and [label.lower() for label in labels] == ["background", "person"] and \
-        full.num_classes > 2
+    merge = (
+        label_config is None
+        and [label.lower() for label in labels] == ["background", "person"]
+        and full.num_classes > 2
+    )
     if merge:
         config = config.replace(source_classes=full.num_classes, person_row=rows[1])
     return config, merge
@@ -329,8 +383,10 @@ def _copy_conv_weights(graph, model, rows: Sequence[int], merge: bool) -> set:
             continue
         scope = tfslim_scope(layer.name)
         if scope not in convs:
-            raise EdgeDeeplabError(f"{graph.path}: our layer {layer.name} has no TF-slim namesake {scope}: "
-                                   "not the DeepLab v3 this importer maps")
+            raise EdgeDeeplabError(
+                f"{graph.path}: our layer {layer.name} has no TF-slim namesake {scope}: "
+                "not the DeepLab v3 this importer maps"
+            )
         op, weights_name, bias_name = convs[scope]
         used.add(scope)
         depthwise = isinstance(layer, tf_keras.layers.DepthwiseConv2D)
@@ -345,8 +401,10 @@ def _copy_conv_weights(graph, model, rows: Sequence[int], merge: bool) -> set:
         _set_conv_weights(model, layer, kernel, bias)
     unused = sorted(set(convs) - used)
     if unused:
-        raise EdgeDeeplabError(f"{graph.path} has convolutions our DeepLab v3 has no place for ({', '.join(unused)}): "
-                               "it is not the model this importer maps")
+        raise EdgeDeeplabError(
+            f"{graph.path} has convolutions our DeepLab v3 has no place for ({', '.join(unused)}): "
+            "it is not the model this importer maps"
+        )
     return used
 
 
@@ -365,8 +423,10 @@ def _check_conv_matches(graph, scope: str, op, weights_name: str, layer, kernel:
     if options.get("padding") != SAME and max(layer.kernel_size) > 1:
         problems.append("VALID padding where TF-slim and we use SAME")
     if options.get("fusedActivationFunction", NONE) != expected_activation(layer.name):
-        problems.append(f"activation {options.get('fusedActivationFunction')} where we apply "
-                        f"{expected_activation(layer.name)} (0 none, 1 ReLU, 3 ReLU6)")
+        problems.append(
+            f"activation {options.get('fusedActivationFunction')} where we apply "
+            f"{expected_activation(layer.name)} (0 none, 1 ReLU, 3 ReLU6)"
+        )
     if problems:
         raise EdgeDeeplabError(f"{graph.path}: {scope} does not match our {layer.name}: {'; '.join(problems)}")
 
@@ -381,8 +441,7 @@ def _set_conv_weights(model, layer, kernel: np.ndarray, bias: np.ndarray) -> Non
     batch_norm = model.get_layer(f"{layer.name}_BN" if layer.name != "Conv1" else "bn_Conv1")
     ones = np.ones_like(bias, dtype=np.float32)
     # variance = 1 - epsilon, so that sqrt(variance + epsilon) = 1: the batch norm adds the bias and nothing else.
-    batch_norm.set_weights([ones, bias.astype(np.float32), np.zeros_like(ones),
-                            ones - np.float32(batch_norm.epsilon)])
+    batch_norm.set_weights([ones, bias.astype(np.float32), np.zeros_like(ones), ones - np.float32(batch_norm.epsilon)])
 
 
 def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None, input_size: Sequence[int] = None):
@@ -403,7 +462,18 @@ def import_tflite(path, output=None, classes: Sequence[str] = None, labels=None,
         from edge_deeplab.model.saving import save_model
 
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        save_model(model, config, contract, output, extra={"imported_from": {
-            "file": str(path), "sha256": digest, "structure": report.structure(),
-            "logit_rows": list(report.logit_rows)}})
+        save_model(
+            model,
+            config,
+            contract,
+            output,
+            extra={
+                "imported_from": {
+                    "file": str(path),
+                    "sha256": digest,
+                    "structure": report.structure(),
+                    "logit_rows": list(report.logit_rows),
+                }
+            },
+        )
     return model, config, contract, report

@@ -4,6 +4,7 @@ Only layer kinds that tfmot's quantize_apply accepts and the mobile GPU delegate
 (../shared/FIELD_NOTES.md): Conv2D, DepthwiseConv2D (dilations kept), BatchNormalization,
 ReLU, Concatenate, GlobalAveragePooling2D(keepdims=True), and ResizeBilinear below.
 """
+
 import tensorflow as tf
 import tf_keras
 
@@ -28,8 +29,9 @@ class ResizeBilinear(tf_keras.layers.Layer):
     def call(self, inputs):
         if self.align_corners:
             # The raw op: tf.compat.v1's wrapper does the same but prints a deprecation notice.
-            resized = tf.raw_ops.ResizeBilinear(images=inputs, size=self.size, align_corners=True,
-                                                half_pixel_centers=False)
+            resized = tf.raw_ops.ResizeBilinear(
+                images=inputs, size=self.size, align_corners=True, half_pixel_centers=False
+            )
             return tf.cast(resized, inputs.dtype)
         return tf.image.resize(inputs, self.size, method="bilinear")
 
@@ -54,10 +56,10 @@ class MergeBackground(tf_keras.layers.Layer):
 
     def call(self, logits):
         row = self.person_row
-        others = tf.concat([logits[..., :row], logits[..., row + 1:]], axis=-1)
+        others = tf.concat([logits[..., :row], logits[..., row + 1 :]], axis=-1)
         top = tf.reduce_max(others, axis=-1, keepdims=True)
         rest = top + tf.math.log(tf.reduce_sum(tf.exp(others - top), axis=-1, keepdims=True))
-        return tf.concat([rest, logits[..., row:row + 1]], axis=-1)
+        return tf.concat([rest, logits[..., row : row + 1]], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return tf.TensorShape(list(input_shape[:-1]) + [2])
@@ -79,8 +81,9 @@ def separable_conv_bn_relu(x, filters, name, momentum, dilation_rate=1):
 
     An atrous 3x3 has the parameters of a plain 3x3; its span is k + (k - 1)(r - 1).
     """
-    x = tf_keras.layers.DepthwiseConv2D(3, padding="same", dilation_rate=dilation_rate, use_bias=False,
-                                        name=f"{name}_depthwise")(x)
+    x = tf_keras.layers.DepthwiseConv2D(
+        3, padding="same", dilation_rate=dilation_rate, use_bias=False, name=f"{name}_depthwise"
+    )(x)
     x = tf_keras.layers.BatchNormalization(epsilon=1e-3, momentum=momentum, name=f"{name}_depthwise_BN")(x)
     x = tf_keras.layers.ReLU(name=f"{name}_depthwise_relu")(x)
     return conv_bn_relu(x, filters, f"{name}_pointwise", momentum)

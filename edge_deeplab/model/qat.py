@@ -7,6 +7,7 @@ of quantized values needs no fake-quant of its own); the rest of the model gets 
 saved in Keras' formats (.h5 reload fails on weight counts, .keras on variables), so a QAT model
 is saved as weights and rebuilt: build float model -> quantize_deeplab -> load_weights.
 """
+
 import tf_keras
 
 from edge_deeplab.model.layers import MergeBackground, ResizeBilinear
@@ -63,9 +64,15 @@ def quantize_scope():
     from edge_deeplab.model.heads import ClassProbability, LabelMap
 
     config = no_op_quantize_config()
-    return _tfmot().quantization.keras.quantize_scope({
-        "ResizeBilinear": ResizeBilinear, "MergeBackground": MergeBackground, "NoOpQuantizeConfig": config,
-        "LabelMap": LabelMap, "ClassProbability": ClassProbability})
+    return _tfmot().quantization.keras.quantize_scope(
+        {
+            "ResizeBilinear": ResizeBilinear,
+            "MergeBackground": MergeBackground,
+            "NoOpQuantizeConfig": config,
+            "LabelMap": LabelMap,
+            "ClassProbability": ClassProbability,
+        }
+    )
 
 
 def quantize_deeplab(model):
@@ -93,8 +100,11 @@ def _quantizable(layer):
 
 def batch_norm_layers(model) -> list:
     """The BatchNormalization layers of a model; in a QAT model, the ones inside their QuantizeWrapper."""
-    return [inner for inner in (getattr(layer, "layer", layer) for layer in model.layers)
-            if isinstance(inner, tf_keras.layers.BatchNormalization)]
+    return [
+        inner
+        for inner in (getattr(layer, "layer", layer) for layer in model.layers)
+        if isinstance(inner, tf_keras.layers.BatchNormalization)
+    ]
 
 
 def freeze_batch_norm_statistics(model) -> int:
@@ -137,17 +147,39 @@ def init_activation_ranges(model, images, batch_size: int = 8) -> int:
     import tensorflow as tf
     from tensorflow_model_optimization.python.core.quantization.keras import quant_ops
 
-    moving_average, last_value, all_values = (quant_ops.MovingAvgQuantize, quant_ops.LastValueQuantize,
-                                              quant_ops.AllValuesQuantize)
+    moving_average, last_value, all_values = (
+        quant_ops.MovingAvgQuantize,
+        quant_ops.LastValueQuantize,
+        quant_ops.AllValuesQuantize,
+    )
     seen = set()
 
-    def record(inputs, min_var, max_var, per_channel=False, ema_decay=0.999, name_prefix="MovingAvgQuantize",
-               is_training=True, num_bits=8, narrow_range=False, symmetric=False):
+    def record(
+        inputs,
+        min_var,
+        max_var,
+        per_channel=False,
+        ema_decay=0.999,
+        name_prefix="MovingAvgQuantize",
+        is_training=True,
+        num_bits=8,
+        narrow_range=False,
+        symmetric=False,
+    ):
         if per_channel or symmetric:  # not in tfmot's default 8-bit activation scheme: its own training update
-            return moving_average(inputs, min_var, max_var, per_channel=per_channel, ema_decay=ema_decay,
-                                  name_prefix=name_prefix, is_training=True, num_bits=num_bits,
-                                  narrow_range=narrow_range, symmetric=symmetric)
-        low = tf.minimum(tf.reduce_min(inputs), 0.0)   # TFLite needs 0 inside every range
+            return moving_average(
+                inputs,
+                min_var,
+                max_var,
+                per_channel=per_channel,
+                ema_decay=ema_decay,
+                name_prefix=name_prefix,
+                is_training=True,
+                num_bits=num_bits,
+                narrow_range=narrow_range,
+                symmetric=symmetric,
+            )
+        low = tf.minimum(tf.reduce_min(inputs), 0.0)  # TFLite needs 0 inside every range
         high = tf.maximum(tf.reduce_max(inputs), 0.0)
         key = min_var.ref()
         if key in seen:
@@ -166,8 +198,11 @@ def init_activation_ranges(model, images, batch_size: int = 8) -> int:
     try:
         images = np.asarray(images, np.float32)
         for start in range(0, len(images), batch_size):
-            model(tf.constant(images[start:start + batch_size]), training=False)  # eager: the patches apply
+            model(tf.constant(images[start : start + batch_size]), training=False)  # eager: the patches apply
     finally:
         quant_ops.MovingAvgQuantize, quant_ops.LastValueQuantize, quant_ops.AllValuesQuantize = (
-            moving_average, last_value, all_values)
+            moving_average,
+            last_value,
+            all_values,
+        )
     return len(seen)

@@ -5,6 +5,7 @@ rebuilt at another output stride or input size with the same weights (the papers
 output stride 16 and evaluate at 8), and a QAT model can be rebuilt around them
 (../shared/FIELD_NOTES.md: QAT models do not survive Keras' own formats).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,10 +26,21 @@ FORMAT = "edge-deeplab-model"
 def default_contract(config: DeepLabConfig, labels=None) -> ModelContract:
     from edge_deeplab.contract import person_class_of
 
-    labels = tuple(labels) if labels else (("background", "person") if config.num_classes == 2
-                                           else tuple(f"class_{i}" for i in range(config.num_classes)))
-    return ModelContract(labels=labels, input_height=config.input_size[0], input_width=config.input_size[1],
-                         person_class=person_class_of(labels))
+    labels = (
+        tuple(labels)
+        if labels
+        else (
+            ("background", "person")
+            if config.num_classes == 2
+            else tuple(f"class_{i}" for i in range(config.num_classes))
+        )
+    )
+    return ModelContract(
+        labels=labels,
+        input_height=config.input_size[0],
+        input_width=config.input_size[1],
+        person_class=person_class_of(labels),
+    )
 
 
 def check_model_output(directory) -> Path:
@@ -42,9 +54,11 @@ def check_model_output(directory) -> Path:
         names = sorted(entry.name for entry in directory.iterdir())
         if names and not (set(names) <= {MODEL_JSON, WEIGHTS_H5} and _written_by_us(directory / MODEL_JSON)):
             others = [name for name in names if name not in (MODEL_JSON, WEIGHTS_H5)] or names
-            raise EdgeDeeplabError(f"{directory} is not an empty folder or a model folder (it holds "
-                                   f"{', '.join(others[:3])}{', ...' if len(others) > 3 else ''}), and saving "
-                                   "replaces the whole folder: choose a new or empty folder")
+            raise EdgeDeeplabError(
+                f"{directory} is not an empty folder or a model folder (it holds "
+                f"{', '.join(others[:3])}{', ...' if len(others) > 3 else ''}), and saving "
+                "replaces the whole folder: choose a new or empty folder"
+            )
     return directory
 
 
@@ -73,12 +87,21 @@ def save_model(model, config: DeepLabConfig, contract: ModelContract, directory,
     """
     directory = check_model_output(directory)
     weights = weights_h5_bytes(model)  # before the disk is touched
-    document = {"format": FORMAT, "version": 1, "config": config.to_dict(),
-                "contract": contract.to_dict(), **(extra or {})}
+    document = {
+        "format": FORMAT,
+        "version": 1,
+        "config": config.to_dict(),
+        "contract": contract.to_dict(),
+        **(extra or {}),
+    }
     with staged_folder(directory, replace=True) as staging:
         try:
-            write_files({staging / WEIGHTS_H5: weights,
-                         staging / MODEL_JSON: json.dumps(document, indent=2, sort_keys=True).encode("utf-8")})
+            write_files(
+                {
+                    staging / WEIGHTS_H5: weights,
+                    staging / MODEL_JSON: json.dumps(document, indent=2, sort_keys=True).encode("utf-8"),
+                }
+            )
         except EdgeDeeplabError as error:  # name where the file was going, not the staging folder
             raise EdgeDeeplabError(str(error).replace(str(staging), str(directory))) from None
     return directory
@@ -112,22 +135,33 @@ def read_model_json(path) -> tuple[DeepLabConfig, ModelContract, dict]:
     directory = path.parent if path.name == MODEL_JSON else path
     document_path = directory / MODEL_JSON
     if not document_path.is_file():
-        raise EdgeDeeplabError(f"{path} is not an edge-deeplab model folder (no {MODEL_JSON}): give the folder "
-                               "written by `edge-deeplab train` or `save_model`")
-    document = read_json_object(document_path, "model description", "an edge-deeplab model's config and contract",
-                                fix="restore the model.json written with weights.h5, or save the model again")
+        raise EdgeDeeplabError(
+            f"{path} is not an edge-deeplab model folder (no {MODEL_JSON}): give the folder "
+            "written by `edge-deeplab train` or `save_model`"
+        )
+    document = read_json_object(
+        document_path,
+        "model description",
+        "an edge-deeplab model's config and contract",
+        fix="restore the model.json written with weights.h5, or save the model again",
+    )
     if document.get("format") != FORMAT:
-        raise EdgeDeeplabError(f"{document_path} is not a valid edge-deeplab model description (format is "
-                               f"{document.get('format')!r})")
+        raise EdgeDeeplabError(
+            f"{document_path} is not a valid edge-deeplab model description (format is {document.get('format')!r})"
+        )
     for key, what in (("config", "the DeepLabConfig"), ("contract", "the preprocessing contract")):
         if not isinstance(document.get(key), dict):
-            raise EdgeDeeplabError(f"{document_path} has no {key!r} object ({what} the weights were saved with): "
-                                   "restore the model.json written with weights.h5, or save the model again")
+            raise EdgeDeeplabError(
+                f"{document_path} has no {key!r} object ({what} the weights were saved with): "
+                "restore the model.json written with weights.h5, or save the model again"
+            )
     config = DeepLabConfig.from_dict(document["config"], source=str(document_path))
     contract = ModelContract.from_dict(document["contract"], source=str(document_path))
     if len(contract.labels) != config.num_classes:
-        raise EdgeDeeplabError(f"{document_path}: num_classes is {config.num_classes} but the contract names "
-                               f"{len(contract.labels)} labels; restore the model.json written with the weights")
+        raise EdgeDeeplabError(
+            f"{document_path}: num_classes is {config.num_classes} but the contract names "
+            f"{len(contract.labels)} labels; restore the model.json written with the weights"
+        )
     return config, contract, document
 
 
@@ -147,8 +181,9 @@ def load_model(path, batch_size=None, **config_changes):
     if config_changes:
         config = config.replace(**config_changes)
         if "input_size" in config_changes:
-            contract = contract.__class__(**{**contract.__dict__, "input_height": config.input_size[0],
-                                             "input_width": config.input_size[1]})
+            contract = contract.__class__(
+                **{**contract.__dict__, "input_height": config.input_size[0], "input_width": config.input_size[1]}
+            )
     from edge_deeplab.model.deeplab import build_deeplab
 
     model = build_deeplab(config, batch_size=batch_size)
@@ -166,9 +201,11 @@ def load_model(path, batch_size=None, **config_changes):
         # A cut file (h5py cannot open it) or weights of another shape (num_classes, depth_multiplier or
         # channel widths in model.json differ from those the weights were trained with).
         reason = " ".join(str(error).split())[:160] or type(error).__name__
-        raise EdgeDeeplabError(f"{weights} does not load into the model {directory / MODEL_JSON} describes "
-                               f"({reason}): the file is damaged or model.json was changed; restore the pair "
-                               "written together, or save or train the model again") from None
+        raise EdgeDeeplabError(
+            f"{weights} does not load into the model {directory / MODEL_JSON} describes "
+            f"({reason}): the file is damaged or model.json was changed; restore the pair "
+            "written together, or save or train the model again"
+        ) from None
     model.deeplab_config = config
     return model, contract
 
@@ -176,17 +213,20 @@ def load_model(path, batch_size=None, **config_changes):
 @dataclasses.dataclass
 class InitReport:
     """Which layers of a new model took their weights from a saved one (same name, same shapes)."""
+
     source: str
-    matched: list         # layer names copied
-    new: list             # our layers with weights that kept their fresh initialisation
-    mismatched: list      # (name, our shapes, saved shapes): same name, other shapes (e.g. other classes)
-    unused: list          # saved layers with no namesake here
+    matched: list  # layer names copied
+    new: list  # our layers with weights that kept their fresh initialisation
+    mismatched: list  # (name, our shapes, saved shapes): same name, other shapes (e.g. other classes)
+    unused: list  # saved layers with no namesake here
 
     def __str__(self):
         new = ", ".join(self.new + [name for name, _, _ in self.mismatched]) or "none"
         unused = f"; unused in the source: {', '.join(self.unused)}" if self.unused else ""
-        return (f"initialised from {self.source}: {len(self.matched)} layers copied, "
-                f"{len(self.new) + len(self.mismatched)} new ({new}){unused}")
+        return (
+            f"initialised from {self.source}: {len(self.matched)} layers copied, "
+            f"{len(self.new) + len(self.mismatched)} new ({new}){unused}"
+        )
 
 
 def load_matching_weights(model, folder) -> InitReport:

@@ -9,6 +9,7 @@ The theoretical receptive field follows the usual recursion, r_out = r_in + (k_e
 j_out = j_in * stride, with an atrous kernel's effective span k_eff = k + (k - 1)(r - 1). The
 image-pooling branch sees the whole image; it is reported apart.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,13 @@ def receptive_fields(model) -> dict:
     """
     fields = {}
     for layer in model.layers:
-        inbound = [] if isinstance(layer, tf_keras.layers.InputLayer) else [
-            node_layer.name for node in layer.inbound_nodes for node_layer in tf.nest.flatten(node.inbound_layers)]
+        inbound = (
+            []
+            if isinstance(layer, tf_keras.layers.InputLayer)
+            else [
+                node_layer.name for node in layer.inbound_nodes for node_layer in tf.nest.flatten(node.inbound_layers)
+            ]
+        )
         if not inbound:
             fields[layer.name] = (1, 1.0, False)
             continue
@@ -87,14 +93,23 @@ def receptive_fields(model) -> dict:
 def stage_layers(model) -> list:
     """(stage label, layer name) of the points a reader wants to see, in data-flow order."""
     names = {layer.name for layer in model.layers}
-    stages = [("stem", "Conv1_relu"), ("block 0", "expanded_conv_project_BN"),
-              ("low-level features (decoder input)", "block_2_depthwise_relu")]
+    stages = [
+        ("stem", "Conv1_relu"),
+        ("block 0", "expanded_conv_project_BN"),
+        ("low-level features (decoder input)", "block_2_depthwise_relu"),
+    ]
     for block in (2, 5, 9, 12, 15, 16):
-        stages.append((f"block {block}", f"block_{block}_add" if f"block_{block}_add" in names
-                       else f"block_{block}_project_BN"))
-    stages += [("ASPP image pooling", "aspp_image_pooling_conv_relu"), ("ASPP", "aspp_projection_relu"),
-               ("ASPP v2 (summed logits)", "aspp_v2_sum"),
-               ("decoder", "decoder_conv1_pointwise_relu"), ("logits", "logits"), ("output", "upsample_logits")]
+        stages.append(
+            (f"block {block}", f"block_{block}_add" if f"block_{block}_add" in names else f"block_{block}_project_BN")
+        )
+    stages += [
+        ("ASPP image pooling", "aspp_image_pooling_conv_relu"),
+        ("ASPP", "aspp_projection_relu"),
+        ("ASPP v2 (summed logits)", "aspp_v2_sum"),
+        ("decoder", "decoder_conv1_pointwise_relu"),
+        ("logits", "logits"),
+        ("output", "upsample_logits"),
+    ]
     return [(label, name) for label, name in stages if name in names]
 
 
@@ -117,10 +132,16 @@ def summarize(model, config=None) -> dict:
     for label, name in stage_layers(model):
         layer = model.get_layer(name)
         rf, jump, whole_image = fields[name]
-        stages.append({"stage": label, "layer": name, "output_shape": list(layer.output.shape[1:]),
-                       "stride": None if math.isinf(jump) else round(jump),
-                       "receptive_field": None if math.isinf(rf) else int(rf),
-                       "sees_whole_image": whole_image})
+        stages.append(
+            {
+                "stage": label,
+                "layer": name,
+                "output_shape": list(layer.output.shape[1:]),
+                "stride": None if math.isinf(jump) else round(jump),
+                "receptive_field": None if math.isinf(rf) else int(rf),
+                "sees_whole_image": whole_image,
+            }
+        )
     params = model.count_params()
     trainable = sum(int(w.shape.num_elements()) for w in model.trainable_weights)
     return {
@@ -143,12 +164,15 @@ def format_summary(summary: dict) -> str:
     Args:
         summary: summarize's result.
     """
-    lines = [f"{summary['name']}: input {summary['input_shape']} -> output {summary['output_shape']}",
-             f"parameters: {summary['params']:,} ({summary['trainable_params']:,} trainable)",
-             f"multiply-accumulates: {summary['macs'] / 1e9:.3f} G ("
-             + ", ".join(f"{part} {value / 1e9:.3f} G" for part, value in summary["macs_by_part"].items()) + ")",
-             "",
-             f"{'stage':<36} {'layer':<32} {'output shape':<18} {'stride':>6} {'receptive field':>20}"]
+    lines = [
+        f"{summary['name']}: input {summary['input_shape']} -> output {summary['output_shape']}",
+        f"parameters: {summary['params']:,} ({summary['trainable_params']:,} trainable)",
+        f"multiply-accumulates: {summary['macs'] / 1e9:.3f} G ("
+        + ", ".join(f"{part} {value / 1e9:.3f} G" for part, value in summary["macs_by_part"].items())
+        + ")",
+        "",
+        f"{'stage':<36} {'layer':<32} {'output shape':<18} {'stride':>6} {'receptive field':>20}",
+    ]
     for stage in summary["stages"]:
         shape = "x".join(str(v) for v in stage["output_shape"])
         rf = "" if stage["receptive_field"] is None else f"{stage['receptive_field']} px"

@@ -4,6 +4,7 @@ The backbone keeps Keras' layer names, so each layer of the file finds its names
 file's Conv_1 / Conv_1_bn (the 1280-channel head) have no counterpart: DeepLab's features end at
 block 16. The report says how many backbone layers matched and which file layers went unused.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,10 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 # The widths Keras publishes ImageNet weights for (tf_keras.applications.MobileNetV2).
 KERAS_IMAGENET_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
-KERAS_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
-                     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_224_no_top.h5")
+KERAS_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_224_no_top.h5"
+)
 HEAD_PREFIXES = ("aspp", "decoder", "logits", "upsample_logits")
 
 
@@ -50,17 +53,21 @@ def backbone_layers(model):
 def imagenet_weights_file(depth_multiplier: float) -> str:
     """Keras' standard download (cached under ~/.keras); offline, a one-line error naming the fix."""
     if depth_multiplier not in KERAS_IMAGENET_ALPHAS:
-        raise EdgeDeeplabError(f"Keras publishes no ImageNet MobileNet-v2 weights for alpha {depth_multiplier}: "
-                               f"use one of {', '.join(map(str, KERAS_IMAGENET_ALPHAS))} or random initialisation")
+        raise EdgeDeeplabError(
+            f"Keras publishes no ImageNet MobileNet-v2 weights for alpha {depth_multiplier}: "
+            f"use one of {', '.join(map(str, KERAS_IMAGENET_ALPHAS))} or random initialisation"
+        )
     import tf_keras
 
     url = KERAS_WEIGHTS_URL.format(alpha=f"{depth_multiplier:g}" if depth_multiplier != 1.0 else "1.0")
     try:
         return tf_keras.utils.get_file(url.rsplit("/", 1)[1], url, cache_subdir="models")
     except Exception as error:  # urllib raises several kinds; all mean "not available here"
-        raise EdgeDeeplabError(f"could not download the ImageNet backbone ({type(error).__name__}): pass a local "
-                               "Keras no-top MobileNet-v2 weights file instead, e.g. --backbone-weights "
-                               "../shared/weights/mobilenet_v2_1.0_imagenet160_no_top.h5") from None
+        raise EdgeDeeplabError(
+            f"could not download the ImageNet backbone ({type(error).__name__}): pass a local "
+            "Keras no-top MobileNet-v2 weights file instead, e.g. --backbone-weights "
+            "../shared/weights/mobilenet_v2_1.0_imagenet160_no_top.h5"
+        ) from None
 
 
 def load_backbone_weights(model, weights, depth_multiplier=1.0) -> BackboneReport:
@@ -78,8 +85,10 @@ def load_backbone_weights(model, weights, depth_multiplier=1.0) -> BackboneRepor
     """
     path = imagenet_weights_file(depth_multiplier) if weights == "imagenet" else str(weights)
     if not Path(path).is_file():
-        raise EdgeDeeplabError(f"backbone weights file {path} does not exist: give the path of a Keras no-top "
-                               "MobileNet-v2 .h5 file, or 'imagenet'")
+        raise EdgeDeeplabError(
+            f"backbone weights file {path} does not exist: give the path of a Keras no-top "
+            "MobileNet-v2 .h5 file, or 'imagenet'"
+        )
     try:
         handle = h5py.File(path, "r")
     except OSError:
@@ -105,7 +114,8 @@ def load_backbone_weights(model, weights, depth_multiplier=1.0) -> BackboneRepor
             if [v.shape for v in values] != expected:
                 raise EdgeDeeplabError(
                     f"{path}: layer {name} has shapes {[v.shape for v in values]}, the model expects {expected}: "
-                    f"the file is for another width than alpha {depth_multiplier}")
+                    f"the file is for another width than alpha {depth_multiplier}"
+                )
             layer.set_weights(values)
             matched += 1
     return BackboneReport(str(path), matched, len(layers), unused)

@@ -4,6 +4,7 @@ and validation curves of training followed by QAT.
 Each figure function returns the matplotlib Figure, so tests can measure where its labels landed
 (`overlapping_texts`, `texts_outside`); `png_base64` turns one into the report's embedded image.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,24 @@ import math
 #: Label offsets tried around a point, in typographic points, nearest first: right, left, above, below,
 #: then the diagonals, each at growing distances (a leader line is drawn from the farther ones).
 _DISTANCES = (6, 14, 24, 36, 50, 66, 84, 104)
-_DIRECTIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1),
-               (2, 1), (-2, 1), (2, -1), (-2, -1), (1, 2), (-1, 2), (1, -2), (-1, -2)]
+_DIRECTIONS = [
+    (1, 0),
+    (-1, 0),
+    (0, 1),
+    (0, -1),
+    (1, 1),
+    (-1, 1),
+    (1, -1),
+    (-1, -1),
+    (2, 1),
+    (-2, 1),
+    (2, -1),
+    (-2, -1),
+    (1, 2),
+    (-1, 2),
+    (1, -2),
+    (-1, -2),
+]
 #: Points closer than this on the page (pixels) share one label: "fp32, fp16, dynamic".
 _SAME_PLACE_PX = 7.0
 
@@ -54,8 +71,16 @@ def accuracy_latency(points: list[dict], title: str = "accuracy against latency"
     colour = {p["name"]: colours[i % len(colours)] for i, p in enumerate(points)}
     for axes, shown, heading in zip(panels[0], (points, ours), (title, "our exports, zoomed")):
         for point in shown:
-            axes.scatter(point["ms"], point["miou"] * 100, s=36, zorder=3, color=colour[point["name"]],
-                         marker="s" if point["peer"] else "o", edgecolors="black", linewidths=0.5)
+            axes.scatter(
+                point["ms"],
+                point["miou"] * 100,
+                s=36,
+                zorder=3,
+                color=colour[point["name"]],
+                marker="s" if point["peer"] else "o",
+                edgecolors="black",
+                linewidths=0.5,
+            )
         axes.set_xlabel("host CPU latency, ms (LiteRT, 2 threads, median)")
         axes.set_ylabel("mIoU %")
         axes.set_title(heading, fontsize=10)
@@ -67,16 +92,19 @@ def accuracy_latency(points: list[dict], title: str = "accuracy against latency"
 
 def _squeezed(ours: list[dict], points: list[dict]) -> bool:
     """Our exports span under a tenth of the whole plot in both directions."""
+
     def span(values):
         return max(values) - min(values)
 
-    return (span([p["ms"] for p in ours]) < 0.1 * span([p["ms"] for p in points])
-            and span([p["miou"] for p in ours]) < 0.1 * span([p["miou"] for p in points]))
+    return span([p["ms"] for p in ours]) < 0.1 * span([p["ms"] for p in points]) and span(
+        [p["miou"] for p in ours]
+    ) < 0.1 * span([p["miou"] for p in points])
 
 
 def _pad_limits(axes, xs, ys):
     """Limits with room around every point (none on the frame) and for the labels beside them; mIoU stays
     near 0-100 and latency near 0 and up."""
+
     def padded(values, floor, ceiling=None):
         low, high = min(values), max(values)
         span = max(high - low, abs(high) * 0.05, 1e-3)
@@ -120,11 +148,17 @@ def _place_labels(figure, axes, points: list[tuple]):
                 norm = math.hypot(dx, dy)
                 offset = (distance * dx / norm, distance * dy / norm)
                 candidate = axes.annotate(
-                    ", ".join(names), (x, y), xytext=offset, textcoords="offset points", fontsize=8,
+                    ", ".join(names),
+                    (x, y),
+                    xytext=offset,
+                    textcoords="offset points",
+                    fontsize=8,
                     ha="left" if dx > 0 else "right" if dx < 0 else "center",
                     va="bottom" if dy > 0 else "top" if dy < 0 else "center",
                     arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=3)
-                    if distance > _DISTANCES[0] else None)
+                    if distance > _DISTANCES[0]
+                    else None,
+                )
                 box = _text_box(candidate, renderer)
                 corners = (box.x0 - 1, box.y0 - 1, box.x1 + 1, box.y1 + 1)
                 inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
@@ -136,8 +170,7 @@ def _place_labels(figure, axes, points: list[tuple]):
             if text is not None:
                 break
         if text is None:  # nowhere free: keep the nearest spot (overlapping_texts reports it)
-            axes.annotate(", ".join(names), (x, y), xytext=(6, 0), textcoords="offset points", fontsize=8,
-                          va="center")
+            axes.annotate(", ".join(names), (x, y), xytext=(6, 0), textcoords="offset points", fontsize=8, va="center")
 
 
 def _text_box(text, renderer):
@@ -159,8 +192,12 @@ def overlapping_texts(figure) -> list[tuple[str, str]]:
     renderer = figure.canvas.get_renderer()
     texts = [t for axes in figure.axes for t in axes.texts if t.get_visible() and t.get_text()]
     boxes = [_text_box(t, renderer) for t in texts]
-    return [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts)) for j in range(i + 1, len(texts))
-            if _overlap(boxes[i].extents, boxes[j].extents)]
+    return [
+        (texts[i].get_text(), texts[j].get_text())
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+        if _overlap(boxes[i].extents, boxes[j].extents)
+    ]
 
 
 def texts_outside(figure) -> list[str]:
@@ -195,8 +232,9 @@ def per_class_iou(rows: list[dict]):
     axes.set_xlabel("IoU %")
     axes.set_title("per-class IoU", fontsize=10, pad=20)
     # Between the title and the bars: outside the axes, where it can cover nothing.
-    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(classes), fontsize=8, frameon=False,
-                borderaxespad=0.2)
+    axes.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(classes), fontsize=8, frameon=False, borderaxespad=0.2
+    )
     axes.grid(axis="x", alpha=0.3)
     return figure
 
@@ -221,29 +259,57 @@ def training_curves(training: list[dict], qat: list[dict]):
     offset = max((e["epoch"] for e in training), default=0)
     for axes in (loss_axes, val_axes):
         if qat:
-            axes.axvspan(offset + 0.5, offset + max(e["epoch"] for e in qat) + 0.5, color="#9a6700", alpha=0.08,
-                         label="QAT epochs")
+            axes.axvspan(
+                offset + 0.5,
+                offset + max(e["epoch"] for e in qat) + 0.5,
+                color="#9a6700",
+                alpha=0.08,
+                label="QAT epochs",
+            )
     if training:
         loss_axes.plot(*_loss_curve(training, 0), "o-", ms=3, label="float training")
-        val_axes.plot([e["epoch"] for e in training], [e["val_miou"] * 100 for e in training], "o-", ms=3,
-                      label="float: val mIoU")
+        val_axes.plot(
+            [e["epoch"] for e in training], [e["val_miou"] * 100 for e in training], "o-", ms=3, label="float: val mIoU"
+        )
         if all(e.get("val_person_iou") is not None for e in training):
-            val_axes.plot([e["epoch"] for e in training], [e["val_person_iou"] * 100 for e in training], "s--",
-                          ms=3, label="float: val person IoU")
+            val_axes.plot(
+                [e["epoch"] for e in training],
+                [e["val_person_iou"] * 100 for e in training],
+                "s--",
+                ms=3,
+                label="float: val person IoU",
+            )
         best = [e for e in training if e.get("best")]
         if best:
             kept = max(best, key=lambda e: e["val_miou"])
-            val_axes.scatter([kept["epoch"]], [kept["val_miou"] * 100], s=80, facecolors="none", edgecolors="black",
-                             zorder=4, label="float model kept")
+            val_axes.scatter(
+                [kept["epoch"]],
+                [kept["val_miou"] * 100],
+                s=80,
+                facecolors="none",
+                edgecolors="black",
+                zorder=4,
+                label="float model kept",
+            )
     if qat:
         epochs = [offset + e["epoch"] for e in qat]
-        loss_axes.plot(*_loss_curve(qat, offset), "o-", ms=3, color="#9a6700",
-                       label="QAT (its loss includes distillation from the float model)")
-        val_axes.plot(epochs, [e["val_miou"] * 100 for e in qat], "o-", ms=3, color="#9a6700",
-                      label="QAT: val mIoU")
+        loss_axes.plot(
+            *_loss_curve(qat, offset),
+            "o-",
+            ms=3,
+            color="#9a6700",
+            label="QAT (its loss includes distillation from the float model)",
+        )
+        val_axes.plot(epochs, [e["val_miou"] * 100 for e in qat], "o-", ms=3, color="#9a6700", label="QAT: val mIoU")
         if all(e.get("val_person_iou") is not None for e in qat):
-            val_axes.plot(epochs, [e["val_person_iou"] * 100 for e in qat], "s--", ms=3, color="#cf8a00",
-                          label="QAT: val person IoU")
+            val_axes.plot(
+                epochs,
+                [e["val_person_iou"] * 100 for e in qat],
+                "s--",
+                ms=3,
+                color="#cf8a00",
+                label="QAT: val person IoU",
+            )
     loss_axes.set_title("training loss", fontsize=10)
     loss_axes.set_ylabel("loss")
     val_axes.set_title("validation per epoch (QAT: fake-quantized Keras model)", fontsize=10)

@@ -6,6 +6,7 @@ way it says nothing of photos the model never trained or was selected on. Where 
 the trained float model and its integer exports are scored on each set, at each photo's own
 resolution, and a verdict asks every integer export for `min_person_iou` on every set.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,8 +42,11 @@ class RealEvaluated(StageResult):
 def real_candidates(init_from: Optional[str], float_model: Path, tflites: dict) -> tuple:
     """The models scored on real photos: where training started, what it made, and the integer exports."""
     start = (Candidate(START, str(init_from), str(init_from)),) if init_from else ()
-    return (start + (Candidate("keras", str(float_model), str(float_model)),)
-            + tuple(Candidate(fmt, str(path), str(path)) for fmt, path in tflites.items() if fmt in INTEGER_FORMATS))
+    return (
+        start
+        + (Candidate("keras", str(float_model), str(float_model)),)
+        + tuple(Candidate(fmt, str(path), str(path)) for fmt, path in tflites.items() if fmt in INTEGER_FORMATS)
+    )
 
 
 def evaluate_real(out_dir: Path, sets: dict, candidates: tuple, progress: bool) -> RealEvaluated:
@@ -77,9 +81,13 @@ def real_rows(real: Optional[RealEvaluated]) -> dict:
     for name, path in ((real.sets if real else {}) or {}).items():
         result = json.loads(Path(path).read_text())
         names = {str(Path(c["path"])): c["name"] for c in result["candidates"]}
-        rows[name] = [{"model": names.get(str(Path(m.get("path") or "")), m["name"]),
-                       **{k: m["metrics"].get(k) for k in ("mIoU", "person_IoU", "boundary_F")}}
-                      for m in result["models"]]
+        rows[name] = [
+            {
+                "model": names.get(str(Path(m.get("path") or "")), m["name"]),
+                **{k: m["metrics"].get(k) for k in ("mIoU", "person_IoU", "boundary_F")},
+            }
+            for m in result["models"]
+        ]
     return rows
 
 
@@ -89,15 +97,25 @@ def real_verdict(rows: dict, min_person_iou: float) -> dict:
     gate = f"segments real people: person IoU >= {min_person_iou:g} on held-out real photos ({', '.join(GATED_SETS)})"
     rows = {name: set_rows for name, set_rows in rows.items() if name in GATED_SETS}
     if not rows:
-        return {"gate": gate, "status": "NOT MEASURED",
-                "detail": "no held-out real photos here (shared/data/eg1800, shared/data/ccp-person; "
-                          "$EDGE_DEEPLAB_SHARED points elsewhere)"}
-    scores = [(name, row["model"], row["person_IoU"]) for name, set_rows in rows.items() for row in set_rows
-              if row["model"] in INTEGER_FORMATS]
+        return {
+            "gate": gate,
+            "status": "NOT MEASURED",
+            "detail": "no held-out real photos here (shared/data/eg1800, shared/data/ccp-person; "
+            "$EDGE_DEEPLAB_SHARED points elsewhere)",
+        }
+    scores = [
+        (name, row["model"], row["person_IoU"])
+        for name, set_rows in rows.items()
+        for row in set_rows
+        if row["model"] in INTEGER_FORMATS
+    ]
     low = [f"{model} {iou:.3f} on {name}" for name, model, iou in scores if iou is None or iou < min_person_iou]
     detail = "; ".join(f"{model} {iou:.3f} on {name}" for name, model, iou in scores)
-    return {"gate": gate, "status": "FAIL" if low or not scores else "PASS",
-            "detail": f"below: {'; '.join(low)}" if low else detail or "no integer export was scored"}
+    return {
+        "gate": gate,
+        "status": "FAIL" if low or not scores else "PASS",
+        "detail": f"below: {'; '.join(low)}" if low else detail or "no integer export was scored",
+    }
 
 
 def real_table(rows: dict) -> Optional[tuple]:
@@ -114,9 +132,11 @@ def real_table(rows: dict) -> Optional[tuple]:
         boundary = "-" if row["boundary_F"] is None else f"{row['boundary_F']:.3f}"
         return f"{row['person_IoU'] * 100:.2f} / {boundary}"
 
-    return ("Real photos (held out: never trained or selected on)",
-            ["model"] + [f"{name}: person IoU % / boundary F" for name in names],
-            [[model] + [cell(name, model) for name in names] for model in models],
-            (f"'{START}' is where training began; " if START in models else "")
-            + f"each photo at its own resolution; the verdict asks every integer export for the person IoU limit "
-            f"on {' and '.join(GATED_SETS)}.")
+    return (
+        "Real photos (held out: never trained or selected on)",
+        ["model"] + [f"{name}: person IoU % / boundary F" for name in names],
+        [[model] + [cell(name, model) for name in names] for model in models],
+        (f"'{START}' is where training began; " if START in models else "")
+        + f"each photo at its own resolution; the verdict asks every integer export for the person IoU limit "
+        f"on {' and '.join(GATED_SETS)}.",
+    )

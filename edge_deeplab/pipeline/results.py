@@ -3,6 +3,7 @@
 stages.json stores them as plain dicts (`to_record`); a record of another shape (an older version of
 this file) reads back as None, so that the stage runs again instead of failing later.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,8 +55,8 @@ class Trained(StageResult):
         history: its history.json, when the run that made it left one.
     """
 
-    model: str = ""                 # the best model folder
-    history: Optional[str] = None   # its history.json, when the run that made it left one
+    model: str = ""  # the best model folder
+    history: Optional[str] = None  # its history.json, when the run that made it left one
 
     def files(self) -> list:
         return [Path(self.model) / "weights.h5"]
@@ -90,9 +91,10 @@ class Exported(StageResult):
 @dataclasses.dataclass(frozen=True)
 class Candidate:
     """A model the pipeline evaluates: its name in the report, its file, and how the evaluator is told of it."""
-    name: str   # "keras", a format ("int8"), or "peer:NAME"
+
+    name: str  # "keras", a format ("int8"), or "peer:NAME"
     path: str
-    spec: str   # the path, or "peer:NAME" for a published peer (the evaluator knows its contract)
+    spec: str  # the path, or "peer:NAME" for a published peer (the evaluator knows its contract)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,7 @@ export/, evaluate/, evaluate-real/, bench/, stages.json and report.{html,md,json
 inputs did not change (edge_deeplab/pipeline/stages.py); a killed training stage resumes from its
 last checkpoint.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,16 +37,24 @@ DEFAULT_INIT = "preset:person"
 #: Fine-tuning a model that already knows people: preset:person's own recipe (SGD at 0.001, batch
 #: norm of the pretrained layers frozen, distilling from the starting model with weight 3: Learning
 #: without Forgetting), for 2 epochs, so the main job stays within 15 minutes on 2 cores.
-FINE_TUNE_TRAIN = TrainConfig(epochs=2, batch_size=8, optimizer="sgd", learning_rate=0.001, warmup_epochs=0.0,
-                              fine_tune_batch_norm=False, distill_weight=3.0)
+FINE_TUNE_TRAIN = TrainConfig(
+    epochs=2,
+    batch_size=8,
+    optimizer="sgd",
+    learning_rate=0.001,
+    warmup_epochs=0.0,
+    fine_tune_batch_norm=False,
+    distill_weight=3.0,
+)
 #: On the embedded synthetic scenes a model that knows real people is not trained on their labels:
 #: measured (2026-12-02, main job), 2 epochs took preset:person from 92.55 to 22.38 person IoU on
 #: eg1800 test, and one QAT epoch with the labels to 82.41. So the scenes only calibrate and carry
 #: QAT's distillation from the float model (label_weight 0); int8 calibrated on them kept it at 92.63.
 SYNTHETIC_QAT = QAT_DEFAULTS.replace(label_weight=0.0)
 #: From scratch (`--init-from none`): a small, fast model trained on --data alone.
-DEFAULT_MODEL = DeepLabConfig(num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64,
-                              decoder_channels=64)
+DEFAULT_MODEL = DeepLabConfig(
+    num_classes=2, input_size=(257, 257), depth_multiplier=0.35, aspp_channels=64, decoder_channels=64
+)
 DEFAULT_TRAIN = TrainConfig(epochs=20, batch_size=8, optimizer="adamw", learning_rate=3e-3, warmup_epochs=0.5)
 # QAT fine-tunes the trained model exactly as `edge-deeplab qat` does (train/config.py says why).
 DEFAULT_QAT = QAT_DEFAULTS
@@ -124,22 +133,27 @@ class PipelineConfig:
             if not (math.isfinite(limit) and limit >= 0):
                 raise EdgeDeeplabError(f"{option} {limit:g} must be a finite number of mIoU points >= 0, e.g. 1.0")
         if not 0 <= self.min_person_iou <= 1:
-            raise EdgeDeeplabError(f"--min-person-iou {self.min_person_iou:g} must be a person IoU between 0 and 1, "
-                                   "e.g. 0.8")
+            raise EdgeDeeplabError(
+                f"--min-person-iou {self.min_person_iou:g} must be a person IoU between 0 and 1, e.g. 0.8"
+            )
         if self.from_model and self.init_from not in (None, "none", DEFAULT_INIT):
-            raise EdgeDeeplabError("--from-model skips training, so --init-from has nothing to start: give one of "
-                                   "them (--init-from none trains from scratch)")
+            raise EdgeDeeplabError(
+                "--from-model skips training, so --init-from has nothing to start: give one of "
+                "them (--init-from none trains from scratch)"
+            )
         if self.backbone_weights and not self.from_model and self.init_from not in (None, "none"):
             raise EdgeDeeplabError("--backbone-weights starts a model from scratch: add --init-from none")
         if not 0 < self.min_fps < math.inf:
-            raise EdgeDeeplabError(f"--min-fps {self.min_fps:g} must be a positive number of frames per second, "
-                                   "e.g. 15")
+            raise EdgeDeeplabError(
+                f"--min-fps {self.min_fps:g} must be a positive number of frames per second, e.g. 15"
+            )
         if self.serial and not self.benchmark_binary:
             raise EdgeDeeplabError("--serial needs --benchmark-binary (Google's benchmark_model for the phone's ABI)")
 
 
-def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print,
-                 progress: bool = True) -> dict:
+def run_pipeline(
+    config: PipelineConfig = PipelineConfig(), log: Callable[[str], None] = print, progress: bool = True
+) -> dict:
     """Run every stage of `config` into config.output, skipping the stages whose inputs are unchanged.
 
     Args:
@@ -163,8 +177,9 @@ def run_pipeline(config: PipelineConfig = PipelineConfig(), log: Callable[[str],
         real = steps.evaluate_real_step(job, float_model, tflites, export_print, train_print)
         host = steps.bench_host_step(job, tflites, peers, export_print)
         device = steps.bench_device_step(job, tflites)
-        return steps.report_step(job, model_config, trained, exported, evaluated, host, device, float_model, qat_model,
-                                 real)
+        return steps.report_step(
+            job, model_config, trained, exported, evaluated, host, device, float_model, qat_model, real
+        )
 
 
 def plan(config: PipelineConfig) -> PipelineConfig:
@@ -181,8 +196,9 @@ def plan(config: PipelineConfig) -> PipelineConfig:
     from edge_deeplab import presets
 
     from_model = None if config.from_model is None else str(presets.resolve(config.from_model, "keras"))
-    start = None if from_model or config.init_from in (None, "none") else str(presets.resolve(config.init_from,
-                                                                                              "keras"))
+    start = (
+        None if from_model or config.init_from in (None, "none") else str(presets.resolve(config.init_from, "keras"))
+    )
     train, qat = config.train or train_config_for(start), config.qat or DEFAULT_QAT
     if start and config.data == "synthetic" and config.train is None:
         # A model that knows real people is not taught the cartoon scenes' labels (SYNTHETIC_QAT says what they

@@ -5,6 +5,7 @@ and of the files it reads (path, size, modification time). `stages.json` in the 
 records, for every finished stage, its fingerprint and outputs; it is rewritten atomically after a
 stage succeeds, so a failure or a kill never marks a stage done and never touches earlier records.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +52,13 @@ class StageStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.path = self.root / STAGES_JSON
-        self.records = read_json_object(self.path, "pipeline stage record", "the finished stages", fix="delete it to "
-                                        "run every stage again") if self.path.is_file() else {}
+        self.records = (
+            read_json_object(
+                self.path, "pipeline stage record", "the finished stages", fix="delete it to run every stage again"
+            )
+            if self.path.is_file()
+            else {}
+        )
 
     def done(self, name: str, inputs_fingerprint: str) -> Optional[dict]:
         """The outputs of `name` if it finished with this fingerprint of its inputs and its files are still
@@ -66,7 +72,11 @@ class StageStore:
 
     def record(self, name: str, inputs_fingerprint: str, outputs: dict, files=()) -> None:
         """Record that `name` finished with this fingerprint of its inputs, its outputs and its files."""
-        self.records[name] = {"fingerprint": inputs_fingerprint, "outputs": outputs, "files": [str(f) for f in files],
-                              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self.records[name] = {
+            "fingerprint": inputs_fingerprint,
+            "outputs": outputs,
+            "files": [str(f) for f in files],
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
         self.root.mkdir(parents=True, exist_ok=True)
         write_json(self.path, self.records, sort_keys=True)

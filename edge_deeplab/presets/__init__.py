@@ -4,6 +4,7 @@ A preset folder holds the Keras model folder (keras/: model.json + weights.h5, t
 fine-tuning's starting point), its int8 and fp16 TFLite exports (the model contract and standard
 TFLite metadata inside) and MODEL_CARD.md (recipe, data, licences, measured scores and latency).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,7 @@ def model_name(spec) -> str:
     """What files made from the model `spec` are named after: a preset's name, or the model file or folder's
     name."""
     if is_preset(spec):
-        return str(spec)[len(PRESET_PREFIX):].partition(":")[0]
+        return str(spec)[len(PRESET_PREFIX) :].partition(":")[0]
     return Path(spec).name
 
 
@@ -47,11 +48,13 @@ def resolve(spec, kind: str = "keras") -> Path:
     """
     if not is_preset(spec):
         return Path(spec)
-    name, _, named_kind = str(spec)[len(PRESET_PREFIX):].partition(":")
+    name, _, named_kind = str(spec)[len(PRESET_PREFIX) :].partition(":")
     kind = named_kind or kind
     if name not in available():
-        raise EdgeDeeplabError(f"{spec}: no such preset; choose from "
-                               f"{', '.join(PRESET_PREFIX + n for n in available()) or '(none installed)'}")
+        raise EdgeDeeplabError(
+            f"{spec}: no such preset; choose from "
+            f"{', '.join(PRESET_PREFIX + n for n in available()) or '(none installed)'}"
+        )
     if kind not in KINDS:
         raise EdgeDeeplabError(f"{spec}: a preset offers {', '.join(KINDS)}, e.g. {PRESET_PREFIX}{name}:int8")
     path = PRESETS_DIR / name / KINDS[kind]

@@ -7,6 +7,7 @@ runs the same frames through both and needs equal masks), and what `edge-deeplab
 
 Arithmetic is float32 step for step, in the order the Java code does it, so the two agree bit for bit.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,10 @@ class TemporalSmoother:
 
     def __init__(self, base_gain: float = SMOOTH_BASE_GAIN, motion_gain: float = SMOOTH_MOTION_GAIN):
         if not (0.0 < base_gain <= 1.0) or not motion_gain >= 0.0:
-            raise EdgeDeeplabError(f"temporal smoothing gains {base_gain:g}, {motion_gain:g}: base gain in (0, 1] and "
-                                   f"motion gain >= 0, e.g. {SMOOTH_BASE_GAIN} and {SMOOTH_MOTION_GAIN}")
+            raise EdgeDeeplabError(
+                f"temporal smoothing gains {base_gain:g}, {motion_gain:g}: base gain in (0, 1] and "
+                f"motion gain >= 0, e.g. {SMOOTH_BASE_GAIN} and {SMOOTH_MOTION_GAIN}"
+            )
         self.base_gain = np.float32(base_gain)
         self.motion_gain = np.float32(motion_gain)
         self._state = None
@@ -83,8 +86,9 @@ def main_subject(alpha: np.ndarray, threshold: float = PERSON_THRESHOLD) -> np.n
     return out
 
 
-def relabel(labels: np.ndarray, alpha: np.ndarray, person_class: int, background_class: int,
-            threshold: float = PERSON_THRESHOLD) -> np.ndarray:
+def relabel(
+    labels: np.ndarray, alpha: np.ndarray, person_class: int, background_class: int, threshold: float = PERSON_THRESHOLD
+) -> np.ndarray:
     """A label map made to agree with a filtered person alpha: person where alpha >= threshold; a pixel
     that was person and no longer is becomes `background_class`; other classes are kept."""
     person = alpha >= np.float32(threshold)

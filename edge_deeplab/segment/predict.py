@@ -8,6 +8,7 @@
 A model is opened once per call; to segment many photos, open it once with `open_model(spec)` and
 pass the runner instead of the spec.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,6 +38,7 @@ class Segmentation:
         class_names: the model's label of each class id.
         person_class: the id of the person class, or None when the model has none.
     """
+
     image: np.ndarray
     probabilities: np.ndarray
     class_names: tuple
@@ -74,8 +76,9 @@ def read_photo(path) -> np.ndarray:
     return read_image_file(path, fix=PHOTO_FIX)
 
 
-def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2, refine: str = "none",
-            crf=None) -> Segmentation:
+def predict(
+    model, image: Union[str, Path, np.ndarray], threads: int = 2, refine: str = "none", crf=None
+) -> Segmentation:
     """Segment one photo.
 
     Args:
@@ -103,8 +106,12 @@ def predict(model, image: Union[str, Path, np.ndarray], threads: int = 2, refine
     runner = open_model(model, threads)
     contract = runner.contract
     probabilities = predict_probabilities(runner, rgb, refine=refine, crf=crf if crf is not None else CRFConfig())
-    return Segmentation(image=rgb, probabilities=probabilities.astype(np.float32),
-                        class_names=tuple(contract.labels), person_class=_person_class(contract))
+    return Segmentation(
+        image=rgb,
+        probabilities=probabilities.astype(np.float32),
+        class_names=tuple(contract.labels),
+        person_class=_person_class(contract),
+    )
 
 
 def blur_background(image: np.ndarray, person_probability: np.ndarray, blur: float = DEFAULT_BLUR) -> np.ndarray:
@@ -122,8 +129,9 @@ def blur_background(image: np.ndarray, person_probability: np.ndarray, blur: flo
 
     image = _checked_rgb(image)
     if person_probability is None:
-        raise EdgeDeeplabError("the model has no person class: portrait mode needs a person segmentation model, "
-                               "e.g. preset:person")
+        raise EdgeDeeplabError(
+            "the model has no person class: portrait mode needs a person segmentation model, e.g. preset:person"
+        )
     if person_probability.shape != image.shape[:2]:
         raise ValueError(f"person_probability {person_probability.shape} does not match the image {image.shape[:2]}")
     _check_blur(blur)
@@ -149,9 +157,21 @@ def _checked_rgb(image) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def predict_files(model, images, output, *, probability: bool = False, portrait: bool = False,
-                  blur: float = DEFAULT_BLUR, threads: int = 2, refine: str = "none", crf=None,
-                  smooth: bool = False, main_subject: bool = False, progress: bool = True) -> list:
+def predict_files(
+    model,
+    images,
+    output,
+    *,
+    probability: bool = False,
+    portrait: bool = False,
+    blur: float = DEFAULT_BLUR,
+    threads: int = 2,
+    refine: str = "none",
+    crf=None,
+    smooth: bool = False,
+    main_subject: bool = False,
+    progress: bool = True,
+) -> list:
     """Segment photo files into `output`: per photo STEM.mask.png (class ids), and on request
     STEM.person.png (person probability x 255) and STEM.portrait.jpg (background blurred).
 
@@ -166,8 +186,10 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
     from edge_deeplab.progress import progress_bar
 
     if Path(str(model)).suffix.lower() in PHOTO_SUFFIXES:
-        raise EdgeDeeplabError(f"{model}: a photo where the model should be; the model comes first, e.g. "
-                               f"edge-deeplab predict preset:person {model}")
+        raise EdgeDeeplabError(
+            f"{model}: a photo where the model should be; the model comes first, e.g. "
+            f"edge-deeplab predict preset:person {model}"
+        )
     images = [Path(image) for image in images]
     if not images:
         raise EdgeDeeplabError("no photos given: pass one or more JPEG or PNG files after the model")
@@ -180,9 +202,11 @@ def predict_files(model, images, output, *, probability: bool = False, portrait:
     require(refine)
     runner = open_model(model, threads)
     if (probability or portrait or smooth or main_subject) and _person_class(runner.contract) is None:
-        raise EdgeDeeplabError(f"{model}: its labels {list(runner.contract.labels)} name no person; --probability, "
-                               "--portrait, --smooth and --main-subject need a person segmentation model, e.g. "
-                               "preset:person")
+        raise EdgeDeeplabError(
+            f"{model}: its labels {list(runner.contract.labels)} name no person; --probability, "
+            "--portrait, --smooth and --main-subject need a person segmentation model, e.g. "
+            "preset:person"
+        )
     from edge_deeplab.segment import masks
 
     smoother = masks.TemporalSmoother() if smooth else None
@@ -218,8 +242,10 @@ def _check_distinct_stems(images: list) -> None:
     seen = {}
     for image in images:
         if image.stem in seen and seen[image.stem] != image:
-            raise EdgeDeeplabError(f"{seen[image.stem]} and {image} would both write {image.stem}.mask.png; "
-                                   "rename one or predict them into different --output folders")
+            raise EdgeDeeplabError(
+                f"{seen[image.stem]} and {image} would both write {image.stem}.mask.png; "
+                "rename one or predict them into different --output folders"
+            )
         seen[image.stem] = image
 
 

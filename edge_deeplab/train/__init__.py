@@ -1,4 +1,5 @@
 """Training: losses, the poly schedule, the resumable training loop and `edge-deeplab train`."""
+
 from edge_deeplab.train.config import TrainConfig
 from edge_deeplab.train.loop import train
 from edge_deeplab.train.spec import TrainSpec

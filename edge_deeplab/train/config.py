@@ -4,6 +4,7 @@ Defaults follow DeepLab's recipe (Chen et al. 2017/2018): SGD with momentum 0.9,
 rate policy (1 - step / total_steps) ** 0.9, weight decay, batch-norm trained, random scale 0.5-2.0,
 crops, flips. AdamW is the alternative for short fine-tuning runs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,13 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 DEFAULT_WEIGHT_DECAY = {"sgd": 4e-5, "adamw": 1e-2}
 
 
-_LATER_OPTIONS_OFF = {"freeze_batch_norm_after_epochs": None, "qat_range_images": 0, "distill_weight": 1.0,
-                      "distill_refine": "none", "label_weight": 1.0}
+_LATER_OPTIONS_OFF = {
+    "freeze_batch_norm_after_epochs": None,
+    "qat_range_images": 0,
+    "distill_weight": 1.0,
+    "distill_refine": "none",
+    "label_weight": 1.0,
+}
 
 
 #: Named sets of augmentation knobs (`--augment-preset NAME`); options given explicitly win.
@@ -33,10 +39,21 @@ AUGMENT_PRESETS = {
     # For photos unlike one dataset's single, centred, standing subject: small people (scale down
     # to 0.25), people cut by the frame, several pasted people per image, other backgrounds, harsher
     # colour, blur, noise and JPEG.
-    "world": {"min_scale": 0.25, "max_scale": 2.0, "edge_crop": 0.3, "copy_paste": 3,
-              "copy_paste_min_scale": 0.1, "copy_paste_max_scale": 0.9, "copy_paste_background": 0.15,
-              "copy_paste_edge_blur": 1.0, "color_jitter": 2.0, "blur": 0.2, "noise": 0.03, "jpeg": 0.3,
-              "jpeg_min_quality": 30},
+    "world": {
+        "min_scale": 0.25,
+        "max_scale": 2.0,
+        "edge_crop": 0.3,
+        "copy_paste": 3,
+        "copy_paste_min_scale": 0.1,
+        "copy_paste_max_scale": 0.9,
+        "copy_paste_background": 0.15,
+        "copy_paste_edge_blur": 1.0,
+        "color_jitter": 2.0,
+        "blur": 0.2,
+        "noise": 0.03,
+        "jpeg": 0.3,
+        "jpeg_min_quality": 30,
+    },
 }
 
 
@@ -92,7 +109,7 @@ class TrainConfig(Settings, AugmentKnobs):
     epochs: int = 20
     batch_size: int = 8
     optimizer: str = "sgd"
-    learning_rate: float = 0.02           # docs/training.md's ccp-person recipe (SGD, batch 8, poly, 1 warm-up epoch)
+    learning_rate: float = 0.02  # docs/training.md's ccp-person recipe (SGD, batch 8, poly, 1 warm-up epoch)
     momentum: float = 0.9
     poly_power: float = 0.9
     warmup_epochs: float = 0.5
@@ -132,15 +149,17 @@ class TrainConfig(Settings, AugmentKnobs):
         if self.learning_rate <= 0:
             raise EdgeDeeplabError(f"learning_rate {self.learning_rate} must be positive")
         if self.freeze_batch_norm_after_epochs is not None and self.freeze_batch_norm_after_epochs < 0:
-            raise EdgeDeeplabError(f"freeze_batch_norm_after_epochs {self.freeze_batch_norm_after_epochs} must not "
-                                   "be negative (None: never freeze)")
+            raise EdgeDeeplabError(
+                f"freeze_batch_norm_after_epochs {self.freeze_batch_norm_after_epochs} must not "
+                "be negative (None: never freeze)"
+            )
         if not 0 <= self.momentum < 1:
             raise EdgeDeeplabError(f"momentum {self.momentum} must be in [0, 1), e.g. 0.9")
         for name in ("poly_power", "weight_decay", "aux_loss_weight"):
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise EdgeDeeplabError(f"{name} {getattr(self, name)} must not be negative")
-        if not 0 <= self.seed < 2 ** 32:
-            raise EdgeDeeplabError(f"seed {self.seed} must be 0 to {2 ** 32 - 1}")
+        if not 0 <= self.seed < 2**32:
+            raise EdgeDeeplabError(f"seed {self.seed} must be 0 to {2**32 - 1}")
         if self.label_weight < 0:
             raise EdgeDeeplabError(f"label_weight {self.label_weight} must not be negative")
         if self.distill_weight < 0:
@@ -169,8 +188,11 @@ class TrainConfig(Settings, AugmentKnobs):
         """The knobs as a plain dict, without the options added later while they are at their "off" value."""
         # Options added later are left out at their "off" value, so that run.json files and pipeline
         # fingerprints written before them stay the same.
-        return {key: value for key, value in super().to_dict().items()
-                if not (key in _LATER_OPTIONS_OFF and value == _LATER_OPTIONS_OFF[key])}
+        return {
+            key: value
+            for key, value in super().to_dict().items()
+            if not (key in _LATER_OPTIONS_OFF and value == _LATER_OPTIONS_OFF[key])
+        }
 
 
 #: Quantization-aware fine-tuning of a trained float model: `edge-deeplab qat` and the pipeline's QAT
@@ -183,5 +205,13 @@ class TrainConfig(Settings, AugmentKnobs):
 #: Both also distil from the float model (distill_weight 1; `qat --no-distill` turns it off): QAT of
 #: preset:person on ccp-person alone took its int8 from 70.06 to 58.81 person IoU on coco-people, 65.18
 #: with it. (The sweep above ran without it; with it the synthetic main job's QAT-int8 is 85.59.)
-QAT_DEFAULTS = TrainConfig(epochs=1, batch_size=8, optimizer="sgd", learning_rate=0.0005, warmup_epochs=0.0,
-                           checkpoint_every_steps=25, freeze_batch_norm_after_epochs=0.25, qat_range_images=100)
+QAT_DEFAULTS = TrainConfig(
+    epochs=1,
+    batch_size=8,
+    optimizer="sgd",
+    learning_rate=0.0005,
+    warmup_epochs=0.0,
+    checkpoint_every_steps=25,
+    freeze_batch_norm_after_epochs=0.25,
+    qat_range_images=100,
+)

@@ -6,6 +6,7 @@ person in every photo, nothing else) and cost 8 to 17 points of person IoU on ev
 (benchmarks/results/generalize_experiments.md); the teacher keeps saying what is not a person, also
 on pixels the labels ignore (bystanders after `edge-deeplab relabel`).
 """
+
 from __future__ import annotations
 
 from edge_deeplab.errors import EdgeDeeplabError
@@ -21,18 +22,24 @@ def load_teacher(spec, model_config, contract, log):
     if document.get("quantization") == "qat":
         raise EdgeDeeplabError(f"{spec}: the teacher is a QAT model; distil from its float model")
     if list(teacher_contract.labels) != list(contract.labels):
-        raise EdgeDeeplabError(f"{spec}: the teacher's classes ({', '.join(teacher_contract.labels)}) differ from "
-                               f"the training data's ({', '.join(contract.labels)}); import or train a teacher "
-                               "with the same classes (e.g. `edge-deeplab model import ... --classes "
-                               f"{','.join(contract.labels)}`)")
+        raise EdgeDeeplabError(
+            f"{spec}: the teacher's classes ({', '.join(teacher_contract.labels)}) differ from "
+            f"the training data's ({', '.join(contract.labels)}); import or train a teacher "
+            "with the same classes (e.g. `edge-deeplab model import ... --classes "
+            f"{','.join(contract.labels)}`)"
+        )
     if (list(teacher_contract.mean), list(teacher_contract.std)) != (list(contract.mean), list(contract.std)):
-        raise EdgeDeeplabError(f"{spec}: the teacher normalises its input with mean {list(teacher_contract.mean)} "
-                               f"and std {list(teacher_contract.std)}, the student with {list(contract.mean)} and "
-                               f"{list(contract.std)}: both must see the same pixels")
+        raise EdgeDeeplabError(
+            f"{spec}: the teacher normalises its input with mean {list(teacher_contract.mean)} "
+            f"and std {list(teacher_contract.std)}, the student with {list(contract.mean)} and "
+            f"{list(contract.std)}: both must see the same pixels"
+        )
     teacher, _ = load_model(spec, input_size=tuple(model_config.input_size))
     teacher.trainable = False
-    log(f"distilling from {spec}: DeepLab {'v3+' if teacher_config.use_decoder else 'v3'}, output stride "
-        f"{teacher_config.output_stride}, width {teacher_config.depth_multiplier:g}")
+    log(
+        f"distilling from {spec}: DeepLab {'v3+' if teacher_config.use_decoder else 'v3'}, output stride "
+        f"{teacher_config.output_stride}, width {teacher_config.depth_multiplier:g}"
+    )
     return teacher
 
 
@@ -46,6 +53,7 @@ def distillation(teacher_logits, logits):
     if teacher_logits.shape[1:3] != logits.shape[1:3]:
         teacher_logits = tf.image.resize(teacher_logits, tf.shape(logits)[1:3])
     teacher_probabilities = tf.nn.softmax(teacher_logits)
-    pixel = tf.reduce_sum(teacher_probabilities * (tf.nn.log_softmax(teacher_logits) - tf.nn.log_softmax(logits)),
-                          axis=-1)
+    pixel = tf.reduce_sum(
+        teacher_probabilities * (tf.nn.log_softmax(teacher_logits) - tf.nn.log_softmax(logits)), axis=-1
+    )
     return tf.reduce_mean(pixel, axis=[1, 2])

@@ -12,6 +12,7 @@ A checkpoint is written every epoch, every `checkpoint_every_steps` steps, and w
 arrives. `resume=True` restores it and rebuilds the same epoch's data order (it depends only on the
 seed and the epoch), skipping the batches already seen, so a resumed run continues where it stopped.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -64,8 +65,9 @@ LOSS_POINTS = 20
 
 
 @locked_run
-def train(spec: TrainSpec, output, *, resume: bool = False, progress: bool = True,
-          log: Callable[[str], None] = say) -> dict:
+def train(
+    spec: TrainSpec, output, *, resume: bool = False, progress: bool = True, log: Callable[[str], None] = say
+) -> dict:
     """Train the model `spec` describes, validating every epoch; the run's summary is returned (and kept in
     run.json and history.json).
 
@@ -90,12 +92,28 @@ def train(spec: TrainSpec, output, *, resume: bool = False, progress: bool = Tru
         output.mkdir(parents=True, exist_ok=True)
         if getattr(run.model, "backbone_report", None) is not None:
             log(str(run.model.backbone_report))
-        write_json(output / RUN_JSON, run_record(run.spec, run.contract, train_set, val_sets, run.frozen_batch_norm,
-                                                 run.prepared.init_report, run.replicas), sort_keys=True)
+        write_json(
+            output / RUN_JSON,
+            run_record(
+                run.spec,
+                run.contract,
+                train_set,
+                val_sets,
+                run.frozen_batch_norm,
+                run.prepared.init_report,
+                run.replicas,
+            ),
+            sort_keys=True,
+        )
         history = []
     history, best = _epoch_loop(run, history, progress, log)
-    return {"output": str(output), "epochs": history, "best_val_miou": best,
-            "global_step": int(run.optimizer.iterations.numpy()), "replicas": run.replicas}
+    return {
+        "output": str(output),
+        "epochs": history,
+        "best_val_miou": best,
+        "global_step": int(run.optimizer.iterations.numpy()),
+        "replicas": run.replicas,
+    }
 
 
 def _open_data(spec: TrainSpec):
@@ -108,16 +126,21 @@ def _open_data(spec: TrainSpec):
     if spec.model_config is None:
         spec = spec.replace(model_config=DeepLabConfig(num_classes=len(train_set.class_names)))
     if spec.model_config.num_classes != len(train_set.class_names):
-        raise EdgeDeeplabError(f"the model has {spec.model_config.num_classes} classes but {train_set.name} has "
-                               f"{len(train_set.class_names)} ({', '.join(train_set.class_names)}): set "
-                               "--num-classes to match or map the labels with --labels")
+        raise EdgeDeeplabError(
+            f"the model has {spec.model_config.num_classes} classes but {train_set.name} has "
+            f"{len(train_set.class_names)} ({', '.join(train_set.class_names)}): set "
+            "--num-classes to match or map the labels with --labels"
+        )
     for val_set in val_sets:
         if tuple(val_set.class_names) != tuple(train_set.class_names):
-            raise EdgeDeeplabError(f"train and val class names differ ({train_set.class_names} vs "
-                                   f"{val_set.class_names} of {val_set.name})")
+            raise EdgeDeeplabError(
+                f"train and val class names differ ({train_set.class_names} vs {val_set.class_names} of {val_set.name})"
+            )
     if len(train_set) < spec.train_config.batch_size:  # found now, before run.json: never a run that cannot start
-        raise EdgeDeeplabError(f"{train_set.name}: {len(train_set)} samples are fewer than one batch of "
-                               f"{spec.train_config.batch_size}; lower the batch size")
+        raise EdgeDeeplabError(
+            f"{train_set.name}: {len(train_set)} samples are fewer than one batch of "
+            f"{spec.train_config.batch_size}; lower the batch size"
+        )
     return spec, train_set, val_sets
 
 
@@ -132,7 +155,7 @@ class _Run:
     steps_per_epoch: int
     strategy: Any
     prepared: PreparedModel
-    state: dict        # the loop's own bookkeeping: epoch, step in it, its loss sum and seconds
+    state: dict  # the loop's own bookkeeping: epoch, step in it, its loss sum and seconds
     checkpoint: Any
     manager: Any
 
@@ -160,22 +183,26 @@ def _build_run(spec: TrainSpec, output: Path, train_set, val_sets, saved_frozen,
     steps_per_epoch = batches_per_epoch(train_set, spec.train_config.batch_size)
     replicas = strategy.num_replicas_in_sync
     if spec.train_config.batch_size % replicas:
-        raise EdgeDeeplabError(f"batch size {spec.train_config.batch_size} does not split over {replicas} replicas: "
-                               f"use a multiple of {replicas}")
+        raise EdgeDeeplabError(
+            f"batch size {spec.train_config.batch_size} does not split over {replicas} replicas: "
+            f"use a multiple of {replicas}"
+        )
     with strategy.scope():
         prepared = prepare_model(spec, contract, train_set, steps_per_epoch, saved_frozen, restore_from, log)
     # The loop's own bookkeeping: plain variables, outside the strategy (not mirrored per replica).
-    state = {"epoch": tf.Variable(0, dtype=tf.int64), "step_in_epoch": tf.Variable(0, dtype=tf.int64),
-             "epoch_loss_sum": tf.Variable(0.0, dtype=tf.float64),
-             "epoch_seconds": tf.Variable(0.0, dtype=tf.float64),
-             # The loss summed over each LOSS_POINTS-th of the epoch, and its steps: checkpointed, so a resumed
-             # epoch's curve keeps the part before the kill.
-             "segment_loss_sum": tf.Variable(tf.zeros(LOSS_POINTS, tf.float64)),
-             "segment_steps": tf.Variable(tf.zeros(LOSS_POINTS, tf.int64))}
+    state = {
+        "epoch": tf.Variable(0, dtype=tf.int64),
+        "step_in_epoch": tf.Variable(0, dtype=tf.int64),
+        "epoch_loss_sum": tf.Variable(0.0, dtype=tf.float64),
+        "epoch_seconds": tf.Variable(0.0, dtype=tf.float64),
+        # The loss summed over each LOSS_POINTS-th of the epoch, and its steps: checkpointed, so a resumed
+        # epoch's curve keeps the part before the kill.
+        "segment_loss_sum": tf.Variable(tf.zeros(LOSS_POINTS, tf.float64)),
+        "segment_steps": tf.Variable(tf.zeros(LOSS_POINTS, tf.int64)),
+    }
     checkpoint = tf.train.Checkpoint(model=prepared.model, optimizer=prepared.optimizer, **state)
     manager = tf.train.CheckpointManager(checkpoint, str(output / "checkpoints"), max_to_keep=2)
-    return _Run(output, train_set, val_sets, contract, steps_per_epoch, strategy, prepared, state, checkpoint,
-                manager)
+    return _Run(output, train_set, val_sets, contract, steps_per_epoch, strategy, prepared, state, checkpoint, manager)
 
 
 def _restore(run: _Run, restore_from: str, log) -> list:
@@ -190,20 +217,26 @@ def _restore(run: _Run, restore_from: str, log) -> list:
             checkpoint = tf.train.Checkpoint(model=run.model, optimizer=run.optimizer, **kept)
         checkpoint.restore(restore_from).assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as error:
-        raise EdgeDeeplabError(f"{restore_from} does not match the model in {run.output / RUN_JSON} "
-                               f"({' '.join(str(error).split())[:120]}); start the run again in a new "
-                               "--output") from None
+        raise EdgeDeeplabError(
+            f"{restore_from} does not match the model in {run.output / RUN_JSON} "
+            f"({' '.join(str(error).split())[:120]}); start the run again in a new "
+            "--output"
+        ) from None
     epoch, epochs = int(run.state["epoch"]), run.spec.train_config.epochs
     history = []
     if (run.output / HISTORY_JSON).is_file():
         history = read_json_object(run.output / HISTORY_JSON, "training history", "the finished epochs")["epochs"]
         history = [entry for entry in history if entry["epoch"] <= epoch]
     if epoch >= epochs:
-        log(f"{run.output} already trained {epoch} of {epochs} epochs: nothing to do; "
-            "pass --epochs with more to train longer")
+        log(
+            f"{run.output} already trained {epoch} of {epochs} epochs: nothing to do; "
+            "pass --epochs with more to train longer"
+        )
     else:
-        log(f"resuming {run.output} from {Path(restore_from).name} at epoch {epoch + 1}, step "
-            f"{int(run.state['step_in_epoch'])} of {run.steps_per_epoch} (global step {run.step})")
+        log(
+            f"resuming {run.output} from {Path(restore_from).name} at epoch {epoch + 1}, step "
+            f"{int(run.state['step_in_epoch'])} of {run.steps_per_epoch} (global step {run.step})"
+        )
     return history
 
 
@@ -224,8 +257,9 @@ def _epoch_loop(run: _Run, history: list, progress: bool, log):
     return history, best
 
 
-def _train_epoch(run: _Run, epoch: int, steps: TrainStep, augmentation, writer, stop: _StopRequest,
-                 progress: bool) -> None:
+def _train_epoch(
+    run: _Run, epoch: int, steps: TrainStep, augmentation, writer, stop: _StopRequest, progress: bool
+) -> None:
     """The epoch's steps from where its checkpoint left it; a stop request checkpoints and raises."""
     import tensorflow as tf
 
@@ -234,12 +268,26 @@ def _train_epoch(run: _Run, epoch: int, steps: TrainStep, augmentation, writer, 
 
     config, state, batch = run.spec.train_config, run.state, run.spec.train_config.batch_size
     skip = int(state["step_in_epoch"])
-    data_epoch = training_dataset(run.train_set, run.spec.model_config.input_size, batch, config.seed,
-                                  epoch=epoch, skip_batches=skip, contract=run.contract,
-                                  augmentation=augmentation, cache=config.cache)
+    data_epoch = training_dataset(
+        run.train_set,
+        run.spec.model_config.input_size,
+        batch,
+        config.seed,
+        epoch=epoch,
+        skip_batches=skip,
+        contract=run.contract,
+        augmentation=augmentation,
+        cache=config.cache,
+    )
     # A bar on a terminal; in a log file the epoch line logged below is the progress.
-    bar = progress_bar(total=run.steps_per_epoch * batch, initial=skip * batch, unit="img",
-                       desc=f"epoch {epoch + 1}/{config.epochs}", enabled=progress, summary=False)
+    bar = progress_bar(
+        total=run.steps_per_epoch * batch,
+        initial=skip * batch,
+        unit="img",
+        desc=f"epoch {epoch + 1}/{config.epochs}",
+        enabled=progress,
+        summary=False,
+    )
     started = time.perf_counter()
     seconds_before = float(state["epoch_seconds"])
     for images, masks in data_epoch:
@@ -262,7 +310,8 @@ def _train_epoch(run: _Run, epoch: int, steps: TrainStep, augmentation, writer, 
             bar.close()
             raise TrainingInterrupted(
                 f"training stopped by {signal.Signals(stop.signal).name} at epoch {epoch + 1}, step "
-                f"{int(state['step_in_epoch'])}; checkpoint saved: continue with --resume")
+                f"{int(state['step_in_epoch'])}; checkpoint saved: continue with --resume"
+            )
         if config.checkpoint_every_steps and step % config.checkpoint_every_steps == 0:
             save_checkpoint(run.manager, step)
     bar.close()
@@ -276,12 +325,15 @@ def _finish_epoch(run: _Run, epoch: int, history: list, best: float, predict, wr
 
     spec, state, batch = run.spec, run.state, run.spec.train_config.batch_size
     steps_done = int(state["step_in_epoch"])
-    entry = {"epoch": epoch + 1, "step": run.step,
-             "train_loss": float(state["epoch_loss_sum"]) / max(steps_done, 1),
-             "train_loss_points": _loss_points(state, epoch, run.steps_per_epoch),
-             "learning_rate": float(tf.convert_to_tensor(run.optimizer.learning_rate)),
-             "train_seconds": float(state["epoch_seconds"]),
-             "images_per_second": steps_done * batch / max(float(state["epoch_seconds"]), 1e-9)}
+    entry = {
+        "epoch": epoch + 1,
+        "step": run.step,
+        "train_loss": float(state["epoch_loss_sum"]) / max(steps_done, 1),
+        "train_loss_points": _loss_points(state, epoch, run.steps_per_epoch),
+        "learning_rate": float(tf.convert_to_tensor(run.optimizer.learning_rate)),
+        "train_seconds": float(state["epoch_seconds"]),
+        "images_per_second": steps_done * batch / max(float(state["epoch_seconds"]), 1e-9),
+    }
     validation_started = time.perf_counter()
     entry.update(validate_each(predict, run.val_sets, run.contract, batch))
     entry["val_seconds"] = time.perf_counter() - validation_started
@@ -291,8 +343,12 @@ def _finish_epoch(run: _Run, epoch: int, history: list, best: float, predict, wr
             if value is not None:
                 tf.summary.scalar(f"val/iou_{name}", value)
     writer.flush()
-    extra = {"epoch": epoch + 1, **_scores(entry), **({"quantization": "qat"} if spec.qat else {}),
-             **({"frozen_batch_norm": run.frozen_batch_norm} if run.frozen_batch_norm else {})}
+    extra = {
+        "epoch": epoch + 1,
+        **_scores(entry),
+        **({"quantization": "qat"} if spec.qat else {}),
+        **({"frozen_batch_norm": run.frozen_batch_norm} if run.frozen_batch_norm else {}),
+    }
     save_model(run.model, spec.model_config, run.contract, run.output / "last", extra=extra)
     if entry["val_miou"] > best:
         best = entry["val_miou"]
@@ -323,11 +379,12 @@ def _loss_points(state: dict, epoch: int, steps_per_epoch: int) -> list:
 
 def _log_epoch(entry: dict, epoch: int, epochs: int, log) -> None:
     person = f", person IoU {entry['val_person_iou']:.4f}" if entry.get("val_person_iou") is not None else ""
-    log(f"epoch {epoch + 1}/{epochs}: loss {entry['train_loss']:.4f}, val mIoU "
-        f"{entry['val_miou']:.4f}{person}, {entry['images_per_second']:.1f} images/s")
+    log(
+        f"epoch {epoch + 1}/{epochs}: loss {entry['train_loss']:.4f}, val mIoU "
+        f"{entry['val_miou']:.4f}{person}, {entry['images_per_second']:.1f} images/s"
+    )
     for name, scores in entry.get("val_per_dataset", {}).items():
-        part_person = (f", person IoU {scores['val_person_iou']:.4f}"
-                       if scores.get("val_person_iou") is not None else "")
+        part_person = f", person IoU {scores['val_person_iou']:.4f}" if scores.get("val_person_iou") is not None else ""
         log(f"  val {name}: mIoU {scores['val_miou']:.4f}{part_person}")
 
 

@@ -3,6 +3,7 @@
 Each returns one value per example (averaged over that example's labelled pixels), so that a
 tf.distribute replica can scale by the global batch size (tf.nn.compute_average_loss).
 """
+
 import tensorflow as tf
 
 from edge_deeplab.contract import IGNORE_LABEL

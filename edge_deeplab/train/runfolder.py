@@ -1,5 +1,6 @@
 """A run folder as --resume and a restart read it: run.json (the options it was started with) and its
 checkpoints, of which a kill or a full disk may have cut the newest short."""
+
 from __future__ import annotations
 
 import contextlib
@@ -36,8 +37,10 @@ def run_lock(output: Path):
             except BlockingIOError:
                 holder = os.read(handle, 32).decode(errors="replace").strip() or "unknown"
                 os.close(handle)
-                raise EdgeDeeplabError(f"{output} is being written by another run (pid {holder}): wait for it to "
-                                       "finish, or choose another --output") from None
+                raise EdgeDeeplabError(
+                    f"{output} is being written by another run (pid {holder}): wait for it to "
+                    "finish, or choose another --output"
+                ) from None
             with contextlib.suppress(FileNotFoundError):
                 if os.stat(output / LOCK).st_ino == os.fstat(handle).st_ino:
                     break  # not the file of a holder that removed it between our open and our lock
@@ -58,10 +61,12 @@ def run_lock(output: Path):
 
 def locked_run(train):
     """train(spec, output, ...) with the run folder locked (run_lock) while it runs."""
+
     @functools.wraps(train)
     def locked(spec, output, *args, **kwargs):
         with run_lock(check_writable_output(output)):
             return train(spec, output, *args, **kwargs)
+
     return locked
 
 
@@ -70,8 +75,12 @@ def read_run(output) -> dict:
     run_path = Path(output) / RUN_JSON
     if not run_path.is_file():
         raise EdgeDeeplabError(f"{output}: nothing to resume (no {RUN_JSON}); start the run without --resume")
-    run = read_json_object(run_path, "training run", "the options the run was started with",
-                           fix="start the run again without --resume in a new --output")
+    run = read_json_object(
+        run_path,
+        "training run",
+        "the options the run was started with",
+        fix="start the run again without --resume in a new --output",
+    )
     try:
         for key in ("model", "train", "data"):
             if not isinstance(run[key], dict):
@@ -80,8 +89,10 @@ def read_run(output) -> dict:
         if missing:
             raise KeyError(f"data.{missing[0]}")
     except (ValueError, KeyError, TypeError) as error:
-        raise EdgeDeeplabError(f"{run_path} is damaged ({type(error).__name__}: {error}); start the run again "
-                               "without --resume in a new --output") from None
+        raise EdgeDeeplabError(
+            f"{run_path} is damaged ({type(error).__name__}: {error}); start the run again "
+            "without --resume in a new --output"
+        ) from None
     return run
 
 
@@ -90,15 +101,17 @@ def refuse_restart_over_results(output: Path) -> None:
     when its folder holds any, so that a lost checkpoints/ never costs best/ and the history as well."""
     kept = [name for name in (HISTORY_JSON, "best", "last") if (output / name).exists()]
     if kept:
-        raise EdgeDeeplabError(f"{output} holds finished epochs ({', '.join(kept)}) but no intact checkpoint to "
-                               "continue from, and starting again would overwrite them: train into a new --output")
+        raise EdgeDeeplabError(
+            f"{output} holds finished epochs ({', '.join(kept)}) but no intact checkpoint to "
+            "continue from, and starting again would overwrite them: train into a new --output"
+        )
 
 
 def checkpoint_prefixes(output: Path) -> list[str]:
     """Checkpoint prefixes (checkpoints/ckpt-N) newest first, from their index files."""
     found = []
     for index in (output / "checkpoints").glob("ckpt-*.index"):
-        number = index.name[len("ckpt-"):-len(".index")]
+        number = index.name[len("ckpt-") : -len(".index")]
         if number.isdigit():
             found.append((int(number), str(index.with_suffix(""))))
     return [prefix for _, prefix in sorted(found, reverse=True)]
@@ -132,16 +145,20 @@ def open_run_folder(spec: TrainSpec, output: Path, resume: bool, log):
         restore_from = newest_intact_checkpoint(output, log)
         if restore_from is None:
             refuse_restart_over_results(output)
-            what = "no intact checkpoint" if checkpoint_prefixes(output) else \
-                "no checkpoint (it stopped before its first one)"
+            what = (
+                "no intact checkpoint"
+                if checkpoint_prefixes(output)
+                else "no checkpoint (it stopped before its first one)"
+            )
             log(f"{output} holds {what}: starting the run from scratch with its saved options")
         else:
             spec = spec.replace(backbone_weights=None)  # the checkpoint holds every weight
         return spec, restore_from, run.get("frozen_batch_norm", [])
     if run_path.is_file():
         if checkpoint_prefixes(output):
-            raise EdgeDeeplabError(f"{output} already holds a training run: pass --resume to continue it, or "
-                                   "choose another --output")
+            raise EdgeDeeplabError(
+                f"{output} already holds a training run: pass --resume to continue it, or choose another --output"
+            )
         refuse_restart_over_results(output)
         log(f"{output} holds a run with no checkpoint (it stopped before its first one): starting it again")
     spec = spec.replace(train_config=spec.train_config or TrainConfig())
@@ -153,8 +170,12 @@ def open_run_folder(spec: TrainSpec, output: Path, resume: bool, log):
 
 
 #: TensorFlow's file errors carry only the C library's message: read back into an errno for io's one line.
-_WRITE_ERRORS = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
-                 "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES}
+_WRITE_ERRORS = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
 
 
 def save_checkpoint(manager, number: int) -> None:

@@ -4,6 +4,7 @@ lr(step) = base * (1 - step / total_steps) ** power after warm-up (DeepLab v2, s
 and base * step / warmup_steps during warm-up, which keeps the first steps of a freshly initialised
 ASPP and decoder from wrecking the pretrained backbone.
 """
+
 import tensorflow as tf
 import tf_keras
 
@@ -31,14 +32,19 @@ class PolyDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         progress = tf.clip_by_value(step / max(self.total_steps, 1), 0.0, 1.0)
-        poly = (self.base_learning_rate - self.end_learning_rate) * (1.0 - progress) ** self.power \
-            + self.end_learning_rate
+        poly = (self.base_learning_rate - self.end_learning_rate) * (
+            1.0 - progress
+        ) ** self.power + self.end_learning_rate
         if self.warmup_steps:
             warmup = self.base_learning_rate * (step + 1.0) / self.warmup_steps
             return tf.where(step < self.warmup_steps, tf.minimum(warmup, poly), poly)
         return poly
 
     def get_config(self):
-        return {"base_learning_rate": self.base_learning_rate, "total_steps": self.total_steps,
-                "power": self.power, "warmup_steps": self.warmup_steps,
-                "end_learning_rate": self.end_learning_rate}
+        return {
+            "base_learning_rate": self.base_learning_rate,
+            "total_steps": self.total_steps,
+            "power": self.power,
+            "warmup_steps": self.warmup_steps,
+            "end_learning_rate": self.end_learning_rate,
+        }

@@ -1,5 +1,6 @@
 """What a training run is built from: the tf.distribute strategy, the optimizer with its poly
 schedule, and the batch-norm layers fine_tune_batch_norm=False freezes."""
+
 from __future__ import annotations
 
 from edge_deeplab.errors import EdgeDeeplabError
@@ -17,8 +18,9 @@ def make_strategy(name: str, cpu_replicas: int = 0):
             cpu = tf.config.list_physical_devices("CPU")[0]
             tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
         except RuntimeError:
-            raise EdgeDeeplabError("--cpu-replicas must be set before TensorFlow starts: run it in a fresh "
-                                   "process") from None
+            raise EdgeDeeplabError(
+                "--cpu-replicas must be set before TensorFlow starts: run it in a fresh process"
+            ) from None
     if name == "none":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -42,11 +44,16 @@ def make_optimizer(config: TrainConfig, total_steps: int, steps_per_epoch: int):
 
     from edge_deeplab.train.schedule import PolyDecay
 
-    schedule = PolyDecay(config.learning_rate, total_steps, config.poly_power,
-                         warmup_steps=int(round(config.warmup_epochs * steps_per_epoch)))
+    schedule = PolyDecay(
+        config.learning_rate,
+        total_steps,
+        config.poly_power,
+        warmup_steps=int(round(config.warmup_epochs * steps_per_epoch)),
+    )
     if config.optimizer == "sgd":
-        optimizer = tf_keras.optimizers.SGD(schedule, momentum=config.momentum,
-                                            weight_decay=config.weight_decay_or_default)
+        optimizer = tf_keras.optimizers.SGD(
+            schedule, momentum=config.momentum, weight_decay=config.weight_decay_or_default
+        )
     else:
         optimizer = tf_keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay_or_default)
     # Batch-norm scale/offset and biases are not decayed (DeepLab regularises weights only).
@@ -58,8 +65,11 @@ def freezable_batch_norm(model, pretrained: set) -> list:
     """The batch-norm layers that came with pretrained weights (backbone file or --init-from)."""
     import tf_keras
 
-    return [layer.name for layer in model.layers
-            if isinstance(layer, tf_keras.layers.BatchNormalization) and layer.name in pretrained]
+    return [
+        layer.name
+        for layer in model.layers
+        if isinstance(layer, tf_keras.layers.BatchNormalization) and layer.name in pretrained
+    ]
 
 
 def freeze_batch_norm(model, names) -> None:
@@ -74,8 +84,17 @@ def freeze_batch_norm(model, names) -> None:
             layer.trainable = False
 
 
-def make_train_step(model, optimizer, strategy, loss_fn, global_batch: int, teacher=None, distill_weight=0.0,
-                    tflite_teachers=None, label_weight: float = 1.0):
+def make_train_step(
+    model,
+    optimizer,
+    strategy,
+    loss_fn,
+    global_batch: int,
+    teacher=None,
+    distill_weight=0.0,
+    tflite_teachers=None,
+    label_weight: float = 1.0,
+):
     """One (distributed) optimisation step as a tf.function; the sum of the replicas' losses. With a
     Keras teacher, distill_weight times its distillation term (train/distill.py) is added to each
     example's loss; with TFLite teachers (train/teachers.py), their weighted person distillation, from
@@ -114,8 +133,10 @@ def init_qat_ranges(model, train_set, contract, config: TrainConfig, log) -> Non
 
     images, _ = representative_images(train_set, contract, config.qat_range_images)
     count = init_activation_ranges(model, images, batch_size=config.batch_size)
-    log(f"QAT: {count} activation ranges set from the float model on {len(images)} representative images "
-        "(the int8 calibration set)")
+    log(
+        f"QAT: {count} activation ranges set from the float model on {len(images)} representative images "
+        "(the int8 calibration set)"
+    )
 
 
 class QatBatchNormFreeze:
@@ -162,10 +183,17 @@ class TrainStep:
 
     def _trace(self):
         prepared = self.prepared
-        return make_train_step(prepared.model, prepared.optimizer, self.strategy, self.loss,
-                               prepared.spec.train_config.batch_size, prepared.teacher_model,
-                               prepared.teacher_weight, prepared.tflite_teachers,
-                               label_weight=prepared.spec.train_config.label_weight)
+        return make_train_step(
+            prepared.model,
+            prepared.optimizer,
+            self.strategy,
+            self.loss,
+            prepared.spec.train_config.batch_size,
+            prepared.teacher_model,
+            prepared.teacher_weight,
+            prepared.tflite_teachers,
+            label_weight=prepared.spec.train_config.label_weight,
+        )
 
     def __call__(self, images, masks) -> float:
         """One step on the batch; its loss."""

@@ -20,6 +20,7 @@ own input (bilinear, the whole crop, as evaluation resizes a photo); its scores 
 the crop before the softmax, as DeepLab's evaluation resizes logits. It runs in LiteRT between
 training steps (Coral at 513 px: about 45 ms an image on this 2-core CPU).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,6 +41,7 @@ EPSILON = 1e-6
 @dataclasses.dataclass(frozen=True)
 class TeacherSpec:
     """One `--distill-from` value: MODEL[:weight=W]; weight None means TrainConfig.distill_weight."""
+
     model: str
     weight: Optional[float] = None
 
@@ -61,8 +63,9 @@ class TeacherSpec:
         except ValueError:
             value = float("nan")
         if not np.isfinite(value) or value < 0:
-            raise EdgeDeeplabError(f"{text}: the teacher's weight must be a finite number >= 0, e.g. "
-                                   f"{model}{WEIGHT_SUFFIX}1")
+            raise EdgeDeeplabError(
+                f"{text}: the teacher's weight must be a finite number >= 0, e.g. {model}{WEIGHT_SUFFIX}1"
+            )
         return cls(model, value)
 
     def __str__(self):
@@ -101,8 +104,10 @@ def student_person_class(contract: ModelContract, spec) -> int:
     """The student's class that a person teacher speaks about; every other class is 'not a person'."""
     person = contract.person_class if contract.person_class is not None else person_class_of(contract.labels)
     if person is None:
-        raise EdgeDeeplabError(f"{spec}: a TFLite teacher says person or not, but the training data's classes "
-                               f"({', '.join(contract.labels)}) name no 'person'; map the labels with --labels")
+        raise EdgeDeeplabError(
+            f"{spec}: a TFLite teacher says person or not, but the training data's classes "
+            f"({', '.join(contract.labels)}) name no 'person'; map the labels with --labels"
+        )
     return int(person)
 
 
@@ -114,27 +119,34 @@ class TfliteTeacher:
 
         self.spec = spec
         self.path, self.contract = _resolve(spec.model)
-        self.person = self.contract.person_class if self.contract.person_class is not None else \
-            person_class_of(self.contract.labels)
+        self.person = (
+            self.contract.person_class
+            if self.contract.person_class is not None
+            else person_class_of(self.contract.labels)
+        )
         if self.person is None:
-            raise EdgeDeeplabError(f"{spec.model}: its classes ({', '.join(self.contract.labels)}) name no "
-                                   "'person'; a TFLite teacher must segment people")
+            raise EdgeDeeplabError(
+                f"{spec.model}: its classes ({', '.join(self.contract.labels)}) name no "
+                "'person'; a TFLite teacher must segment people"
+            )
         label_map = self.contract.output_kind == "label_map"
         self.interpreter = open_interpreter(self.path, threads, single_io=True, preserve_all_tensors=label_map)
         self.input = self.interpreter.get_input_details()[0]
-        self.scores = _scores_tensor(self.interpreter, spec.model) if label_map else \
-            self.interpreter.get_output_details()[0]
+        self.scores = (
+            _scores_tensor(self.interpreter, spec.model) if label_map else self.interpreter.get_output_details()[0]
+        )
         self.kind = "logits" if label_map else self.contract.output_kind
 
     def describe(self) -> str:
         """The teacher in one line: its model, input size, and what of its output becomes the person probability."""
-        read = {"logits": f"softmax over its {self.contract.num_classes} classes, person = class {self.person}",
-                "probabilities": f"its probability of class {self.person}",
-                "person_alpha": "its person probability"}[self.kind]
+        read = {
+            "logits": f"softmax over its {self.contract.num_classes} classes, person = class {self.person}",
+            "probabilities": f"its probability of class {self.person}",
+            "person_alpha": "its person probability",
+        }[self.kind]
         if self.contract.output_kind == "label_map":
             read = "the scores its argmax reads: " + read
-        return (f"{self.spec.model} ({self.path.name}, {self.contract.input_height}x{self.contract.input_width}): "
-                f"{read}")
+        return f"{self.spec.model} ({self.path.name}, {self.contract.input_height}x{self.contract.input_width}): {read}"
 
     def person_probability(self, pixels: np.ndarray) -> np.ndarray:
         """pixels: float or uint8 [B, h, w, 3] RGB in 0..255 -> float32 [B, h, w]."""
@@ -144,9 +156,8 @@ class TfliteTeacher:
         from edge_deeplab.litert.interpreter import dequantize, quantize
 
         height, width = image.shape[:2]
-        rgb = _resize(np.clip(image, 0, 255).astype(np.float32), self.contract.input_height,
-                      self.contract.input_width)
-        normalised = ((rgb - np.asarray(self.contract.mean, np.float32)) / np.asarray(self.contract.std, np.float32))
+        rgb = _resize(np.clip(image, 0, 255).astype(np.float32), self.contract.input_height, self.contract.input_width)
+        normalised = (rgb - np.asarray(self.contract.mean, np.float32)) / np.asarray(self.contract.std, np.float32)
         self.interpreter.set_tensor(self.input["index"], quantize(normalised[np.newaxis], self.input))
         self.interpreter.invoke()
         scores = dequantize(self.interpreter.get_tensor(self.scores["index"]), self.scores)[0]
@@ -164,8 +175,14 @@ class TfliteTeacher:
 class TfliteTeachers:
     """The TFLite teachers of a run and their weights: targets(images) -> [B, h, w, K] person probabilities."""
 
-    def __init__(self, specs: Sequence[TeacherSpec], default_weight: float, student_contract: ModelContract,
-                 log=say, refine: str = "none"):
+    def __init__(
+        self,
+        specs: Sequence[TeacherSpec],
+        default_weight: float,
+        student_contract: ModelContract,
+        log=say,
+        refine: str = "none",
+    ):
         from edge_deeplab.refine import require
 
         require(refine)
@@ -175,8 +192,10 @@ class TfliteTeachers:
         self.student_contract = student_contract
         self.person = student_person_class(student_contract, specs[0].model) if specs else None
         for teacher, weight in zip(self.teachers, self.weights):
-            log(f"distilling from {teacher.describe()}, weight {weight:g}"
-                + (", refined by a dense CRF over each crop" if refine == "crf" else ""))
+            log(
+                f"distilling from {teacher.describe()}, weight {weight:g}"
+                + (", refined by a dense CRF over each crop" if refine == "crf" else "")
+            )
 
     def __len__(self):
         return len(self.teachers)
@@ -217,8 +236,8 @@ def person_distillation(targets, weights, logits, person: int):
     if targets.shape[1:3] != logits.shape[1:3]:
         targets = tf.image.resize(targets, tf.shape(logits)[1:3])
     log_probabilities = tf.nn.log_softmax(logits)
-    log_person = log_probabilities[..., person:person + 1]
-    others = tf.concat([log_probabilities[..., :person], log_probabilities[..., person + 1:]], axis=-1)
+    log_person = log_probabilities[..., person : person + 1]
+    others = tf.concat([log_probabilities[..., :person], log_probabilities[..., person + 1 :]], axis=-1)
     log_rest = tf.reduce_logsumexp(others, axis=-1, keepdims=True)
     t = tf.clip_by_value(tf.cast(targets, tf.float32), EPSILON, 1.0 - EPSILON)
     kl = t * (tf.math.log(t) - log_person) + (1.0 - t) * (tf.math.log(1.0 - t) - log_rest)
@@ -247,9 +266,11 @@ def _resolve(spec: str) -> tuple[Path, ModelContract]:
         raise EdgeDeeplabError(f"{spec}: teacher model not found; pass a .tflite, peer:NAME or a model folder")
     contract = read_tflite_contract(path)
     if contract is None:
-        raise EdgeDeeplabError(f"{spec}: carries no edge-deeplab contract, so how to read a person from it is "
-                               "unknown; pass a model written by `edge-deeplab export`, or a published model as "
-                               "peer:NAME=PATH (peer:deeplabv3-voc, peer:mediapipe-selfie, peer:coral-voc)")
+        raise EdgeDeeplabError(
+            f"{spec}: carries no edge-deeplab contract, so how to read a person from it is "
+            "unknown; pass a model written by `edge-deeplab export`, or a published model as "
+            "peer:NAME=PATH (peer:deeplabv3-voc, peer:mediapipe-selfie, peer:coral-voc)"
+        )
     return path, contract
 
 
@@ -259,5 +280,7 @@ def _scores_tensor(interpreter, spec) -> dict:
         if op["op_name"] == "ARG_MAX":
             index = int(op["inputs"][0])
             return next(t for t in interpreter.get_tensor_details() if t["index"] == index)
-    raise EdgeDeeplabError(f"{spec}: outputs a label map without an ARG_MAX to read scores from; a teacher needs "
-                           "class scores or a person probability")
+    raise EdgeDeeplabError(
+        f"{spec}: outputs a label map without an ARG_MAX to read scores from; a teacher needs "
+        "class scores or a person probability"
+    )

@@ -1,4 +1,5 @@
 """Validation during training: mIoU and per-class IoU at the model's input size, each epoch."""
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,9 @@ def validate_each(predict, datasets, contract, batch_size: int) -> dict:
         return validate(predict, datasets[0], contract, batch_size)
     confusions = [_val_confusion(predict, dataset, contract, batch_size) for dataset in datasets]
     result = _val_scores(sum(confusions), contract)
-    result["val_per_dataset"] = {dataset.name: _val_scores(confusion, contract)
-                                 for dataset, confusion in zip(datasets, confusions)}
+    result["val_per_dataset"] = {
+        dataset.name: _val_scores(confusion, contract) for dataset, confusion in zip(datasets, confusions)
+    }
     return result
 
 
@@ -47,9 +49,10 @@ def _val_scores(confusion: np.ndarray, contract) -> dict:
     from edge_deeplab.metrics import mean_iou, per_class_iou
 
     ious = per_class_iou(confusion)
-    result = {"val_miou": float(mean_iou(confusion)),
-              "val_per_class_iou": {name: (None if math.isnan(v) else float(v))
-                                    for name, v in zip(contract.labels, ious)}}
+    result = {
+        "val_miou": float(mean_iou(confusion)),
+        "val_per_class_iou": {name: (None if math.isnan(v) else float(v)) for name, v in zip(contract.labels, ious)},
+    }
     if contract.person_class is not None:
         result["val_person_iou"] = result["val_per_class_iou"][contract.labels[contract.person_class]]
     return result

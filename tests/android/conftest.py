@@ -1,5 +1,6 @@
 """Fixtures for the Android demo's tests: the demo's plain-Java core compiled with javac (no Gradle,
 no Android SDK) with its JUnit tests, and tiny real TFLite models carrying their contract."""
+
 import subprocess
 
 import pytest
@@ -19,9 +20,25 @@ def junit_classpath(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("java-classes")
     sources = sorted(str(p) for p in list(CORE_MAIN.glob("*.java")) + list(CORE_TESTS.glob("*.java")))
     # --release 11: the language level of app/build.gradle.kts; -Werror keeps the core warning-free.
-    result = subprocess.run([javac, "--release", "11", "-Xlint:all", "-Werror", "-encoding", "UTF-8",
-                             "-d", str(out), "-cp", ":".join(map(str, jars)), *sources],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            javac,
+            "--release",
+            "11",
+            "-Xlint:all",
+            "-Werror",
+            "-encoding",
+            "UTF-8",
+            "-d",
+            str(out),
+            "-cp",
+            ":".join(map(str, jars)),
+            *sources,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if result.returncode != 0:
         pytest.fail(f"javac failed:\n{result.stdout}{result.stderr}")
     return ":".join([str(out)] + [str(jar) for jar in jars])

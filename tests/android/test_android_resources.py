@@ -6,6 +6,7 @@ parent or style attribute that does not exist, all fail here as they would in An
 Android Gradle plugin merges the package name (namespace) and minSdk/targetSdk from
 app/build.gradle.kts into the manifest; the test does the same from that file.
 """
+
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import subprocess
 import pytest
 
 from android_tools import JAVA_SOURCES, RES, aapt2_link, gradle_setting
+
 
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory):
@@ -60,7 +62,8 @@ def test_a_broken_resource_fails_the_check(tmp_path):
     shutil.rmtree(broken)
     shutil.copytree(RES, broken)
     (broken / "values/strings.xml").write_text(
-        (broken / "values/strings.xml").read_text().replace('name="app_name"', 'name="app_title"'))
+        (broken / "values/strings.xml").read_text().replace('name="app_name"', 'name="app_title"')
+    )
     result = aapt2_link(broken, tmp_path)
     assert result.returncode != 0 and "app_name" in result.stderr
 

@@ -6,6 +6,7 @@ What this catches: a core/ change the Android classes were not updated for, a re
 not exist, typos, unhandled checked exceptions. What it cannot: a wrong guess about the real SDK's
 signatures (the stand-ins are ours). The real build is the phone step of android_demo/README.md.
 """
+
 import re
 import subprocess
 from pathlib import Path
@@ -34,11 +35,29 @@ def test_android_classes_compile_against_core_and_resources(tmp_path):
     stubs = write_stubs(tmp_path / "stubs")
     assert len(stubs) > 30
     assert ANDROID_SOURCES, "no Android sources found"
-    sources = stubs + [str(tmp_path / "gen/org/edgedeeplab/portrait/R.java")] + \
-        [str(p) for p in ANDROID_SOURCES] + [str(p) for p in sorted(CORE_MAIN.glob("*.java"))]
+    sources = (
+        stubs
+        + [str(tmp_path / "gen/org/edgedeeplab/portrait/R.java")]
+        + [str(p) for p in ANDROID_SOURCES]
+        + [str(p) for p in sorted(CORE_MAIN.glob("*.java"))]
+    )
     # org.json is part of the Android framework; Debian's libandroid-json-java is the same implementation.
-    result = subprocess.run([javac, "--release", "11", "-encoding", "UTF-8", "-d", str(tmp_path / "classes"),
-                             "-cp", str(JAVA_SHARE / "com.android.json.jar"), *sources],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            javac,
+            "--release",
+            "11",
+            "-encoding",
+            "UTF-8",
+            "-d",
+            str(tmp_path / "classes"),
+            "-cp",
+            str(JAVA_SHARE / "com.android.json.jar"),
+            *sources,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, f"javac failed:\n{result.stdout}{result.stderr}"
     assert (tmp_path / "classes/org/edgedeeplab/portrait/MainActivity.class").is_file()

@@ -1,6 +1,7 @@
 """`edge-deeplab export-android GPU_MODEL CPU_MODEL`: a valid model pair lands in the demo's assets (the
 float model for the GPU, the int8 one for the CPU, both with probabilities out); anything the app
 would refuse is refused here with one line naming the problem and the fix, and nothing is written."""
+
 import json
 import shutil
 
@@ -86,8 +87,9 @@ def test_installs_both_models_with_probabilities_out(app, tiny_tflite):
     cpu, _ = tiny_tflite["logits-int8"]
     code, output = run(gpu, cpu, "--app", app)
     assert code == 0, output
-    assert sorted(p.name for p in installed_files(app)) == sorted([CONTRACT_ASSET, CPU_ASSET, GPU_ASSET,
-                                                                    MODELS_ASSET])  # no temp files
+    assert sorted(p.name for p in installed_files(app)) == sorted(
+        [CONTRACT_ASSET, CPU_ASSET, GPU_ASSET, MODELS_ASSET]
+    )  # no temp files
     probabilities = contract.with_output_kind("probabilities")
     assert ModelContract.from_json((assets(app) / CONTRACT_ASSET).read_text()) == probabilities
     for source, asset in ((gpu, GPU_ASSET), (cpu, CPU_ASSET)):
@@ -104,8 +106,15 @@ def test_installs_both_models_with_probabilities_out(app, tiny_tflite):
     assert models["gpu"]["file"] == GPU_ASSET and models["cpu"]["file"] == CPU_ASSET
     assert models["gpu"]["output"] == {"type": "FLOAT32", "shape": [1, 16, 16, 3], "scale": 0.0, "zero_point": 0}
     assert models["cpu"]["input"]["type"] == "INT8" and models["cpu"]["input"]["scale"] > 0
-    for expected in ("installed for the Android demo", str(assets(app) / GPU_ASSET), "tflite fp32",
-                     "tflite int8", "softmax appended", "output         probabilities", "person class   1"):
+    for expected in (
+        "installed for the Android demo",
+        str(assets(app) / GPU_ASSET),
+        "tflite fp32",
+        "tflite int8",
+        "softmax appended",
+        "output         probabilities",
+        "person class   1",
+    ):
         assert expected in output, output
 
 
@@ -156,11 +165,13 @@ def test_refuses_a_contract_that_does_not_describe_the_model(app, tmp_path, tiny
     source, good = tiny_tflite["logits-f32"]
     wrong_size = with_contract(tmp_path, source, ModelContract(good.labels, 32, 32, person_class=1), "size.tflite")
     assert_refused(app, [wrong_size, int8, "--app", app], "input is 16x16 but its contract says 32x32")
-    wrong_kind = with_contract(tmp_path, source, ModelContract(good.labels, 16, 16, output_kind="person_alpha",
-                                                               person_class=1), "kind.tflite")
+    wrong_kind = with_contract(
+        tmp_path, source, ModelContract(good.labels, 16, 16, output_kind="person_alpha", person_class=1), "kind.tflite"
+    )
     assert_refused(app, [wrong_kind, int8, "--app", app], "a person alpha [1, h, w, 1]")
-    wrong_labels = with_contract(tmp_path, source, ModelContract(("background", "person"), 16, 16, person_class=1),
-                                 "labels.tflite")
+    wrong_labels = with_contract(
+        tmp_path, source, ModelContract(("background", "person"), 16, 16, person_class=1), "labels.tflite"
+    )
     assert_refused(app, [wrong_labels, int8, "--app", app], "does not hold 2 class scores")
     no_person = with_contract(tmp_path, source, ModelContract(("background", "cat", "dog"), 16, 16), "cats.tflite")
     assert_refused(app, [no_person, int8, "--app", app], "name no 'person'")

@@ -1,6 +1,7 @@
 """The Gradle wrapper is committed, so `./gradlew installDebug` (what export-android suggests) works on
 a fresh clone: the scripts, Gradle's own wrapper jar (the one android_demo/README.md names by its
 SHA-256) and the properties pointing at the Gradle version the Android Gradle plugin needs."""
+
 import hashlib
 import os
 import re
@@ -12,8 +13,12 @@ WRAPPER_JAR = DEMO / "gradle/wrapper/gradle-wrapper.jar"
 
 
 def test_the_wrapper_files_are_present_and_runnable():
-    for name in ("gradlew", "gradlew.bat", "gradle/wrapper/gradle-wrapper.jar",
-                 "gradle/wrapper/gradle-wrapper.properties"):
+    for name in (
+        "gradlew",
+        "gradlew.bat",
+        "gradle/wrapper/gradle-wrapper.jar",
+        "gradle/wrapper/gradle-wrapper.properties",
+    ):
         assert (DEMO / name).is_file(), f"android_demo/{name} missing"
     assert os.access(DEMO / "gradlew", os.X_OK), "gradlew must be executable"
     assert "gradle/wrapper/gradle-wrapper.jar" in (DEMO / "gradlew").read_text()

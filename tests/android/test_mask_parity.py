@@ -9,8 +9,13 @@ and saves inputs and outputs; the Java MaskParityTest runs the same frames and c
 import numpy as np
 
 from android_tools import run_java_cases
-from edge_deeplab.segment.masks import PERSON_THRESHOLD, SMOOTH_BASE_GAIN, SMOOTH_MOTION_GAIN, TemporalSmoother, \
-    main_subject
+from edge_deeplab.segment.masks import (
+    PERSON_THRESHOLD,
+    SMOOTH_BASE_GAIN,
+    SMOOTH_MOTION_GAIN,
+    TemporalSmoother,
+    main_subject,
+)
 
 
 def _blob(h, w, cy, cx, ry, rx):
@@ -42,26 +47,37 @@ def save_sequence(out_dir, name, frames, base_gain=SMOOTH_BASE_GAIN, motion_gain
     h, w = frames[0].shape
     cleared = int(sum(((s >= PERSON_THRESHOLD) & (m == 0)).sum() for s, m in zip(smoothed, selected)))
     changed = int(sum((np.abs(s - a) > 1e-6).sum() for s, a in zip(smoothed, frames)))
-    return {"name": name, "width": w, "height": h, "base_gain": base_gain, "motion_gain": motion_gain,
-            "threshold": PERSON_THRESHOLD, "python_cleared": cleared, "python_smoothed": changed, **files}
+    return {
+        "name": name,
+        "width": w,
+        "height": h,
+        "base_gain": base_gain,
+        "motion_gain": motion_gain,
+        "threshold": PERSON_THRESHOLD,
+        "python_cleared": cleared,
+        "python_smoothed": changed,
+        **files,
+    }
 
 
 def test_smoothing_and_main_subject_give_the_same_masks_in_java(junit_classpath, tmp_path):
     h, w = 48, 64
     subject_and_passer_by = _sequence(h, w, 8, 1, [(28, 20, 14, 9, 0, 1.5), (12, 54, 6, 4, 0.5, -1)])
-    crowd = _sequence(h, w, 5, 2, [(24, 32, 10, 10, 0, 0), (10, 8, 4, 4, 0, 0), (40, 58, 5, 5, 0, 0),
-                                   (8, 56, 3, 3, 0, 0)])
+    crowd = _sequence(
+        h, w, 5, 2, [(24, 32, 10, 10, 0, 0), (10, 8, 4, 4, 0, 0), (40, 58, 5, 5, 0, 0), (8, 56, 3, 3, 0, 0)]
+    )
     # A cut to another scene mid-sequence: the gain jumps to 1 where everything changed.
     cut = _sequence(h, w, 3, 3, [(24, 16, 12, 8, 0, 0)]) + _sequence(h, w, 3, 4, [(24, 48, 12, 8, 0, 0)])
     twins = [np.pad(np.ones((4, 4), np.float32), ((2, 2), (2, 10)))]  # one region, then a tie of two
     twins.append(np.pad(np.ones((4, 4), np.float32), ((2, 2), (10, 2))) + twins[0])
-    cases = [save_sequence(tmp_path, "subject-and-passer-by", subject_and_passer_by),
-             save_sequence(tmp_path, "crowd", crowd),
-             save_sequence(tmp_path, "scene-cut", cut),
-             save_sequence(tmp_path, "tie", twins, base_gain=1.0, motion_gain=0.0),
-             save_sequence(tmp_path, "slow-gains", subject_and_passer_by, base_gain=0.1, motion_gain=0.5)]
+    cases = [
+        save_sequence(tmp_path, "subject-and-passer-by", subject_and_passer_by),
+        save_sequence(tmp_path, "crowd", crowd),
+        save_sequence(tmp_path, "scene-cut", cut),
+        save_sequence(tmp_path, "tie", twins, base_gain=1.0, motion_gain=0.0),
+        save_sequence(tmp_path, "slow-gains", subject_and_passer_by, base_gain=0.1, motion_gain=0.5),
+    ]
     # Both operations change something, so equal outputs mean something.
     for case in cases[:3]:
         assert case["python_cleared"] > 0 and case["python_smoothed"] > 0, case
-    print(run_java_cases(junit_classpath, "MaskParityTest", "edgedeeplab.masks.dir", tmp_path, cases, "masks",
-                         "masks"))
+    print(run_java_cases(junit_classpath, "MaskParityTest", "edgedeeplab.masks.dir", tmp_path, cases, "masks", "masks"))

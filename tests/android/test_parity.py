@@ -54,8 +54,13 @@ def save_case(out_dir, name: str, model_path, contract, rgb: np.ndarray, source:
     labels = postprocess.label_map(values, contract)
     alpha = postprocess.person_alpha(values, contract)
 
-    files = {"rgb": f"{name}.rgb", "packed": f"{name}.input.bin", "raw": f"{name}.output.bin",
-             "labels": f"{name}.labels.i32", "alpha": f"{name}.alpha.f32"}
+    files = {
+        "rgb": f"{name}.rgb",
+        "packed": f"{name}.input.bin",
+        "raw": f"{name}.output.bin",
+        "labels": f"{name}.labels.i32",
+        "alpha": f"{name}.alpha.f32",
+    }
     (out_dir / files["rgb"]).write_bytes(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
     (out_dir / files["packed"]).write_bytes(_little_endian(packed))
     (out_dir / files["raw"]).write_bytes(_little_endian(raw))
@@ -64,12 +69,22 @@ def save_case(out_dir, name: str, model_path, contract, rgb: np.ndarray, source:
 
     def tensor(details):
         scale, zero_point = details["quantization"]
-        return {"type": np.dtype(details["dtype"]).name.upper(), "shape": [int(d) for d in details["shape"]],
-                "scale": float(scale), "zero_point": int(zero_point)}
+        return {
+            "type": np.dtype(details["dtype"]).name.upper(),
+            "shape": [int(d) for d in details["shape"]],
+            "scale": float(scale),
+            "zero_point": int(zero_point),
+        }
 
-    case = {"name": name, "model": model_path.name, "contract_json": contract.to_json(),
-            "input": tensor(input_details), "output": tensor(output_details), **files,
-            "python_person_pixels": int((labels == postprocess.portrait_class(contract)).sum())}
+    case = {
+        "name": name,
+        "model": model_path.name,
+        "contract_json": contract.to_json(),
+        "input": tensor(input_details),
+        "output": tensor(output_details),
+        **files,
+        "python_person_pixels": int((labels == postprocess.portrait_class(contract)).sum()),
+    }
     if source is not None:
         (out_dir / f"{name}.source.rgb").write_bytes(np.ascontiguousarray(source, dtype=np.uint8).tobytes())
         case["resize_source"] = {"file": f"{name}.source.rgb", "width": source.shape[1], "height": source.shape[0]}
@@ -77,8 +92,9 @@ def save_case(out_dir, name: str, model_path, contract, rgb: np.ndarray, source:
 
 
 def run_java_parity(junit_classpath, out_dir, cases):
-    return run_java_cases(junit_classpath, "ParityTest", "edgedeeplab.parity.dir", out_dir, cases, "parity",
-                          "post-processing")
+    return run_java_cases(
+        junit_classpath, "ParityTest", "edgedeeplab.parity.dir", out_dir, cases, "parity", "post-processing"
+    )
 
 
 def test_tiny_models_of_every_output_kind(junit_classpath, tiny_tflite, tmp_path):
@@ -112,8 +128,7 @@ def test_published_peer_models(junit_classpath, shared, tmp_path):
     golden_dir = shared / "peers/deeplabv3-mnv2-dm05-voc"
     golden = cv2.cvtColor(cv2.imread(str(golden_dir / "golden_input.jpg")), cv2.COLOR_BGR2RGB)
     cases = []
-    for peer_name, rgb_for in (("deeplabv3-voc", lambda c: golden),
-                               ("mediapipe-selfie", None)):
+    for peer_name, rgb_for in (("deeplabv3-voc", lambda c: golden), ("mediapipe-selfie", None)):
         peer = PEERS[peer_name]
         model = tmp_path / f"{peer_name}.tflite"
         model.write_bytes(tiny_models.embed_contract((shared / peer.file).read_bytes(), peer.contract))
@@ -147,16 +162,36 @@ def test_models_from_our_exporter(junit_classpath, tmp_path):
     data = write_synthetic(tmp_path / "scenes", n_train=16, n_val=4, size=65, seed=11)
     config = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16)
     # Fitted to its training images (no augmentation), so that it draws a real person boundary on one.
-    train(TrainSpec(data, config, TrainConfig(epochs=12, batch_size=4, optimizer="adamw", learning_rate=0.01,
-                                            warmup_epochs=0, augment=False)), tmp_path / "run",
-          progress=False, log=lambda line: None)
-    variants = [("fp32", "float", "logits"), ("fp16", "float", "probabilities"), ("int8", "uint8", "person_alpha"),
-                ("int8", "int8", "label_map")]
+    train(
+        TrainSpec(
+            data,
+            config,
+            TrainConfig(epochs=12, batch_size=4, optimizer="adamw", learning_rate=0.01, warmup_epochs=0, augment=False),
+        ),
+        tmp_path / "run",
+        progress=False,
+        log=lambda line: None,
+    )
+    variants = [
+        ("fp32", "float", "logits"),
+        ("fp16", "float", "probabilities"),
+        ("int8", "uint8", "person_alpha"),
+        ("int8", "int8", "label_map"),
+    ]
     rgb = open_dataset(data, "train")[0].image
     cases = []
     for fmt, io_type, kind in variants:
-        (result,) = export(tmp_path / "run" / "last", tmp_path / f"{fmt}-{io_type}-{kind}", [fmt], io_type=io_type,
-                           output_kind=kind, data=data, num_calibration=8, gpu_check=False, log=lambda line: None)
+        (result,) = export(
+            tmp_path / "run" / "last",
+            tmp_path / f"{fmt}-{io_type}-{kind}",
+            [fmt],
+            io_type=io_type,
+            output_kind=kind,
+            data=data,
+            num_calibration=8,
+            gpu_check=False,
+            log=lambda line: None,
+        )
         model = tmp_path / f"ours-{fmt}-{io_type}-{kind}.tflite"
         model.write_bytes(open(result.path, "rb").read())
         case = save_case(tmp_path, model.stem, model, read_tflite_contract(model), rgb)

@@ -3,6 +3,7 @@
 Checked by hand on small arrays, and against the evaluator's own reading of each output kind
 (evaluate/inference.py), which was written separately: two implementations that agree.
 """
+
 import numpy as np
 import pytest
 
@@ -64,9 +65,33 @@ def test_person_alpha_with_person_first():
 
 
 def test_the_person_class_comes_from_the_labels_when_the_contract_names_none():
-    voc = ModelContract(("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-                         "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
-                         "sheep", "sofa", "train", "tv"), 257, 257)
+    voc = ModelContract(
+        (
+            "background",
+            "aeroplane",
+            "bicycle",
+            "bird",
+            "boat",
+            "bottle",
+            "bus",
+            "car",
+            "cat",
+            "chair",
+            "cow",
+            "diningtable",
+            "dog",
+            "horse",
+            "motorbike",
+            "person",
+            "pottedplant",
+            "sheep",
+            "sofa",
+            "train",
+            "tv",
+        ),
+        257,
+        257,
+    )
     assert postprocess.portrait_class(voc) == 15
     assert postprocess.background_class(voc) == 0
     with pytest.raises(EdgeDeeplabError, match="name no 'person'"):

@@ -5,6 +5,7 @@ What this catches: syntax and type errors, desktop-only GLSL (e.g. `texture` ins
 `texture2D`), a missing extension for the camera's external texture. What it cannot: a driver's own
 compiler quirks or how the composite looks; that is the phone step of android_demo/README.md.
 """
+
 import re
 import subprocess
 

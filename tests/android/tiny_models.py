@@ -4,6 +4,7 @@ Each carries its edge-deeplab contract in the `edge_deeplab_contract` metadata b
 models do. `embed_contract` uses edge_deeplab.contract.embed_contract when the converters provide it;
 until then it writes the buffer itself with LiteRT's flatbuffer tools.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -106,19 +107,44 @@ def build(out_dir: Path) -> dict[str, tuple[Path, ModelContract]]:
     deeplab_norm = dict(mean=(127.5,) * 3, std=(127.5,) * 3)
     cases = {
         # name: (head, io_type, contract)
-        "logits-f32": ("logits", None, ModelContract(LABELS, SIZE, SIZE, output_kind="logits", person_class=1,
-                                                     **deeplab_norm)),
-        "logits-int8": ("logits", tf.int8, ModelContract(LABELS, SIZE, SIZE, output_kind="logits", person_class=1,
-                                                         **deeplab_norm)),
-        "probabilities-f32": ("softmax", None, ModelContract(LABELS, SIZE, SIZE, output_kind="probabilities",
-                                                              person_class=None, **deeplab_norm)),
-        "probabilities-int8": ("softmax", tf.int8, ModelContract(LABELS, SIZE, SIZE, output_kind="probabilities",
-                                                                 person_class=1, **deeplab_norm)),
-        "label-map-i32": ("argmax", None, ModelContract(LABELS, SIZE, SIZE, output_kind="label_map",
-                                                        person_class=1, **deeplab_norm)),
-        "alpha-uint8": ("sigmoid", tf.uint8, ModelContract(("background", "person"), SIZE, SIZE,
-                                                           output_kind="person_alpha", person_class=1,
-                                                           mean=(0.0, 0.0, 0.0), std=(255.0, 255.0, 255.0))),
+        "logits-f32": (
+            "logits",
+            None,
+            ModelContract(LABELS, SIZE, SIZE, output_kind="logits", person_class=1, **deeplab_norm),
+        ),
+        "logits-int8": (
+            "logits",
+            tf.int8,
+            ModelContract(LABELS, SIZE, SIZE, output_kind="logits", person_class=1, **deeplab_norm),
+        ),
+        "probabilities-f32": (
+            "softmax",
+            None,
+            ModelContract(LABELS, SIZE, SIZE, output_kind="probabilities", person_class=None, **deeplab_norm),
+        ),
+        "probabilities-int8": (
+            "softmax",
+            tf.int8,
+            ModelContract(LABELS, SIZE, SIZE, output_kind="probabilities", person_class=1, **deeplab_norm),
+        ),
+        "label-map-i32": (
+            "argmax",
+            None,
+            ModelContract(LABELS, SIZE, SIZE, output_kind="label_map", person_class=1, **deeplab_norm),
+        ),
+        "alpha-uint8": (
+            "sigmoid",
+            tf.uint8,
+            ModelContract(
+                ("background", "person"),
+                SIZE,
+                SIZE,
+                output_kind="person_alpha",
+                person_class=1,
+                mean=(0.0, 0.0, 0.0),
+                std=(255.0, 255.0, 255.0),
+            ),
+        ),
     }
     built = {}
     for seed, (name, (head, io_type, contract)) in enumerate(cases.items()):

@@ -14,6 +14,7 @@ benchmark_model printed (tests/fixtures/benchmark_model/), an exit code, and opt
 Modes: "device" (normal), "unauthorized" (answers CNXN with AUTH and never accepts a key),
 "offline" (accepts the TCP connection and never answers).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,9 @@ import threading
 import time
 from typing import Callable, Optional
 
-A_CNXN, A_AUTH, A_OPEN, A_OKAY, A_CLSE, A_WRTE = (struct.unpack("<I", name)[0] for name in (
-    b"CNXN", b"AUTH", b"OPEN", b"OKAY", b"CLSE", b"WRTE"))
+A_CNXN, A_AUTH, A_OPEN, A_OKAY, A_CLSE, A_WRTE = (
+    struct.unpack("<I", name)[0] for name in (b"CNXN", b"AUTH", b"OPEN", b"OKAY", b"CLSE", b"WRTE")
+)
 A_VERSION = 0x01000001
 MAX_PAYLOAD = 256 * 1024
 AUTH_TOKEN = 1
@@ -40,7 +42,7 @@ class Replay:
     stdout: str = ""
     stderr: str = ""
     exit_code: int = 0
-    hang_s: float = 0.0          # keep the command running this long after printing (time-out tests)
+    hang_s: float = 0.0  # keep the command running this long after printing (time-out tests)
 
 
 DEFAULT_PROPS = {
@@ -59,16 +61,22 @@ DEFAULT_PROPS = {
 
 
 class AdbdStandin:
-    def __init__(self, behaviour: Callable[[list], Replay], mode: str = "device", props: Optional[dict] = None,
-                 gles: str = "Stand-in, Stand-in GPU, OpenGL ES 3.2", fail_push: Optional[str] = None):
+    def __init__(
+        self,
+        behaviour: Callable[[list], Replay],
+        mode: str = "device",
+        props: Optional[dict] = None,
+        gles: str = "Stand-in, Stand-in GPU, OpenGL ES 3.2",
+        fail_push: Optional[str] = None,
+    ):
         self.behaviour = behaviour
         self.mode = mode
         self.props = {**DEFAULT_PROPS, **(props or {})}
         self.gles = gles
-        self.fail_push = fail_push            # e.g. "No space left on device"
-        self.files: dict = {}                 # path -> {"data": bytes, "mode": int}
+        self.fail_push = fail_push  # e.g. "No space left on device"
+        self.files: dict = {}  # path -> {"data": bytes, "mode": int}
         self.dirs = {"/", "/data", "/data/local", WRITABLE_ROOT, "/system", "/system/bin"}
-        self.commands: list = []              # every shell command received, for assertions
+        self.commands: list = []  # every shell command received, for assertions
         self.lock = threading.Lock()
         self._listener: Optional[socket.socket] = None
         self._connections: list = []
@@ -175,7 +183,7 @@ class AdbdStandin:
 class _Stream:
     def __init__(self, local_id: int, remote_id: int):
         self.local_id, self.remote_id = local_id, remote_id
-        self.ready = threading.Event()        # the host acknowledged our last WRTE
+        self.ready = threading.Event()  # the host acknowledged our last WRTE
         self.ready.set()
         self.closed = threading.Event()
         self.inbox: "queue.Queue[Optional[bytes]]" = queue.Queue()
@@ -228,7 +236,7 @@ class _Connection:
             if stream.closed.is_set():
                 return False
             stream.ready.clear()
-            self.send(A_WRTE, stream.local_id, stream.remote_id, data[start:start + self.max_payload])
+            self.send(A_WRTE, stream.local_id, stream.remote_id, data[start : start + self.max_payload])
         return True
 
     def close_stream(self, stream: _Stream):
@@ -244,10 +252,16 @@ class _Connection:
                 if command == A_CNXN:
                     self.max_payload = min(arg1, MAX_PAYLOAD) - 64
                     if self.device.mode == "device":
-                        banner = ";".join(f"{k}={self.device.props[k]}" for k in (
-                            "ro.product.name", "ro.product.model", "ro.product.device"))
-                        self.send(A_CNXN, A_VERSION, MAX_PAYLOAD,
-                                  f"device::{banner};features=shell_v2,cmd,fixed_push_mkdir".encode())
+                        banner = ";".join(
+                            f"{k}={self.device.props[k]}"
+                            for k in ("ro.product.name", "ro.product.model", "ro.product.device")
+                        )
+                        self.send(
+                            A_CNXN,
+                            A_VERSION,
+                            MAX_PAYLOAD,
+                            f"device::{banner};features=shell_v2,cmd,fixed_push_mkdir".encode(),
+                        )
                     elif self.device.mode == "unauthorized":
                         self.send(A_AUTH, AUTH_TOKEN, 0, os.urandom(20))
                     # "offline": never answer
@@ -354,10 +368,15 @@ class _Connection:
             elif request == b"LIST":
                 prefix = path.rstrip("/") + "/"
                 for name, node in sorted(self.device.files.items()):
-                    if name.startswith(prefix) and "/" not in name[len(prefix):]:
-                        entry = name[len(prefix):].encode()
-                        reply(b"DENT" + struct.pack("<4I", 0o100000 | node["mode"], len(node["data"]),
-                                                    int(time.time()), len(entry)) + entry)
+                    if name.startswith(prefix) and "/" not in name[len(prefix) :]:
+                        entry = name[len(prefix) :].encode()
+                        reply(
+                            b"DENT"
+                            + struct.pack(
+                                "<4I", 0o100000 | node["mode"], len(node["data"]), int(time.time()), len(entry)
+                            )
+                            + entry
+                        )
                 reply(b"DONE" + bytes(16))
             elif request == b"SEND":
                 remote, _, mode = path.rpartition(",")
@@ -388,7 +407,7 @@ class _Connection:
                     reply(b"FAIL" + struct.pack("<I", len(message)) + message)
                 else:
                     for start in range(0, len(node["data"]), 64 * 1024):
-                        piece = node["data"][start:start + 64 * 1024]
+                        piece = node["data"][start : start + 64 * 1024]
                         reply(b"DATA" + struct.pack("<I", len(piece)) + piece)
                     reply(b"DONE" + bytes(4))
             else:

@@ -1,5 +1,6 @@
 """Genuine benchmark_model captures (tests/fixtures/benchmark_model/) without their source headers, and
 stand-in benchmark_model behaviours that replay them."""
+
 from pathlib import Path
 
 from adbd_standin import Replay
@@ -21,12 +22,14 @@ def load_capture(name: str) -> str:
 
 def by_flags(gpu=None, nnapi=None, cpu=None):
     """A stand-in benchmark_model: picks a Replay by the delegate flags it was run with."""
+
     def behaviour(argv):
         if "--use_gpu=true" in argv:
             return gpu
         if "--use_nnapi=true" in argv:
             return nnapi
         return cpu
+
     return behaviour
 
 

@@ -1,5 +1,6 @@
 """Fixtures for the device benchmark tests: the real adb client and server on a private port, and
 stand-in phones (adbd_standin.py) on 127.0.0.1 that replay genuine benchmark_model output."""
+
 import os
 import shutil
 import socket
@@ -47,8 +48,9 @@ class AdbServer:
         self.env = dict(os.environ, ANDROID_ADB_SERVER_PORT=str(_free_port()), HOME=home)
 
     def run(self, *args, timeout=30):
-        return subprocess.run([self.path, *args], env=self.env, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=timeout)
+        return subprocess.run(
+            [self.path, *args], env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout
+        )
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +86,12 @@ def phones(adb_server):
         if options.get("mode") == "offline":
             # `adb connect` waits 10 s for a CNXN that never comes; the transport is listed as offline
             # as soon as the TCP connection stands.
-            connecting = subprocess.Popen([adb_server.path, "connect", standin.serial], env=adb_server.env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            connecting = subprocess.Popen(
+                [adb_server.path, "connect", standin.serial],
+                env=adb_server.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             standin.connect_process = connecting
         else:
             adb_server.run("connect", standin.serial)

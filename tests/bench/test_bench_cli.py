@@ -1,4 +1,5 @@
 """`edge-deeplab bench host | device | devices | history` as a user runs them."""
+
 import json
 
 from click.testing import CliRunner
@@ -14,8 +15,26 @@ def invoke(*args):
 def test_bench_host_table_json_and_history(shared, tmp_path):
     model = shared / "peers" / "mediapipe-selfie" / "selfie_segmentation.tflite"
     report_path, history_path = tmp_path / "host.json", tmp_path / "history.jsonl"
-    args = ["bench", "host", str(model), "--runs", "2", "--warmup", "0", "--threads", "1", "--no-gpu",
-            "--mean", "0", "--std", "255", "--json", str(report_path), "--history", str(history_path)]
+    args = [
+        "bench",
+        "host",
+        str(model),
+        "--runs",
+        "2",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+        "--no-gpu",
+        "--mean",
+        "0",
+        "--std",
+        "255",
+        "--json",
+        str(report_path),
+        "--history",
+        str(history_path),
+    ]
     first = invoke(*args)
     assert first.exit_code == 0, first.output
     assert "selfie_segmentation.tflite" in first.output and "e2e" in first.output and "decode" in first.output
@@ -32,7 +51,8 @@ def test_bench_host_errors_are_one_line(tmp_path):
     missing = invoke("bench", "host", str(tmp_path / "none.tflite"), "--json", str(tmp_path / "r.json"))
     assert missing.exit_code == 1
     assert missing.output.strip().splitlines() == [
-        f"Error: {tmp_path / 'none.tflite'}: model file not found; pass .tflite files"]
+        f"Error: {tmp_path / 'none.tflite'}: model file not found; pass .tflite files"
+    ]
     assert not (tmp_path / "r.json").exists()
     unpaired = invoke("bench", "host", str(tmp_path / "none.tflite"), "--mean", "0")
     assert unpaired.exit_code == 1 and "--mean and --std go together" in unpaired.output
@@ -40,8 +60,15 @@ def test_bench_host_errors_are_one_line(tmp_path):
 
 def test_bench_device_gate_sets_the_exit_code(phones, tiny_model, arm64_binary, tmp_path):
     phones(by_flags(gpu=replay("tf43541_adb_gpu_full.txt"), cpu=replay("tf42507_cpu_peak_memory.txt")))
-    common = [str(tiny_model), "--benchmark-binary", str(arm64_binary), "--configs", "cpu,gpu-fp16",
-              "--history", str(tmp_path / "history.jsonl")]
+    common = [
+        str(tiny_model),
+        "--benchmark-binary",
+        str(arm64_binary),
+        "--configs",
+        "cpu,gpu-fp16",
+        "--history",
+        str(tmp_path / "history.jsonl"),
+    ]
     failing = invoke("bench", "device", *common, "--json", str(tmp_path / "fail.json"))
     assert failing.exit_code == 1, failing.output
     assert "gate FAIL: person.tflite: 8.4 FPS on gpu-fp16 < 15" in failing.output

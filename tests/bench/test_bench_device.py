@@ -1,5 +1,6 @@
 """The device benchmark through the real adb client, against stand-in phones on 127.0.0.1 whose
 benchmark_model replays genuine captured output (see conftest.py and adbd_standin.py)."""
+
 import time
 
 import pytest
@@ -9,8 +10,8 @@ from edge_deeplab.bench import device
 from edge_deeplab.bench.adb import Adb, find_adb
 from edge_deeplab.errors import EdgeDeeplabError
 
-FULL_GPU = "tf43541_adb_gpu_full.txt"            # GPU took the whole graph, 119375 us per run
-CPU = "tf42507_cpu_peak_memory.txt"              # 33209.4 us per run
+FULL_GPU = "tf43541_adb_gpu_full.txt"  # GPU took the whole graph, 119375 us per run
+CPU = "tf42507_cpu_peak_memory.txt"  # 33209.4 us per run
 NNAPI_PARTIAL = "tf56301_logcat_nnapi_partial.txt"
 
 
@@ -189,7 +190,12 @@ def test_gate_needs_a_gpu_configuration():
         device.DeviceBenchConfig(configs=("cpu",))
     assert device.DeviceBenchConfig(configs=("cpu",), gate=False).runs() == [("cpu", 4)]
     assert device.DeviceBenchConfig(threads=(1, 4)).runs() == [
-        ("cpu", 1), ("cpu", 4), ("gpu-fp16", 4), ("gpu-fp32", 4), ("nnapi", 4)]
+        ("cpu", 1),
+        ("cpu", 4),
+        ("gpu-fp16", 4),
+        ("gpu-fp32", 4),
+        ("nnapi", 4),
+    ]
 
 
 def test_a_preset_is_pushed_as_its_int8_model(phones, arm64_binary):

@@ -1,6 +1,7 @@
 """Issue 15, cases 3 and 6 on stand-in phones: the user's own files on the phone are left alone, a phone
 lost mid-run is reported as such, shell failures keep the shell's message, and finished results survive
 an interrupted cleanup."""
+
 import json
 import os
 import signal
@@ -18,8 +19,10 @@ from edge_deeplab.errors import EdgeDeeplabError
 
 FULL_GPU = "tf43541_adb_gpu_full.txt"
 CPU = "tf42507_cpu_peak_memory.txt"
-USER_FILES = {"/data/local/tmp/benchmark_model": b"the user's own benchmark_model",
-              "/data/local/tmp/person.tflite": b"the user's own model"}
+USER_FILES = {
+    "/data/local/tmp/benchmark_model": b"the user's own benchmark_model",
+    "/data/local/tmp/person.tflite": b"the user's own model",
+}
 
 
 def run(model, binary, **config):
@@ -67,22 +70,38 @@ def test_a_file_that_is_not_tflite_is_refused_before_touching_the_phone(phones, 
 
 def _lose_the_phone(phone, after_s=0.5):
     """A benchmark_model that hangs while the phone drops off (its adbd stops answering)."""
+
     def behaviour(argv):
         if "--use_gpu=true" in argv:
             threading.Timer(after_s, phone.stop).start()
             return Replay(stdout="STARTING!\n", hang_s=30)
         return replay(CPU)
+
     return behaviour
 
 
-def test_a_phone_lost_mid_run_is_reported_as_lost_and_finished_runs_kept(phones, tiny_model, arm64_binary,
-                                                                        tmp_path):
+def test_a_phone_lost_mid_run_is_reported_as_lost_and_finished_runs_kept(phones, tiny_model, arm64_binary, tmp_path):
     phone = phones()
     phone.behaviour = _lose_the_phone(phone)
     out = tmp_path / "device.json"
-    result = CliRunner().invoke(main, ["bench", "device", str(tiny_model), "--benchmark-binary", str(arm64_binary),
-                                       "--configs", "cpu,gpu-fp16,gpu-fp32", "--timeout", "20", "--json", str(out),
-                                       "--history", str(tmp_path / "history.jsonl")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "device",
+            str(tiny_model),
+            "--benchmark-binary",
+            str(arm64_binary),
+            "--configs",
+            "cpu,gpu-fp16,gpu-fp32",
+            "--timeout",
+            "20",
+            "--json",
+            str(out),
+            "--history",
+            str(tmp_path / "history.jsonl"),
+        ],
+    )
     message = result.output.strip().splitlines()[-1]
     assert result.exit_code == 1 and message.startswith("Error: ") and "Traceback" not in result.output, result.output
     assert f"device {phone.serial}" in message and "during gpu-fp16" in message and "reconnect" in message
@@ -93,8 +112,13 @@ def test_a_phone_lost_mid_run_is_reported_as_lost_and_finished_runs_kept(phones,
     assert "not removed" in saved["cleanup"]
 
 
-@pytest.mark.parametrize("code, says", [(126, "/system/bin/sh: benchmark_model: can't execute: Permission denied"),
-                                        (127, "/system/bin/sh: benchmark_model: not found")])
+@pytest.mark.parametrize(
+    "code, says",
+    [
+        (126, "/system/bin/sh: benchmark_model: can't execute: Permission denied"),
+        (127, "/system/bin/sh: benchmark_model: not found"),
+    ],
+)
 def test_shell_failures_keep_the_shell_message(phones, tiny_model, arm64_binary, code, says):
     phones(by_flags(gpu=Replay(stderr=says + "\n", exit_code=code), cpu=replay(CPU)))
     report = run(tiny_model, arm64_binary)
@@ -114,9 +138,24 @@ def test_ctrl_c_during_cleanup_keeps_the_finished_results(phones, tiny_model, ar
 
     phone.run_shell = interrupted_at_cleanup
     out = tmp_path / "device.json"
-    CliRunner().invoke(main, ["bench", "device", str(tiny_model), "--benchmark-binary", str(arm64_binary),
-                              "--configs", "cpu,gpu-fp16", "--min-fps", "8", "--json", str(out),
-                              "--history", str(tmp_path / "history.jsonl")])
+    CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "device",
+            str(tiny_model),
+            "--benchmark-binary",
+            str(arm64_binary),
+            "--configs",
+            "cpu,gpu-fp16",
+            "--min-fps",
+            "8",
+            "--json",
+            str(out),
+            "--history",
+            str(tmp_path / "history.jsonl"),
+        ],
+    )
     saved = json.loads(out.read_text())
     assert [row["status"] for row in saved["results"]] == [device.OK, device.OK]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left"
@@ -124,7 +163,9 @@ def test_ctrl_c_during_cleanup_keeps_the_finished_results(phones, tiny_model, ar
 
 @pytest.mark.parametrize("value", ["-5", "0"])
 def test_min_fps_must_be_positive(tiny_model, arm64_binary, value):
-    result = CliRunner().invoke(main, ["bench", "device", str(tiny_model), "--benchmark-binary", str(arm64_binary),
-                                       "--min-fps", value])
+    result = CliRunner().invoke(
+        main, ["bench", "device", str(tiny_model), "--benchmark-binary", str(arm64_binary), "--min-fps", value]
+    )
     assert result.exit_code == 1 and result.output.strip().splitlines() == [
-        f"Error: --min-fps {value} must be a positive number of frames per second, e.g. 15"]
+        f"Error: --min-fps {value} must be a positive number of frames per second, e.g. 15"
+    ]

@@ -1,4 +1,5 @@
 """The host benchmark with LiteRT on the peer models in ../shared/peers (small and fast)."""
+
 import cv2
 import numpy as np
 import pytest
@@ -39,8 +40,9 @@ def test_e2e_pipeline_reproduces_googles_golden_mask(deeplab):
     """Decode, resize, normalise, invoke and argmax must give Google's own test vector for its model."""
     model = deeplab / "deeplabv3_257.tflite"
     interpreter = open_interpreter(model, 1)
-    prep = e2e.preprocessing_for(model, [1, 257, 257, 3], [1, 257, 257, 21],
-                                  mean=DEEPLAB_NORMALISATION["mean"], std=DEEPLAB_NORMALISATION["std"])
+    prep = e2e.preprocessing_for(
+        model, [1, 257, 257, 3], [1, 257, 257, 21], mean=DEEPLAB_NORMALISATION["mean"], std=DEEPLAB_NORMALISATION["std"]
+    )
     assert prep.output_kind == "logits" and prep.person_class is None
     timings = {}
     labels = e2e.e2e_frame((deeplab / "golden_input.jpg").read_bytes(), interpreter, prep, timings)
@@ -91,8 +93,15 @@ def test_without_contract_or_normalisation_e2e_is_skipped_with_the_fix(selfie):
 
 
 def test_contract_in_the_model_wins(selfie, monkeypatch):
-    contract = ModelContract(labels=("background", "person"), input_height=256, input_width=256,
-                             mean=(0, 0, 0), std=(255, 255, 255), output_kind="person_alpha", person_class=1)
+    contract = ModelContract(
+        labels=("background", "person"),
+        input_height=256,
+        input_width=256,
+        mean=(0, 0, 0),
+        std=(255, 255, 255),
+        output_kind="person_alpha",
+        person_class=1,
+    )
     monkeypatch.setattr(flatbuffer, "read_tflite_contract", lambda path: contract)
     prep = e2e.preprocessing_for(selfie, [1, 256, 256, 3], [1, 256, 256, 1], mean=(1, 2, 3), std=(4, 5, 6))
     assert prep.source == "contract in the model" and prep.std == (255.0, 255.0, 255.0) and prep.person_class == 1

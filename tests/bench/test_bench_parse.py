@@ -1,4 +1,5 @@
 """The benchmark_model parser on genuine captures (tests/fixtures/benchmark_model/README.md names each source)."""
+
 import pytest
 
 from bench_captures import CAPTURES, capture_names, load_capture
@@ -26,7 +27,11 @@ def test_gpu_full_delegation_with_info_prefix_and_percentiles():
     assert (out.measured.min_us, out.measured.max_us, out.measured.avg_us) == (305938, 333030, 309350)
     assert (out.measured.p5_us, out.measured.median_us, out.measured.p95_us) == (306372, 307968, 315711)
     assert (out.init_us, out.first_inference_us, out.warmup_avg_us, out.inference_avg_us) == (
-        5664363, 328140, 319036, 309350)
+        5664363,
+        328140,
+        319036,
+        309350,
+    )
     gpu = out.delegate("GPU")
     assert (gpu.nodes_delegated, gpu.nodes_total, gpu.partitions, gpu.status) == (49, 49, 1, FULL)
     assert gpu.fully_delegated and gpu.fallback_ops == []
@@ -111,8 +116,19 @@ def test_logcat_single_warmup_run():
 
 def test_partial_delegation_block_with_trailing_spaces():
     gpu = parsed("tf57907_gpu_partial_delegation.txt").delegate("GPU")
-    assert gpu.fallback_ops == ["ARG_MAX", "CAST", "CONCATENATION", "DEQUANTIZE", "FLOOR_DIV", "GATHER_ND",
-                                "MUL", "PACK", "RESHAPE", "SUB", "UNPACK"]
+    assert gpu.fallback_ops == [
+        "ARG_MAX",
+        "CAST",
+        "CONCATENATION",
+        "DEQUANTIZE",
+        "FLOOR_DIV",
+        "GATHER_ND",
+        "MUL",
+        "PACK",
+        "RESHAPE",
+        "SUB",
+        "UNPACK",
+    ]
     assert gpu.unsupported_ops[1] == "CAST: Not supported cast case"
     assert (gpu.ops_on_delegate, gpu.ops_on_cpu) == (97, 200) and not gpu.fully_delegated
 
@@ -120,8 +136,10 @@ def test_partial_delegation_block_with_trailing_spaces():
 def test_failed_gpu_run_keeps_the_error_and_its_continuation_lines():
     out = parsed("tf62753_gpu_failure.txt")
     assert out.errors[0].startswith("Failed to build program executable - Build program failure(97:0)")
-    assert out.errors[1:] == ["(98:0) : error : conversion between different vector types not allowed",
-                              "(99:0) : error : conversion between different vector types not allowed"]
+    assert out.errors[1:] == [
+        "(98:0) : error : conversion between different vector types not allowed",
+        "(99:0) : error : conversion between different vector types not allowed",
+    ]
     assert out.measured is None and out.latency_us is None
     assert out.parameters["Use gpu"] == "1"
 
@@ -140,20 +158,23 @@ def test_prefixes_are_recognised():
     assert strip_prefix("count=1 curr=5") == ("count=1 curr=5", None)
 
 
-@pytest.mark.parametrize("capture, config, exit_code, status", [
-    ("android_gpu_full_delegation.txt", "gpu-fp16", 0, device.OK),
-    ("tf43541_adb_gpu_full.txt", "gpu-fp32", 0, device.OK),
-    ("tf56301_logcat_gpu_unsupported_op.txt", "gpu-fp16", 0, device.NOT_FULLY_DELEGATED),
-    ("tf57907_gpu_partial_delegation.txt", "gpu-fp16", 0, device.NOT_FULLY_DELEGATED),
-    ("tf62753_gpu_failure.txt", "gpu-fp16", 1, device.FAILED),
-    ("tf58379_gpu_cut_before_measured_runs.txt", "gpu-fp16", 0, device.NO_MEASUREMENTS),
-    ("tf42507_cpu_peak_memory.txt", "gpu-fp16", 0, device.DELEGATION_UNCONFIRMED),
-    ("tf42507_cpu_peak_memory.txt", "cpu", 0, device.OK),
-    ("tf56301_logcat_nnapi_partial.txt", "nnapi", 0, device.NOT_FULLY_DELEGATED),
-    ("yuenshome77_old_average_timings.txt", "cpu", 0, device.OK),
-    ("tf59232_logcat_cpu_count1.txt", "cpu", 0, device.NO_MEASUREMENTS),
-    ("tf43541_adb_gpu_full.txt", "gpu-fp16", 139, device.FAILED),
-])
+@pytest.mark.parametrize(
+    "capture, config, exit_code, status",
+    [
+        ("android_gpu_full_delegation.txt", "gpu-fp16", 0, device.OK),
+        ("tf43541_adb_gpu_full.txt", "gpu-fp32", 0, device.OK),
+        ("tf56301_logcat_gpu_unsupported_op.txt", "gpu-fp16", 0, device.NOT_FULLY_DELEGATED),
+        ("tf57907_gpu_partial_delegation.txt", "gpu-fp16", 0, device.NOT_FULLY_DELEGATED),
+        ("tf62753_gpu_failure.txt", "gpu-fp16", 1, device.FAILED),
+        ("tf58379_gpu_cut_before_measured_runs.txt", "gpu-fp16", 0, device.NO_MEASUREMENTS),
+        ("tf42507_cpu_peak_memory.txt", "gpu-fp16", 0, device.DELEGATION_UNCONFIRMED),
+        ("tf42507_cpu_peak_memory.txt", "cpu", 0, device.OK),
+        ("tf56301_logcat_nnapi_partial.txt", "nnapi", 0, device.NOT_FULLY_DELEGATED),
+        ("yuenshome77_old_average_timings.txt", "cpu", 0, device.OK),
+        ("tf59232_logcat_cpu_count1.txt", "cpu", 0, device.NO_MEASUREMENTS),
+        ("tf43541_adb_gpu_full.txt", "gpu-fp16", 139, device.FAILED),
+    ],
+)
 def test_run_verdicts(capture, config, exit_code, status):
     row = device.summarize_run("m.tflite", config, 4, exit_code, load_capture(capture))
     assert row["status"] == status, row["reason"]

@@ -1,4 +1,5 @@
 """Tables, JSON reports and the regression history."""
+
 import json
 
 import pytest
@@ -9,16 +10,26 @@ from edge_deeplab.io import write_json
 
 
 def entry(latency, config="cpu: xnnpack, 2 threads", model_sha="aa", when="t"):
-    return report.history_entry(when=when, kind="host", where="host:x", model="m.tflite", model_sha256=model_sha,
-                                config=config, mode="model", latency_ms=latency, fps=1000 / latency)
+    return report.history_entry(
+        when=when,
+        kind="host",
+        where="host:x",
+        model="m.tflite",
+        model_sha256=model_sha,
+        config=config,
+        mode="model",
+        latency_ms=latency,
+        fps=1000 / latency,
+    )
 
 
 def test_history_marks_a_regression_against_the_previous_same_key_entry(tmp_path):
     path = tmp_path / "history.jsonl"
     first = report.append_history(path, [entry(10.0), entry(20.0, config="cpu: xnnpack, 1 thread")])
     assert [e["regression"] for e in first] == [False, False]
-    second = report.append_history(path, [entry(10.5), entry(25.0, config="cpu: xnnpack, 1 thread"),
-                                          entry(30.0, model_sha="bb")])
+    second = report.append_history(
+        path, [entry(10.5), entry(25.0, config="cpu: xnnpack, 1 thread"), entry(30.0, model_sha="bb")]
+    )
     # +5 % is within the 10 % threshold, +25 % is not; another model's bytes start a new series.
     assert [e["regression"] for e in second] == [False, True, False]
     assert second[1]["previous_latency_ms"] == 20.0 and second[2]["previous_latency_ms"] is None

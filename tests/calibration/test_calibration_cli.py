@@ -1,4 +1,5 @@
 """`edge-deeplab quant-report`: user mistakes end in one line and exit 1, before any conversion."""
+
 from click.testing import CliRunner
 
 from edge_deeplab.cli import main

@@ -48,8 +48,12 @@ def test_cli_prints_both_tables(cli_run):
 
 
 def test_fused_tensor_names_map_to_the_owning_layer():
-    kinds = {"block_1_expand": "Conv2D", "block_1_expand_BN": "BatchNormalization",
-             "block_1_expand_relu": "ReLU", "upsample_logits": "ResizeBilinear"}
+    kinds = {
+        "block_1_expand": "Conv2D",
+        "block_1_expand_BN": "BatchNormalization",
+        "block_1_expand_relu": "ReLU",
+        "upsample_logits": "ResizeBilinear",
+    }
     name = "model/block_1_expand_relu/Relu6;model/block_1_expand_BN/FusedBatchNormV3;model/block_1_expand/Conv2D"
     layers = keras_layers_of(name, kinds)
     assert layers == ["block_1_expand_relu", "block_1_expand_BN", "block_1_expand"]
@@ -59,9 +63,25 @@ def test_fused_tensor_names_map_to_the_owning_layer():
 
 
 def test_most_damaged_and_top():
-    rows = [LayerDamage(rank=i + 1, layer=f"l{i}", keras_layers=[f"l{i}"], op="CONV_2D", tensor_name=f"t{i}",
-                        tensor_index=i, rmse_over_scale=1.0 - i / 10, rmse=0.1, mean_abs_error=0.1,
-                        max_abs_error=0.2, mean_error=0.0, scale=0.1, zero_point=0, range=25.5) for i in range(6)]
+    rows = [
+        LayerDamage(
+            rank=i + 1,
+            layer=f"l{i}",
+            keras_layers=[f"l{i}"],
+            op="CONV_2D",
+            tensor_name=f"t{i}",
+            tensor_index=i,
+            rmse_over_scale=1.0 - i / 10,
+            rmse=0.1,
+            mean_abs_error=0.1,
+            max_abs_error=0.2,
+            mean_error=0.0,
+            scale=0.1,
+            zero_point=0,
+            range=25.5,
+        )
+        for i in range(6)
+    ]
     report = QuantReport(rows, top=3, num_images=4)
     assert [r.layer for r in report.most_damaged()] == ["l0", "l1", "l2"]
     assert [r.layer for r in report.most_damaged(1)] == ["l0"]

@@ -1,4 +1,5 @@
 """Representative images: the same seed gives the same images, chosen across foreground shares."""
+
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ def _dataset(count=40):
     for k in range(count):
         images.append(rng.integers(0, 256, (24, 20, 3), dtype=np.uint8))
         mask = np.zeros(24 * 20, np.uint8)
-        mask[:round(24 * 20 * k / (count - 1))] = 1
+        mask[: round(24 * 20 * k / (count - 1))] = 1
         masks.append(mask.reshape(24, 20))
     return ArrayDataset("shares", PERSON_CLASSES, [f"img{k:02d}" for k in range(count)], images, masks)
 

@@ -1,4 +1,5 @@
 """Selective quantization: a denylisted layer stays float in the .tflite, and the table says what it costs."""
+
 import pytest
 
 from edge_deeplab.calibration.debugger import LayerDamage, QuantReport
@@ -65,8 +66,11 @@ def test_float_layers_change_size_and_add_quantize_pairs(cli_run):
 def test_named_layer_is_float_in_the_file(cli_run):
     _, document, output = cli_run
     _, graph, types = _model(output, "int8_given-float")
-    float_outputs = [graph.tensors[op.outputs[0]].name.decode() for op in graph.operators
-                     if graph.tensors[op.outputs[0]].type == types.FLOAT32]
+    float_outputs = [
+        graph.tensors[op.outputs[0]].name.decode()
+        for op in graph.operators
+        if graph.tensors[op.outputs[0]].type == types.FLOAT32
+    ]
     assert any("aspp_projection" in name for name in float_outputs)
 
 
@@ -83,22 +87,50 @@ def test_table_measures_miou_against_int8_and_float(cli_run):
 
 
 def _report():
-    rows = [LayerDamage(rank=1, layer="block_1_expand", keras_layers=["block_1_expand_relu", "block_1_expand"],
-                        op="CONV_2D", tensor_name="m/block_1_expand_relu/Relu6;m/block_1_expand/Conv2D",
-                        tensor_index=3, rmse_over_scale=0.9, rmse=0.1, mean_abs_error=0.1, max_abs_error=0.2,
-                        mean_error=0.0, scale=0.1, zero_point=0, range=25.5),
-            LayerDamage(rank=2, layer="decoder_upsample", keras_layers=["decoder_upsample"], op="RESIZE_BILINEAR",
-                        tensor_name="m/decoder_upsample/resize/ResizeBilinear", tensor_index=9,
-                        rmse_over_scale=0.3, rmse=0.1, mean_abs_error=0.1, max_abs_error=0.2, mean_error=0.0,
-                        scale=0.1, zero_point=0, range=25.5)]
+    rows = [
+        LayerDamage(
+            rank=1,
+            layer="block_1_expand",
+            keras_layers=["block_1_expand_relu", "block_1_expand"],
+            op="CONV_2D",
+            tensor_name="m/block_1_expand_relu/Relu6;m/block_1_expand/Conv2D",
+            tensor_index=3,
+            rmse_over_scale=0.9,
+            rmse=0.1,
+            mean_abs_error=0.1,
+            max_abs_error=0.2,
+            mean_error=0.0,
+            scale=0.1,
+            zero_point=0,
+            range=25.5,
+        ),
+        LayerDamage(
+            rank=2,
+            layer="decoder_upsample",
+            keras_layers=["decoder_upsample"],
+            op="RESIZE_BILINEAR",
+            tensor_name="m/decoder_upsample/resize/ResizeBilinear",
+            tensor_index=9,
+            rmse_over_scale=0.3,
+            rmse=0.1,
+            mean_abs_error=0.1,
+            max_abs_error=0.2,
+            mean_error=0.0,
+            scale=0.1,
+            zero_point=0,
+            range=25.5,
+        ),
+    ]
     return QuantReport(rows, top=2, num_images=1)
 
 
 def test_names_resolve_to_tensors_or_op_types():
     report = _report()
     assert resolve_layers(report, ["block_1_expand_relu"]) == ([report.layers[0].tensor_name], [])
-    assert resolve_layers(report, ["block_1_expand", "RESIZE_BILINEAR"]) == \
-        ([report.layers[0].tensor_name], ["RESIZE_BILINEAR"])
+    assert resolve_layers(report, ["block_1_expand", "RESIZE_BILINEAR"]) == (
+        [report.layers[0].tensor_name],
+        ["RESIZE_BILINEAR"],
+    )
 
 
 @pytest.mark.parametrize("name", ["nope", "MEAN"])  # MEAN: an op type the model does not quantize

@@ -2,6 +2,7 @@
 
 33 x 33 inputs keep conversion and the software-Vulkan runs to about a second each.
 """
+
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 import pytest

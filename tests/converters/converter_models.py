@@ -1,4 +1,5 @@
 """Tiny tf_keras models for the converter tests, made by TFLiteConverter (see conftest.py)."""
+
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 SIZE = 33
@@ -39,5 +40,7 @@ def op_names(path) -> list:
 
     model = flatbuffer_utils.read_model(str(path))
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    return [names[flatbuffer_utils.get_builtin_code_from_operator_code(model.operatorCodes[op.opcodeIndex])]
-            for op in model.subgraphs[0].operators]
+    return [
+        names[flatbuffer_utils.get_builtin_code_from_operator_code(model.operatorCodes[op.opcodeIndex])]
+        for op in model.subgraphs[0].operators
+    ]

@@ -3,6 +3,7 @@ with `vision.ImageSegmenter` and read the model's metadata with MediaPipe's own 
 
 usage: python mediapipe_segment.py MODEL.tflite IMAGE.npy MASK_OUT.npy   (prints a JSON report)
 """
+
 import io
 import json
 import sys
@@ -18,8 +19,11 @@ def main(model_path, image_path, mask_path):
     from mediapipe.tasks.python import vision
 
     rgb = np.ascontiguousarray(np.load(image_path).astype(np.uint8))
-    options = vision.ImageSegmenterOptions(base_options=mp_tasks.BaseOptions(model_asset_path=model_path),
-                                           output_category_mask=True, output_confidence_masks=True)
+    options = vision.ImageSegmenterOptions(
+        base_options=mp_tasks.BaseOptions(model_asset_path=model_path),
+        output_category_mask=True,
+        output_confidence_masks=True,
+    )
     with vision.ImageSegmenter.create_from_options(options) as segmenter:
         result = segmenter.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
         labels = list(segmenter.labels)
@@ -42,14 +46,21 @@ def main(model_path, image_path, mask_path):
     masks = metadata.SubgraphMetadata(0).OutputTensorMetadata(0)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         packed = {name: archive.read(name).decode() for name in archive.namelist()}
-    print(json.dumps({
-        "segmenter_labels": labels,
-        "name": metadata.Name().decode(), "min_parser_version": metadata.MinParserVersion().decode(),
-        "mean": norm.MeanAsNumpy().tolist(), "std": norm.StdAsNumpy().tolist(),
-        "output_file": masks.AssociatedFiles(0).Name().decode(), "output_file_type": masks.AssociatedFiles(0).Type(),
-        "packed": packed,
-        "confidence_sum": [float(confidence_sum.min()), float(confidence_sum.max())],
-    }))
+    print(
+        json.dumps(
+            {
+                "segmenter_labels": labels,
+                "name": metadata.Name().decode(),
+                "min_parser_version": metadata.MinParserVersion().decode(),
+                "mean": norm.MeanAsNumpy().tolist(),
+                "std": norm.StdAsNumpy().tolist(),
+                "output_file": masks.AssociatedFiles(0).Name().decode(),
+                "output_file_type": masks.AssociatedFiles(0).Type(),
+                "packed": packed,
+                "confidence_sum": [float(confidence_sum.min()), float(confidence_sum.max())],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The model's contract travels inside the .tflite as a named metadata buffer."""
+
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 import numpy as np
@@ -9,8 +10,15 @@ from edge_deeplab.contract import TFLITE_METADATA_NAME, ModelContract
 from edge_deeplab.litert.flatbuffer import embed_contract, load_tflite_bytes, read_tflite_contract
 from edge_deeplab.errors import EdgeDeeplabError
 
-CONTRACT = ModelContract(labels=("background", "person", "cat"), input_height=SIZE, input_width=SIZE,
-                         mean=(0.0, 0.0, 0.0), std=(255.0, 255.0, 255.0), output_kind="logits", person_class=1)
+CONTRACT = ModelContract(
+    labels=("background", "person", "cat"),
+    input_height=SIZE,
+    input_width=SIZE,
+    mean=(0.0, 0.0, 0.0),
+    std=(255.0, 255.0, 255.0),
+    output_kind="logits",
+    person_class=1,
+)
 
 
 def _metadata_names(data: bytes) -> list:

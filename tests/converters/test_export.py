@@ -1,5 +1,6 @@
 """Export of a (briefly trained) DeepLab in every format: loads in LiteRT, runs whole on the GPU
 accelerator, matches Keras within each format's stated tolerance; QAT models save and reload exactly."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -19,8 +20,9 @@ from edge_deeplab.model import DeepLabConfig, build_deeplab, load_model, save_mo
 from edge_deeplab.model.saving import default_contract
 from edge_deeplab.train import TrainConfig, TrainSpec, train
 
-CONFIG = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16,
-                       low_level_channels=8)
+CONFIG = DeepLabConfig(
+    input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16, low_level_channels=8
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +32,29 @@ def trained(tmp_path_factory):
     data = write_synthetic(root / "scenes", n_train=16, n_val=4, size=65, seed=5)
     quick = TrainConfig(epochs=2, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0)
     train(TrainSpec(data, CONFIG, quick), root / "float", progress=False, log=lambda line: None)
-    train(TrainSpec(data, None, quick.replace(epochs=1, learning_rate=0.001), init_from=root / "float" / "last",
-                    qat=True), root / "qat", progress=False, log=lambda line: None)
+    train(
+        TrainSpec(
+            data, None, quick.replace(epochs=1, learning_rate=0.001), init_from=root / "float" / "last", qat=True
+        ),
+        root / "qat",
+        progress=False,
+        log=lambda line: None,
+    )
     return root, data
 
 
 @pytest.fixture(scope="module")
 def exported(trained):
     root, data = trained
-    results = export(root / "float" / "last", root / "tflite", FORMAT_NAMES,
-                     qat_model_path=root / "qat" / "last", data=data, num_calibration=8, log=lambda line: None)
+    results = export(
+        root / "float" / "last",
+        root / "tflite",
+        FORMAT_NAMES,
+        qat_model_path=root / "qat" / "last",
+        data=data,
+        num_calibration=8,
+        log=lambda line: None,
+    )
     return {result.format: result for result in results}
 
 
@@ -80,8 +95,16 @@ def test_integer_formats_are_smaller(exported):
 @pytest.mark.parametrize("io_type, kind", [("uint8", "person_alpha"), ("int8", "label_map")])
 def test_integer_io_and_output_heads(trained, tmp_path, io_type, kind):
     root, data = trained
-    (result,) = export(root / "float" / "last", tmp_path, ["int8"], io_type=io_type, output_kind=kind, data=data,
-                       num_calibration=4, log=lambda line: None)
+    (result,) = export(
+        root / "float" / "last",
+        tmp_path,
+        ["int8"],
+        io_type=io_type,
+        output_kind=kind,
+        data=data,
+        num_calibration=4,
+        log=lambda line: None,
+    )
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=result.path)
@@ -121,7 +144,8 @@ def test_gpu_unfriendly_deeplab_exports_are_caught_by_both_checks(tmp_path):
         if report.dynamic.status == "not run":
             pytest.skip(f"no Vulkan device: {report.dynamic.summary}")
         assert report.dynamic.status == "fail" and op in report.dynamic.summary + " ".join(
-            str(o) for o in report.dynamic.offenders), report.summary
+            str(o) for o in report.dynamic.offenders
+        ), report.summary
 
 
 class _Int64ArgMax(tf_keras.layers.Layer):
@@ -134,8 +158,9 @@ def test_combinations_the_gpu_cannot_run_are_refused():
     with pytest.raises(EdgeDeeplabError, match="integer I/O needs a full-integer model"):
         check_combination("fp16", "uint8", "logits", contract)
     with pytest.raises(EdgeDeeplabError, match="person"):
-        check_combination("int8", "float", "person_alpha",
-                          ModelContract(labels=("sky", "road"), input_height=65, input_width=65))
+        check_combination(
+            "int8", "float", "person_alpha", ModelContract(labels=("sky", "road"), input_height=65, input_width=65)
+        )
 
 
 def test_export_of_a_non_model_stops_with_one_line(tmp_path):
@@ -148,9 +173,20 @@ def test_export_of_a_non_model_stops_with_one_line(tmp_path):
 def test_the_export_table_says_what_max_diff_measures():
     from edge_deeplab.converters.export import ExportResult, format_table
 
-    result = ExportResult(format="int8", path="m_int8.tflite", size_bytes=3_300_000, op_count=85, static_gate="pass",
-                          dynamic_gate="pass", gate_summary="", max_abs_diff=0.009, max_probability_diff=0.009,
-                          argmax_agreement=0.9993, tolerance=0.25, within_tolerance=True)
+    result = ExportResult(
+        format="int8",
+        path="m_int8.tflite",
+        size_bytes=3_300_000,
+        op_count=85,
+        static_gate="pass",
+        dynamic_gate="pass",
+        gate_summary="",
+        max_abs_diff=0.009,
+        max_probability_diff=0.009,
+        argmax_agreement=0.9993,
+        tolerance=0.25,
+        within_tolerance=True,
+    )
     table = format_table([result], "probabilities")
     assert "|TFLite - Keras| of the output (probabilities)" in table.splitlines()[-1]
     assert "0.009" in table.splitlines()[2]  # header, rule, then the row
@@ -160,8 +196,12 @@ def test_the_export_table_says_what_max_diff_measures():
 def test_the_format_table_sets_the_converter(fmt):
     from edge_deeplab.converters.export import make_converter
 
-    model = build_deeplab(DeepLabConfig(input_size=(33, 33), depth_multiplier=0.35, aspp_channels=8,
-                                        decoder_channels=8, low_level_channels=8), batch_size=1)
+    model = build_deeplab(
+        DeepLabConfig(
+            input_size=(33, 33), depth_multiplier=0.35, aspp_channels=8, decoder_channels=8, low_level_channels=8
+        ),
+        batch_size=1,
+    )
     row = export_format(fmt)
     converter = make_converter(model, fmt, "uint8" if row.integer else "float", np.zeros((2, 33, 33, 3), np.float32))
     assert bool(converter.optimizations) == row.optimize == (fmt != "fp32")

@@ -3,6 +3,7 @@ model with LiteRT's GPU accelerator alone on the software Vulkan driver that scr
 
 This process has loaded TensorFlow (the fixtures convert with it), as an exporter has: the dynamic
 check must work from such a process."""
+
 import edge_deeplab  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 import pytest

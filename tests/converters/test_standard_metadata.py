@@ -7,6 +7,7 @@
   one (edge_deeplab/litert/metadata_schema.py);
 - our reader reads Google's DeepLab v3 file (standard metadata written by Google's tools).
 """
+
 import json
 import subprocess
 import time
@@ -26,8 +27,9 @@ from edge_deeplab.train import TrainConfig, TrainSpec, train
 
 REPO = Path(__file__).resolve().parents[2]
 SIZE = 129
-CONFIG = DeepLabConfig(input_size=(SIZE, SIZE), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16,
-                       low_level_channels=8)
+CONFIG = DeepLabConfig(
+    input_size=(SIZE, SIZE), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16, low_level_channels=8
+)
 GOLDEN = "peers/deeplabv3-mnv2-dm05-voc/golden_input.jpg"
 
 
@@ -44,11 +46,26 @@ def exported(tmp_path_factory, shared):
     data = _golden_dataset(shared, root / "golden")
     quick = TrainConfig(epochs=8, batch_size=4, optimizer="adamw", learning_rate=0.01, warmup_epochs=0)
     train(TrainSpec(data, CONFIG, quick), root / "float", progress=False, log=lambda line: None)
-    results = export(root / "float" / "last", root / "tflite", ["fp32", "fp16", "int8"], data=data,
-                     num_calibration=8, gpu_check=False, log=lambda line: None)
+    results = export(
+        root / "float" / "last",
+        root / "tflite",
+        ["fp32", "fp16", "int8"],
+        data=data,
+        num_calibration=8,
+        gpu_check=False,
+        log=lambda line: None,
+    )
     paths = {r.format: Path(r.path) for r in results}
-    (uint8,) = export(root / "float" / "last", root / "tflite", ["int8"], io_type="uint8", data=data,
-                      num_calibration=8, gpu_check=False, log=lambda line: None)
+    (uint8,) = export(
+        root / "float" / "last",
+        root / "tflite",
+        ["int8"],
+        io_type="uint8",
+        data=data,
+        num_calibration=8,
+        gpu_check=False,
+        log=lambda line: None,
+    )
     paths["int8-uint8io"] = Path(uint8.path)
     return paths
 
@@ -75,8 +92,15 @@ def test_every_export_carries_standard_metadata_and_the_contract(exported, fmt):
 @pytest.mark.parametrize("output_kind", ["logits", "label_map", "person_alpha"])
 @pytest.mark.parametrize("input_type", [0, 3, 9])  # float32, uint8, int8
 def test_standard_metadata_round_trips_through_our_reader(output_kind, input_type):
-    contract = ModelContract(("background", "person"), SIZE, SIZE, mean=(123.7, 116.3, 103.5),
-                             std=(58.4, 57.1, 57.4), output_kind=output_kind, person_class=1)
+    contract = ModelContract(
+        ("background", "person"),
+        SIZE,
+        SIZE,
+        mean=(123.7, 116.3, 103.5),
+        std=(58.4, 57.1, 57.4),
+        output_kind=output_kind,
+        person_class=1,
+    )
     raw = standard_metadata(contract, input_type, name="m", version="1.2")
     assert raw[4:8] == b"M001"
     metadata = read_metadata(raw)
@@ -105,8 +129,9 @@ def test_google_deeplab_metadata_reads_back_through_our_reader(shared):
 def mediapipe_python():
     """.venv-mediapipe's python, made (once) by scripts/mediapipe_venv.sh from the pinned requirement."""
     started = time.perf_counter()
-    made = subprocess.run(["bash", str(REPO / "scripts" / "mediapipe_venv.sh")], capture_output=True, text=True,
-                          timeout=900)
+    made = subprocess.run(
+        ["bash", str(REPO / "scripts" / "mediapipe_venv.sh")], capture_output=True, text=True, timeout=900
+    )
     if made.returncode != 0:
         reason = (made.stderr.strip().splitlines() or ["no output"])[-1]
         if made.returncode == 3:
@@ -129,8 +154,9 @@ def _golden_dataset(shared, root):
     for i in range(16):
         flip = (lambda a: a[:, ::-1]) if i % 2 else (lambda a: a)
         ids.append(f"golden{i:02d}")
-        cv2.imwrite(str(root / "images" / f"{ids[-1]}.png"), cv2.cvtColor(np.ascontiguousarray(flip(rgb)),
-                                                                          cv2.COLOR_RGB2BGR))
+        cv2.imwrite(
+            str(root / "images" / f"{ids[-1]}.png"), cv2.cvtColor(np.ascontiguousarray(flip(rgb)), cv2.COLOR_RGB2BGR)
+        )
         cv2.imwrite(str(root / "masks" / f"{ids[-1]}.png"), np.ascontiguousarray(flip(person)))
     (root / "train.txt").write_text("\n".join(ids) + "\n")
     (root / "val.txt").write_text("\n".join(ids[:2]) + "\n")
@@ -148,9 +174,18 @@ def _golden_rgb(shared):
 def test_mediapipe_image_segmenter_matches_our_runner(exported, mediapipe_python, shared, tmp_path, fmt):
     rgb = _golden_rgb(shared)  # the model's own size, so neither client resamples
     np.save(tmp_path / "image.npy", rgb)
-    child = subprocess.run([mediapipe_python, str(Path(__file__).with_name("mediapipe_segment.py")),
-                            str(exported[fmt]), str(tmp_path / "image.npy"), str(tmp_path / "mask.npy")],
-                           capture_output=True, text=True, timeout=300)
+    child = subprocess.run(
+        [
+            mediapipe_python,
+            str(Path(__file__).with_name("mediapipe_segment.py")),
+            str(exported[fmt]),
+            str(tmp_path / "image.npy"),
+            str(tmp_path / "mask.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, f"MediaPipe refused {exported[fmt].name}:\n{child.stderr[-3000:]}"
     report = json.loads(child.stdout.strip().splitlines()[-1])
     assert report["segmenter_labels"] == ["background", "person"]  # read from the packed labels file
@@ -166,7 +201,9 @@ def test_mediapipe_image_segmenter_matches_our_runner(exported, mediapipe_python
     ours = run_images(exported[fmt], contract.normalize(rgb)[None])[0].argmax(-1)
     person = float(np.mean(ours == 1))
     agreement = float(np.mean(theirs == ours))
-    print(f"{fmt}: MediaPipe ImageSegmenter vs our LiteRT runner: {agreement:.4%} of {ours.size} pixels agree "
-          f"(person {person:.1%} of the pixels in ours, {np.mean(theirs == 1):.1%} in MediaPipe's)")
+    print(
+        f"{fmt}: MediaPipe ImageSegmenter vs our LiteRT runner: {agreement:.4%} of {ours.size} pixels agree "
+        f"(person {person:.1%} of the pixels in ours, {np.mean(theirs == 1):.1%} in MediaPipe's)"
+    )
     assert 0.05 < person < 0.95, f"degenerate mask ({person:.1%} person): the agreement would mean nothing"
     assert agreement >= 0.99

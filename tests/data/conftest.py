@@ -1,4 +1,5 @@
 """Small datasets crafted on disk: a PASCAL VOC folder (palette masks) and an images/ + masks/ pair."""
+
 from pathlib import Path
 
 import pytest

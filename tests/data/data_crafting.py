@@ -1,4 +1,5 @@
 """Helpers that craft small datasets on disk (imported by tests/data; a unique module name on purpose)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ def scene(seed: int, height: int = 40, width: int = 30, labels=(0, 1)):
     rng = np.random.default_rng(seed)
     image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     mask = np.full((height, width), labels[0], np.uint8)
-    mask[height // 4: 3 * height // 4, width // 4: 3 * width // 4] = labels[1]
+    mask[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = labels[1]
     return image, mask
 
 

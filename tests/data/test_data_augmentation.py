@@ -1,4 +1,5 @@
 """The augmentation options for photos unlike one dataset: each changes what it should and nothing else."""
+
 import dataclasses
 
 import numpy as np
@@ -25,7 +26,7 @@ def square_person(size=64, side=8):
     image[::2] = 160  # stripes: a texture that blur and JPEG change
     mask = np.zeros((size, size), np.uint8)
     start = (size - side) // 2
-    mask[start:start + side, start:start + side] = 1
+    mask[start : start + side, start : start + side] = 1
     image[mask == 1] = (200, 40, 40)
     return image, mask
 
@@ -36,8 +37,10 @@ def run(image, mask, options, seed, crop=(24, 24)):
 
 
 def batches(dataset, augmentation, crop=32, seed=0, epoch=0):
-    return [(x.numpy(), y.numpy()) for x, y in training_dataset(dataset, crop, 4, seed=seed, epoch=epoch,
-                                                               augmentation=augmentation)]
+    return [
+        (x.numpy(), y.numpy())
+        for x, y in training_dataset(dataset, crop, 4, seed=seed, epoch=epoch, augmentation=augmentation)
+    ]
 
 
 def test_scale_jitter_down_gives_small_people(people):
@@ -80,8 +83,8 @@ def test_copy_paste_adds_people_labelled_person_over_what_was_there(people):
     for seed in range(3):
         images, masks, out_images, out_masks = pasted(people, options, seed)
         changed = np.any(out_images != images, axis=-1)
-        assert np.all(out_masks[changed] == 1)        # every pasted pixel is person
-        assert np.all(changed[out_masks != masks])    # labels change only under pasted pixels
+        assert np.all(out_masks[changed] == 1)  # every pasted pixel is person
+        assert np.all(changed[out_masks != masks])  # labels change only under pasted pixels
         added += int((out_masks == 1).sum() - (masks == 1).sum())
     assert added > 0
     again = pasted(people, options, 2)
@@ -121,8 +124,8 @@ def test_jpeg_leaves_block_artifacts():
     options = dataclasses.replace(PLAIN, jpeg=1.0, jpeg_min_quality=5)
     clean, _ = run(image, mask, PLAIN, 0, crop=(48, 48))
     degraded, _ = run(image, mask, options, 0, crop=(48, 48))
-    assert len(np.unique(clean.reshape(-1, 3), axis=0)) == 3          # two stripe colours and the person
-    assert len(np.unique(degraded.reshape(-1, 3), axis=0)) > 10       # ringing and blocks
+    assert len(np.unique(clean.reshape(-1, 3), axis=0)) == 3  # two stripe colours and the person
+    assert len(np.unique(degraded.reshape(-1, 3), axis=0)) > 10  # ringing and blocks
     assert np.abs(degraded - clean).mean() > 1.0
 
 
@@ -141,8 +144,8 @@ def test_copy_paste_keeps_each_objects_class():
     images = [rng.integers(0, 255, (32, 32, 3), dtype=np.uint8) for _ in range(4)]
     masks = [np.zeros((32, 32), np.uint8) for _ in range(4)]
     for k, mask in enumerate(masks):
-        mask[4:20, 4:12] = 1 + k % 2    # class 1 or 2
-        mask[0, :] = 255                # an ignore line that must not be pasted as an object
+        mask[4:20, 4:12] = 1 + k % 2  # class 1 or 2
+        mask[0, :] = 255  # an ignore line that must not be pasted as an object
     dataset = ArrayDataset("three", ("background", "cat", "dog"), list("abcd"), images, masks)
     options = dataclasses.replace(WORLD, copy_paste=4)
     labels = np.concatenate([y for _, y in batches(dataset, options, crop=32)])
@@ -152,7 +155,13 @@ def test_copy_paste_keeps_each_objects_class():
 def test_world_preset_and_bad_values():
     assert WORLD.min_scale == 0.25 and WORLD.copy_paste == 3 and WORLD.edge_crop > 0 and WORLD.jpeg > 0
     assert TrainConfig().augmentation() == Augmentation()  # the defaults are DeepLab's, as before
-    for bad in ({"edge_crop": 1.5}, {"copy_paste": -1}, {"copy_paste_min_scale": 0.0}, {"jpeg_min_quality": 0},
-                {"noise": 2.0}, {"color_jitter": -1.0}):
+    for bad in (
+        {"edge_crop": 1.5},
+        {"copy_paste": -1},
+        {"copy_paste_min_scale": 0.0},
+        {"jpeg_min_quality": 0},
+        {"noise": 2.0},
+        {"color_jitter": -1.0},
+    ):
         with pytest.raises(EdgeDeeplabError):
             TrainConfig(**bad)

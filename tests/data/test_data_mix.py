@@ -1,10 +1,19 @@
 """Training on several datasets: the --data spec syntax, weighted deterministic sampling, per-set labels."""
+
 import numpy as np
 import pytest
 
 from edge_deeplab.data import ArrayDataset, synthetic_dataset
-from edge_deeplab.data.mix import (DataSpec, MixedDataset, data_specs, mixed_epoch_order, open_each, open_mix,
-                                   parse_data_spec, part_counts)
+from edge_deeplab.data.mix import (
+    DataSpec,
+    MixedDataset,
+    data_specs,
+    mixed_epoch_order,
+    open_each,
+    open_mix,
+    parse_data_spec,
+    part_counts,
+)
 from edge_deeplab.data.pipeline import epoch_order, sample_order, training_dataset
 from edge_deeplab.errors import EdgeDeeplabError
 
@@ -19,25 +28,31 @@ def flat(value, count, size=(24, 20)):
     return ArrayDataset(f"flat{value}", ("background", "person"), [str(k) for k in range(count)], images, masks)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("synthetic", DataSpec("synthetic")),
-    ("data/people", DataSpec("data/people")),
-    ("data/voc:labels=voc-person:weight=2", DataSpec("data/voc", "voc-person", 2.0)),
-    ("data/voc:weight=0.5:labels=map.json", DataSpec("data/voc", "map.json", 0.5)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("synthetic", DataSpec("synthetic")),
+        ("data/people", DataSpec("data/people")),
+        ("data/voc:labels=voc-person:weight=2", DataSpec("data/voc", "voc-person", 2.0)),
+        ("data/voc:weight=0.5:labels=map.json", DataSpec("data/voc", "map.json", 0.5)),
+    ],
+)
 def test_data_spec_syntax(text, expected):
     spec = parse_data_spec(text)
     assert spec == expected
     assert parse_data_spec(str(spec)) == spec  # run.json stores str(spec)
 
 
-@pytest.mark.parametrize("data, named", [
-    ("a:weight=heavy", "weight=heavy"),
-    ("a:weight=0", "positive"),
-    ("a:weight=1:weight=2", "twice"),
-    (":weight=1", "no dataset path"),
-    (["a:weight=1", "b"], "missing on b"),
-])
+@pytest.mark.parametrize(
+    "data, named",
+    [
+        ("a:weight=heavy", "weight=heavy"),
+        ("a:weight=0", "positive"),
+        ("a:weight=1:weight=2", "twice"),
+        (":weight=1", "no dataset path"),
+        (["a:weight=1", "b"], "missing on b"),
+    ],
+)
 def test_bad_data_specs_name_the_problem(data, named):
     with pytest.raises(EdgeDeeplabError, match=named):
         data_specs(data)
@@ -53,7 +68,7 @@ def test_weighted_schedule_shares_and_determinism():
     mix = MixedDataset([flat(0, 30), flat(200, 10)], weights=[1, 3])
     assert len(mix) == 40 and list(part_counts(mix, 40)) == [10, 30]
     order = mixed_epoch_order(mix, seed=1, epoch=0)
-    assert len(order) == 40 and np.sum(order >= 30) == 30    # the small set oversampled 3x
+    assert len(order) == 40 and np.sum(order >= 30) == 30  # the small set oversampled 3x
     assert np.array_equal(order, mixed_epoch_order(mix, 1, 0))
     assert not np.array_equal(order, mixed_epoch_order(mix, 1, 1))
     assert np.bincount(order[order >= 30] - 30).tolist() == [3] * 10  # whole passes, no sample skipped
@@ -78,7 +93,9 @@ def test_each_dataset_maps_its_own_labels(voc_root, folder_root):
     assert mix.class_names == ("background", "person") and len(mix) == 3 + 4
     assert all(set(np.unique(mix.read_mask(k))) <= {0, 1, 255} for k in range(len(mix)))
     assert [d.name for d in open_each([f"{voc_root}:labels=voc-person", str(folder_root)])] == [
-        "VOC2012 val", "people val"]
+        "VOC2012 val",
+        "people val",
+    ]
     with pytest.raises(EdgeDeeplabError, match="labels="):  # VOC's 21 classes against background/person
         open_mix([str(voc_root), str(folder_root)])
 

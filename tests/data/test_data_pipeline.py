@@ -1,11 +1,21 @@
 """tf.data pipelines: shapes, dtypes, ignore padding, normalisation from the contract, determinism, resume."""
+
 import numpy as np
 import pytest
 
 from edge_deeplab.contract import ModelContract
 from edge_deeplab.data import open_dataset, synthetic_dataset
-from edge_deeplab.data.pipeline import (NO_AUGMENTATION, Augmentation, augment, batches_per_epoch, epoch_order,
-                                        evaluation_dataset, normalize, resize_for_model, training_dataset)
+from edge_deeplab.data.pipeline import (
+    NO_AUGMENTATION,
+    Augmentation,
+    augment,
+    batches_per_epoch,
+    epoch_order,
+    evaluation_dataset,
+    normalize,
+    resize_for_model,
+    training_dataset,
+)
 from edge_deeplab.errors import EdgeDeeplabError
 
 
@@ -34,7 +44,7 @@ def test_crop_larger_than_image_is_padded_with_ignore_and_mean_pixel(synthetic):
     for image, mask in zip(images, masks):
         padded = mask == 255
         assert padded.sum() == 64 * 48 - 40 * 32  # synthetic masks hold no 255 of their own
-        assert np.all(image[padded] == 0.0)       # the mean pixel, normalised
+        assert np.all(image[padded] == 0.0)  # the mean pixel, normalised
         rows, cols = np.nonzero(~padded)
         assert np.ptp(rows) + 1 == 40 and np.ptp(cols) + 1 == 32  # the real pixels stay one block
 
@@ -97,7 +107,7 @@ def test_file_and_memory_datasets_give_the_same_batches(tmp_path):
 def test_palette_masks_go_through_the_reader(voc_root):
     dataset = open_dataset(voc_root, "train", labels_config="voc-person")
     for (image, mask), sample in zip(evaluation_dataset(dataset), dataset):
-        assert np.array_equal(mask.numpy()[0], sample.mask)   # indices mapped, not palette colours
+        assert np.array_equal(mask.numpy()[0], sample.mask)  # indices mapped, not palette colours
         assert image.shape[1:3] == sample.image.shape[:2]
 
 
@@ -120,15 +130,16 @@ def test_resize_for_model_bilinear_image_nearest_mask():
     out_image, out_mask = resize_for_model(image, mask, (16, 16))
     assert out_image.shape == (16, 16, 3) and out_image.dtype.name == "float32"
     assert out_mask.shape == (16, 16) and out_mask.dtype.name == "uint8"
-    assert set(np.unique(out_mask.numpy())) == {0, 1, 255}         # no blended labels
-    assert len(np.unique(out_image.numpy())) > 3                     # blended pixels
+    assert set(np.unique(out_mask.numpy())) == {0, 1, 255}  # no blended labels
+    assert len(np.unique(out_image.numpy())) > 3  # blended pixels
     batch_image, batch_mask = resize_for_model(image[None], mask[None], 4)
     assert batch_image.shape == (1, 4, 4, 3) and batch_mask.shape == (1, 4, 4)
 
 
 def test_normalisation_comes_from_the_contract(synthetic):
-    selfie = ModelContract(labels=("background", "person"), input_height=24, input_width=24, mean=(0, 0, 0),
-                           std=(255, 255, 255))
+    selfie = ModelContract(
+        labels=("background", "person"), input_height=24, input_width=24, mean=(0, 0, 0), std=(255, 255, 255)
+    )
     images, _ = batches(evaluation_dataset(synthetic, contract=selfie))[0]
     assert np.allclose(images[0], synthetic[0].image / 255.0)
     assert np.allclose(normalize(np.full((1, 3), 127.5)).numpy(), 0.0)

@@ -1,4 +1,5 @@
 """open_dataset: the VOC and folder layouts, labels configs, and every load-time check."""
+
 import json
 
 import numpy as np
@@ -17,6 +18,7 @@ def one_line(error) -> str:
 
 
 # --- PASCAL VOC -------------------------------------------------------------------------------
+
 
 def test_voc_layout_reads_palette_indices_not_colours(voc_root):
     dataset = open_dataset(voc_root, "train")  # found under VOCdevkit/VOC2012
@@ -37,8 +39,8 @@ def test_voc_layout_reads_palette_indices_not_colours(voc_root):
 def test_voc_to_person_mapping_keeps_ignore(voc_root):
     dataset = open_dataset(voc_root, "train", labels_config="voc-person")
     assert dataset.class_names == ("background", "person")
-    assert set(np.unique(dataset[0].mask)) == {0, 1, 255}   # person 15 -> 1
-    assert set(np.unique(dataset[1].mask)) == {0, 255}      # dog 12 -> background
+    assert set(np.unique(dataset[0].mask)) == {0, 1, 255}  # person 15 -> 1
+    assert set(np.unique(dataset[1].mask)) == {0, 255}  # dog 12 -> background
 
 
 def test_voc_missing_split_names_the_available_ones(voc_root):
@@ -48,6 +50,7 @@ def test_voc_missing_split_names_the_available_ones(voc_root):
 
 
 # --- images/ + masks/ -------------------------------------------------------------------------
+
 
 def test_folder_layout_reads_splits_and_exact_pixels(folder_root):
     train, val = open_dataset(folder_root, "train"), open_dataset(folder_root, "val")
@@ -73,13 +76,16 @@ def test_folder_labels_json_and_explicit_config(folder_root, tmp_path):
     assert not dataset.masks_plain  # mapped masks go through the reader
 
 
-@pytest.mark.parametrize("config, fragment", [
-    ({"classes": ["background"]}, "at least two"),
-    ({"classes": ["a", "b"], "map": {"255": 0}}, "ignore label"),
-    ({"classes": ["a", "b"], "map": {"3": "c"}}, "names no class"),
-    ({"classes": ["a", "b"], "map": {"x": 1}}, "not a mask value"),
-    ({"classes": ["a", "b"], "mapping": {}}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "config, fragment",
+    [
+        ({"classes": ["background"]}, "at least two"),
+        ({"classes": ["a", "b"], "map": {"255": 0}}, "ignore label"),
+        ({"classes": ["a", "b"], "map": {"3": "c"}}, "names no class"),
+        ({"classes": ["a", "b"], "map": {"x": 1}}, "not a mask value"),
+        ({"classes": ["a", "b"], "mapping": {}}, "unknown keys"),
+    ],
+)
 def test_bad_labels_config_is_one_line(folder_root, config, fragment):
     with pytest.raises(EdgeDeeplabError) as error:
         open_dataset(folder_root, "val", labels_config=config)
@@ -87,12 +93,14 @@ def test_bad_labels_config_is_one_line(folder_root, config, fragment):
 
 
 def test_map_to_ignore(folder_root):
-    dataset = open_dataset(folder_root, "val", labels_config={"classes": ["background", "person"],
-                                                              "map": {"0": "ignore"}})
+    dataset = open_dataset(
+        folder_root, "val", labels_config={"classes": ["background", "person"], "map": {"0": "ignore"}}
+    )
     assert set(np.unique(dataset[0].mask)) == {1, 255}
 
 
 # --- load-time checks -------------------------------------------------------------------------
+
 
 def test_missing_mask(folder_root):
     (folder_root / "masks" / "0002.png").unlink()
@@ -182,6 +190,7 @@ def test_without_verify_only_existence_is_checked(folder_root):
 
 # --- whole-dataset errors ---------------------------------------------------------------------
 
+
 def test_missing_folder(tmp_path):
     with pytest.raises(EdgeDeeplabError) as error:
         open_dataset(tmp_path / "nowhere", "train")
@@ -223,6 +232,7 @@ def test_bad_on_error_value(folder_root):
 
 
 # --- the real data ----------------------------------------------------------------------------
+
 
 def test_ccp_person_splits(shared):
     root = shared / "data" / "ccp-person"

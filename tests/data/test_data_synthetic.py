@@ -1,4 +1,5 @@
 """The embedded synthetic default: deterministic, learnable-looking, and writable as a dataset folder."""
+
 import numpy as np
 import pytest
 
@@ -16,8 +17,11 @@ def test_same_seed_same_scenes_and_scene_k_independent_of_count():
 
 
 def test_seeds_and_splits_differ():
-    train, val, other = synthetic_dataset(3, 64, 0, "train"), synthetic_dataset(3, 64, 0, "val"), \
-        synthetic_dataset(3, 64, 1, "train")
+    train, val, other = (
+        synthetic_dataset(3, 64, 0, "train"),
+        synthetic_dataset(3, 64, 0, "val"),
+        synthetic_dataset(3, 64, 1, "train"),
+    )
     assert not np.array_equal(train[0].image, val[0].image)
     assert not np.array_equal(train[0].image, other[0].image)
     assert set(train.ids).isdisjoint(val.ids)

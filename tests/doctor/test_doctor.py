@@ -1,5 +1,6 @@
 """`edge-deeplab doctor`: each missing part is a row with its fix, the exit status follows the required
 parts, and it loads no TensorFlow."""
+
 import json
 import os
 import subprocess
@@ -18,8 +19,10 @@ def _fake_adb(folder, device_lines):
     """An executable that answers `adb version` and `adb devices -l` as adb does."""
     path = folder / "adb"
     listing = "".join(f"{line}\\n" for line in device_lines)
-    path.write_text("#!/bin/sh\ncase \"$1\" in\n  version) echo 'Android Debug Bridge version 1.0.41';;\n"
-                    f"  devices) printf 'List of devices attached\\n{listing}\\n';;\n  *) exit 1;;\nesac\n")
+    path.write_text(
+        "#!/bin/sh\ncase \"$1\" in\n  version) echo 'Android Debug Bridge version 1.0.41';;\n"
+        f"  devices) printf 'List of devices attached\\n{listing}\\n';;\n  *) exit 1;;\nesac\n"
+    )
     path.chmod(0o755)
     return path
 
@@ -59,8 +62,10 @@ def test_a_missing_optional_part_exits_0_and_3_with_strict(no_adb_anywhere, tmp_
 
 
 def test_a_fake_adb_lists_the_usable_phone(tmp_path):
-    adb = _fake_adb(tmp_path, ["R5CT12 device product:p model:Pixel_7 device:panther transport_id:1",
-                               "0123 unauthorized transport_id:2"])
+    adb = _fake_adb(
+        tmp_path,
+        ["R5CT12 device product:p model:Pixel_7 device:panther transport_id:1", "0123 unauthorized transport_id:2"],
+    )
     client, phones = checks.check_adb(str(adb))
     assert client.status == checks.OK and "1.0.41" in client.found
     assert phones.status == checks.OK and "R5CT12 (Pixel_7)" in phones.found and "0123 (unauthorized)" in phones.found
@@ -119,14 +124,35 @@ def test_tf_keras_must_match_tensorflow(monkeypatch):
     assert keras.status == checks.PROBLEM and "tf-keras==2.21.*" in keras.fix
 
 
-@pytest.mark.parametrize("probe, status", [
-    ({"loader": None, "error": "libvulkan.so.1: cannot open shared object file"}, checks.MISSING),
-    ({"loader": "libvulkan.so.1", "devices": []}, checks.MISSING),
-    ({"loader": "libvulkan.so.1", "devices": [{"name": "llvmpipe (LLVM 15.0.6, 256 bits)", "vendor": 0x10005,
-                                               "driver_info": "Mesa 22.3.6"}]}, checks.PROBLEM),
-    ({"loader": "libvulkan.so.1", "devices": [{"name": "llvmpipe (LLVM 15.0.6, 256 bits)", "vendor": 0x10005,
-                                               "driver_info": "Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6)"}]}, checks.OK),
-])
+@pytest.mark.parametrize(
+    "probe, status",
+    [
+        ({"loader": None, "error": "libvulkan.so.1: cannot open shared object file"}, checks.MISSING),
+        ({"loader": "libvulkan.so.1", "devices": []}, checks.MISSING),
+        (
+            {
+                "loader": "libvulkan.so.1",
+                "devices": [
+                    {"name": "llvmpipe (LLVM 15.0.6, 256 bits)", "vendor": 0x10005, "driver_info": "Mesa 22.3.6"}
+                ],
+            },
+            checks.PROBLEM,
+        ),
+        (
+            {
+                "loader": "libvulkan.so.1",
+                "devices": [
+                    {
+                        "name": "llvmpipe (LLVM 15.0.6, 256 bits)",
+                        "vendor": 0x10005,
+                        "driver_info": "Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6)",
+                    }
+                ],
+            },
+            checks.OK,
+        ),
+    ],
+)
 def test_the_gpu_gate_needs_a_vulkan_adapter_on_mesa_25(monkeypatch, probe, status):
     monkeypatch.setattr(checks, "vulkan_adapters", lambda timeout: probe)
     adapter = _row(checks.check_vulkan(), "Vulkan adapter")
@@ -153,9 +179,11 @@ def test_missing_shared_assets_name_the_variable(monkeypatch, tmp_path):
 
 
 def test_doctor_loads_no_tensorflow(tmp_path):
-    script = ("import sys\nfrom click.testing import CliRunner\nfrom edge_deeplab.cli import main\n"
-              f"result = CliRunner().invoke(main, ['doctor', '--json', {str(tmp_path / 'd.json')!r}])\n"
-              "print(result.exit_code, 'tensorflow' in sys.modules, 'ai_edge_litert' in sys.modules)\n")
+    script = (
+        "import sys\nfrom click.testing import CliRunner\nfrom edge_deeplab.cli import main\n"
+        f"result = CliRunner().invoke(main, ['doctor', '--json', {str(tmp_path / 'd.json')!r}])\n"
+        "print(result.exit_code, 'tensorflow' in sys.modules, 'ai_edge_litert' in sys.modules)\n"
+    )
     environment = dict(os.environ, EDGE_DEEPLAB_ADB=str(_fake_adb(tmp_path, [])))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=environment)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -167,8 +195,13 @@ def test_gpu_compile_says_why_there_is_no_gpu(monkeypatch):
     from edge_deeplab.litert import gpu
 
     log = "E0000 webgpu.cc:12] No adapters found\n"
-    monkeypatch.setattr(gpu, "run_on_gpu", lambda path, timeout_s: gpu.GpuRun(
-        measured={"error": "No adapters found"}, log=log, adapter=None, fallbacks=()))
+    monkeypatch.setattr(
+        gpu,
+        "run_on_gpu",
+        lambda path, timeout_s: gpu.GpuRun(
+            measured={"error": "No adapters found"}, log=log, adapter=None, fallbacks=()
+        ),
+    )
     row = checks.check_gpu_compile()
     assert row.status == checks.MISSING and "No adapters found" in row.found and row.fix == INSTALL_HINT
 

@@ -1,4 +1,5 @@
 """Fixtures of the evaluator's tests; the helpers they share live in fakes.py."""
+
 import pytest
 
 

@@ -1,4 +1,5 @@
 """Runners made of numpy and tiny datasets, so evaluator logic is tested without model files."""
+
 import dataclasses
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The evaluator over a dataset: scores, differences, best/worst images, reports, and bad input."""
+
 import json
 
 import numpy as np
@@ -32,8 +33,10 @@ def _always_background(rgb):
 
 
 def _runners():
-    return [FakeRunner(person_contract(SIZE), red_is_person, name="float"),
-            FakeRunner(person_contract(SIZE), _always_background, name="broken", format="tflite int8")]
+    return [
+        FakeRunner(person_contract(SIZE), red_is_person, name="float"),
+        FakeRunner(person_contract(SIZE), _always_background, name="broken", format="tflite int8"),
+    ]
 
 
 def test_scores_differences_and_ranking():
@@ -51,7 +54,7 @@ def test_scores_differences_and_ranking():
     assert set(good["per_image_score"]) == {"a", "b"} and good["per_image_score"]["a"] == 1.0
     assert [entry["id"] for entry in bad["worst"]] and all(e["score"] == 0.0 for e in bad["worst"])
     assert len(evaluation.overlays["float"]["best"]) == 2
-    assert good["latency_ms"]["forward_runs"] == 2 and len(perfect.calls) == 3   # first pass is the warm-up
+    assert good["latency_ms"]["forward_runs"] == 2 and len(perfect.calls) == 3  # first pass is the warm-up
 
 
 def test_reports_are_complete_and_self_contained(tmp_path):
@@ -64,8 +67,11 @@ def test_reports_are_complete_and_self_contained(tmp_path):
     page = paths["html"].read_text()
     assert page.count('src="data:image/jpeg;base64,') == 4
     assert "http" not in page.replace('"http-equiv"', "") and "<link" not in page and "<script" not in page
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["evaluation.html", "evaluation.json",
-                                                                    "evaluation.md"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "evaluation.html",
+        "evaluation.json",
+        "evaluation.md",
+    ]
     table = report.render_table(evaluation.result).splitlines()
     assert table[0].split()[:3] == ["model", "format", "size"] and table[3].startswith("broken")
 
@@ -75,14 +81,16 @@ def test_dataset_without_masks_stops_before_any_model_runs():
     dataset = ListDataset(("background", "person"), [Sample("0001", np.zeros((SIZE, SIZE, 3), np.uint8), None)])
     with pytest.raises(EdgeDeeplabError) as error:
         evaluate_models([runner], dataset, progress=False, dataset_name="photos")
-    assert str(error.value) == ("photos: image 0001 has no mask; evaluation needs ground-truth masks "
-                                "(a split with masks, e.g. --split val)")
+    assert str(error.value) == (
+        "photos: image 0001 has no mask; evaluation needs ground-truth masks (a split with masks, e.g. --split val)"
+    )
     assert runner.calls == []
 
 
 def test_model_whose_classes_do_not_fit_stops_before_any_model_runs():
-    runner = FakeRunner(person_contract(SIZE, labels=("background", "cat"), person_class=None), red_is_person,
-                        name="cats.tflite")
+    runner = FakeRunner(
+        person_contract(SIZE, labels=("background", "cat"), person_class=None), red_is_person, name="cats.tflite"
+    )
     with pytest.raises(EdgeDeeplabError, match=r"^cats.tflite: its classes \(background, cat\) don't fit"):
         evaluate_models([runner], _dataset(), progress=False)
     assert runner.calls == []
@@ -102,7 +110,7 @@ def test_bad_masks_are_named():
 def test_ignore_pixels_in_masks_are_fine_and_uncounted():
     runner = FakeRunner(person_contract(SIZE), _always_background)
     sample = _sample("z", 8)
-    sample.mask[:, :8] = 255                  # the whole person is unlabelled
+    sample.mask[:, :8] = 255  # the whole person is unlabelled
     result = evaluate_models([runner], ListDataset(("background", "person"), [sample]), progress=False).result
     assert result["models"][0]["metrics"]["mIoU"] == 1.0  # only background is labelled, and it is right
 
@@ -129,7 +137,7 @@ def test_labels_are_compared_with_the_float_model_pixel_by_pixel():
     # broken calls every pixel background: it differs on the 4 + 8 person columns of 3 x 16 columns
     assert bad["label_disagreement"] == pytest.approx(12 / 48)
     assert bad["most_different"] == [{"id": "b", "fraction": 0.5}]
-    (image_id, fraction, jpeg), = evaluation.overlays["broken"]["differs"]
+    ((image_id, fraction, jpeg),) = evaluation.overlays["broken"]["differs"]
     assert (image_id, fraction) == ("b", 0.5) and jpeg.startswith(b"\xff\xd8")
 
 

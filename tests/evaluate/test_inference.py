@@ -1,4 +1,5 @@
 """From a photo to probabilities at its own resolution: output kinds, resizing, flips and scales."""
+
 import numpy as np
 import pytest
 
@@ -29,7 +30,7 @@ def test_prediction_is_at_the_photos_resolution_and_right():
     probabilities = inference.predict_probabilities(runner, _photo())
     assert probabilities.shape == (40, 30, 2) and len(runner.calls) == 1
     labels = np.argmax(probabilities, axis=-1)
-    assert (labels[:, :8] == 1).all() and (labels[:, 12:] == 0).all()   # away from the resampled edge
+    assert (labels[:, :8] == 1).all() and (labels[:, 12:] == 0).all()  # away from the resampled edge
     assert probabilities.sum(axis=-1) == pytest.approx(np.ones((40, 30)), abs=1e-5)
 
 
@@ -70,7 +71,7 @@ def test_flip_and_scales_on_a_flip_symmetric_photo_equal_a_single_pass():
     (a mirror-symmetric photo, a model that reads pixels where they are) the average is the single pass."""
     photo = np.zeros((48, 48, 3), np.uint8)
     photo[..., 2] = 200
-    photo[:, 16:32] = (220, 0, 0)                      # a red figure in the middle: symmetric left-right
+    photo[:, 16:32] = (220, 0, 0)  # a red figure in the middle: symmetric left-right
     assert (photo == photo[:, ::-1]).all()
     runner = FakeRunner(person_contract(size=16), red_is_person)
     single = inference.predict_probabilities(runner, photo)
@@ -80,6 +81,6 @@ def test_flip_and_scales_on_a_flip_symmetric_photo_equal_a_single_pass():
     multi = inference.predict_probabilities(runner, photo, scales=(0.5, 1.0, 1.5), flip=True)
     away_from_edges = np.ones(48, bool)
     for edge in (16, 32):
-        away_from_edges[edge - 4:edge + 4] = False
+        away_from_edges[edge - 4 : edge + 4] = False
     assert multi[:, away_from_edges] == pytest.approx(single[:, away_from_edges], abs=1e-3)
-    assert multi == pytest.approx(multi[:, ::-1], abs=1e-6)   # flipped views averaged: symmetric as the photo
+    assert multi == pytest.approx(multi[:, ::-1], abs=1e-6)  # flipped views averaged: symmetric as the photo

@@ -1,4 +1,5 @@
 """Metrics against values computed by hand on small crafted label maps."""
+
 import numpy as np
 import pytest
 
@@ -61,16 +62,16 @@ def test_class_boundaries_are_inner_edges_and_not_the_image_border():
     labels = np.zeros((4, 4), int)
     labels[1:3, 1:3] = 1
     valid = np.ones((4, 4), bool)
-    assert metrics.class_boundaries(labels, valid, 1).sum() == 4       # the whole 2x2 square
+    assert metrics.class_boundaries(labels, valid, 1).sum() == 4  # the whole 2x2 square
     outer = metrics.class_boundaries(labels, valid, 0)
-    assert outer.sum() == 8 and not outer[0, 0] and outer[0, 1]        # corners touch only diagonally
+    assert outer.sum() == 8 and not outer[0, 0] and outer[0, 1]  # corners touch only diagonally
 
 
 def test_boundary_f_by_hand():
     truth = np.zeros((4, 4), int)
-    truth[1:3, 1:3] = 1            # a 2x2 square
+    truth[1:3, 1:3] = 1  # a 2x2 square
     prediction = np.zeros((4, 4), int)
-    prediction[1:3, 1:4] = 1       # grown one column to the right
+    prediction[1:3, 1:4] = 1  # grown one column to the right
     counts = metrics.boundary_counts(truth, prediction, 2, tolerance_px=0)
     # person: 6 predicted edge pixels, 4 on the true edge; 4 true edge pixels, all found
     # background: 8 predicted, 6 true; 8 true, 6 found
@@ -101,5 +102,5 @@ def test_ignore_pixels_neither_make_nor_match_boundaries():
 
 
 def test_boundary_tolerance_is_three_quarters_of_a_percent_of_the_diagonal():
-    assert metrics.boundary_tolerance_px(830, 550) == 7      # diagonal 995.7 px
-    assert metrics.boundary_tolerance_px(10, 10) == 1        # never below one pixel
+    assert metrics.boundary_tolerance_px(830, 550) == 7  # diagonal 995.7 px
+    assert metrics.boundary_tolerance_px(10, 10) == 1  # never below one pixel

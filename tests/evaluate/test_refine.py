@@ -1,5 +1,6 @@
 """The dense CRF (DeepLab v1/v2) on the host: it keeps what the network is sure of and moves unsure
 edges onto the photo's edges; without its package, one line says what to install."""
+
 import sys
 
 import numpy as np
@@ -33,7 +34,7 @@ def test_a_confident_mask_stays_nearly_unchanged():
     person = np.where(np.arange(WIDTH) < EDGE, 0.98, 0.02)[np.newaxis].repeat(HEIGHT, 0)
     probabilities = _person_probabilities(person)
     photo = _two_colour_photo()
-    photo.setflags(write=False)   # as a decoded photo may be
+    photo.setflags(write=False)  # as a decoded photo may be
     refined = dense_crf(photo, probabilities)
     assert refined.shape == probabilities.shape and refined.dtype == np.float32
     assert refined.sum(axis=-1) == pytest.approx(np.ones((HEIGHT, WIDTH)), abs=1e-4)
@@ -63,13 +64,13 @@ def test_refine_none_returns_the_probabilities_and_an_unknown_method_is_refused(
 
 
 def test_without_pydensecrf_one_line_names_the_extra(monkeypatch):
-    monkeypatch.setitem(sys.modules, "pydensecrf.densecrf", None)   # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "pydensecrf.densecrf", None)  # import fails as if not installed
     with pytest.raises(EdgeDeeplabError) as error:
         EvalConfig(refine="crf")
     assert "pip install 'edge-deeplab[crf]'" in str(error.value) and "\n" not in str(error.value)
     result = CliRunner().invoke(main, ["evaluate", "--data", ".", "--refine", "crf", "peer:deeplabv3-voc"])
     assert result.exit_code == 1 and "pip install 'edge-deeplab[crf]'" in result.output
-    EvalConfig()   # without --refine crf nothing needs it
+    EvalConfig()  # without --refine crf nothing needs it
 
 
 def test_evaluation_refines_and_says_so():
@@ -79,7 +80,7 @@ def test_evaluation_refines_and_says_so():
     truth[:, :EDGE] = 1
     runner = FakeRunner(person_contract(size=8), red_is_person)
     refined = predict_probabilities(runner, photo, refine="crf")
-    assert (np.argmax(refined, -1) == truth).all()   # the 8x8 model alone misses a column at the edge
+    assert (np.argmax(refined, -1) == truth).all()  # the 8x8 model alone misses a column at the edge
 
     dataset = ListDataset(("background", "person"), [Sample("1", photo, truth)])
     crf = CRFConfig(iterations=3)

@@ -1,4 +1,5 @@
 """`edge-deeplab relabel`: background pixels a teacher calls person are ignored in training masks only."""
+
 import cv2
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ def _write(root, ids_by_split):
         (root / f"{split}.txt").write_text("".join(f"{i}\n" for i in ids))
         for i in ids:
             image = np.zeros((16, 16, 3), np.uint8)
-            image[2:8, 2:8] = (255, 0, 0)      # the main subject: labelled person
+            image[2:8, 2:8] = (255, 0, 0)  # the main subject: labelled person
             image[10:14, 10:14] = (255, 0, 0)  # a bystander: labelled background, as in ccp-person
             mask = np.zeros((16, 16), np.uint8)
             mask[2:8, 2:8] = 1
@@ -28,9 +29,9 @@ def test_bystanders_become_ignored_in_train_masks_and_val_is_untouched(tmp_path)
     teacher = FakeRunner(person_contract(size=16), red_is_person)
     manifest = ignore_disputed(tmp_path / "data", teacher, tmp_path / "out")
     train_mask = cv2.imread(str(tmp_path / "out" / "masks" / "a.png"), cv2.IMREAD_UNCHANGED)
-    assert (train_mask[10:14, 10:14] == 255).all()          # the bystander: no longer "background"
-    assert (train_mask[2:8, 2:8] == 1).all()                 # the hand-drawn person stays
-    assert (train_mask[0, :] == 0).all()                     # undisputed background stays
+    assert (train_mask[10:14, 10:14] == 255).all()  # the bystander: no longer "background"
+    assert (train_mask[2:8, 2:8] == 1).all()  # the hand-drawn person stays
+    assert (train_mask[0, :] == 0).all()  # undisputed background stays
     val_mask = cv2.imread(str(tmp_path / "out" / "masks" / "c.png"), cv2.IMREAD_UNCHANGED)
     assert (val_mask[10:14, 10:14] == 0).all() and set(np.unique(val_mask)) == {0, 1}
     assert (tmp_path / "out" / "images" / "a.jpg").is_symlink()
@@ -60,6 +61,7 @@ def test_a_failure_midway_leaves_no_half_dataset(tmp_path):
         return red_is_person(rgb)
 
     with pytest.raises(RuntimeError):
-        ignore_disputed(tmp_path / "data", FakeRunner(person_contract(size=16), breaks_on_second_image),
-                        tmp_path / "out")
+        ignore_disputed(
+            tmp_path / "data", FakeRunner(person_contract(size=16), breaks_on_second_image), tmp_path / "out"
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

@@ -1,4 +1,5 @@
 """Runners: Google's golden vector, our .tflite in every I/O type, a Keras model, and bad models."""
+
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ CONTRACT = ModelContract(labels=("background", "person"), input_height=SIZE, inp
 
 # ---- peers -------------------------------------------------------------------------------------
 
+
 def test_deeplab_runner_reproduces_googles_golden_mask(shared):
     import cv2
 
@@ -22,7 +24,7 @@ def test_deeplab_runner_reproduces_googles_golden_mask(shared):
     golden = cv2.imread(str(folder / "golden_mask_x10.png"), cv2.IMREAD_UNCHANGED) // 10
     predicted = np.argmax(inference.predict_probabilities(runner, rgb), axis=-1)
     agreement = float(np.mean(predicted == golden))
-    assert set(np.unique(golden)) >= {0, 15}          # the vector holds a person, so this tests class 15
+    assert set(np.unique(golden)) >= {0, 15}  # the vector holds a person, so this tests class 15
     assert agreement >= 0.999, f"{agreement:.5f} of the pixels agree with Google's golden mask"
 
 
@@ -53,6 +55,7 @@ def test_a_file_that_is_no_tflite_is_refused(tmp_path):
 
 
 # ---- our models: a tiny tf_keras model, converted ----------------------------------------------------
+
 
 def _tiny_model():
     import tf_keras
@@ -87,14 +90,24 @@ def tiny(tmp_path_factory):
         path.write_bytes(converter.convert())
         return path
 
-    return model, {"fp32": convert("fp32"), "int8": convert("int8", int8=True),
-                   "int8-io": convert("int8-io", tf.int8, int8=True), "uint8-io": convert("uint8-io", tf.uint8, True)}
+    return model, {
+        "fp32": convert("fp32"),
+        "int8": convert("int8", int8=True),
+        "int8-io": convert("int8-io", tf.int8, int8=True),
+        "uint8-io": convert("uint8-io", tf.uint8, True),
+    }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant, expected_format, tolerance", [
-    ("fp32", "tflite fp32", 1e-4), ("int8", "tflite int8", 0.05),
-    ("int8-io", "tflite int8, int8 I/O", 0.05), ("uint8-io", "tflite int8, uint8 I/O", 0.05)])
+@pytest.mark.parametrize(
+    "variant, expected_format, tolerance",
+    [
+        ("fp32", "tflite fp32", 1e-4),
+        ("int8", "tflite int8", 0.05),
+        ("int8-io", "tflite int8, int8 I/O", 0.05),
+        ("uint8-io", "tflite int8, uint8 I/O", 0.05),
+    ],
+)
 def test_tflite_runner_matches_keras_in_every_io_type(tiny, variant, expected_format, tolerance):
     model, paths = tiny
     runner = runners.TfliteRunner(paths[variant], contract=CONTRACT)
@@ -142,8 +155,14 @@ def test_tflite_runner_reads_the_contract_stored_in_the_model(tiny, tmp_path):
     if not hasattr(contract_module, "embed_contract"):
         pytest.skip("edge_deeplab.contract.embed_contract has not landed yet")
     _, paths = tiny
-    stored = ModelContract(labels=("background", "person"), input_height=SIZE, input_width=SIZE,
-                           mean=(0.0,) * 3, std=(255.0,) * 3, person_class=1)
+    stored = ModelContract(
+        labels=("background", "person"),
+        input_height=SIZE,
+        input_width=SIZE,
+        mean=(0.0,) * 3,
+        std=(255.0,) * 3,
+        person_class=1,
+    )
     path = tmp_path / "with-contract.tflite"
     path.write_bytes(contract_module.embed_contract(paths["uint8-io"].read_bytes(), stored))
     runner = runners.open_runner(str(path))

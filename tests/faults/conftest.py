@@ -1,4 +1,5 @@
 """Fixtures for the fault tests (issue 15): tiny data, so each case costs seconds."""
+
 import pytest
 
 from edge_deeplab.data.synthetic import write_synthetic
@@ -21,8 +22,9 @@ def tmpfs(tmp_path):
     def mount(size: str, name: str = "disk"):
         folder = tmp_path / name
         folder.mkdir()
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
+        )
         if result.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip() or result.returncode}): needs root")
         mounted.append(folder)

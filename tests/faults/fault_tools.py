@@ -1,4 +1,5 @@
 """What the fault tests share: a tiny model's options, the CLI in-process, and the one-line error check."""
+
 from click.testing import CliRunner
 
 from edge_deeplab.cli import main
@@ -29,8 +30,13 @@ def stub_run(folder, data):
 
     folder = Path(folder)
     folder.mkdir()
-    (folder / "run.json").write_text(json.dumps({
-        "model": {"num_classes": 2, "input_size": [65, 65], "depth_multiplier": 0.35},
-        "train": {"batch_size": 2, "epochs": 1},
-        "data": {"train": str(data), "val": str(data), "labels": None}}))
+    (folder / "run.json").write_text(
+        json.dumps(
+            {
+                "model": {"num_classes": 2, "input_size": [65, 65], "depth_multiplier": 0.35},
+                "train": {"batch_size": 2, "epochs": 1},
+                "data": {"train": str(data), "val": str(data), "labels": None},
+            }
+        )
+    )
     return folder

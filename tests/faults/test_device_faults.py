@@ -1,6 +1,7 @@
 """Issue 22, `bench device` on stand-in phones (tests/bench's adbd stand-in): a --remote-dir it had to make is
 removed down to what existed, a model cut short is refused before the phone is touched, and a phone that stops
 answering a fixed-time question is not blamed on --timeout."""
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -17,8 +18,12 @@ sys.path.insert(0, str(BENCH))  # the stand-in and its captures
 _spec = importlib.util.spec_from_file_location("bench_fixtures", BENCH / "conftest.py")
 _fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fixtures)
-adb_server, phones, arm64_binary, tiny_model = (_fixtures.adb_server, _fixtures.phones, _fixtures.arm64_binary,
-                                                _fixtures.tiny_model)
+adb_server, phones, arm64_binary, tiny_model = (
+    _fixtures.adb_server,
+    _fixtures.phones,
+    _fixtures.arm64_binary,
+    _fixtures.tiny_model,
+)
 
 from bench_captures import by_flags, replay  # noqa: E402
 

@@ -1,6 +1,7 @@
 """Issue 22, data loss 7 and 8: a disk that fills during export-android or training gives one line naming
 the path, keeps the previous good state (the installed models, the last checkpoint) and leaves no partial
 file behind. The disks are real: small tmpfs mounts (conftest's tmpfs fixture)."""
+
 import os
 import subprocess
 import sys
@@ -46,29 +47,50 @@ def test_export_android_on_a_full_disk_keeps_the_installed_set(tmpfs):
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "No space left on device" in lines[0] and str(assets) in lines[0], result.output
-    assert {name: (assets / name).read_bytes() for name in before} == before, \
+    assert {name: (assets / name).read_bytes() for name in before} == before, (
         "the app folder holds the previous models and their contract, not part of the new install"
+    )
     assert sorted(p.name for p in assets.iterdir()) == sorted(before), "no temporary file left"
 
 
-TINY = ["--input-size", "65", "--alpha", "0.35", "--aspp-channels", "8", "--decoder-channels", "8",
-        "--batch-size", "2", "--epochs", "1", "--no-progress"]
+TINY = [
+    "--input-size",
+    "65",
+    "--alpha",
+    "0.35",
+    "--aspp-channels",
+    "8",
+    "--decoder-channels",
+    "8",
+    "--batch-size",
+    "2",
+    "--epochs",
+    "1",
+    "--no-progress",
+]
 
 
 def _train_process(*args):
     """train in its own process: the old writer crashed libhdf5 on a full disk (a segfault, rc 139)."""
-    return subprocess.run([sys.executable, "-m", "edge_deeplab", "train", *map(str, args)], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "edge_deeplab", "train", *map(str, args)], capture_output=True, text=True, timeout=600
+    )
 
 
 def _partial_files(run):
-    return [str(p.relative_to(run)) for p in run.rglob("*")
-            if p.name.startswith((".last.", ".best.")) or p.name.endswith((".tmp", "_temp")) or ".tempstate" in p.name]
+    return [
+        str(p.relative_to(run))
+        for p in run.rglob("*")
+        if p.name.startswith((".last.", ".best.")) or p.name.endswith((".tmp", "_temp")) or ".tempstate" in p.name
+    ]
 
 
 def _error_lines(result):
-    return [line for line in result.stdout.splitlines() + result.stderr.splitlines()
-            if line.startswith("Error: ") or "Traceback" in line or "Segmentation" in line]
+    return [
+        line
+        for line in result.stdout.splitlines() + result.stderr.splitlines()
+        if line.startswith("Error: ") or "Traceback" in line or "Segmentation" in line
+    ]
 
 
 def test_a_disk_that_fills_at_the_first_saved_model_is_one_line(tmpfs, tiny_scenes):
@@ -77,7 +99,8 @@ def test_a_disk_that_fills_at_the_first_saved_model_is_one_line(tmpfs, tiny_scen
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr and _error_lines(result) == [
         f"Error: {run / 'last' / 'weights.h5'}: cannot write (No space left on device): the disk is full: free "
-        "some space"], result.stderr[-2000:]
+        "some space"
+    ], result.stderr[-2000:]
     assert not _partial_files(run) and not (run / "last").exists()
 
 
@@ -88,7 +111,8 @@ def test_a_disk_that_fills_at_a_checkpoint_keeps_the_previous_one(tmpfs, tiny_sc
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
     assert _error_lines(result) == [
         f"Error: {run / 'checkpoints' / 'ckpt-2'}: cannot write (No space left on device): the disk is full: free "
-        "some space, then continue with --resume"], result.stderr[-2000:]
+        "some space, then continue with --resume"
+    ], result.stderr[-2000:]
     assert not _partial_files(run), _partial_files(run)
 
     import tensorflow as tf

@@ -1,5 +1,6 @@
 """Issue 15, case 2: a history file cut by an interrupted append no longer poisons every later benchmark,
 and the report is written before the history is read or appended."""
+
 import json
 
 import pytest
@@ -9,14 +10,34 @@ from edge_deeplab.bench import report
 from edge_deeplab.cli import main
 from edge_deeplab.errors import EdgeDeeplabError
 
-GOOD = json.dumps({"when": "t", "kind": "host", "where": "host:x", "model": "m.tflite", "model_sha256": "aa",
-                   "config": "cpu: xnnpack, 1 thread", "mode": "model", "latency_ms": 10.0, "fps": 100.0},
-                  sort_keys=True)
+GOOD = json.dumps(
+    {
+        "when": "t",
+        "kind": "host",
+        "where": "host:x",
+        "model": "m.tflite",
+        "model_sha256": "aa",
+        "config": "cpu: xnnpack, 1 thread",
+        "mode": "model",
+        "latency_ms": 10.0,
+        "fps": 100.0,
+    },
+    sort_keys=True,
+)
 
 
 def _entry(latency):
-    return report.history_entry(when="t2", kind="host", where="host:x", model="m.tflite", model_sha256="aa",
-                                config="cpu: xnnpack, 1 thread", mode="model", latency_ms=latency, fps=1e3 / latency)
+    return report.history_entry(
+        when="t2",
+        kind="host",
+        where="host:x",
+        model="m.tflite",
+        model_sha256="aa",
+        config="cpu: xnnpack, 1 thread",
+        mode="model",
+        latency_ms=latency,
+        fps=1e3 / latency,
+    )
 
 
 def test_a_cut_last_line_is_skipped_with_a_warning_and_replaced_on_append(tmp_path):
@@ -45,8 +66,27 @@ def test_bench_host_saves_its_report_despite_a_cut_history(shared, tmp_path):
     model = shared / "peers" / "mediapipe-selfie" / "selfie_segmentation.tflite"
     history, out = tmp_path / "history.jsonl", tmp_path / "host.json"
     history.write_text(GOOD + "\n" + GOOD[:40])
-    args = ["bench", "host", str(model), "--runs", "1", "--warmup", "0", "--threads", "1", "--no-gpu", "--no-e2e",
-            "--mean", "0", "--std", "255", "--json", str(out), "--history", str(history)]
+    args = [
+        "bench",
+        "host",
+        str(model),
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+        "--no-gpu",
+        "--no-e2e",
+        "--mean",
+        "0",
+        "--std",
+        "255",
+        "--json",
+        str(out),
+        "--history",
+        str(history),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "damaged last line" in result.output

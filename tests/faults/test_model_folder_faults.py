@@ -1,4 +1,5 @@
 """Issue 15, case 5: a damaged or mismatched model folder stops with one line naming the file and the fix."""
+
 import json
 import shutil
 
@@ -77,16 +78,18 @@ def test_no_config_key(copy):
 def test_damaged_model_via_the_cli_is_one_line(copy, tmp_path):
     weights = copy / "weights.h5"
     weights.write_bytes(weights.read_bytes()[:1000])
-    result = CliRunner().invoke(main, ["export", str(copy), "--output", str(tmp_path / "export"), "--formats",
-                                       "fp32", "--no-gpu-check"])
+    result = CliRunner().invoke(
+        main, ["export", str(copy), "--output", str(tmp_path / "export"), "--formats", "fp32", "--no-gpu-check"]
+    )
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     message = result.output.strip().splitlines()[-1]
     assert message.startswith("Error: ") and str(weights) in message
     assert not (tmp_path / "export").exists() or not any((tmp_path / "export").iterdir())
 
 
-@pytest.mark.parametrize("content", ['{"depth_multiplier": "wide"}', '{"input_size": 65}', '{"config": 5}',
-                                     '["not", "an object"]'])
+@pytest.mark.parametrize(
+    "content", ['{"depth_multiplier": "wide"}', '{"input_size": 65}', '{"config": 5}', '["not", "an object"]']
+)
 def test_config_file_with_wrong_types(tmp_path, content):
     path = tmp_path / "config.json"
     path.write_text(content)

@@ -1,5 +1,6 @@
 """Issue 22, data loss: no command deletes or overwrites what it did not write (a positional output is
 checked like --output; an output is never one of the command's inputs or another of its outputs)."""
+
 import shutil
 
 import pytest
@@ -76,8 +77,9 @@ def test_save_model_refuses_a_folder_it_did_not_write(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
     (folder / "a.jpg").write_bytes(b"not a model")
-    config = DeepLabConfig(num_classes=2, input_size=(65, 65), depth_multiplier=0.35, aspp_channels=8,
-                           decoder_channels=8)
+    config = DeepLabConfig(
+        num_classes=2, input_size=(65, 65), depth_multiplier=0.35, aspp_channels=8, decoder_channels=8
+    )
     with pytest.raises(EdgeDeeplabError, match="photos"):
         save_model(build_deeplab(config), config, default_contract(config), folder)
     assert [path.name for path in folder.iterdir()] == ["a.jpg"]
@@ -104,8 +106,9 @@ def test_bench_host_with_json_and_history_on_one_file_keeps_the_history(peer_tfl
 
 def test_bench_host_with_json_on_the_model_keeps_the_model(peer_tflite, tmp_path):
     before = peer_tflite.read_bytes()
-    result = _run("bench", "host", peer_tflite, *BENCH_FAST, "--json", peer_tflite,
-                  "--history", tmp_path / "history.jsonl")
+    result = _run(
+        "bench", "host", peer_tflite, *BENCH_FAST, "--json", peer_tflite, "--history", tmp_path / "history.jsonl"
+    )
     _refused(result, "--json", peer_tflite)
     assert peer_tflite.read_bytes() == before
 
@@ -113,8 +116,18 @@ def test_bench_host_with_json_on_the_model_keeps_the_model(peer_tflite, tmp_path
 def test_bench_device_with_json_on_the_binary_keeps_it(peer_tflite, tmp_path):
     binary = tmp_path / "benchmark_model"
     binary.write_bytes(b"\x7fELF a phone's benchmark_model")
-    result = _run("bench", "device", peer_tflite, "--benchmark-binary", binary, "--json", binary,
-                  "--history", tmp_path / "history.jsonl", "--no-progress")
+    result = _run(
+        "bench",
+        "device",
+        peer_tflite,
+        "--benchmark-binary",
+        binary,
+        "--json",
+        binary,
+        "--history",
+        tmp_path / "history.jsonl",
+        "--no-progress",
+    )
     _refused(result, "--json", binary)
     assert binary.read_bytes() == b"\x7fELF a phone's benchmark_model"
 
@@ -123,16 +136,39 @@ def test_export_with_json_in_the_model_folder_keeps_the_model(tmp_path):
     model = tmp_path / "model"
     assert _run("model", "build", model, *S).exit_code == 0
     before = _snapshot(model)
-    result = _run("export", model, "--formats", "fp32", "--no-gpu-check", "--output", tmp_path / "export",
-                  "--no-progress", "--json", model / "model.json")
+    result = _run(
+        "export",
+        model,
+        "--formats",
+        "fp32",
+        "--no-gpu-check",
+        "--output",
+        tmp_path / "export",
+        "--no-progress",
+        "--json",
+        model / "model.json",
+    )
     _refused(result, "--json", model)
     assert _snapshot(model) == before
 
 
 # The pipeline replaces its stage folders (train/, qat/, export/) whole when a stage runs again: a folder of
 # that name it did not write (a user's own run called train/) is refused before any work, not deleted.
-PIPELINE = ["--epochs", "1", "--qat-epochs", "1", "--batch-size", "2", "--no-peers", "--no-real-photos",
-            "--bench-runs", "1", "--formats", "fp32", "--no-progress"]
+PIPELINE = [
+    "--epochs",
+    "1",
+    "--qat-epochs",
+    "1",
+    "--batch-size",
+    "2",
+    "--no-peers",
+    "--no-real-photos",
+    "--bench-runs",
+    "1",
+    "--formats",
+    "fp32",
+    "--no-progress",
+]
 
 
 @pytest.mark.parametrize("stage", ["train", "export"])

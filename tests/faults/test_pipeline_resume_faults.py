@@ -1,6 +1,7 @@
 """Issue 22, data loss 2 through the pipeline: a pipeline killed (kill -9) during its QAT stage and run again
 resumes that stage, and the qat-int8 model it ships has its activation ranges set from the float model, not
 tfmot's initial [-6, 6] guess (which took qat-int8 from 87.13 to 39.06 mIoU)."""
+
 import signal
 import subprocess
 import sys
@@ -11,8 +12,21 @@ import pytest
 from fault_tools import cli
 
 #: QAT from the tiny model (conftest's `model`), no training stage; the loss gate cannot fail an untrained model.
-QAT_PIPELINE = ["--qat-epochs", "1", "--batch-size", "2", "--no-peers", "--no-real-photos", "--bench-runs", "1",
-                "--formats", "qat-int8", "--max-qat-loss", "100", "--no-progress"]
+QAT_PIPELINE = [
+    "--qat-epochs",
+    "1",
+    "--batch-size",
+    "2",
+    "--no-peers",
+    "--no-real-photos",
+    "--bench-runs",
+    "1",
+    "--formats",
+    "qat-int8",
+    "--max-qat-loss",
+    "100",
+    "--no-progress",
+]
 
 
 def _activation_maxima(model_folder):
@@ -35,8 +49,9 @@ def _activation_maxima(model_folder):
 def test_a_pipeline_killed_during_qat_resumes_with_the_activation_ranges_set(model, tiny_scenes, tmp_path):
     out = tmp_path / "pipeline"
     args = ["pipeline", "--output", out, "--data", tiny_scenes, "--from-model", model, *QAT_PIPELINE]
-    first = subprocess.Popen([sys.executable, "-m", "edge_deeplab", *map(str, args)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "edge_deeplab", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         # run.json is written once the QAT model is built, before the first checkpoint: kill it there.
         deadline = time.time() + 600

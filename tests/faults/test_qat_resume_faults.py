@@ -1,5 +1,6 @@
 """Issue 22, data loss 2 and 3: a resumed QAT run continues the run it resumes: it trains the epochs left,
 and a restart from scratch (killed before its first checkpoint) sets the activation ranges as the first start did."""
+
 import json
 import shutil
 
@@ -59,9 +60,9 @@ def test_resumed_qat_that_has_nothing_left_says_so(qat_two_epochs, float_model, 
     assert _epochs(run) == [1, 2]
 
 
-
-def test_resumed_qat_killed_before_its_first_checkpoint_sets_the_activation_ranges(qat_two_epochs, float_model,
-                                                                                    tmp_path):
+def test_resumed_qat_killed_before_its_first_checkpoint_sets_the_activation_ranges(
+    qat_two_epochs, float_model, tmp_path
+):
     """What a kill -9 before the first checkpoint leaves: run.json and nothing else of the run."""
     run = tmp_path / "q"
     run.mkdir()

@@ -1,5 +1,6 @@
 """Issue 22, data loss 4 and 5: a run folder's finished epochs are never overwritten by a run that cannot
 continue them, and two runs never write one folder at once."""
+
 import shutil
 
 import pytest
@@ -49,9 +50,23 @@ def test_a_second_run_into_a_folder_being_written_is_refused_and_a_dead_ones_loc
     import time
 
     run = tmp_path / "run"
-    first = subprocess.Popen([sys.executable, "-m", "edge_deeplab", "train", "--data", str(tiny_scenes),
-                              "--output", str(run), *FAST, "--epochs", "50"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "edge_deeplab",
+            "train",
+            "--data",
+            str(tiny_scenes),
+            "--output",
+            str(run),
+            *FAST,
+            "--epochs",
+            "50",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 300
         while not (run / "run.json").exists():
@@ -81,16 +96,30 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tiny_scenes, tmp_path)
 
 
 #: A pipeline run from the tiny model (conftest's `model`) that costs seconds: no training, fp32 only.
-PIPELINE = ["--epochs", "1", "--batch-size", "2", "--no-peers", "--no-real-photos", "--bench-runs", "1",
-            "--formats", "fp32", "--no-progress"]
+PIPELINE = [
+    "--epochs",
+    "1",
+    "--batch-size",
+    "2",
+    "--no-peers",
+    "--no-real-photos",
+    "--bench-runs",
+    "1",
+    "--formats",
+    "fp32",
+    "--no-progress",
+]
 
 #: Another process holding a folder's run lock, as a running train or pipeline does; says "locked" once it does.
-HOLD_LOCK = ("import sys, time; from pathlib import Path; from edge_deeplab.train.runfolder import run_lock\n"
-             "with run_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(600)")
+HOLD_LOCK = (
+    "import sys, time; from pathlib import Path; from edge_deeplab.train.runfolder import run_lock\n"
+    "with run_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(600)"
+)
 
 
-def test_a_pipeline_into_a_folder_being_written_is_refused_and_a_dead_ones_lock_taken_over(model, tiny_scenes,
-                                                                                          tmp_path):
+def test_a_pipeline_into_a_folder_being_written_is_refused_and_a_dead_ones_lock_taken_over(
+    model, tiny_scenes, tmp_path
+):
     import signal
     import subprocess
     import sys
@@ -99,8 +128,12 @@ def test_a_pipeline_into_a_folder_being_written_is_refused_and_a_dead_ones_lock_
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        line = one_line(cli("pipeline", "--output", out, "--data", tiny_scenes, "--from-model", model, *PIPELINE),
-                        out, f"pid {holder.pid}", "--output")
+        line = one_line(
+            cli("pipeline", "--output", out, "--data", tiny_scenes, "--from-model", model, *PIPELINE),
+            out,
+            f"pid {holder.pid}",
+            "--output",
+        )
         assert "being written by another run" in line
         assert [path.name for path in out.iterdir()] == [".lock"], "the refused run wrote nothing"
     finally:

@@ -1,5 +1,6 @@
 """Issue 15, case 1: a run folder always has a way forward (no dead ends before the first checkpoint,
 no crash on a damaged checkpoint); case 6: options that would be ignored or fail late are refused up front."""
+
 import json
 import shutil
 import signal
@@ -29,9 +30,23 @@ def _epochs(run):
 def killed_before_first_checkpoint(tiny_scenes, tmp_path_factory):
     """A run killed (SIGKILL) after it wrote run.json and before its first checkpoint."""
     run = tmp_path_factory.mktemp("killed") / "run"
-    process = subprocess.Popen([sys.executable, "-m", "edge_deeplab", "train", "--data", str(tiny_scenes),
-                                "--output", str(run), *FAST, "--epochs", "1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "edge_deeplab",
+            "train",
+            "--data",
+            str(tiny_scenes),
+            "--output",
+            str(run),
+            *FAST,
+            "--epochs",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 300
     while not (run / "run.json").exists():
         assert process.poll() is None and time.time() < deadline, "training ended before writing run.json"
@@ -42,8 +57,7 @@ def killed_before_first_checkpoint(tiny_scenes, tmp_path_factory):
     return run
 
 
-def test_train_again_on_a_run_without_checkpoint_starts_it_again(killed_before_first_checkpoint, tmp_path,
-                                                                    tiny_scenes):
+def test_train_again_on_a_run_without_checkpoint_starts_it_again(killed_before_first_checkpoint, tmp_path, tiny_scenes):
     run = tmp_path / "run"
     shutil.copytree(killed_before_first_checkpoint, run)
     result = _train("--data", tiny_scenes, "--output", run, *FAST, "--epochs", "1")
@@ -52,8 +66,7 @@ def test_train_again_on_a_run_without_checkpoint_starts_it_again(killed_before_f
     assert _epochs(run) == [1]
 
 
-def test_resume_on_a_run_without_checkpoint_starts_from_scratch(killed_before_first_checkpoint, tmp_path,
-                                                                 tiny_scenes):
+def test_resume_on_a_run_without_checkpoint_starts_from_scratch(killed_before_first_checkpoint, tmp_path, tiny_scenes):
     run = tmp_path / "run"
     shutil.copytree(killed_before_first_checkpoint, run)
     result = _train("--data", tiny_scenes, "--output", run, "--resume", "--no-progress")
@@ -86,8 +99,16 @@ def test_truncated_latest_checkpoint_falls_back_to_the_previous_one(tiny_scenes,
     assert _epochs(run) == [1, 2]
 
 
-@pytest.mark.parametrize("option", [["--alpha", "0.5"], ["--batch-size", "4"], ["--freeze-batch-norm"],
-                                    ["--keep-image-size"], ["--init-from", "another-model"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--alpha", "0.5"],
+        ["--batch-size", "4"],
+        ["--freeze-batch-norm"],
+        ["--keep-image-size"],
+        ["--init-from", "another-model"],
+    ],
+)
 def test_resume_refuses_options_that_would_be_ignored(tiny_scenes, tmp_path, option):
     run = stub_run(tmp_path / "run", tiny_scenes)
     before = (run / "run.json").read_text()

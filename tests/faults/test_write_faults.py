@@ -4,6 +4,7 @@ naming the path, and no temporary file is left behind (read-only folder, full di
 The read-only folder and the full disk are real file systems: a read-only bind mount and a 64 KiB tmpfs
 (we run as root, so chmod would not stop a write). Where `mount` is not allowed those tests skip, saying so.
 """
+
 import errno
 import json
 import subprocess
@@ -16,8 +17,21 @@ from edge_deeplab.cli import main
 from edge_deeplab.errors import EdgeDeeplabError
 from edge_deeplab import io
 
-TINY = ["--input-size", "65", "--alpha", "0.35", "--aspp-channels", "8", "--decoder-channels", "8",
-        "--batch-size", "2", "--epochs", "1", "--no-progress"]
+TINY = [
+    "--input-size",
+    "65",
+    "--alpha",
+    "0.35",
+    "--aspp-channels",
+    "8",
+    "--decoder-channels",
+    "8",
+    "--batch-size",
+    "2",
+    "--epochs",
+    "1",
+    "--no-progress",
+]
 
 
 def _mount(*args):
@@ -85,14 +99,35 @@ READ_ONLY_COMMANDS = {
     "train": lambda ro, scenes: ["train", "--data", scenes, "--output", ro / "run", *TINY],
     "evaluate": lambda ro, scenes: ["evaluate", "missing.tflite", "--data", scenes, "--output", ro / "eval"],
     "export": lambda ro, scenes: ["export", "missing-model", "--output", ro / "export", "--formats", "fp32"],
-    "bench host": lambda ro, scenes: ["bench", "host", "missing.tflite", "--json", ro / "host.json",
-                                      "--history", ro.parent / "history.jsonl"],
-    "bench device": lambda ro, scenes: ["bench", "device", "missing.tflite", "--benchmark-binary", "missing",
-                                        "--json", ro / "device.json", "--history", ro.parent / "history.jsonl"],
+    "bench host": lambda ro, scenes: [
+        "bench",
+        "host",
+        "missing.tflite",
+        "--json",
+        ro / "host.json",
+        "--history",
+        ro.parent / "history.jsonl",
+    ],
+    "bench device": lambda ro, scenes: [
+        "bench",
+        "device",
+        "missing.tflite",
+        "--benchmark-binary",
+        "missing",
+        "--json",
+        ro / "device.json",
+        "--history",
+        ro.parent / "history.jsonl",
+    ],
     "quant-report": lambda ro, scenes: ["quant-report", "missing-model", "--data", scenes, "--output", ro / "q"],
     "pipeline": lambda ro, scenes: ["pipeline", "--data", scenes, "--output", ro / "pipeline", "--epochs", "1"],
-    "export-android": lambda ro, scenes: ["export-android", "missing_fp16.tflite", "missing_int8.tflite", "--app",
-                                          ro / "app"],
+    "export-android": lambda ro, scenes: [
+        "export-android",
+        "missing_fp16.tflite",
+        "missing_int8.tflite",
+        "--app",
+        ro / "app",
+    ],
 }
 
 
@@ -109,10 +144,20 @@ def test_a_read_only_output_stops_before_the_work(read_only, tiny_scenes, comman
 
 def test_a_full_disk_stops_before_the_work_and_names_the_path(full_disk, tiny_scenes):
     line = _one_line(_run("train", "--data", tiny_scenes, "--output", full_disk / "run", *TINY))
-    assert line == (f"Error: {full_disk / 'run'}: cannot write (No space left on device): the disk is full: "
-                    "free some space")
-    line = _one_line(_run("bench", "host", "missing.tflite", "--json", full_disk / "host.json",
-                          "--history", full_disk.parent / "history.jsonl"))
+    assert line == (
+        f"Error: {full_disk / 'run'}: cannot write (No space left on device): the disk is full: free some space"
+    )
+    line = _one_line(
+        _run(
+            "bench",
+            "host",
+            "missing.tflite",
+            "--json",
+            full_disk / "host.json",
+            "--history",
+            full_disk.parent / "history.jsonl",
+        )
+    )
     assert "host.json: cannot write (No space left on device)" in line
     assert not (full_disk.parent / "history.jsonl").exists()
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler"] and not _temporaries(full_disk)
@@ -122,8 +167,15 @@ def test_a_disk_that_fills_during_a_history_append_is_one_line_and_the_next_appe
     from edge_deeplab.bench import report
 
     history = small_disk / "history.jsonl"
-    entry = {"where": "host:x", "model_sha256": "0" * 64, "config": "cpu: xnnpack", "mode": "model",
-             "latency_ms": 1.0, "model": "m.tflite", "note": "x" * 1000}
+    entry = {
+        "where": "host:x",
+        "model_sha256": "0" * 64,
+        "config": "cpu: xnnpack",
+        "mode": "model",
+        "latency_ms": 1.0,
+        "model": "m.tflite",
+        "note": "x" * 1000,
+    }
     with pytest.raises(EdgeDeeplabError, match=r"history.jsonl: cannot write \(No space left on device\)"):
         report.append_history(history, [entry] * 200)
     history.write_bytes(history.read_bytes()[: 8 * 1024])  # free space again, keeping a cut last line
@@ -143,8 +195,10 @@ def test_a_model_larger_than_the_space_left_leaves_no_temporary_file(small_disk)
 def test_evaluate_output_pointing_at_a_file_is_one_line(tmp_path, tiny_scenes):
     (tmp_path / "afile").write_text("mine")
     line = _one_line(_run("evaluate", "missing.tflite", "--data", tiny_scenes, "--output", tmp_path / "afile"))
-    assert line == f"Error: {tmp_path / 'afile'}: a file is in the way where a folder should be: remove it or " \
-                   "choose another path"
+    assert (
+        line == f"Error: {tmp_path / 'afile'}: a file is in the way where a folder should be: remove it or "
+        "choose another path"
+    )
     assert (tmp_path / "afile").read_text() == "mine"
 
 
@@ -158,9 +212,29 @@ def test_bench_host_json_below_a_file_appends_nothing_to_the_history(shared, tmp
     model = shared / "peers" / "mediapipe-selfie" / "selfie_segmentation.tflite"
     (tmp_path / "afile").write_text("mine")
     history = tmp_path / "history.jsonl"
-    line = _one_line(_run("bench", "host", model, "--runs", "1", "--warmup", "0", "--threads", "1", "--no-gpu",
-                          "--no-e2e", "--mean", "0", "--std", "255", "--json", tmp_path / "afile" / "x.json",
-                          "--history", history))
+    line = _one_line(
+        _run(
+            "bench",
+            "host",
+            model,
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--threads",
+            "1",
+            "--no-gpu",
+            "--no-e2e",
+            "--mean",
+            "0",
+            "--std",
+            "255",
+            "--json",
+            tmp_path / "afile" / "x.json",
+            "--history",
+            history,
+        )
+    )
     assert f"{tmp_path / 'afile'} is a file where a folder should be" in line
     assert not history.exists(), "the history must not be appended to when the report cannot be written"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
@@ -168,8 +242,17 @@ def test_bench_host_json_below_a_file_appends_nothing_to_the_history(shared, tmp
 
 def test_a_json_path_that_is_a_folder_is_one_line(tmp_path):
     (tmp_path / "report.json").mkdir()
-    line = _one_line(_run("bench", "host", "missing.tflite", "--json", tmp_path / "report.json",
-                          "--history", tmp_path / "history.jsonl"))
+    line = _one_line(
+        _run(
+            "bench",
+            "host",
+            "missing.tflite",
+            "--json",
+            tmp_path / "report.json",
+            "--history",
+            tmp_path / "history.jsonl",
+        )
+    )
     assert line == f"Error: {tmp_path / 'report.json'}: a directory is in the way: remove it or choose another name"
 
 

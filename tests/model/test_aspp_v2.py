@@ -1,6 +1,7 @@
 """DeepLab v2's ASPP as a builder option: 3x3 atrous convolutions at rates 6/12/18/24 straight to
 logits, summed; no batch norm, no image pooling. It builds, counts, saves, exports and runs on the
 GPU delegate."""
+
 import numpy as np
 import pytest
 import tf_keras
@@ -45,12 +46,13 @@ def test_summary_counts_the_v2_aspp():
     model = build_deeplab(config)
     summary = summarize(model, config)
     height, width, channels = model.get_layer("block_16_project_BN").output.shape[1:]
-    assert (height, width) == (5, 5)   # 65 px at output stride 16
-    assert summary["macs_by_part"]["aspp"] == 4 * height * width * 3 * 3 * channels * 2   # 4 rates, 2 classes
+    assert (height, width) == (5, 5)  # 65 px at output stride 16
+    assert summary["macs_by_part"]["aspp"] == 4 * height * width * 3 * 3 * channels * 2  # 4 rates, 2 classes
     assert summary["macs_by_part"]["decoder"] == summary["macs_by_part"]["head"] == 0
     assert "aspp_v2_sum" in [stage["layer"] for stage in summary["stages"]]
-    result = CliRunner().invoke(main, ["model", "summary", "--input-size", "65", "--alpha", "0.35",
-                                       "--aspp-version", "v2", "--no-decoder"])
+    result = CliRunner().invoke(
+        main, ["model", "summary", "--input-size", "65", "--alpha", "0.35", "--aspp-version", "v2", "--no-decoder"]
+    )
     assert result.exit_code == 0, result.output
     assert "deeplab_v2_aspp" in result.output and "aspp 0.000 G" in result.output
 

@@ -5,6 +5,7 @@ tolerance, not equality. Measured on Google's golden photo (resized to 513, Lite
 argmax agreement 0.9937, mean abs logit difference 0.138 (the scores' uint8 step is 0.2015), person mask
 agreement 0.9950. Reproduce with `pytest -s tests/model/test_import_coral.py`.
 """
+
 import dataclasses
 
 import numpy as np
@@ -66,9 +67,11 @@ def test_imported_coral_model_matches_its_int8_tflite_scores(imported, golden):
     difference = np.abs(ours - tflite_logits)
     agreement = float(np.mean(ours.argmax(-1) == tflite_logits.argmax(-1)))
     person = float(np.mean((ours.argmax(-1) == PERSON) == (tflite_logits.argmax(-1) == PERSON)))
-    print(f"\nKeras (float) vs Coral's int8 .tflite on the golden photo at {SIZE}: argmax agreement {agreement:.4f}, "
-          f"person mask agreement {person:.4f}, mean abs logit diff {difference.mean():.3f} (uint8 step "
-          f"{step:.4f}), max {difference.max():.3f}")
+    print(
+        f"\nKeras (float) vs Coral's int8 .tflite on the golden photo at {SIZE}: argmax agreement {agreement:.4f}, "
+        f"person mask agreement {person:.4f}, mean abs logit diff {difference.mean():.3f} (uint8 step "
+        f"{step:.4f}), max {difference.max():.3f}"
+    )
     # Measured 0.9937 / 0.9950 / 0.138: the rest is the .tflite's activation rounding, which Keras does not do.
     assert agreement >= 0.985
     assert person >= 0.99
@@ -83,8 +86,9 @@ def test_background_and_person_merge_the_other_twenty_classes(shared, golden, tm
 
     rgb, tflite_logits, _ = golden
     output = tmp_path / "coral-person"
-    result = CliRunner().invoke(main, ["model", "import", str(shared / CORAL), str(output),
-                                       "--classes", "background,person"])
+    result = CliRunner().invoke(
+        main, ["model", "import", str(shared / CORAL), str(output), "--classes", "background,person"]
+    )
     assert result.exit_code == 0, result.output
     assert "person=row 15, background=the other 20 rows merged" in result.output
     assert "input 513x513 normalised (x - 128) / 128" in result.output
@@ -96,9 +100,11 @@ def test_background_and_person_merge_the_other_twenty_classes(shared, golden, tm
     full = full[..., PERSON] / full.sum(-1)
     person = ours > 0.5
     horse = tflite_logits.argmax(-1) == HORSE
-    print(f"\nperson probability vs the .tflite's 21-class softmax: mean abs diff {np.abs(ours - full).mean():.4f}, "
-          f"mask agreement {np.mean(person == (full > 0.5)):.4f}; horse pixels called person "
-          f"{person[horse].sum()} of {horse.sum()}")
+    print(
+        f"\nperson probability vs the .tflite's 21-class softmax: mean abs diff {np.abs(ours - full).mean():.4f}, "
+        f"mask agreement {np.mean(person == (full > 0.5)):.4f}; horse pixels called person "
+        f"{person[horse].sum()} of {horse.sum()}"
+    )
     # Measured 0.0063 and 0.9940.
     assert np.abs(ours - full).mean() < 0.01 and np.mean(person == (full > 0.5)) >= 0.99
     assert horse.sum() > 50000 and person[horse].mean() < 0.02
@@ -118,15 +124,19 @@ def test_another_input_size_keeps_the_weights_and_the_normalisation(shared, gold
     model, contract = load_model(output)
     assert (contract.input_height, contract.input_width) == (321, 321) and tuple(model.input_shape[1:3]) == (321, 321)
     small = cv2.resize(rgb, (321, 321), interpolation=cv2.INTER_AREA)
-    person = cv2.resize((_logits(model, contract, small).argmax(-1) == PERSON).astype(np.uint8), (SIZE, SIZE),
-                        interpolation=cv2.INTER_NEAREST).astype(bool)
+    person = cv2.resize(
+        (_logits(model, contract, small).argmax(-1) == PERSON).astype(np.uint8),
+        (SIZE, SIZE),
+        interpolation=cv2.INTER_NEAREST,
+    ).astype(bool)
     agreement = float(np.mean(person == (tflite_logits.argmax(-1) == PERSON)))
     print(f"\nperson mask at 321 vs the .tflite's at 513: agreement {agreement:.4f}")
     # Measured 0.947: not parity (another resolution sees other detail), a check that the weights still work.
     assert agreement >= 0.9
 
-    result = CliRunner().invoke(main, ["model", "import", str(shared / CORAL), str(tmp_path / "tiny"),
-                                       "--input-size", "20"])
+    result = CliRunner().invoke(
+        main, ["model", "import", str(shared / CORAL), str(tmp_path / "tiny"), "--input-size", "20"]
+    )
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "--input-size 20x20" in result.output
     assert not (tmp_path / "tiny").exists()
 
@@ -167,8 +177,9 @@ def test_integer_tensors_without_their_scale_are_refused_with_one_line(shared):
     # float16 weights are computed at run time (a DEQUANTIZE op), not stored: refused, not imported as zeros.
     graph = _graph(shared)
     conv = next(op for op in graph.ops if op.inputs[1:2] and op.inputs[1].startswith("aspp0/"))
-    graph.ops[graph.ops.index(conv)] = dataclasses.replace(conv, inputs=(conv.inputs[0], "aspp0/weights_fp32",
-                                                                         conv.inputs[2]))
+    graph.ops[graph.ops.index(conv)] = dataclasses.replace(
+        conv, inputs=(conv.inputs[0], "aspp0/weights_fp32", conv.inputs[2])
+    )
     graph.dtypes["aspp0/weights_fp32"] = "float32"
     with pytest.raises(EdgeDeeplabError, match="aspp0/weights_fp32 is no stored float32 or 8-bit tensor"):
         import_graph(graph)

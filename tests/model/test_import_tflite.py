@@ -1,4 +1,5 @@
 """Importing Google's TF-DeepLab v3 .tflite into our builder: parity, person slicing, refusals, v3+ init."""
+
 import dataclasses
 
 import numpy as np
@@ -49,8 +50,10 @@ def test_imported_model_reproduces_the_tflite_logits_and_googles_golden_mask(imp
     assert contract.labels[PERSON] == "person" and contract.mean == contract.std == (127.5,) * 3
     ours = _logits(model, contract, rgb)
     agreement = float(np.mean(ours.argmax(-1) == tflite_logits.argmax(-1)))
-    print(f"\nKeras vs TFLite on the golden input: max abs logit diff {np.abs(ours - tflite_logits).max():.3g}, "
-          f"argmax agreement {agreement:.5%}")
+    print(
+        f"\nKeras vs TFLite on the golden input: max abs logit diff {np.abs(ours - tflite_logits).max():.3g}, "
+        f"argmax agreement {agreement:.5%}"
+    )
     assert agreement >= 0.999
     # Google's golden mask, checked as tests/evaluate checks the peer itself.
     predicted = np.argmax(inference.predict_probabilities(runners.KerasRunner(model, contract), rgb), axis=-1)
@@ -66,8 +69,10 @@ def test_background_and_person_merge_every_other_class_into_background(shared, g
 
     rgb, golden_mask, tflite_logits = golden
     output = tmp_path / "person"
-    result = CliRunner().invoke(main, ["model", "import", str(shared / PEER / "deeplabv3_257.tflite"), str(output),
-                                       "--classes", "background,person"])
+    result = CliRunner().invoke(
+        main,
+        ["model", "import", str(shared / PEER / "deeplabv3_257.tflite"), str(output), "--classes", "background,person"],
+    )
     assert result.exit_code == 0, result.output
     assert "person=row 15, background=the other 20 rows merged" in result.output
     model, contract = load_model(output)
@@ -109,9 +114,11 @@ def test_models_that_do_not_match_are_refused_with_one_line(shared, tmp_path):
 
     not_a_model = tmp_path / "notes.tflite"
     not_a_model.write_text("not a flatbuffer")
-    cases = [(shared / "peers/mediapipe-selfie/selfie_segmentation.tflite", "is not a TF-DeepLab MobileNet-v2 model"),
-             (shared / PEER / "golden_input.jpg", "is not a TFLite model"),
-             (not_a_model, "is not a TFLite model")]
+    cases = [
+        (shared / "peers/mediapipe-selfie/selfie_segmentation.tflite", "is not a TF-DeepLab MobileNet-v2 model"),
+        (shared / PEER / "golden_input.jpg", "is not a TFLite model"),
+        (not_a_model, "is not a TFLite model"),
+    ]
     for path, reason in cases:
         with pytest.raises(EdgeDeeplabError, match=reason) as error:
             import_tflite(path)
@@ -153,8 +160,9 @@ def test_a_v3_plus_starts_from_the_import_with_its_aspp_and_a_new_decoder(import
     print(f"\n{report}")
     names = {layer.name for layer in plus.layers}
     assert not any(name.startswith(("aspp1", "aspp2")) for name in names)  # the import's ASPP, no atrous branch
-    assert set(report.new) == {layer.name for layer in plus.layers if layer.weights
-                               and layer.name.startswith("decoder")}
+    assert set(report.new) == {
+        layer.name for layer in plus.layers if layer.weights and layer.name.startswith("decoder")
+    }
     assert not report.mismatched and not report.unused
     assert len(report.matched) == len([layer for layer in model.layers if layer.weights])
     for name in report.matched:

@@ -1,4 +1,5 @@
 """The DeepLab v3 / v3+ MobileNet-v2 builder: shapes, strides, atrous convolution, save and rebuild."""
+
 import json
 
 import numpy as np
@@ -28,8 +29,9 @@ def test_output_size_equals_input_size(size):
 @pytest.mark.parametrize("output_stride", [8, 16, 32])
 def test_feature_map_stride_equals_output_stride(output_stride, use_decoder):
     size = 129  # 128 + 1: feature maps of (size - 1) / stride + 1 keep the corners aligned
-    model = build_deeplab(DeepLabConfig(input_size=(size, size), output_stride=output_stride,
-                                        use_decoder=use_decoder, **SMALL))
+    model = build_deeplab(
+        DeepLabConfig(input_size=(size, size), output_stride=output_stride, use_decoder=use_decoder, **SMALL)
+    )
     features = model.get_layer("block_16_project_BN").output
     assert features.shape[1] == (size - 1) // output_stride + 1
     assert model.get_layer("block_2_depthwise_relu").output.shape[1] == (size - 1) // 4 + 1
@@ -39,8 +41,11 @@ def test_feature_map_stride_equals_output_stride(output_stride, use_decoder):
 
 def test_strides_past_output_stride_become_dilation():
     model = build_deeplab(DeepLabConfig(input_size=(65, 65), output_stride=8, multi_grid=(1, 2, 4), **SMALL))
-    rates = {layer.name: layer.dilation_rate[0] for layer in model.layers
-             if isinstance(layer, tf_keras.layers.DepthwiseConv2D)}
+    rates = {
+        layer.name: layer.dilation_rate[0]
+        for layer in model.layers
+        if isinstance(layer, tf_keras.layers.DepthwiseConv2D)
+    }
     # Output stride 8: block 6's stride 2 becomes rate 2 for blocks 7-13, block 13's stride 2 makes it 4
     # after, and multi-grid (1, 2, 4) multiplies the last three blocks' rate 4.
     assert rates["block_6_depthwise"] == 1 and rates["block_7_depthwise"] == 2
@@ -74,8 +79,12 @@ def test_rebuild_from_saved_config_and_weights_is_identical(tmp_path):
     # Move the batch-norm statistics away from their initial values, so that they must be saved too.
     for layer in model.layers:
         if layer.weights:
-            layer.set_weights([np.random.default_rng(len(w.name)).normal(size=w.shape).astype(np.float32) * 0.1 + 0.5
-                               for w in layer.weights])
+            layer.set_weights(
+                [
+                    np.random.default_rng(len(w.name)).normal(size=w.shape).astype(np.float32) * 0.1 + 0.5
+                    for w in layer.weights
+                ]
+            )
     image = np.random.default_rng(0).normal(size=(2, 65, 65, 3)).astype(np.float32)
     folder = save_model(model, config, default_contract(config), tmp_path / "model")
 
@@ -88,8 +97,9 @@ def test_rebuild_from_saved_config_and_weights_is_identical(tmp_path):
     dense, _ = load_model(folder, output_stride=8, input_size=(97, 97))
     assert dense.output_shape == (None, 97, 97, 3)
     assert dense.get_layer("aspp1_depthwise").dilation_rate == (12, 12)
-    np.testing.assert_array_equal(dense.get_layer("logits").get_weights()[0],
-                                  model.get_layer("logits").get_weights()[0])
+    np.testing.assert_array_equal(
+        dense.get_layer("logits").get_weights()[0], model.get_layer("logits").get_weights()[0]
+    )
 
 
 def test_model_is_flat_and_free_of_lambda():
@@ -130,8 +140,10 @@ def test_shared_imagenet_weights_load_into_every_backbone_layer(shared):
     import h5py
 
     with h5py.File(path) as weights:
-        np.testing.assert_array_equal(model.get_layer("block_7_depthwise").get_weights()[0],
-                                      weights["block_7_depthwise"]["block_7_depthwise"]["depthwise_kernel:0"][()])
+        np.testing.assert_array_equal(
+            model.get_layer("block_7_depthwise").get_weights()[0],
+            weights["block_7_depthwise"]["block_7_depthwise"]["depthwise_kernel:0"][()],
+        )
 
 
 def test_imagenet_offline_names_the_local_file_option(monkeypatch):
@@ -143,15 +155,18 @@ def test_imagenet_offline_names_the_local_file_option(monkeypatch):
         build_deeplab(DeepLabConfig(input_size=(65, 65), **SMALL), backbone_weights="imagenet")
 
 
-@pytest.mark.parametrize("options, named", [
-    (["--output-stride", "12"], "output_stride 12"),
-    (["--alpha", "0.2"], "alpha"),
-    (["--atrous-rates", "6,0,18"], "atrous_rates"),
-    (["--atrous-rates", "6,-12,18"], "atrous_rates"),
-    (["--backbone-weights", "/does/not/exist.h5"], "/does/not/exist.h5"),
-    (["--aspp-version", "v2"], "--no-decoder"),
-    (["--aspp-version", "v2", "--no-decoder", "--atrous-rates", "none"], "at least one atrous rate"),
-])
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--output-stride", "12"], "output_stride 12"),
+        (["--alpha", "0.2"], "alpha"),
+        (["--atrous-rates", "6,0,18"], "atrous_rates"),
+        (["--atrous-rates", "6,-12,18"], "atrous_rates"),
+        (["--backbone-weights", "/does/not/exist.h5"], "/does/not/exist.h5"),
+        (["--aspp-version", "v2"], "--no-decoder"),
+        (["--aspp-version", "v2", "--no-decoder", "--atrous-rates", "none"], "at least one atrous rate"),
+    ],
+)
 def test_invalid_options_stop_with_one_line(options, named):
     result = CliRunner().invoke(main, ["model", "summary", "--input-size", "65", *options])
     assert result.exit_code != 0
@@ -161,8 +176,23 @@ def test_invalid_options_stop_with_one_line(options, named):
 
 def test_summary_command_writes_json_and_prints_the_table(tmp_path):
     path = tmp_path / "summary.json"
-    result = CliRunner().invoke(main, ["model", "summary", "--input-size", "65", "--alpha", "0.35",
-                                       "--aspp-channels", "16", "--decoder-channels", "16", "--json", str(path)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "model",
+            "summary",
+            "--input-size",
+            "65",
+            "--alpha",
+            "0.35",
+            "--aspp-channels",
+            "16",
+            "--decoder-channels",
+            "16",
+            "--json",
+            str(path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(path.read_text())
     assert summary["config"]["aspp_channels"] == 16 and summary["params"] > 0
@@ -175,8 +205,7 @@ def test_encoder_logits_start_the_v3_plus_model_as_the_v3_model_it_comes_from(tm
     from edge_deeplab.model.saving import load_matching_weights
 
     tf_keras.utils.set_random_seed(3)
-    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, use_decoder=False,
-                       num_classes=3)
+    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, use_decoder=False, num_classes=3)
     source = build_deeplab(v3)
     logits = source.get_layer("logits")  # a random head has an opinion of its own
     logits.set_weights([w + np.random.default_rng(0).normal(scale=0.5, size=w.shape) for w in logits.get_weights()])

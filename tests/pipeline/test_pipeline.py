@@ -1,4 +1,5 @@
 """The main job end to end on a tiny configuration: report, verdicts, skipping unchanged stages, bad input."""
+
 import dataclasses
 import re
 from pathlib import Path
@@ -19,12 +20,18 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     data = write_synthetic(root / "scenes", n_train=16, n_val=4, size=65, seed=7)
     config = PipelineConfig(
-        data=str(data), output=str(root / "out"),
+        data=str(data),
+        output=str(root / "out"),
         model=DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, decoder_channels=16),
         train=TrainConfig(epochs=1, batch_size=4, optimizer="adamw", learning_rate=0.005, warmup_epochs=0),
         qat=TrainConfig(epochs=1, batch_size=4, learning_rate=0.001, warmup_epochs=0),
-        formats=("fp32", "int8", "qat-int8"), calibration_images=4, peers=False, bench_runs=2, real_photos=False,
-        init_from=None)
+        formats=("fp32", "int8", "qat-int8"),
+        calibration_images=4,
+        peers=False,
+        bench_runs=2,
+        real_photos=False,
+        init_from=None,
+    )
     lines = []
     report = run_pipeline(config, log=lines.append, progress=False)
     return config, report, lines
@@ -90,10 +97,12 @@ def test_bad_input_stops_with_one_line_and_keeps_earlier_results(tiny, tmp_path)
     config, _, _ = tiny
     stages = (Path(config.output) / "stages.json").read_text()
     with pytest.raises(EdgeDeeplabError, match="does-not-exist"):
-        run_pipeline(dataclasses.replace(config, data=str(tmp_path / "does-not-exist")),
-                     log=lambda line: None, progress=False)
-    result = CliRunner().invoke(main, ["pipeline", "--output", config.output, "--benchmark-binary",
-                                       str(tmp_path / "no-benchmark_model")])
+        run_pipeline(
+            dataclasses.replace(config, data=str(tmp_path / "does-not-exist")), log=lambda line: None, progress=False
+        )
+    result = CliRunner().invoke(
+        main, ["pipeline", "--output", config.output, "--benchmark-binary", str(tmp_path / "no-benchmark_model")]
+    )
     assert result.exit_code != 0 and "benchmark_model" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert (Path(config.output) / "stages.json").read_text() == stages
@@ -108,8 +117,9 @@ def _cli_with_verdicts(monkeypatch, statuses, *args):
 
     def fake_run(config, log, progress):
         seen["config"] = config
-        return {"verdicts": [{"gate": f"gate {i}", "status": status, "detail": ""}
-                             for i, status in enumerate(statuses)]}
+        return {
+            "verdicts": [{"gate": f"gate {i}", "status": status, "detail": ""} for i, status in enumerate(statuses)]
+        }
 
     monkeypatch.setattr(run, "run_pipeline", fake_run)
     result = CliRunner().invoke(main, ["pipeline", *args])
@@ -144,8 +154,9 @@ def test_a_limit_below_the_measured_loss_fails_the_real_verdict(tiny):
 
     config, report, _ = tiny
     lost = {v["gate"]: v["lost_points"] for v in report["verdicts"] if "mIoU lost" in v["gate"]}
-    retold = run_pipeline(dataclasses.replace(config, max_int8_loss=0.0, max_qat_loss=0.0), log=lambda line: None,
-                          progress=False)
+    retold = run_pipeline(
+        dataclasses.replace(config, max_int8_loss=0.0, max_qat_loss=0.0), log=lambda line: None, progress=False
+    )
     for verdict in retold["verdicts"]:
         if verdict["gate"] in lost:
             assert verdict["status"] == ("FAIL" if lost[verdict["gate"]] > 0 else "PASS")
@@ -163,8 +174,15 @@ def test_training_from_a_model_is_scored_on_held_out_real_photos(tiny, tmp_path,
     shared = tmp_path / "shared"
     write_synthetic(shared / "data" / "ccp-person", n_train=2, n_val=3, size=65, seed=11)
     monkeypatch.setenv("EDGE_DEEPLAB_SHARED", str(shared))
-    started = dataclasses.replace(config, output=str(tmp_path / "out"), model=None, init_from=report["float_model"],
-                                  real_photos=None, min_person_iou=1.0, formats=("int8", "qat-int8"))
+    started = dataclasses.replace(
+        config,
+        output=str(tmp_path / "out"),
+        model=None,
+        init_from=report["float_model"],
+        real_photos=None,
+        min_person_iou=1.0,
+        formats=("int8", "qat-int8"),
+    )
     lines = []
     report = run_pipeline(started, log=lines.append, progress=False)
     assert any("distilling from" in line for line in lines)
@@ -266,6 +284,5 @@ def test_peers_on_synthetic_scenes_carry_the_out_of_domain_caveat(tiny):
 def test_real_photos_asked_for_without_shared_stop_before_training(tmp_path, monkeypatch):
     monkeypatch.setenv("EDGE_DEEPLAB_SHARED", str(tmp_path / "no-shared"))
     with pytest.raises(EdgeDeeplabError, match="--real-photos needs shared/data"):
-        run_pipeline(PipelineConfig(output=str(tmp_path / "out"), real_photos=True), log=lambda _: None,
-                     progress=False)
+        run_pipeline(PipelineConfig(output=str(tmp_path / "out"), real_photos=True), log=lambda _: None, progress=False)
     assert not (tmp_path / "out" / "train").exists()

@@ -1,30 +1,35 @@
 """The report's plots stay readable: labels overlap nothing and stay inside their axes, the legend hides no
 bar, and the curves show both training and QAT. Measured on matplotlib's own text boxes."""
+
 import pytest
 
 from edge_deeplab.pipeline import figures
 
 #: The main job's crowd: five exports within hundredths of a point and of a millisecond (two exactly on one
 #: spot), and three peers, one scoring almost nothing on the synthetic scenes.
-CROWD = [{"name": "fp32", "ms": 3.10, "miou": 0.8628, "peer": False},
-         {"name": "fp16", "ms": 3.10, "miou": 0.8628, "peer": False},
-         {"name": "dynamic", "ms": 3.32, "miou": 0.8627, "peer": False},
-         {"name": "int8", "ms": 2.41, "miou": 0.8610, "peer": False},
-         {"name": "qat-int8", "ms": 2.44, "miou": 0.8480, "peer": False},
-         {"name": "peer:deeplabv3-voc", "ms": 10.8, "miou": 0.0002, "peer": True},
-         {"name": "peer:mediapipe-selfie", "ms": 2.5, "miou": 0.3663, "peer": True},
-         {"name": "peer:coral-voc", "ms": 98.0, "miou": 0.4101, "peer": True}]
+CROWD = [
+    {"name": "fp32", "ms": 3.10, "miou": 0.8628, "peer": False},
+    {"name": "fp16", "ms": 3.10, "miou": 0.8628, "peer": False},
+    {"name": "dynamic", "ms": 3.32, "miou": 0.8627, "peer": False},
+    {"name": "int8", "ms": 2.41, "miou": 0.8610, "peer": False},
+    {"name": "qat-int8", "ms": 2.44, "miou": 0.8480, "peer": False},
+    {"name": "peer:deeplabv3-voc", "ms": 10.8, "miou": 0.0002, "peer": True},
+    {"name": "peer:mediapipe-selfie", "ms": 2.5, "miou": 0.3663, "peer": True},
+    {"name": "peer:coral-voc", "ms": 98.0, "miou": 0.4101, "peer": True},
+]
 
 #: A tiny run's numbers on a busy machine (2026-12-02): two exports on one spot beside a third, so their
 #: labels need leader lines.
-SPREAD = [{"name": "fp32", "ms": 7.31, "miou": 0.3648, "peer": False},
-          {"name": "fp16", "ms": 0.94, "miou": 0.3647, "peer": False},
-          {"name": "dynamic", "ms": 39.18, "miou": 0.3657, "peer": False},
-          {"name": "int8", "ms": 0.53, "miou": 0.3656, "peer": False},
-          {"name": "qat-int8", "ms": 0.52, "miou": 0.5383, "peer": False},
-          {"name": "peer:deeplabv3-voc", "ms": 20.20, "miou": 0.3360, "peer": True},
-          {"name": "peer:mediapipe-selfie", "ms": 8.31, "miou": 0.7519, "peer": True},
-          {"name": "peer:coral-voc", "ms": 236.69, "miou": 0.3426, "peer": True}]
+SPREAD = [
+    {"name": "fp32", "ms": 7.31, "miou": 0.3648, "peer": False},
+    {"name": "fp16", "ms": 0.94, "miou": 0.3647, "peer": False},
+    {"name": "dynamic", "ms": 39.18, "miou": 0.3657, "peer": False},
+    {"name": "int8", "ms": 0.53, "miou": 0.3656, "peer": False},
+    {"name": "qat-int8", "ms": 0.52, "miou": 0.5383, "peer": False},
+    {"name": "peer:deeplabv3-voc", "ms": 20.20, "miou": 0.3360, "peer": True},
+    {"name": "peer:mediapipe-selfie", "ms": 8.31, "miou": 0.7519, "peer": True},
+    {"name": "peer:coral-voc", "ms": 236.69, "miou": 0.3426, "peer": True},
+]
 
 
 def test_the_overlap_check_sees_overlapping_labels():
@@ -33,15 +38,19 @@ def test_the_overlap_check_sees_overlapping_labels():
     figure, axes = plt.subplots(figsize=(6, 4))
     for point in CROWD:
         axes.scatter(point["ms"], point["miou"] * 100)
-        axes.annotate(point["name"], (point["ms"], point["miou"] * 100), fontsize=8, xytext=(4, 4),
-                      textcoords="offset points")
+        axes.annotate(
+            point["name"], (point["ms"], point["miou"] * 100), fontsize=8, xytext=(4, 4), textcoords="offset points"
+        )
     assert ("fp32", "fp16") in figures.overlapping_texts(figure)
     assert "peer:coral-voc" in figures.texts_outside(figure)  # the farthest point sits on the frame
     plt.close(figure)
 
 
-@pytest.mark.parametrize("points", [CROWD, CROWD[:5], CROWD[:1], [dict(p, ms=p["ms"] * 0.01) for p in CROWD], SPREAD],
-                         ids=["with peers", "exports only", "one model", "tiny latencies", "spread"])
+@pytest.mark.parametrize(
+    "points",
+    [CROWD, CROWD[:5], CROWD[:1], [dict(p, ms=p["ms"] * 0.01) for p in CROWD], SPREAD],
+    ids=["with peers", "exports only", "one model", "tiny latencies", "spread"],
+)
 def test_accuracy_latency_labels_overlap_nothing_and_stay_inside(points):
     figure = figures.accuracy_latency(points)
     assert figures.overlapping_texts(figure) == []
@@ -75,8 +84,7 @@ def test_coinciding_points_share_one_label():
 
 
 def test_the_per_class_legend_hides_no_bar():
-    rows = [{"name": point["name"], "per_class_IoU": {"background": 0.99, "person": point["miou"]}}
-            for point in CROWD]
+    rows = [{"name": point["name"], "per_class_IoU": {"background": 0.99, "person": point["miou"]}} for point in CROWD]
     figure = figures.per_class_iou(rows)
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
@@ -91,8 +99,16 @@ def test_the_per_class_legend_hides_no_bar():
 
 
 def _epochs(count, loss, miou):
-    return [{"epoch": e + 1, "train_loss": loss - 0.01 * e, "val_miou": miou + 0.01 * e,
-             "val_person_iou": miou, "best": e == count - 1} for e in range(count)]
+    return [
+        {
+            "epoch": e + 1,
+            "train_loss": loss - 0.01 * e,
+            "val_miou": miou + 0.01 * e,
+            "val_person_iou": miou,
+            "best": e == count - 1,
+        }
+        for e in range(count)
+    ]
 
 
 def test_the_curves_show_the_loss_and_qat():

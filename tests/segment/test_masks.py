@@ -1,6 +1,7 @@
 """Temporal smoothing and main-subject selection (segment/masks.py), and `predict --smooth --main-subject`.
 
 The Java twins in android_demo are checked against these in tests/android/test_mask_parity.py."""
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -39,9 +40,9 @@ def test_smoothing_restarts_on_reset_and_on_a_new_size():
 
 def test_main_subject_keeps_the_largest_region_and_soft_edges():
     alpha = np.zeros((6, 8), np.float32)
-    alpha[1:5, 0:3] = 0.9       # 12 pixels: the subject
-    alpha[0:2, 6:8] = 0.8       # 4 pixels: a passer-by
-    alpha[5, 4] = 0.3           # a soft edge pixel, under the threshold
+    alpha[1:5, 0:3] = 0.9  # 12 pixels: the subject
+    alpha[0:2, 6:8] = 0.8  # 4 pixels: a passer-by
+    alpha[5, 4] = 0.3  # a soft edge pixel, under the threshold
     out = main_subject(alpha)
     assert np.array_equal(out[1:5, 0:3], alpha[1:5, 0:3])
     assert not out[0:2, 6:8].any()
@@ -77,8 +78,20 @@ def test_predict_main_subject_and_smooth_change_the_mask_as_the_library_does(tmp
 
     frames = [_two_people(tmp_path / f"frame{i}.png", seed=i) for i in range(2)]
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["predict", "preset:person", *map(str, frames), "--output", str(out),
-                                       "--probability", "--smooth", "--main-subject", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "predict",
+            "preset:person",
+            *map(str, frames),
+            "--output",
+            str(out),
+            "--probability",
+            "--smooth",
+            "--main-subject",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     smoother = TemporalSmoother()
     changed = 0

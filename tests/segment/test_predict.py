@@ -1,4 +1,5 @@
 """`edge-deeplab predict` and `edge_deeplab.predict`: one photo in, a mask (and portrait mode) out."""
+
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ def _photo(path, size=(48, 64), seed=0):
     """A photo on disk: a bright figure on a noisy background."""
     rng = np.random.default_rng(seed)
     rgb = rng.integers(0, 120, (*size, 3), dtype=np.uint8)
-    rgb[size[0] // 4:, size[1] // 3:2 * size[1] // 3] = (220, 180, 150)
+    rgb[size[0] // 4 :, size[1] // 3 : 2 * size[1] // 3] = (220, 180, 150)
     Image.fromarray(rgb).save(path)
     return path
 
@@ -27,18 +28,29 @@ def keras_folder(tmp_path_factory):
     from edge_deeplab.contract import ModelContract
     from edge_deeplab.model import DeepLabConfig, build_deeplab, save_model
 
-    config = DeepLabConfig(num_classes=3, input_size=(33, 33), depth_multiplier=0.35, aspp_channels=8,
-                           decoder_channels=8)
-    contract = ModelContract(labels=("background", "person", "cat"), input_height=33, input_width=33,
-                             person_class=1)
+    config = DeepLabConfig(
+        num_classes=3, input_size=(33, 33), depth_multiplier=0.35, aspp_channels=8, decoder_channels=8
+    )
+    contract = ModelContract(labels=("background", "person", "cat"), input_height=33, input_width=33, person_class=1)
     return save_model(build_deeplab(config), config, contract, tmp_path_factory.mktemp("tiny") / "model")
 
 
 def test_cli_writes_a_mask_a_probability_and_a_portrait_per_photo(tmp_path):
     photos = [_photo(tmp_path / "a.jpg"), _photo(tmp_path / "b.png", size=(40, 30), seed=1)]
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["predict", "preset:person", *map(str, photos), "--output", str(out),
-                                       "--probability", "--portrait", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "predict",
+            "preset:person",
+            *map(str, photos),
+            "--output",
+            str(out),
+            "--probability",
+            "--portrait",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     for photo in photos:
         size = Image.open(photo).size
@@ -52,8 +64,9 @@ def test_cli_writes_a_mask_a_probability_and_a_portrait_per_photo(tmp_path):
         assert np.array_equal(mask, segmentation.labels)
         expected = np.round(segmentation.person_probability * 255)
         assert np.abs(np.asarray(person).astype(int) - expected).max() <= 1
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.stem}.{kind}" for p in photos
-                                                           for kind in ("mask.png", "person.png", "portrait.jpg"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{p.stem}.{kind}" for p in photos for kind in ("mask.png", "person.png", "portrait.jpg")
+    )
 
 
 def test_a_saved_keras_folder_gives_class_ids_and_refuses_nothing_it_can_do(keras_folder, tmp_path):
@@ -62,14 +75,17 @@ def test_a_saved_keras_folder_gives_class_ids_and_refuses_nothing_it_can_do(kera
     assert segmentation.labels.shape == (48, 64) and segmentation.labels.max() <= 2
     assert segmentation.class_names == ("background", "person", "cat")
     assert np.allclose(segmentation.probabilities.sum(axis=-1), 1.0, atol=1e-4)
-    result = CliRunner().invoke(main, ["predict", str(keras_folder), str(photo), "--output", str(tmp_path / "out"),
-                                       "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["predict", str(keras_folder), str(photo), "--output", str(tmp_path / "out"), "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "photo.mask.png")), segmentation.labels)
 
 
-@pytest.mark.parametrize("case", ["missing photo", "corrupt photo", "not a model", "broken tflite", "no such preset",
-                                  "same names", "photo first"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing photo", "corrupt photo", "not a model", "broken tflite", "no such preset", "same names", "photo first"],
+)
 def test_bad_input_is_one_line_and_writes_nothing(case, tmp_path):
     good = _photo(tmp_path / "good.jpg")
     model, photos, named = "preset:person", [good], None
@@ -103,8 +119,9 @@ def test_bad_input_is_one_line_and_writes_nothing(case, tmp_path):
 
 def test_portrait_needs_a_person_class_and_a_positive_blur(tmp_path):
     photo = _photo(tmp_path / "photo.jpg")
-    result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(tmp_path / "out"),
-                                       "--portrait", "--blur", "0"])
+    result = CliRunner().invoke(
+        main, ["predict", "preset:person", str(photo), "--output", str(tmp_path / "out"), "--portrait", "--blur", "0"]
+    )
     assert result.exit_code == 1 and "--blur 0" in result.output and not (tmp_path / "out").exists()
     with pytest.raises(EdgeDeeplabError, match="no person class"):
         edge_deeplab.blur_background(np.zeros((4, 4, 3), np.uint8), None)
@@ -121,8 +138,10 @@ def test_blur_background_keeps_the_person_sharp_and_blurs_the_rest():
 
 
 def test_importing_the_api_loads_no_tensorflow():
-    script = ("import sys, edge_deeplab\nedge_deeplab.predict, edge_deeplab.blur_background\n"
-              "print('tensorflow' in sys.modules)\n")
+    script = (
+        "import sys, edge_deeplab\nedge_deeplab.predict, edge_deeplab.blur_background\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
     done = subprocess.run([sys.executable, "-c", script], cwd="/", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.split() == ["False"], done.stderr[-2000:]
 
@@ -148,12 +167,26 @@ def test_preset_person_segments_real_photos(shared):
 def test_refine_crf_for_still_photos_and_crf_options_need_it(tmp_path):
     """predict --refine crf runs the dense CRF over the photo (the still-photo portrait mode it is meant
     for); the Python API gives the same mask; a --crf-* option without --refine crf is refused."""
-    pytest.importorskip("pydensecrf.densecrf",
-                        reason="the crf extra (pip install 'edge-deeplab[crf]') is not installed")
+    pytest.importorskip(
+        "pydensecrf.densecrf", reason="the crf extra (pip install 'edge-deeplab[crf]') is not installed"
+    )
     photo = _photo(tmp_path / "a.jpg", size=(64, 48))
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(out), "--refine", "crf",
-                                       "--crf-iterations", "3", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "predict",
+            "preset:person",
+            str(photo),
+            "--output",
+            str(out),
+            "--refine",
+            "crf",
+            "--crf-iterations",
+            "3",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     from edge_deeplab.refine import CRFConfig
 
@@ -161,7 +194,8 @@ def test_refine_crf_for_still_photos_and_crf_options_need_it(tmp_path):
     plain = edge_deeplab.predict("preset:person", photo)
     assert np.array_equal(np.asarray(Image.open(out / "a.mask.png")), refined.labels)
     assert not np.allclose(refined.person_probability, plain.person_probability)
-    result = CliRunner().invoke(main, ["predict", "preset:person", str(photo), "--output", str(tmp_path / "o2"),
-                                       "--crf-iterations", "3"])
+    result = CliRunner().invoke(
+        main, ["predict", "preset:person", str(photo), "--output", str(tmp_path / "o2"), "--crf-iterations", "3"]
+    )
     assert result.exit_code != 0 and "has no effect without --refine crf" in result.output
     assert not (tmp_path / "o2").exists()

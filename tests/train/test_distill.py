@@ -1,4 +1,5 @@
 """`train --distill-from`: knowledge distillation from a teacher (Learning without Forgetting)."""
+
 import json
 
 import numpy as np
@@ -28,8 +29,16 @@ def _model(tmp_path, name, labels=None, **changes):
     from edge_deeplab.model import DeepLabConfig, build_deeplab, save_model
     from edge_deeplab.model.saving import default_contract
 
-    config = DeepLabConfig(**{"input_size": (65, 65), "depth_multiplier": 0.35, "output_stride": 16,
-                              "aspp_channels": 16, "use_decoder": False, **changes})
+    config = DeepLabConfig(
+        **{
+            "input_size": (65, 65),
+            "depth_multiplier": 0.35,
+            "output_stride": 16,
+            "aspp_channels": 16,
+            "use_decoder": False,
+            **changes,
+        }
+    )
     model = build_deeplab(config)
     save_model(model, config, default_contract(config, labels), tmp_path / name)
     return model
@@ -48,8 +57,9 @@ def test_a_teacher_pulls_the_student_towards_its_predictions_where_labels_are_si
     student = _model(tmp_path, "student")
     # A fresh model predicts the same constant everywhere; the teacher gets an opinion of its own.
     rng = np.random.default_rng(2)
-    teacher.get_layer("logits").set_weights([rng.normal(scale=2.0, size=w.shape).astype("float32")
-                                             for w in teacher.get_layer("logits").get_weights()])
+    teacher.get_layer("logits").set_weights(
+        [rng.normal(scale=2.0, size=w.shape).astype("float32") for w in teacher.get_layer("logits").get_weights()]
+    )
     images = tf.constant(np.random.default_rng(1).uniform(-1, 1, size=(2, 65, 65, 3)), tf.float32)
     ignored = tf.fill((2, 65, 65), 255)
     before = float(tf.reduce_mean(distillation(teacher(images), student(images))))
@@ -66,34 +76,86 @@ def test_a_teacher_pulls_the_student_towards_its_predictions_where_labels_are_si
 def test_train_distill_from_records_the_teacher_and_resume_keeps_it(tmp_path):
     data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
     _model(tmp_path, "teacher", output_stride=8)  # another output stride: rebuilt at the student's input
-    args = ["train", "--data", str(data), "--output", str(tmp_path / "run"), "--distill-from",
-            str(tmp_path / "teacher"), "--distill-weight", "0.5", "--alpha", "0.35", "--aspp-channels", "16",
-            "--no-decoder", "--epochs", "1", "--batch-size", "2", "--no-progress"]
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "--output",
+        str(tmp_path / "run"),
+        "--distill-from",
+        str(tmp_path / "teacher"),
+        "--distill-weight",
+        "0.5",
+        "--alpha",
+        "0.35",
+        "--aspp-channels",
+        "16",
+        "--no-decoder",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-progress",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "distilling from" in result.output and "output stride 8" in result.output
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["teacher"] == str(tmp_path / "teacher") and run["train"]["distill_weight"] == 0.5
-    resumed = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "run"), "--resume",
-                                        "--epochs", "2", "--no-progress"])
+    resumed = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--output", str(tmp_path / "run"), "--resume", "--epochs", "2", "--no-progress"],
+    )
     assert resumed.exit_code == 0 and "distilling from" in resumed.output, resumed.output
-    other = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "run"), "--resume",
-                                      "--distill-from", str(data), "--no-progress"])
+    other = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output",
+            str(tmp_path / "run"),
+            "--resume",
+            "--distill-from",
+            str(data),
+            "--no-progress",
+        ],
+    )
     assert other.exit_code != 0 and "--distill-from would be ignored" in other.output
 
 
-@pytest.mark.parametrize("problem, expected", [
-    ("classes", "the teacher's classes (background, car) differ"),
-    ("missing", "model.json"),
-])
+@pytest.mark.parametrize(
+    "problem, expected",
+    [
+        ("classes", "the teacher's classes (background, car) differ"),
+        ("missing", "model.json"),
+    ],
+)
 def test_a_wrong_teacher_is_one_line_and_leaves_no_run(tmp_path, problem, expected):
     data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
     if problem == "classes":
         _model(tmp_path, "teacher", labels=("background", "car"))
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "run"),
-                                       "--distill-from", str(tmp_path / "teacher"), "--alpha", "0.35",
-                                       "--aspp-channels", "16", "--epochs", "1", "--batch-size", "2",
-                                       "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output",
+            str(tmp_path / "run"),
+            "--distill-from",
+            str(tmp_path / "teacher"),
+            "--alpha",
+            "0.35",
+            "--aspp-channels",
+            "16",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "2",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code != 0 and expected in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "run" / "run.json").exists()
@@ -102,14 +164,32 @@ def test_a_wrong_teacher_is_one_line_and_leaves_no_run(tmp_path, problem, expect
 def test_qat_distils_from_the_float_model_unless_told_not_to(tmp_path):
     """`edge-deeplab qat` keeps what the float model knew: it is its own QAT's teacher by default."""
     data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
-    trained = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "float"), "--alpha",
-                                        "0.35", "--aspp-channels", "16", "--no-decoder", "--epochs", "1",
-                                        "--batch-size", "2", "--no-progress"])
+    trained = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output",
+            str(tmp_path / "float"),
+            "--alpha",
+            "0.35",
+            "--aspp-channels",
+            "16",
+            "--no-decoder",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "2",
+            "--no-progress",
+        ],
+    )
     assert trained.exit_code == 0, trained.output
     float_model = str(tmp_path / "float" / "best")
     for name, extra in (("qat", []), ("plain", ["--no-distill"])):
-        result = CliRunner().invoke(main, ["qat", float_model, "--output", str(tmp_path / name), "--batch-size", "2",
-                                           "--no-progress", *extra])
+        result = CliRunner().invoke(
+            main, ["qat", float_model, "--output", str(tmp_path / name), "--batch-size", "2", "--no-progress", *extra]
+        )
         assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "qat" / "run.json").read_text())["teacher"] == float_model
     assert "teacher" not in json.loads((tmp_path / "plain" / "run.json").read_text())

@@ -1,4 +1,5 @@
 """`train --init-from`: a v3+ starts from a saved v3 (as `model import` writes), keeping its ASPP."""
+
 import json
 
 from click.testing import CliRunner
@@ -13,12 +14,37 @@ def test_train_init_from_a_v3_keeps_its_aspp_and_adds_a_new_decoder(tmp_path):
 
     data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
     # A small stand-in for an imported TF-DeepLab v3: no atrous branch, TF-DeepLab's rounding and resizes.
-    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, divisible_by=1, output_stride=16,
-                       atrous_rates=(), aspp_channels=16, use_decoder=False, align_corners=True)
+    v3 = DeepLabConfig(
+        input_size=(65, 65),
+        depth_multiplier=0.35,
+        divisible_by=1,
+        output_stride=16,
+        atrous_rates=(),
+        aspp_channels=16,
+        use_decoder=False,
+        align_corners=True,
+    )
     save_model(build_deeplab(v3), v3, default_contract(v3), tmp_path / "v3")
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "run"),
-                                       "--init-from", str(tmp_path / "v3"), "--decoder", "--decoder-channels", "16",
-                                       "--epochs", "1", "--batch-size", "2", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output",
+            str(tmp_path / "run"),
+            "--init-from",
+            str(tmp_path / "v3"),
+            "--decoder",
+            "--decoder-channels",
+            "16",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "2",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "layers copied, 10 new (decoder_low_level," in result.output
     run = json.loads((tmp_path / "run" / "run.json").read_text())
@@ -37,13 +63,36 @@ def test_freeze_batch_norm_keeps_pretrained_statistics_and_trains_the_new_decode
     from edge_deeplab.model.saving import default_contract
 
     data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
-    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, divisible_by=1, output_stride=16,
-                       atrous_rates=(), aspp_channels=16, use_decoder=False, align_corners=True)
+    v3 = DeepLabConfig(
+        input_size=(65, 65),
+        depth_multiplier=0.35,
+        divisible_by=1,
+        output_stride=16,
+        atrous_rates=(),
+        aspp_channels=16,
+        use_decoder=False,
+        align_corners=True,
+    )
     before = build_deeplab(v3)
     save_model(before, v3, default_contract(v3), tmp_path / "v3")
-    args = ["train", "--data", str(data), "--output", str(tmp_path / "run"), "--init-from", str(tmp_path / "v3"),
-            "--decoder", "--decoder-channels", "16", "--epochs", "1", "--batch-size", "2", "--no-progress",
-            "--freeze-batch-norm"]
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "--output",
+        str(tmp_path / "run"),
+        "--init-from",
+        str(tmp_path / "v3"),
+        "--decoder",
+        "--decoder-channels",
+        "16",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-progress",
+        "--freeze-batch-norm",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     run = json.loads((tmp_path / "run" / "run.json").read_text())
@@ -55,8 +104,10 @@ def test_freeze_batch_norm_keeps_pretrained_statistics_and_trains_the_new_decode
             np.testing.assert_array_equal(old, new)
     decoder_bn = after.get_layer("decoder_low_level_BN").get_weights()
     assert not np.allclose(decoder_bn[2], 0.0)  # moving mean learnt from batches
-    resumed = CliRunner().invoke(main, ["train", "--output", str(tmp_path / "run"), "--data", str(data),
-                                        "--resume", "--epochs", "2", "--no-progress"])
+    resumed = CliRunner().invoke(
+        main,
+        ["train", "--output", str(tmp_path / "run"), "--data", str(data), "--resume", "--epochs", "2", "--no-progress"],
+    )
     assert resumed.exit_code == 0, resumed.output
 
 
@@ -67,13 +118,29 @@ def test_freeze_backbone_trains_only_the_head(tmp_path):
     from edge_deeplab.model.saving import default_contract
 
     data = write_synthetic(tmp_path / "scenes", n_train=4, n_val=2, size=65, seed=3)
-    v3 = DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, output_stride=16, aspp_channels=16,
-                       use_decoder=False)
+    v3 = DeepLabConfig(
+        input_size=(65, 65), depth_multiplier=0.35, output_stride=16, aspp_channels=16, use_decoder=False
+    )
     before = build_deeplab(v3)
     save_model(before, v3, default_contract(v3), tmp_path / "v3")
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(tmp_path / "run"),
-                                       "--init-from", str(tmp_path / "v3"), "--epochs", "1", "--batch-size", "2",
-                                       "--no-progress", "--freeze-backbone"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output",
+            str(tmp_path / "run"),
+            "--init-from",
+            str(tmp_path / "v3"),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "2",
+            "--no-progress",
+            "--freeze-backbone",
+        ],
+    )
     assert result.exit_code == 0, result.output
     after, _ = load_model(tmp_path / "run" / "last")
     for name in ("Conv1", "block_16_project"):

@@ -1,4 +1,5 @@
 """Losses (ignore label, Dice, Lovasz-softmax) and the poly learning-rate policy against hand values."""
+
 import math
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_poly_schedule_with_warmup():
     schedule = PolyDecay(0.01, total_steps=100, power=0.9, warmup_steps=10)
     assert float(schedule(0)) == pytest.approx(0.001)  # (step + 1) / warmup
     assert float(schedule(9)) == pytest.approx(min(0.01, 0.01 * (1 - 9 / 100) ** 0.9))
-    assert float(schedule(50)) == pytest.approx(0.01 * 0.5 ** 0.9)
+    assert float(schedule(50)) == pytest.approx(0.01 * 0.5**0.9)
     assert float(schedule(100)) == pytest.approx(0.0)
     assert float(schedule(500)) == pytest.approx(0.0)
     assert PolyDecay(**schedule.get_config()).get_config() == schedule.get_config()

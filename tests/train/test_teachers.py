@@ -1,4 +1,5 @@
 """`train --distill-from` with TFLite teachers: person probability from the whole output, several teachers."""
+
 import json
 
 import numpy as np
@@ -16,8 +17,11 @@ def test_teacher_specs_carry_their_own_weight():
     from edge_deeplab.train.teachers import TeacherSpec, teacher_specs, teacher_text
 
     specs = teacher_specs(["peer:coral-voc:weight=1.5", "preset:person:int8", "runs/x/best"])
-    assert [(s.model, s.weight) for s in specs] == [("peer:coral-voc", 1.5), ("preset:person:int8", None),
-                                                   ("runs/x/best", None)]
+    assert [(s.model, s.weight) for s in specs] == [
+        ("peer:coral-voc", 1.5),
+        ("preset:person:int8", None),
+        ("runs/x/best", None),
+    ]
     assert [s.is_tflite for s in specs] == [True, True, False]
     assert TeacherSpec.parse("a/model.tflite").is_tflite and not TeacherSpec.parse("preset:person").is_tflite
     assert teacher_text(specs[:1]) == "peer:coral-voc:weight=1.5" and len(teacher_text(specs)) == 3
@@ -55,8 +59,9 @@ def test_a_person_teacher_pulls_the_student_where_labels_are_silent():
         weights, person = [1.0], 1
 
     tf_keras.utils.set_random_seed(0)
-    student = build_deeplab(DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16,
-                                          use_decoder=False))
+    student = build_deeplab(
+        DeepLabConfig(input_size=(65, 65), depth_multiplier=0.35, aspp_channels=16, use_decoder=False)
+    )
     images = tf.constant(np.random.default_rng(1).uniform(-1, 1, size=(2, 65, 65, 3)), tf.float32)
     ignored = tf.fill((2, 65, 65), 255)
     person_everywhere = tf.fill((2, 65, 65, 1), 0.95)
@@ -65,8 +70,14 @@ def test_a_person_teacher_pulls_the_student_where_labels_are_silent():
         return float(tf.reduce_mean(tf.nn.softmax(student(images))[..., 1]))
 
     before = person_probability()
-    step = make_train_step(student, tf_keras.optimizers.SGD(0.05), tf.distribute.get_strategy(), cross_entropy, 2,
-                           tflite_teachers=Teachers())
+    step = make_train_step(
+        student,
+        tf_keras.optimizers.SGD(0.05),
+        tf.distribute.get_strategy(),
+        cross_entropy,
+        2,
+        tflite_teachers=Teachers(),
+    )
     losses = [float(step(images, ignored, person_everywhere)) for _ in range(15)]
     assert losses[-1] < losses[0] and person_probability() > before + 0.2
 
@@ -81,8 +92,9 @@ def golden_photo(shared):
     return rgb.astype(np.float32), mask
 
 
-@pytest.mark.parametrize("peer, horse_limit", [("peer:deeplabv3-voc", 0.02), ("peer:coral-voc", 0.15),
-                                               ("peer:mediapipe-selfie", 1.0)])
+@pytest.mark.parametrize(
+    "peer, horse_limit", [("peer:deeplabv3-voc", 0.02), ("peer:coral-voc", 0.15), ("peer:mediapipe-selfie", 1.0)]
+)
 def test_peer_teachers_say_person_against_everything_else(shared, golden_photo, peer, horse_limit):
     """VOC teachers: softmax over all 21 classes (Coral's through the scores its argmax reads), so the
     golden photo's horse is not a person; MediaPipe: its probability as it is (it has no horse class)."""
@@ -106,8 +118,10 @@ def test_coral_teacher_agrees_with_coral_s_own_argmax(shared, golden_photo):
     rgb, _ = golden_photo
     _, path = resolve_peer("peer:coral-voc")
     interpreter = open_interpreter(path)
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"],
-                           cv2.resize(rgb, (513, 513), interpolation=cv2.INTER_LINEAR).round().astype(np.uint8)[None])
+    interpreter.set_tensor(
+        interpreter.get_input_details()[0]["index"],
+        cv2.resize(rgb, (513, 513), interpolation=cv2.INTER_LINEAR).round().astype(np.uint8)[None],
+    )
     interpreter.invoke()
     argmax = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0] == PERSON
     resized = cv2.resize(rgb, (513, 513), interpolation=cv2.INTER_LINEAR)
@@ -134,27 +148,55 @@ def test_train_with_two_tflite_teachers_records_them_and_keeps_them_on_resume(sh
     data = tmp_path / "syn"
     write_synthetic(data, n_train=8, n_val=4, size=65, seed=0)
     run = tmp_path / "run"
-    tiny = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65",
-            "--batch-size", "4", "--no-progress"]
+    tiny = [
+        "--alpha",
+        "0.35",
+        "--aspp-channels",
+        "16",
+        "--decoder-channels",
+        "16",
+        "--input-size",
+        "65",
+        "--batch-size",
+        "4",
+        "--no-progress",
+    ]
     teachers = ["--distill-from", "peer:mediapipe-selfie:weight=2", "--distill-from", "peer:deeplabv3-voc"]
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(run), "--epochs", "1",
-                                       *teachers, *tiny])
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(data), "--output", str(run), "--epochs", "1", *teachers, *tiny]
+    )
     assert result.exit_code == 0, result.output
     assert "distilling from peer:mediapipe-selfie" in result.output and "weight 2" in result.output
     recorded = json.loads((run / "run.json").read_text())["teacher"]
     assert recorded == ["peer:mediapipe-selfie:weight=2", "peer:deeplabv3-voc"]
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(run), "--resume", "--epochs", "2",
-                                       "--distill-from", "peer:coral-voc", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output",
+            str(run),
+            "--resume",
+            "--epochs",
+            "2",
+            "--distill-from",
+            "peer:coral-voc",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code != 0 and "--distill-from" in result.output
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--output", str(run), "--resume", "--epochs", "2",
-                                       "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(data), "--output", str(run), "--resume", "--epochs", "2", "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     assert "distilling from peer:deeplabv3-voc" in result.output
     assert [e["epoch"] for e in json.loads((run / "history.json").read_text())["epochs"]] == [1, 2]
     # QAT keeps the float run's TFLite teachers beside the float model it distils from.
     qat = tmp_path / "qat"
-    result = CliRunner().invoke(main, ["qat", str(run / "best"), "--output", str(qat), "--epochs", "1",
-                                       "--batch-size", "4", "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["qat", str(run / "best"), "--output", str(qat), "--epochs", "1", "--batch-size", "4", "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((qat / "run.json").read_text())["teacher"] == [str(run / "best"), *recorded]
 
@@ -167,8 +209,8 @@ def test_crf_refined_targets_snap_a_blurred_teacher_edge_to_the_crop_s_edge():
 
     size = 48
     pixels = np.full((1, size, size, 3), 30.0, np.float32)
-    pixels[:, :, 24:] = 220.0                               # the photo's edge at column 24
-    ramp = np.clip((np.arange(size) - 4) / 24.0, 0, 1)      # the teacher's edge: a ramp over columns 4-28
+    pixels[:, :, 24:] = 220.0  # the photo's edge at column 24
+    ramp = np.clip((np.arange(size) - 4) / 24.0, 0, 1)  # the teacher's edge: a ramp over columns 4-28
     soft = np.broadcast_to(ramp, (size, size))[None, ..., None].astype(np.float32)
     sharp = np.zeros_like(soft)
     sharp[:, :, 24:] = 1.0
@@ -177,8 +219,8 @@ def test_crf_refined_targets_snap_a_blurred_teacher_edge_to_the_crop_s_edge():
     def first_person_column(probability):
         return int(np.argmax((probability > 0.5).all(axis=0)))
 
-    assert first_person_column(soft[0, ..., 0]) == 17       # unrefined: 7 columns early
-    assert first_person_column(refined[0, ..., 0]) == 24    # refined: on the photo's edge
+    assert first_person_column(soft[0, ..., 0]) == 17  # unrefined: 7 columns early
+    assert first_person_column(refined[0, ..., 0]) == 24  # refined: on the photo's edge
     assert ((refined[0, ..., 1] > 0.5) == (sharp[0, ..., 0] > 0.5)).all()
 
 
@@ -188,14 +230,31 @@ def test_distill_refine_needs_a_tflite_teacher_and_is_recorded(shared, tmp_path)
 
     data = tmp_path / "syn"
     write_synthetic(data, n_train=4, n_val=2, size=65, seed=0)
-    tiny = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65",
-            "--batch-size", "4", "--no-progress", "--epochs", "1", "--data", str(data)]
+    tiny = [
+        "--alpha",
+        "0.35",
+        "--aspp-channels",
+        "16",
+        "--decoder-channels",
+        "16",
+        "--input-size",
+        "65",
+        "--batch-size",
+        "4",
+        "--no-progress",
+        "--epochs",
+        "1",
+        "--data",
+        str(data),
+    ]
     result = CliRunner().invoke(main, ["train", "--output", str(tmp_path / "alone"), "--distill-refine", "crf", *tiny])
     assert result.exit_code != 0 and "--distill-refine" in result.output
     assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "alone" / "run.json").exists()
     run = tmp_path / "run"
-    result = CliRunner().invoke(main, ["train", "--output", str(run), "--distill-from", "peer:mediapipe-selfie",
-                                       "--distill-refine", "crf", *tiny])
+    result = CliRunner().invoke(
+        main,
+        ["train", "--output", str(run), "--distill-from", "peer:mediapipe-selfie", "--distill-refine", "crf", *tiny],
+    )
     assert result.exit_code == 0, result.output
     assert "refined by a dense CRF" in result.output
     assert json.loads((run / "run.json").read_text())["train"]["distill_refine"] == "crf"
@@ -209,8 +268,21 @@ def test_label_weight_zero_learns_from_the_teacher_alone(tmp_path):
 
     data = tmp_path / "syn"
     write_synthetic(data, n_train=4, n_val=2, size=65, seed=0)
-    tiny = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65",
-            "--batch-size", "4", "--no-progress", "--data", str(data)]
+    tiny = [
+        "--alpha",
+        "0.35",
+        "--aspp-channels",
+        "16",
+        "--decoder-channels",
+        "16",
+        "--input-size",
+        "65",
+        "--batch-size",
+        "4",
+        "--no-progress",
+        "--data",
+        str(data),
+    ]
     result = CliRunner().invoke(main, ["train", "--output", str(tmp_path / "base"), "--epochs", "1", *tiny])
     assert result.exit_code == 0, result.output
     from edge_deeplab.train import TrainConfig
@@ -219,12 +291,21 @@ def test_label_weight_zero_learns_from_the_teacher_alone(tmp_path):
 
     base = tmp_path / "base" / "best"
     with pytest.raises(EdgeDeeplabError, match="label_weight 0"):
-        train(TrainSpec(str(data), train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0), init_from=base),
-              tmp_path / "alone", progress=False, log=lambda _: None)
+        train(
+            TrainSpec(str(data), train_config=TrainConfig(epochs=1, batch_size=4, label_weight=0.0), init_from=base),
+            tmp_path / "alone",
+            progress=False,
+            log=lambda _: None,
+        )
     assert not (tmp_path / "alone" / "run.json").exists()
-    config = TrainConfig(epochs=1, batch_size=4, label_weight=0.0, augment=False, fine_tune_batch_norm=False,
-                         learning_rate=0.01)
-    train(TrainSpec(str(data), train_config=config, init_from=base, teacher=str(base)), tmp_path / "self",
-          progress=False, log=lambda _: None)
+    config = TrainConfig(
+        epochs=1, batch_size=4, label_weight=0.0, augment=False, fine_tune_batch_norm=False, learning_rate=0.01
+    )
+    train(
+        TrainSpec(str(data), train_config=config, init_from=base, teacher=str(base)),
+        tmp_path / "self",
+        progress=False,
+        log=lambda _: None,
+    )
     history = json.loads((tmp_path / "self" / "history.json").read_text())["epochs"]
     assert history[0]["train_loss"] < 1e-3, history  # with the labels it would be the cross-entropy, ~0.3+

@@ -1,4 +1,5 @@
 """Training end to end on tiny synthetic data: it learns, it survives being killed, it distributes."""
+
 import json
 import os
 import signal
@@ -35,16 +36,43 @@ def overfit_set(scenes, tmp_path_factory):
 
 
 def _cli(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "edge_deeplab", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "edge_deeplab", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def test_tiny_model_overfits_a_small_synthetic_set(overfit_set, tmp_path):
-    result = CliRunner().invoke(main, ["train", "--data", str(overfit_set), "--output", str(tmp_path / "run"), *TINY,
-                                       "--epochs", "25", "--batch-size", "4", "--optimizer", "adamw",
-                                       "--learning-rate", "0.01", "--weight-decay", "0", "--warmup-epochs", "1",
-                                       "--batch-norm-momentum", "0.9", "--no-augment",
-                                       "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(overfit_set),
+            "--output",
+            str(tmp_path / "run"),
+            *TINY,
+            "--epochs",
+            "25",
+            "--batch-size",
+            "4",
+            "--optimizer",
+            "adamw",
+            "--learning-rate",
+            "0.01",
+            "--weight-decay",
+            "0",
+            "--warmup-epochs",
+            "1",
+            "--batch-norm-momentum",
+            "0.9",
+            "--no-augment",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     history = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
     assert len(history) == 25
@@ -73,15 +101,33 @@ def test_killed_run_resumes_at_the_right_step_and_matches_an_uninterrupted_run(s
     # Dropout off: its random stream is not part of a checkpoint; everything else is.
     # Batch 1: 16 steps per epoch, so the signal (sent after the step-6 checkpoint) lands inside epoch 1
     # even when the machine is idle; with 8 steps it sometimes arrived after the last one (measured).
-    args = ["train", "--data", scenes, *TINY, "--epochs", "2", "--batch-size", "1", "--checkpoint-every-steps", "3",
-            "--dropout-rate", "0", "--deterministic", "--no-progress"]
+    args = [
+        "train",
+        "--data",
+        scenes,
+        *TINY,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "1",
+        "--checkpoint-every-steps",
+        "3",
+        "--dropout-rate",
+        "0",
+        "--deterministic",
+        "--no-progress",
+    ]
     steps_per_epoch = 16 // 1
     straight = _cli(*args, "--output", tmp_path / "straight")
     assert straight.returncode == 0, straight.stderr[-2000:]
 
     run = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "edge_deeplab", *map(str, args), "--output", str(run)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edge_deeplab", *map(str, args), "--output", str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Wait for the step-6 checkpoint (inside epoch 1), then kill.
     deadline = time.time() + 300
     while not (run / "checkpoints" / "ckpt-6.index").exists():
@@ -108,8 +154,9 @@ def test_killed_run_resumes_at_the_right_step_and_matches_an_uninterrupted_run(s
     for mine, theirs in zip(history, straight_history):
         assert len(mine["train_loss_points"]) == steps_per_epoch
         assert [x for x, _ in mine["train_loss_points"]] == [x for x, _ in theirs["train_loss_points"]]
-        np.testing.assert_allclose([y for _, y in mine["train_loss_points"]],
-                                   [y for _, y in theirs["train_loss_points"]], rtol=1e-4)
+        np.testing.assert_allclose(
+            [y for _, y in mine["train_loss_points"]], [y for _, y in theirs["train_loss_points"]], rtol=1e-4
+        )
     assert history[0]["train_loss_points"][-1][0] == 1.0 and history[1]["train_loss_points"][0][0] > 1.0
 
     # Same data order, same optimizer state: the resumed run ends where the uninterrupted one does.
@@ -120,19 +167,37 @@ def test_killed_run_resumes_at_the_right_step_and_matches_an_uninterrupted_run(s
 
 
 def test_mirrored_strategy_on_two_logical_cpus(scenes, tmp_path):
-    result = _cli("train", "--data", scenes, "--output", tmp_path / "run", *TINY, "--epochs", "1",
-                  "--batch-size", "4", "--strategy", "mirrored", "--cpu-replicas", "2", "--no-progress")
+    result = _cli(
+        "train",
+        "--data",
+        scenes,
+        "--output",
+        tmp_path / "run",
+        *TINY,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--strategy",
+        "mirrored",
+        "--cpu-replicas",
+        "2",
+        "--no-progress",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["replicas"] == 2 and run["train"]["strategy"] == "mirrored"
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]) == 1
 
 
-@pytest.mark.parametrize("args, named", [
-    (["--data", "/no/such/folder"], "/no/such/folder"),
-    (["--data", "synthetic", "--num-classes", "5"], "--num-classes"),
-    (["--data", "synthetic", "--batch-size", "0"], "batch_size"),
-])
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["--data", "/no/such/folder"], "/no/such/folder"),
+        (["--data", "synthetic", "--num-classes", "5"], "--num-classes"),
+        (["--data", "synthetic", "--batch-size", "0"], "batch_size"),
+    ],
+)
 def test_bad_training_input_stops_with_one_line(tmp_path, args, named):
     result = CliRunner().invoke(main, ["train", *args, "--output", str(tmp_path / "run"), *TINY])
     assert result.exit_code != 0
