@@ -75,11 +75,13 @@ def evaluate_real(out_dir: Path, sets: dict, candidates: tuple, progress: bool) 
 
 def real_rows(real: Optional[RealEvaluated]) -> dict:
     """set name -> [{model, mIoU, person_IoU, boundary_F}] in the candidates' order, names as in the report."""
-    import json
+    from edge_deeplab.settings import read_json_object
 
     rows = {}
     for name, path in ((real.sets if real else {}) or {}).items():
-        result = json.loads(Path(path).read_text())
+        result = read_json_object(
+            path, "real-photo evaluation", "an evaluation's results", fix="run the pipeline again"
+        )
         names = {str(Path(c["path"])): c["name"] for c in result["candidates"]}
         rows[name] = [
             {

@@ -17,6 +17,7 @@ from edge_deeplab.io import write_text
 from edge_deeplab.litert.gpu import INSTALL_HINT
 from edge_deeplab.pipeline.real import real_rows, real_table, real_verdict
 from edge_deeplab.pipeline.results import Evaluated, Exported, HostBenched, Trained
+from edge_deeplab.settings import read_json_object
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 
@@ -57,7 +58,10 @@ def failed_gates(verdicts, strict: bool = False) -> list:
 
 
 def _load(path) -> Optional[dict]:
-    return json.loads(Path(path).read_text()) if path and Path(path).is_file() else None
+    """A stage's JSON output through the one checked reader; None where the stage wrote none."""
+    if not (path and Path(path).is_file()):
+        return None
+    return read_json_object(path, "pipeline output", "a stage's results", fix="run the pipeline again")
 
 
 def _is_synthetic(data) -> bool:
