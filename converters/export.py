@@ -12,6 +12,7 @@ Library read (edge_deeplab/litert/metadata.py). Then both GPU gates run and the 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -32,6 +33,7 @@ from edge_deeplab.litert.metadata import embed_standard_metadata
 from edge_deeplab.litert.interpreter import run_images
 from edge_deeplab.presets import model_name
 from edge_deeplab.progress import say
+from edge_deeplab.quiet import native_stderr_filtered
 from edge_deeplab.tables import text_table
 
 
@@ -149,7 +151,11 @@ def convert(model_b1, fmt, io_type="float", representative=None, output_kind="lo
     """
     converter = make_converter(model_b1, fmt, io_type, representative, output_is_float=output_kind != "label_map")
     try:
-        return converter.convert()
+        with native_stderr_filtered(), warnings.catch_warnings():
+            # Raised for every QAT model whatever its I/O type: the ranges it asks for are in the graph's
+            # fake-quant nodes, so there is nothing for the user to do (tensorflow/lite/python/convert.py).
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+            return converter.convert()
     except Exception as error:  # the converter raises ConverterError and friends with long MLIR dumps
         raise EdgeDeeplabError(f"{fmt}: TFLite conversion failed: {str(error).strip().splitlines()[0][:300]}") from None
 

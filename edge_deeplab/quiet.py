@@ -9,6 +9,8 @@ Measured with TensorFlow 2.21 and ai-edge-litert 2.x on a CPU-only machine:
   captured and every line but those is written back.
 - LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." when an interpreter
   allocates its tensors, whatever TF_CPP_MIN_LOG_LEVEL says: open_interpreter filters it the same way.
+- The converter's int8 calibrator prints its settings ("fully_quantize: 0, inference_type: 6, ..."):
+  converters/export.py:convert filters it the same way.
 `edge-deeplab --verbose` (or EDGE_DEEPLAB_VERBOSE=1) leaves all of it on. Only the environment and the
 standard library are used here, so this runs before anything loads TensorFlow.
 """
@@ -31,6 +33,7 @@ NOISE = re.compile(
     r"|[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
     r"|To enable the following instructions: .* rebuild TensorFlow"
     r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
+    r"|fully_quantize: \d+, inference_type: \d+, input_inference_type: "  # the int8 calibrator's settings
 )
 #: Modules whose first import loads the noisy native libraries.
 NOISY_IMPORTS = ("tensorflow",)

@@ -72,3 +72,18 @@ def test_no_progress_writes_nothing(monkeypatch):
         bar.update(3)
         bar.note("a line only a log gets")
     assert stderr.getvalue() == ""
+
+
+def test_int8_conversion_keeps_the_converters_chatter_off_the_console(capfd):
+    """The int8 calibrator's settings line and the QAT statistics warning say nothing a user acts on
+    (issue 19: they reached the main job's log)."""
+    import numpy as np
+    import tf_keras as keras
+
+    from edge_deeplab.converters.export import convert
+
+    model = keras.Sequential([keras.layers.Input((8, 8, 3)), keras.layers.Conv2D(2, 3)])
+    images = [np.random.default_rng(i).random((8, 8, 3), dtype=np.float32) for i in range(3)]
+    assert convert(model, "int8", representative=images)[4:8] == b"TFL3"
+    out, err = capfd.readouterr()
+    assert "fully_quantize" not in out + err and "Statistics for quantized inputs" not in out + err
