@@ -258,10 +258,10 @@ def training_curves(training: list[dict], qat: list[dict]):
     figure, (loss_axes, val_axes) = plt.subplots(1, 2, figsize=(10, 3.6))
     offset = max((e["epoch"] for e in training), default=0)
     for axes in (loss_axes, val_axes):
-        if qat:
+        if qat:  # epoch N is the stretch N-1..N, where its loss points lie and at whose end it is validated
             axes.axvspan(
-                offset + 0.5,
-                offset + max(e["epoch"] for e in qat) + 0.5,
+                offset,
+                offset + max(e["epoch"] for e in qat),
                 color="#9a6700",
                 alpha=0.08,
                 label="QAT epochs",

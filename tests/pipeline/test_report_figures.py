@@ -130,4 +130,8 @@ def test_one_qat_epoch_draws_its_loss_within_the_epoch():
     figure = figures.training_curves(_epochs(2, 0.6, 0.7), qat)
     line = next(line for line in figure.axes[0].get_lines() if line.get_label().startswith("QAT"))
     assert list(line.get_xdata()) == [2.25, 2.5, 2.75, 3.0] and list(line.get_ydata()) == [0.5, 0.45, 0.41, 0.38]
+    # the shaded QAT stretch is where its loss points lie: epoch 3 runs from 2 to 3
+    band = next(patch for patch in figure.axes[0].patches if patch.get_label() == "QAT epochs")
+    left, right = band.get_x(), band.get_x() + band.get_width()
+    assert (left, right) == (2, 3)
     figures.pyplot().close(figure)
