@@ -318,6 +318,8 @@ def training_curves(training: list[dict], qat: list[dict]):
 
     for axes in (loss_axes, val_axes):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        low, high = axes.get_xlim()  # the shaded QAT stretch sets them edge to edge: keep its points off the frame
+        axes.set_xlim(low - 0.05 * (high - low), high + 0.05 * (high - low))
         axes.set_xlabel("epoch" + (" (QAT continues the count)" if qat and training else ""))
         axes.grid(alpha=0.3)
         axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)

@@ -354,8 +354,7 @@ def _model_notes(report) -> list[str]:
 
 def _tables(report: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
     """(title, header, rows, note) of every table below the models table, in the order shown."""
-    tables = [table for table in [real_table(report.get("real_photos") or {})] if table]
-    tables += _training_tables(report)
+    tables = _training_tables(report)
     tables.append(_exports_table(report))
     machine = report.get("machine") or report.get("host") or {}
     if machine:
@@ -454,8 +453,13 @@ def _escape_cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
+#: The models table scores the pipeline's own val split (synthetic scenes on the embedded default); the
+#: real-photo table, where there is one, comes before it.
+MODELS_TITLE = "Models (on the pipeline's val split)"
+
+
 def render_markdown(report: dict) -> str:
-    """The report as Markdown: verdicts, the models table and its notes, then every detail table.
+    """The report as Markdown: verdicts, the real photos, the models table and its notes, then every detail table.
 
     Args:
         report: build_report's result.
@@ -472,7 +476,15 @@ def render_markdown(report: dict) -> str:
         "|---|---|---|",
     ]
     lines += [f"| {v['gate']} | **{v['status']}** | {_escape_cell(v['detail'])} |" for v in report["verdicts"]]
-    lines += ["", "## Models", "", "| " + " | ".join(h for _, h in TABLE) + " |", "|" + "---|" * len(TABLE)]
+    real = real_table(report.get("real_photos") or {})
+    if real:  # first: what the phone's user sees, where the val split may be synthetic scenes
+        title, header, rows, note = real
+        lines += ["", f"## {title}", "", "| " + " | ".join(_escape_cell(h) for h in header) + " |"]
+        lines += ["|" + "---|" * len(header)] + [
+            "| " + " | ".join(_escape_cell(c) for c in cells) + " |" for cells in rows
+        ]
+        lines += ["", note]
+    lines += ["", f"## {MODELS_TITLE}", "", "| " + " | ".join(h for _, h in TABLE) + " |", "|" + "---|" * len(TABLE)]
     lines += [
         "| "
         + " | ".join(_model_label(r, out_of_domain) if k == "model" else _cell(k, r.get(k)) for k, _ in TABLE)
@@ -616,6 +628,14 @@ def render_html(report: dict) -> str:
         "numbers",
     )
     notes = "".join(f"<li>{escape(n)}</li>" for n in _model_notes(report))
+    real = real_table(report.get("real_photos") or {})
+    real_html = (
+        f"<h2>{escape(real[0])}</h2>"
+        + _html_table([escape(h) for h in real[1]], [[escape(c) for c in cells] for cells in real[2]], "numbers")
+        + f"<p class=note>{escape(real[3])}</p>"
+        if real
+        else ""
+    )
     figures = "".join(
         f"<figure><img class=plot alt='{escape(name)}' src='data:image/png;base64,{png}'></figure>"
         for name, png in plots(report).items()
@@ -640,7 +660,7 @@ def render_html(report: dict) -> str:
         f"<style>{style}</style></head><body><h1>Deployment report</h1>"
         f"<p>Data <code>{escape(str(report['data']))}</code>, float model "
         f"<code>{escape(report['float_model'])}</code>.</p>"
-        f"<h2>Verdicts</h2>{verdicts}<h2>Models</h2>{models}<ul class=note>{notes}</ul>"
+        f"<h2>Verdicts</h2>{verdicts}{real_html}<h2>{MODELS_TITLE}</h2>{models}<ul class=note>{notes}</ul>"
         f"<h2>Plots</h2><div class=row>{figures}</div>{_photos_html(report)}"
         f"<h2>Training, exports and machine</h2>{details}"
         f"<p class=note>The same tables as Markdown: report.md; every number: report.json.</p></body></html>\n"
