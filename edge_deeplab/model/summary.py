@@ -17,6 +17,8 @@ import math
 import tensorflow as tf
 import tf_keras
 
+from edge_deeplab.tables import text_table
+
 PARTS = (("aspp", "aspp"), ("decoder", "decoder"), ("head", "logits"), ("head", "upsample_logits"))
 
 
@@ -171,12 +173,13 @@ def format_summary(summary: dict) -> str:
         + ", ".join(f"{part} {value / 1e9:.3f} G" for part, value in summary["macs_by_part"].items())
         + ")",
         "",
-        f"{'stage':<36} {'layer':<32} {'output shape':<18} {'stride':>6} {'receptive field':>20}",
     ]
+    rows = []
     for stage in summary["stages"]:
         shape = "x".join(str(v) for v in stage["output_shape"])
         rf = "" if stage["receptive_field"] is None else f"{stage['receptive_field']} px"
         rf = f"{rf} + pooling" if stage["sees_whole_image"] and rf else (rf or "whole image")
         stride = "-" if stage["stride"] is None else str(stage["stride"])
-        lines.append(f"{stage['stage']:<36} {stage['layer']:<32} {shape:<18} {stride:>6} {rf:>20}")
-    return "\n".join(lines)
+        rows.append([stage["stage"], stage["layer"], shape, stride, rf])
+    table = text_table(["stage", "layer", "output shape", "stride", "receptive field"], rows, right=(3, 4))
+    return "\n".join(lines) + "\n" + table
