@@ -17,7 +17,10 @@ from edge_deeplab.options import OPTIMIZER_HELP, example, json_option, output_op
 from edge_deeplab.train.config import QAT_DEFAULTS
 
 
-@click.command(epilog=example("edge-deeplab qat runs/ccp/best --data ../shared/data/ccp-person --output runs/ccp-qat"))
+@click.command(
+    short_help="Quantization-aware fine-tuning.",
+    epilog=example("edge-deeplab qat runs/ccp/best --data ../shared/data/ccp-person --output runs/ccp-qat"),
+)
 @click.argument("model", type=click.Path())
 @click.option(
     "--data", help="Dataset folder (or 'synthetic') to fine-tune on.  [default: the float model's training data]"
@@ -144,7 +147,10 @@ def _refuse_no_distill_on_resume(output, model, distill: bool) -> None:
         )
 
 
-@click.command(epilog=example("edge-deeplab export runs/ccp/best --formats fp16,int8 --data ../shared/data/ccp-person"))
+@click.command(
+    short_help="Export a model to TFLite (fp32/fp16/int8...).",
+    epilog=example("edge-deeplab export runs/ccp/best --formats fp16,int8 --data ../shared/data/ccp-person"),
+)
 @click.argument("model", type=click.Path())
 @click.option(
     "--formats",
@@ -224,7 +230,11 @@ def export(
         raise EdgeDeeplabError(f"GPU-delegate gate failed for {', '.join(failed)}: see the ops named above")
 
 
-@click.command("gpu-check", epilog=example("edge-deeplab gpu-check runs/ccp/export/best_fp16.tflite"))
+@click.command(
+    "gpu-check",
+    short_help="Check .tflite files against the GPU delegate.",
+    epilog=example("edge-deeplab gpu-check runs/ccp/export/best_fp16.tflite"),
+)
 @click.argument("tflite", nargs=-1, required=True, type=click.Path())
 def gpu_check(tflite):
     """Check .tflite files (or preset:NAME) against the mobile GPU delegate (static rules + LiteRT GPU

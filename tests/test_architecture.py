@@ -94,6 +94,30 @@ def test_every_verb_shows_an_example_and_helps_every_option():
         assert not bare, f"{' '.join(words)}: defaults shown as [X]: {bare}"
 
 
+def test_command_lists_are_whole_sentences_not_cut():
+    """Every group's command list shows each verb's own short help, never click's "..." cut (issue 19)."""
+    import click
+    from click.testing import CliRunner
+
+    from edge_deeplab.cli import main
+
+    groups = [()] + [words for words, command in _groups(main)]
+    for words in groups:
+        output = CliRunner().invoke(main, [*words, "--help"], terminal_width=80).output
+        listed = output.split("Commands:")[-1].strip().splitlines()
+        assert listed and not [line for line in listed if line.rstrip().endswith("...")], (words, listed)
+    assert all(isinstance(c, click.Group) or c.short_help for _, c in _verbs(main))
+
+
+def _groups(group, words=()):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield words + (name,), command
+            yield from _groups(command, words + (name,))
+
+
 def test_no_module_imports_itself_through_others():
     """No import circle, module by module (imports inside functions too): pyproject.toml's acyclic_siblings
     contract sees circles between packages, this one every circle of modules."""

@@ -80,13 +80,14 @@ def report_options(default_json: str):
     return decorate
 
 
-@click.group()
+@click.group(short_help="Benchmark models on this computer or a phone.")
 def bench():
     """Benchmark models on this computer (host) or on an Android phone over adb (device)."""
 
 
 @bench.command(
-    epilog=example("edge-deeplab bench host runs/ccp/export/best_fp16.tflite runs/ccp/export/best_int8.tflite")
+    short_help="Benchmark .tflite models on this computer.",
+    epilog=example("edge-deeplab bench host runs/ccp/export/best_fp16.tflite runs/ccp/export/best_int8.tflite"),
 )
 @click.argument("models", nargs=-1, required=True)
 @click.option("--runs", default=HOST.runs, show_default=True, help="Timed runs per configuration.")
@@ -206,7 +207,8 @@ def _save_then_append_history(result: dict, json_path, history_path, entries: li
 
 
 @bench.command(
-    epilog=example("edge-deeplab bench device best_fp16.tflite --serial SERIAL --benchmark-binary ./benchmark_model")
+    short_help="Benchmark .tflite models on a phone over adb.",
+    epilog=example("edge-deeplab bench device best_fp16.tflite --serial SERIAL --benchmark-binary ./benchmark_model"),
 )
 @click.argument("models", nargs=-1, required=True)
 @click.option(
@@ -324,7 +326,7 @@ def _print_device_result(result: dict, rows: list[dict], json_path, history_path
             click.get_current_context().exit(1)
 
 
-@bench.command(epilog=example("edge-deeplab bench devices"))
+@bench.command(short_help="List the phones adb sees.", epilog=example("edge-deeplab bench devices"))
 @click.option("--adb", "adb_path", help="adb client to use (default: adb on PATH, else the adbutils one).")
 def devices(adb_path):
     """List connected Android devices and, for usable ones, their model, SoC, Android version, ABI and GPU."""
@@ -358,7 +360,9 @@ def devices(adb_path):
     )
 
 
-@bench.command(epilog=example("edge-deeplab bench history --regressions-only"))
+@bench.command(
+    short_help="Show the benchmark history.", epilog=example("edge-deeplab bench history --regressions-only")
+)
 @click.argument("path", default=DEFAULT_HISTORY)
 @click.option(
     "--regression-threshold",

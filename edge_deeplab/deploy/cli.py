@@ -9,6 +9,7 @@ from edge_deeplab.options import example
 
 @click.command(
     "export-android",
+    short_help="Install a model pair in the Android demo.",
     epilog=example("edge-deeplab export-android runs/export/best_fp16.tflite runs/export/best_int8.tflite"),
 )
 @click.argument("gpu_model", default="preset:person", type=click.Path())

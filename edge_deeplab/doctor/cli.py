@@ -17,7 +17,10 @@ COLUMNS = [
 ]
 
 
-@click.command(epilog=example("edge-deeplab doctor --benchmark-binary ./android_aarch64_benchmark_model"))
+@click.command(
+    short_help="Check this machine before a long run.",
+    epilog=example("edge-deeplab doctor --benchmark-binary ./android_aarch64_benchmark_model"),
+)
 @click.option(
     "--adb",
     "adb_path",

@@ -75,9 +75,10 @@ def crf_from_options(options: dict, refine: str) -> CRFConfig:
 
 
 @click.command(
+    short_help="Score models on a dataset (mIoU, boundary F).",
     epilog=example(
         "edge-deeplab evaluate preset:person runs/ccp/export/best_int8.tflite --data ../shared/data/ccp-person --peers"
-    )
+    ),
 )
 @click.argument("models", nargs=-1)
 @click.option(
@@ -158,7 +159,9 @@ def _counts(text: str) -> tuple:
 
 
 @click.command(
-    "quant-report", epilog=example("edge-deeplab quant-report runs/ccp/best --data ../shared/data/ccp-person")
+    "quant-report",
+    short_help="Per-layer int8 quantization damage.",
+    epilog=example("edge-deeplab quant-report runs/ccp/best --data ../shared/data/ccp-person"),
 )
 @click.argument("model", type=click.Path())
 @click.option(
@@ -257,6 +260,7 @@ def quant_report(
 
 @click.command(
     "relabel",
+    short_help="Ignore the bystanders a dataset calls background.",
     epilog=example(
         "edge-deeplab relabel --data ../shared/data/ccp-person --teacher preset:person --output runs/relabelled"
     ),

@@ -122,12 +122,15 @@ def config_from_options(config_file=None, base=None, **options):
     return DeepLabConfig.from_dict(data, source=str(config_file or "options"))
 
 
-@click.group()
+@click.group(short_help="Build, import and inspect models.")
 def model():
     """Build DeepLab v3 / v3+ MobileNet-v2 models and inspect them."""
 
 
-@model.command(epilog=example("edge-deeplab model summary --alpha 0.35 --aspp-channels 64 --decoder-channels 64"))
+@model.command(
+    short_help="Parameters, MACs and receptive fields.",
+    epilog=example("edge-deeplab model summary --alpha 0.35 --aspp-channels 64 --decoder-channels 64"),
+)
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
 @json_option("Also write the summary as JSON to this file.")
@@ -165,7 +168,10 @@ def _model_output(ctx, param, value):
     return value
 
 
-@model.command(epilog=example("edge-deeplab model build runs/untrained --num-classes 2 --input-size 257 --alpha 0.5"))
+@model.command(
+    short_help="Build an untrained model folder.",
+    epilog=example("edge-deeplab model build runs/untrained --num-classes 2 --input-size 257 --alpha 0.5"),
+)
 @click.argument("output", type=click.Path(), callback=_model_output)
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
@@ -188,6 +194,7 @@ def build(output, backbone_weights, labels, **options):
 
 
 @model.command(
+    short_help="Import Google's DeepLab v3 .tflite.",
     name="import",
     epilog=example(
         "edge-deeplab model import ../shared/peers/deeplabv3-mnv2-dm05-voc/deeplabv3_257.tflite runs/imported"

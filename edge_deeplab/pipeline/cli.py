@@ -23,9 +23,10 @@ PIPELINE = PipelineConfig()
 
 
 @click.command(
+    short_help="Train, QAT, export, gate, evaluate, benchmark.",
     epilog=example(
         "edge-deeplab pipeline --from-model preset:person --data ../shared/data/ccp-person --max-int8-loss 0.5"
-    )
+    ),
 )
 @click.option(
     "--data",

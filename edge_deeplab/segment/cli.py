@@ -9,7 +9,10 @@ from edge_deeplab.options import example, output_option, progress_option
 from edge_deeplab.segment.predict import DEFAULT_BLUR  # numpy only: --help still loads no TensorFlow
 
 
-@click.command(epilog=example("edge-deeplab predict preset:person photo.jpg --output out --portrait --probability"))
+@click.command(
+    short_help="Segment photos, folders or videos.",
+    epilog=example("edge-deeplab predict preset:person photo.jpg --output out --portrait --probability"),
+)
 @click.argument("model")
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @output_option(

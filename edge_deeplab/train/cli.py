@@ -94,7 +94,10 @@ def _data_key(data) -> list:
     ]
 
 
-@click.command(epilog=example("edge-deeplab train --data ../shared/data/ccp-person --output runs/ccp --epochs 12"))
+@click.command(
+    short_help="Train DeepLab v3+ on your data.",
+    epilog=example("edge-deeplab train --data ../shared/data/ccp-person --output runs/ccp --epochs 12"),
+)
 @click.option(
     "--data",
     required=True,
