@@ -236,18 +236,35 @@ def export(
     epilog=example("edge-deeplab gpu-check runs/ccp/export/best_fp16.tflite"),
 )
 @click.argument("tflite", nargs=-1, required=True, type=click.Path())
-def gpu_check(tflite):
+@click.option(
+    "--tolerance",
+    type=float,
+    help="Also fail a model whose largest |GPU - CPU| output difference exceeds this.  [default: no limit; "
+    "fp16 arithmetic moves probabilities by about 0.01]",
+)
+@json_option("Also write each model's verdicts (both gates, offending ops, notes) as JSON to this file.")
+def gpu_check(tflite, tolerance, json_path):
     """Check .tflite files (or preset:NAME) against the mobile GPU delegate (static rules + LiteRT GPU
-    compile)."""
-    from edge_deeplab.converters.gpu_gate import check_gpu
+    compile).
 
-    failed = []
+    Exit status 1 when a model would not run whole on the GPU delegate."""
+    import dataclasses
+
+    from edge_deeplab.converters.gpu_gate import check_gpu
+    from edge_deeplab.io import write_json
+
+    if tolerance is not None and not 0 <= tolerance < float("inf"):  # NaN too
+        raise click.BadParameter(f"{tolerance}: give a finite difference >= 0, e.g. 0.02", param_hint="--tolerance")
+    failed, reports = [], []
     for path in tflite:
-        report = check_gpu(path)
+        report = check_gpu(path, tolerance=tolerance)
         click.echo(f"{path}: {report.status}: {report.summary}")
         for offender in list(report.static.offenders) + list(report.dynamic.offenders):
             click.echo(f"  {offender}")
         failed += [path] if report.status == "fail" else []
+        reports.append({"model": path, "status": report.status, **dataclasses.asdict(report)})
+    if json_path:  # written before the exit status, so that a CI job can keep the failing verdicts
+        write_json(json_path, {"models": reports})
     if failed:
         raise EdgeDeeplabError(f"{len(failed)} model(s) would not run whole on the GPU delegate: {', '.join(failed)}")
 

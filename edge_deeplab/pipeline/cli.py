@@ -6,7 +6,14 @@ import click
 
 from edge_deeplab.converters.formats import FORMAT_NAMES, parse_formats
 from edge_deeplab.model.cli import config_from_options, config_options
-from edge_deeplab.options import OPTIMIZER_HELP, example, output_option, progress_option, with_default
+from edge_deeplab.options import (
+    OPTIMIZER_HELP,
+    example,
+    json_option,
+    output_option,
+    progress_option,
+    with_default,
+)
 from edge_deeplab.pipeline.report import GATE_FAILED_EXIT, failed_gates
 from edge_deeplab.pipeline.run import (
     DEFAULT_INIT,
@@ -134,6 +141,7 @@ PIPELINE = PipelineConfig()
     is_flag=True,
     help=f"Also exit {GATE_FAILED_EXIT} when a gate is NOT MEASURED (e.g. the phone's FPS without a phone).",
 )
+@json_option("Also write the whole report as JSON to this file (OUTPUT/report.json holds it too).")
 @progress_option()
 def pipeline(
     data,
@@ -159,6 +167,7 @@ def pipeline(
     real_photos,
     min_person_iou,
     strict,
+    json_path,
     progress,
     config_file,
     **model_options,
@@ -195,6 +204,10 @@ def pipeline(
     config = _with_model_options(config, config_file, model_options)
     config = _with_qat_options(config, qat_epochs, batch_size)
     report = run_pipeline(config, log=click.echo, progress=progress)
+    if json_path:  # before the exit status, which a failed gate makes non-zero
+        from edge_deeplab.io import write_json
+
+        write_json(json_path, report)
     _print_verdicts(report, strict)
 
 

@@ -134,3 +134,23 @@ def test_not_a_model_is_a_one_line_error(tmp_path):
     for check in (gpu_gate.static_check, gpu_gate.dynamic_check):
         with pytest.raises(EdgeDeeplabError, match="not a TFLite model"):
             check(path)
+
+
+def test_gpu_check_tolerance_fails_and_json_keeps_the_verdicts(tmp_path):
+    """--tolerance 0 fails any model the GPU runs at all differently; --json still holds both gates."""
+    import json
+
+    from click.testing import CliRunner
+
+    from edge_deeplab.cli import main
+
+    out = tmp_path / "gpu.json"
+    result = CliRunner().invoke(main, ["gpu-check", "preset:person:fp16", "--tolerance", "0", "--json", str(out)])
+    models = json.loads(out.read_text())["models"]
+    assert models[0]["static"]["status"] == "pass"
+    if models[0]["dynamic"]["status"] == "not run":  # no Vulkan adapter here: nothing to compare
+        pytest.skip(models[0]["dynamic"]["summary"])
+    assert result.exit_code == 1 and models[0]["status"] == "fail", result.output
+    assert "exceeds 0" in models[0]["dynamic"]["summary"]
+    result = CliRunner().invoke(main, ["gpu-check", "preset:person:fp16", "--tolerance", "inf"])
+    assert result.exit_code == 2 and "--tolerance" in result.output

@@ -136,6 +136,17 @@ def test_a_failed_verdict_exits_3_and_not_measured_passes(monkeypatch, tmp_path)
     assert result.exit_code == 3 and "gate 1" in result.output
 
 
+def test_json_gets_the_report_even_when_a_gate_fails(monkeypatch, tmp_path):
+    import json
+
+    copy = tmp_path / "ci" / "pipeline.json"
+    result, _ = _cli_with_verdicts(
+        monkeypatch, ["PASS", "FAIL"], "--output", str(tmp_path / "out"), "--json", str(copy)
+    )
+    assert result.exit_code == 3
+    assert [v["status"] for v in json.loads(copy.read_text())["verdicts"]] == ["PASS", "FAIL"]
+
+
 def test_loss_limits_are_options_and_checked(monkeypatch, tmp_path):
     out = ["--output", str(tmp_path / "out")]
     result, config = _cli_with_verdicts(monkeypatch, ["PASS"], *out, "--max-int8-loss", "0.5", "--max-qat-loss", "0")
