@@ -1,5 +1,7 @@
 """`edge-deeplab model summary|build`: every knob of DeepLabConfig as an option, under its paper name."""
 
+from pathlib import Path
+
 import click
 
 from edge_deeplab.errors import EdgeDeeplabError
@@ -175,14 +177,18 @@ def _model_output(ctx, param, value):
 @click.argument("output", type=click.Path(), callback=_model_output)
 @config_options
 @click.option("--backbone-weights", help="'imagenet' or a Keras no-top MobileNet-v2 .h5 to load by layer name.")
-@click.option("--labels", help="Comma-separated class names.  [default: background,person for 2 classes]")
+@click.option(
+    "--labels",
+    help="A labels config as `train --labels` takes it (JSON file or preset, e.g. voc-person), or comma-separated "
+    "class names.  [default: background,person for 2 classes]",
+)
 def build(output, backbone_weights, labels, **options):
     """Build a model and save it as a folder (model.json + weights.h5) that later stages read."""
     config = config_from_options(**options)
     from edge_deeplab.model.deeplab import build_deeplab
     from edge_deeplab.model.saving import default_contract, save_model
 
-    names = tuple(labels.split(",")) if labels else None
+    names = _class_names(labels) if labels else None
     if names is not None and len(names) != config.num_classes:
         raise EdgeDeeplabError(
             f"--labels names {len(names)} classes but the model has {config.num_classes}: give one name per class"
@@ -191,6 +197,16 @@ def build(output, backbone_weights, labels, **options):
     if getattr(built, "backbone_report", None) is not None:
         click.echo(str(built.backbone_report))
     click.echo(f"saved {save_model(built, config, default_contract(config, names), output)}")
+
+
+def _class_names(labels: str) -> tuple:
+    """The class names of --labels: a labels config (a preset or a JSON file, as train reads it) or a
+    comma-separated list of names."""
+    from edge_deeplab.data.labels import PRESETS, load_labels_config
+
+    if labels in PRESETS or labels.endswith(".json") or Path(labels).is_file():
+        return load_labels_config(labels).classes
+    return tuple(labels.split(","))
 
 
 @model.command(

@@ -218,3 +218,19 @@ def test_encoder_logits_start_the_v3_plus_model_as_the_v3_model_it_comes_from(tm
     assert np.mean(before.argmax(-1) == after.argmax(-1)) > 0.97 and np.abs(before - after).mean() < 0.05
     with pytest.raises(EdgeDeeplabError, match="encoder_logits .* needs the v3\\+ decoder"):
         v3.replace(encoder_logits=True)
+
+
+def test_model_build_labels_takes_a_labels_config_like_train_or_names(tmp_path):
+    """`model build --labels` reads what `train --labels` reads (a JSON file or a preset), or plain names."""
+    tiny = ["--alpha", "0.35", "--input-size", "33", "--aspp-channels", "8", "--decoder-channels", "8"]
+    config = tmp_path / "labels.json"
+    config.write_text(json.dumps({"classes": ["bg", "human"], "map": {"0": "bg", "*": "human"}}))
+    for labels, expected in (
+        (str(config), ["bg", "human"]),
+        ("voc-person", ["background", "person"]),
+        ("sky,person", ["sky", "person"]),
+    ):
+        out = tmp_path / labels.replace("/", "_").replace(",", "_")
+        result = CliRunner().invoke(main, ["model", "build", str(out), *tiny, "--labels", labels])
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "model.json").read_text())["contract"]["labels"] == expected
