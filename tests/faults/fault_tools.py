@@ -6,6 +6,20 @@ from edge_deeplab.cli import main
 
 #: A model that builds and runs in a second: each fault case pays for its fault, not for a model.
 S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
+#: A pipeline run that is over in a minute or two: one epoch of each, no peers, no real photos, one timed run.
+QUICK_PIPELINE = [
+    "--epochs",
+    "1",
+    "--qat-epochs",
+    "1",
+    "--batch-size",
+    "2",
+    "--no-peers",
+    "--no-real-photos",
+    "--bench-runs",
+    "1",
+    "--no-progress",
+]
 
 
 def cli(*args):

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from fault_tools import QUICK_PIPELINE
 
 from edge_deeplab.cli import main
 from edge_deeplab.errors import EdgeDeeplabError
@@ -154,21 +155,7 @@ def test_export_with_json_in_the_model_folder_keeps_the_model(tmp_path):
 
 # The pipeline replaces its stage folders (train/, qat/, export/) whole when a stage runs again: a folder of
 # that name it did not write (a user's own run called train/) is refused before any work, not deleted.
-PIPELINE = [
-    "--epochs",
-    "1",
-    "--qat-epochs",
-    "1",
-    "--batch-size",
-    "2",
-    "--no-peers",
-    "--no-real-photos",
-    "--bench-runs",
-    "1",
-    "--formats",
-    "fp32",
-    "--no-progress",
-]
+PIPELINE = [*QUICK_PIPELINE, "--formats", "fp32"]
 
 
 @pytest.mark.parametrize("stage", ["train", "export"])

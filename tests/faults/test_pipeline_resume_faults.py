@@ -9,24 +9,10 @@ import time
 
 import pytest
 
-from fault_tools import cli
+from fault_tools import QUICK_PIPELINE, cli
 
 #: QAT from the tiny model (conftest's `model`), no training stage; the loss gate cannot fail an untrained model.
-QAT_PIPELINE = [
-    "--qat-epochs",
-    "1",
-    "--batch-size",
-    "2",
-    "--no-peers",
-    "--no-real-photos",
-    "--bench-runs",
-    "1",
-    "--formats",
-    "qat-int8",
-    "--max-qat-loss",
-    "100",
-    "--no-progress",
-]
+QAT_PIPELINE = [*QUICK_PIPELINE, "--formats", "qat-int8", "--max-qat-loss", "100"]
 
 
 def _activation_maxima(model_folder):

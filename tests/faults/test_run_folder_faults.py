@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from edge_deeplab.cli import main
-from fault_tools import cli, one_line
+from fault_tools import QUICK_PIPELINE, cli, one_line
 
 S = ["--alpha", "0.35", "--aspp-channels", "16", "--decoder-channels", "16", "--input-size", "65"]
 FAST = [*S, "--batch-size", "2", "--no-progress"]
@@ -96,19 +96,7 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tiny_scenes, tmp_path)
 
 
 #: A pipeline run from the tiny model (conftest's `model`) that costs seconds: no training, fp32 only.
-PIPELINE = [
-    "--epochs",
-    "1",
-    "--batch-size",
-    "2",
-    "--no-peers",
-    "--no-real-photos",
-    "--bench-runs",
-    "1",
-    "--formats",
-    "fp32",
-    "--no-progress",
-]
+PIPELINE = [*QUICK_PIPELINE, "--formats", "fp32"]
 
 #: Another process holding a folder's run lock, as a running train or pipeline does; says "locked" once it does.
 HOLD_LOCK = (
