@@ -80,7 +80,11 @@ def staged_folder(folder, replace: bool = False):
         The staging folder (a Path) to write the contents into.
     """
     folder = Path(folder)
+    old = folder.with_name(f".{folder.name}.old")
     try:
+        if replace and old.is_dir() and not folder.exists():
+            # A kill between the two renames below hid the previous folder: put it back before anything.
+            os.replace(old, folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are ordinary folders
@@ -89,7 +93,6 @@ def staged_folder(folder, replace: bool = False):
     try:
         yield staging
         if replace and folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old)
             try:

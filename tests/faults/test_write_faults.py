@@ -287,3 +287,17 @@ def test_a_folder_replacement_whose_last_rename_fails_keeps_the_previous_folder(
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["best"]
     assert (folder / "model.json").read_text() == "the previous model\n"
+
+
+def test_a_folder_hidden_by_a_kill_between_the_renames_is_put_back(tmp_path):
+    """A kill between staged_folder's two renames leaves the previous folder as .best.old and no best/: the
+    next replacement puts it back first, so a failure then still leaves the previous model in place."""
+    hidden = tmp_path / ".best.old"
+    hidden.mkdir()
+    (hidden / "model.json").write_text("the previous model\n")
+    with pytest.raises(RuntimeError):
+        with io.staged_folder(tmp_path / "best", replace=True) as staging:
+            (staging / "model.json").write_text("half of a new model\n")
+            raise RuntimeError("killed while writing")
+    assert [p.name for p in tmp_path.iterdir()] == ["best"]
+    assert (tmp_path / "best" / "model.json").read_text() == "the previous model\n"
